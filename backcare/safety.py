@@ -1,0 +1,35 @@
+"""Red-flag symptoms and the safety wording shown wherever a user logs or reads pain.
+
+Red flags are reasons to stop and seek care, not a diagnosis. The list follows common
+guidance for low back pain red flags (e.g. NICE guideline NG59, 2016/2020; the
+"cauda equina" warning signs): saddle numbness, new bladder or bowel problems,
+worsening leg weakness or numbness, fever or unexplained weight loss, severe night
+pain, pain after significant trauma.
+"""
+
+from __future__ import annotations
+
+RED_FLAGS: dict[str, str] = {
+    "saddle-numbness": "New numbness in the saddle area (between the legs, buttocks, inner thighs)",
+    "bladder-bowel": "New problems controlling or passing urine, or with the bowel",
+    "leg-weakness": "Leg weakness or numbness that is getting worse",
+    "fever-weight-loss": "Fever, or weight loss you cannot explain",
+    "night-pain": "Severe pain at night that does not ease when you change position",
+    "trauma": "Pain that started after a fall, accident or other significant injury",
+}
+
+RED_FLAG_MESSAGE = (
+    "Stop the exercises and contact a clinician today (your GP, physiotherapist or an "
+    "urgent care service). If you cannot pass urine or have numbness between your legs, "
+    "seek emergency care now. backcare cannot assess symptoms; it only records them."
+)
+
+CONSULT_ADVICE = (
+    "Before starting a new exercise programme, check with a healthcare professional "
+    "(your GP or a physiotherapist) that it suits you. Stop any exercise that causes "
+    "sharp or spreading pain."
+)
+
+SUGGESTION_DISCLAIMER = (
+    "backcare only suggests: you and your physiotherapist decide what to change."
+)

@@ -1,0 +1,260 @@
+"""The store's tables (SQLAlchemy Core) and its versioned, in-place migrations.
+
+Version history
+- 1: patients, programmes, programme_items, sessions, session_items, pain_scores,
+     annotations, meta.
+- 2: daily_summary, a per-patient per-day summary kept up to date on every write
+     (the clinic overview reads it instead of millions of item rows); backfilled on upgrade.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+SCHEMA_VERSION = 2
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Aware datetimes stored as naive UTC; read back as aware UTC on every backend."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC)
+
+
+metadata = sa.MetaData()
+
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(256), nullable=False),
+)
+
+patients = sa.Table(
+    "patients",
+    metadata,
+    sa.Column("patient_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, default=""),
+    sa.Column("timezone", sa.String(64), nullable=False, default="UTC"),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+programmes = sa.Table(
+    "programmes",
+    metadata,
+    sa.Column("programme_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("patient_id", sa.String(64), sa.ForeignKey("patients.patient_id"), nullable=False),
+    sa.Column("valid_from", sa.Date, nullable=False),
+    sa.Column("author", sa.String(200), nullable=False, default=""),
+    sa.Column("note", sa.Text, nullable=False, default=""),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_programmes_patient_from", "patient_id", "valid_from"),
+)
+
+programme_items = sa.Table(
+    "programme_items",
+    metadata,
+    sa.Column(
+        "programme_id",
+        sa.Integer,
+        sa.ForeignKey("programmes.programme_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("exercise_id", sa.String(64), primary_key=True),
+    sa.Column("sets", sa.Integer, nullable=False),
+    sa.Column("reps", sa.Integer),
+    sa.Column("hold_s", sa.Integer),
+    sa.Column("minutes", sa.Integer),
+    sa.Column("each_side", sa.Boolean, nullable=False),
+    sa.Column("times_per_week", sa.Integer, nullable=False),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("session_id", sa.String(64), primary_key=True),
+    sa.Column("patient_id", sa.String(64), sa.ForeignKey("patients.patient_id"), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("started_at", UTCDateTime),
+    sa.Column("ended_at", UTCDateTime),
+    sa.Column("programme_id", sa.Integer, sa.ForeignKey("programmes.programme_id")),
+    sa.Column("pain_before", sa.SmallInteger),
+    sa.Column("pain_after", sa.SmallInteger),
+    sa.Column("notes", sa.Text, nullable=False, default=""),
+    sa.Column("red_flags", sa.String(256), nullable=False, default=""),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("ix_sessions_patient_day", "patient_id", "day"),
+)
+
+session_items = sa.Table(
+    "session_items",
+    metadata,
+    sa.Column(
+        "session_id",
+        sa.String(64),
+        sa.ForeignKey("sessions.session_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("exercise_id", sa.String(64), primary_key=True),
+    sa.Column("done", sa.Boolean, nullable=False),
+    sa.Column("sets", sa.Integer),
+    sa.Column("reps", sa.Integer),
+    sa.Column("hold_s", sa.Integer),
+    sa.Column("minutes", sa.Integer),
+)
+
+pain_scores = sa.Table(
+    "pain_scores",
+    metadata,
+    sa.Column("pain_id", sa.String(64), primary_key=True),
+    sa.Column("patient_id", sa.String(64), sa.ForeignKey("patients.patient_id"), nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("score", sa.SmallInteger, nullable=False),
+    sa.Column("context", sa.String(64), nullable=False, default=""),
+    sa.Index("ix_pain_patient_day", "patient_id", "day"),
+)
+
+annotations = sa.Table(
+    "annotations",
+    metadata,
+    sa.Column("annotation_id", sa.String(64), primary_key=True),
+    sa.Column("patient_id", sa.String(64), sa.ForeignKey("patients.patient_id"), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("author", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_annotations_patient_day", "patient_id", "day"),
+)
+
+# --- version 2 ---------------------------------------------------------------------------
+daily_summary = sa.Table(
+    "daily_summary",
+    metadata,
+    sa.Column("patient_id", sa.String(64), sa.ForeignKey("patients.patient_id"), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("sessions", sa.Integer, nullable=False),
+    sa.Column("items_done", sa.Integer, nullable=False),
+    sa.Column("pain_sum", sa.Integer, nullable=False),
+    sa.Column("pain_n", sa.Integer, nullable=False),
+    sa.Column("red_flag_sessions", sa.Integer, nullable=False),
+)
+
+V1_TABLES = (meta, patients, programmes, programme_items, sessions, session_items, pain_scores, annotations)
+
+
+def summary_select(where: sa.ColumnElement[bool] | None = None) -> sa.Select:
+    """SELECT producing daily_summary rows from sessions, items and pain scores.
+
+    Daily pain = every pain observation of the day that is not an after-session score:
+    sessions' pain_before plus standalone pain scores.
+    """
+    done = (
+        sa.select(
+            session_items.c.session_id,
+            sa.func.sum(sa.case((session_items.c.done, 1), else_=0)).label("n_done"),
+        )
+        .group_by(session_items.c.session_id)
+        .subquery()
+    )
+    s_rows = (
+        sa.select(
+            sessions.c.patient_id,
+            sessions.c.day,
+            sa.literal(1).label("n_sessions"),
+            sa.func.coalesce(done.c.n_done, 0).label("n_done"),
+            sa.func.coalesce(sessions.c.pain_before, 0).label("p_sum"),
+            sa.case((sessions.c.pain_before.is_(None), 0), else_=1).label("p_n"),
+            sa.case((sessions.c.red_flags == "", 0), else_=1).label("n_flags"),
+        )
+        .select_from(sessions.outerjoin(done, done.c.session_id == sessions.c.session_id))
+    )
+    p_rows = sa.select(
+        pain_scores.c.patient_id,
+        pain_scores.c.day,
+        sa.literal(0).label("n_sessions"),
+        sa.literal(0).label("n_done"),
+        pain_scores.c.score.label("p_sum"),
+        sa.literal(1).label("p_n"),
+        sa.literal(0).label("n_flags"),
+    )
+    if where is not None:
+        s_rows = s_rows.where(where(sessions))
+        p_rows = p_rows.where(where(pain_scores))
+    u = sa.union_all(s_rows, p_rows).subquery()
+    return sa.select(
+        u.c.patient_id,
+        u.c.day,
+        sa.func.sum(u.c.n_sessions),
+        sa.func.sum(u.c.n_done),
+        sa.func.sum(u.c.p_sum),
+        sa.func.sum(u.c.p_n),
+        sa.func.sum(u.c.n_flags),
+    ).group_by(u.c.patient_id, u.c.day)
+
+
+def refresh_summary(conn: Connection, where) -> None:
+    """Recompute daily_summary rows matching where(table) (a callable building a filter)."""
+    conn.execute(sa.delete(daily_summary).where(where(daily_summary)))
+    conn.execute(
+        sa.insert(daily_summary).from_select(
+            ["patient_id", "day", "sessions", "items_done", "pain_sum", "pain_n", "red_flag_sessions"],
+            summary_select(where),
+        )
+    )
+
+
+def _to_v1(conn: Connection) -> None:
+    for table in V1_TABLES:
+        table.create(conn, checkfirst=True)
+
+
+def _to_v2(conn: Connection) -> None:
+    daily_summary.create(conn, checkfirst=True)
+    refresh_summary(conn, lambda t: sa.true())
+
+
+MIGRATIONS = {1: _to_v1, 2: _to_v2}
+
+
+def stored_version(conn: Connection) -> int:
+    """The schema version of the store behind conn (0 for an empty database)."""
+    if not sa.inspect(conn).has_table("meta"):
+        return 0
+    value = conn.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
+    return int(value) if value is not None else 0
+
+
+def migrate(conn: Connection, target: int = SCHEMA_VERSION) -> tuple[int, int]:
+    """Bring the store up to target in the caller's transaction; return (from, to)."""
+    from .errors import BackcareError
+
+    current = stored_version(conn)
+    if current > SCHEMA_VERSION:
+        raise BackcareError(
+            f"this store has schema version {current}, newer than this backcare "
+            f"(version {SCHEMA_VERSION}); upgrade backcare to open it"
+        )
+    for version in range(current + 1, target + 1):
+        MIGRATIONS[version](conn)
+        conn.execute(sa.delete(meta).where(meta.c.key == "schema_version"))
+        conn.execute(sa.insert(meta).values(key="schema_version", value=str(version)))
+    return current, max(current, target)

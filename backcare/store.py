@@ -1,0 +1,746 @@
+"""The one way backcare data is read and written (SQLAlchemy Core; SQLite or PostgreSQL).
+
+Writes are single transactions validated before anything touches the database.
+Readers return pandas DataFrames with fixed dtypes (see READ_DTYPES)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+import zoneinfo
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from . import schema as S
+from ._validate import (
+    check_bool,
+    check_choice,
+    check_date,
+    check_datetime,
+    check_id,
+    check_int,
+    check_text,
+)
+from .catalog import DOSE_FIELDS, DOSE_LIMITS, Catalog, default_catalog
+from .errors import ConflictError, NotFoundError, ValidationError
+from .programme import SETS_LIMITS, Prescription, Programme, make_programme
+from .safety import RED_FLAGS
+
+DEFAULT_PATH = Path("data") / "backcare.db"
+ANNOTATION_KINDS = ("note", "programme-change", "flare-up", "milestone")
+PAIN_CONTEXTS = ("", "morning", "midday", "evening", "night", "after activity", "other")
+PAIN_RANGE = (0, 10)
+
+
+def default_url() -> str:
+    """BACKCARE_DB if set, else the SQLite file data/backcare.db under the working directory."""
+    return os.environ.get("BACKCARE_DB") or f"sqlite:///{DEFAULT_PATH}"
+
+
+def new_id() -> str:
+    """A fresh client-side id (uuid4 hex)."""
+    return uuid.uuid4().hex
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class SessionItem:
+    """One exercise of a session: done or not, and the dose actually done."""
+
+    exercise_id: str
+    done: bool
+    sets: int | None = None
+    reps: int | None = None
+    hold_s: int | None = None
+    minutes: int | None = None
+
+
+@dataclass(frozen=True)
+class Session:
+    """A validated exercise session, ready to store."""
+
+    session_id: str
+    patient_id: str
+    day: dt.date
+    items: tuple[SessionItem, ...]
+    pain_before: int | None = None
+    pain_after: int | None = None
+    notes: str = ""
+    red_flags: tuple[str, ...] = ()
+    started_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+    programme_id: int | None = field(default=None, compare=False)
+
+
+def _session_item(raw: SessionItem | Mapping[str, Any], name: str, catalog: Catalog) -> SessionItem:
+    if isinstance(raw, Mapping):
+        allowed = set(SessionItem.__dataclass_fields__)
+        unknown = sorted(set(raw) - allowed)
+        if unknown:
+            raise ValidationError(f"{name}.{unknown[0]}", raw[unknown[0]], "one of " + ", ".join(sorted(allowed)))
+        if "exercise_id" not in raw or "done" not in raw:
+            missing = "exercise_id" if "exercise_id" not in raw else "done"
+            raise ValidationError(f"{name}.{missing}", None, "a value (it is required)")
+        raw = SessionItem(**raw)
+    elif not isinstance(raw, SessionItem):
+        raise ValidationError(name, raw, "a SessionItem or a mapping of its fields")
+    check_id(f"{name}.exercise_id", raw.exercise_id)
+    if raw.exercise_id not in catalog:
+        raise ValidationError(f"{name}.exercise_id", raw.exercise_id, "an exercise id from the catalog")
+    check_bool(f"{name}.done", raw.done)
+    check_int(f"{name}.sets", raw.sets, *SETS_LIMITS, optional=True)
+    for dose in DOSE_FIELDS:
+        check_int(f"{name}.{dose}", getattr(raw, dose), 0, DOSE_LIMITS[dose][1], optional=True)
+    return raw
+
+
+def validate_session(
+    *,
+    catalog: Catalog,
+    session_id: str,
+    patient_id: str,
+    day: dt.date,
+    items: Iterable[SessionItem | Mapping[str, Any]],
+    pain_before: int | None,
+    pain_after: int | None,
+    notes: str,
+    red_flags: Iterable[str],
+    started_at: dt.datetime | None,
+    ended_at: dt.datetime | None,
+) -> Session:
+    """Check every field of a session; return the Session or raise ValidationError."""
+    check_id("session_id", session_id)
+    check_id("patient_id", patient_id)
+    day = check_date("day", day)
+    if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable):
+        raise ValidationError("items", items, "a list of session items")
+    checked = tuple(
+        sorted(
+            (_session_item(it, f"items[{i}]", catalog) for i, it in enumerate(items)),
+            key=lambda it: it.exercise_id,
+        )
+    )
+    ids = [it.exercise_id for it in checked]
+    if len(set(ids)) != len(ids):
+        dup = next(i for i in ids if ids.count(i) > 1)
+        raise ValidationError("items.exercise_id", dup, "each exercise at most once per session")
+    pb = check_int("pain_before", pain_before, *PAIN_RANGE, optional=True)
+    pa = check_int("pain_after", pain_after, *PAIN_RANGE, optional=True)
+    notes = check_text("notes", notes)
+    if isinstance(red_flags, str) or not isinstance(red_flags, Iterable):
+        raise ValidationError("red_flags", red_flags, "a list of red-flag codes")
+    flags = tuple(sorted({check_choice("red_flags", f, tuple(RED_FLAGS)) for f in red_flags}))
+    started_at = check_datetime("started_at", started_at, optional=True)
+    ended_at = check_datetime("ended_at", ended_at, optional=True)
+    if started_at and ended_at and ended_at < started_at:
+        raise ValidationError("ended_at", ended_at, f"a time at or after started_at ({started_at})")
+    if not checked and pb is None and pa is None:
+        raise ValidationError("items", [], "at least one exercise item or a pain score")
+    return Session(session_id, patient_id, day, checked, pb, pa, notes, flags, started_at, ended_at)
+
+
+# ---- dtypes of what readers return ------------------------------------------------------
+DAY = "datetime64[ns]"
+UTC_TS = "datetime64[ns, UTC]"
+READ_DTYPES: dict[str, dict[str, str]] = {
+    "sessions": {
+        "session_id": "str", "patient_id": "str", "day": DAY, "started_at": UTC_TS,
+        "ended_at": UTC_TS, "programme_id": "Int64", "pain_before": "Int64",
+        "pain_after": "Int64", "notes": "str", "red_flags": "str",
+        "created_at": UTC_TS, "updated_at": UTC_TS,
+    },
+    "items": {
+        "session_id": "str", "patient_id": "str", "day": DAY, "exercise_id": "str",
+        "done": "bool", "sets": "Int64", "reps": "Int64", "hold_s": "Int64", "minutes": "Int64",
+    },
+    "pain": {
+        "pain_id": "str", "patient_id": "str", "recorded_at": UTC_TS, "day": DAY,
+        "score": "Int64", "context": "str",
+    },
+    "annotations": {
+        "annotation_id": "str", "patient_id": "str", "day": DAY, "author": "str",
+        "kind": "str", "text": "str", "created_at": UTC_TS,
+    },
+    "prescriptions": {
+        "programme_id": "Int64", "patient_id": "str", "valid_from": DAY, "valid_to": DAY,
+        "position": "Int64", "exercise_id": "str", "sets": "Int64", "reps": "Int64",
+        "hold_s": "Int64", "minutes": "Int64", "each_side": "bool", "times_per_week": "Int64",
+        "author": "str", "note": "str",
+    },
+    "daily": {
+        "patient_id": "str", "day": DAY, "sessions": "Int64", "items_done": "Int64",
+        "pain_sum": "Int64", "pain_n": "Int64", "red_flag_sessions": "Int64",
+    },
+    "patients": {
+        "patient_id": "str", "name": "str", "timezone": "str", "created_at": UTC_TS,
+        "sessions": "Int64", "first_day": DAY, "last_day": DAY,
+    },
+}
+
+
+def _frame(rows: Sequence[Any], kind: str) -> pd.DataFrame:
+    dtypes = READ_DTYPES[kind]
+    df = pd.DataFrame.from_records(list(rows), columns=list(dtypes))
+    out = {}
+    for col, dtype in dtypes.items():
+        s = df[col]
+        if dtype == DAY:
+            out[col] = pd.to_datetime(s).astype(DAY) if len(s) else s.astype(DAY)
+        elif dtype == UTC_TS:
+            out[col] = pd.to_datetime(s, utc=True).astype(UTC_TS)
+        elif dtype == "str":
+            out[col] = s.fillna("").astype("str")
+        else:
+            out[col] = s.astype(dtype)
+    return pd.DataFrame(out, index=pd.RangeIndex(len(df)))
+
+
+def _range(table: sa.Table, patient_id: str | None, start, end, col: str = "day"):
+    conds = []
+    if patient_id is not None:
+        conds.append(table.c.patient_id == patient_id)
+    if start is not None:
+        conds.append(table.c[col] >= pd.Timestamp(start).date())
+    if end is not None:
+        conds.append(table.c[col] <= pd.Timestamp(end).date())
+    return sa.and_(sa.true(), *conds)
+
+
+class Store:
+    """A backcare store. Open with open_store(); every public method is one transaction."""
+
+    def __init__(self, engine: Engine, catalog: Catalog | None = None) -> None:
+        self.engine = engine
+        self.catalog = catalog or default_catalog()
+        self.is_sqlite = engine.dialect.name == "sqlite"
+
+    # ---- plumbing ----------------------------------------------------------------------
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn.execution_options(backcare_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def schema_version(self) -> int:
+        """The schema version stored in the database."""
+        with self._read() as conn:
+            return S.stored_version(conn)
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _require_patient(self, conn: Connection, patient_id: str) -> str:
+        tz = conn.execute(
+            sa.select(S.patients.c.timezone).where(S.patients.c.patient_id == patient_id)
+        ).scalar()
+        if tz is None:
+            raise NotFoundError("patient_id", patient_id, "a patient already in the store")
+        return tz
+
+    # ---- patients ----------------------------------------------------------------------
+    def add_patient(self, patient_id: str, name: str = "", timezone: str = "UTC") -> str:
+        """Add a patient (no-op if it exists with the same name and time zone); return its id."""
+        check_id("patient_id", patient_id)
+        name = check_text("name", name, max_len=200)
+        if not isinstance(timezone, str) or timezone not in zoneinfo.available_timezones():
+            raise ValidationError("timezone", timezone, "an IANA time zone name such as Europe/London")
+        with self._write() as conn:
+            row = conn.execute(
+                sa.select(S.patients.c.name, S.patients.c.timezone).where(
+                    S.patients.c.patient_id == patient_id
+                )
+            ).first()
+            if row is None:
+                conn.execute(
+                    sa.insert(S.patients).values(
+                        patient_id=patient_id, name=name, timezone=timezone, created_at=_now()
+                    )
+                )
+            elif (row.name, row.timezone) != (name, timezone):
+                conn.execute(
+                    sa.update(S.patients)
+                    .where(S.patients.c.patient_id == patient_id)
+                    .values(name=name, timezone=timezone)
+                )
+        return patient_id
+
+    def patients(self) -> pd.DataFrame:
+        """One row per patient: id, name, time zone, number of sessions, first and last day."""
+        s = S.sessions
+        agg = (
+            sa.select(
+                s.c.patient_id,
+                sa.func.count().label("sessions"),
+                sa.func.min(s.c.day).label("first_day"),
+                sa.func.max(s.c.day).label("last_day"),
+            )
+            .group_by(s.c.patient_id)
+            .subquery()
+        )
+        p = S.patients
+        q = (
+            sa.select(
+                p.c.patient_id, p.c.name, p.c.timezone, p.c.created_at,
+                sa.func.coalesce(agg.c.sessions, 0), agg.c.first_day, agg.c.last_day,
+            )
+            .select_from(p.outerjoin(agg, agg.c.patient_id == p.c.patient_id))
+            .order_by(p.c.patient_id)
+        )
+        with self._read() as conn:
+            return _frame(conn.execute(q).all(), "patients")
+
+    def patient_timezone(self, patient_id: str) -> zoneinfo.ZoneInfo:
+        """The patient's time zone (the day a session counts for is local to it)."""
+        with self._read() as conn:
+            return zoneinfo.ZoneInfo(self._require_patient(conn, patient_id))
+
+    def local_today(self, patient_id: str) -> dt.date:
+        """Today's date in the patient's time zone."""
+        return dt.datetime.now(self.patient_timezone(patient_id)).date()
+
+    # ---- programmes --------------------------------------------------------------------
+    def set_programme(
+        self,
+        patient_id: str,
+        items: Iterable[Prescription | Mapping[str, Any]] | Programme,
+        valid_from: dt.date | None = None,
+        *,
+        author: str = "",
+        note: str = "",
+        annotate: bool = True,
+    ) -> int:
+        """Prescribe a programme from valid_from (superseding earlier ones); return its id.
+
+        Records a 'programme-change' annotation on the patient's timeline unless annotate=False.
+        Storing the same items for the same start date again is a no-op returning the same id."""
+        check_id("patient_id", patient_id)
+        if isinstance(items, Programme):
+            valid_from = valid_from or items.valid_from
+            author = author or items.author
+            note = note or items.note
+            items = items.items
+        prog = make_programme(items, valid_from or dt.date.today(), self.catalog, author=author, note=note)
+        with self._write() as conn:
+            self._require_patient(conn, patient_id)
+            same_day = conn.execute(
+                sa.select(S.programmes.c.programme_id)
+                .where(S.programmes.c.patient_id == patient_id, S.programmes.c.valid_from == prog.valid_from)
+                .order_by(S.programmes.c.programme_id.desc())
+                .limit(1)
+            ).scalar()
+            if same_day is not None and self._programme_items(conn, same_day) == prog.items:
+                return same_day
+            pid = conn.execute(
+                sa.insert(S.programmes)
+                .values(
+                    patient_id=patient_id, valid_from=prog.valid_from, author=prog.author,
+                    note=prog.note, created_at=_now(),
+                )
+                .returning(S.programmes.c.programme_id)
+            ).scalar_one()
+            conn.execute(
+                sa.insert(S.programme_items),
+                [{"programme_id": pid, "position": i, **vars(p)} for i, p in enumerate(prog.items)],
+            )
+            if annotate:
+                names = ", ".join(f"{self.catalog[p.exercise_id].name} ({p.dosage_text()}, {p.times_per_week}x/week)" for p in prog.items)
+                text = f"Programme from {prog.valid_from}: {names}" + (f". {prog.note}" if prog.note else "")
+                conn.execute(
+                    sa.insert(S.annotations).values(
+                        annotation_id=new_id(), patient_id=patient_id,
+                        day=min(prog.valid_from, dt.date.today()),
+                        author=prog.author or "backcare", kind="programme-change",
+                        text=text[:4000], created_at=_now(),
+                    )
+                )
+        return pid
+
+    def _programme_items(self, conn: Connection, programme_id: int) -> tuple[Prescription, ...]:
+        t = S.programme_items
+        rows = conn.execute(
+            sa.select(t.c.exercise_id, t.c.sets, t.c.reps, t.c.hold_s, t.c.minutes, t.c.each_side, t.c.times_per_week)
+            .where(t.c.programme_id == programme_id)
+            .order_by(t.c.position)
+        ).all()
+        return tuple(Prescription(**r._mapping) for r in rows)
+
+    def _programme_id_on(self, conn: Connection, patient_id: str, day: dt.date) -> int | None:
+        p = S.programmes
+        return conn.execute(
+            sa.select(p.c.programme_id)
+            .where(p.c.patient_id == patient_id, p.c.valid_from <= day)
+            .order_by(p.c.valid_from.desc(), p.c.programme_id.desc())
+            .limit(1)
+        ).scalar()
+
+    def programme_on(self, patient_id: str, day: dt.date) -> Programme | None:
+        """The programme in force for the patient on day, or None if nothing was prescribed yet."""
+        with self._read() as conn:
+            pid = self._programme_id_on(conn, patient_id, day)
+            if pid is None:
+                return None
+            row = conn.execute(sa.select(S.programmes).where(S.programmes.c.programme_id == pid)).one()
+            return Programme(self._programme_items(conn, pid), row.valid_from, row.author, row.note, pid)
+
+    def prescriptions(self, patient_id: str | None = None) -> pd.DataFrame:
+        """Every programme item with the programme's valid_from and valid_to (NaT while in force).
+
+        valid_to is the day before the next programme starts; programmes superseded on their
+        own start day (same valid_from, later id) are dropped."""
+        p, i = S.programmes, S.programme_items
+        q = (
+            sa.select(
+                p.c.programme_id, p.c.patient_id, p.c.valid_from, sa.null(), i.c.position,
+                i.c.exercise_id, i.c.sets, i.c.reps, i.c.hold_s, i.c.minutes, i.c.each_side,
+                i.c.times_per_week, p.c.author, p.c.note,
+            )
+            .select_from(p.join(i, i.c.programme_id == p.c.programme_id))
+            .order_by(p.c.patient_id, p.c.valid_from, p.c.programme_id, i.c.position)
+        )
+        if patient_id is not None:
+            q = q.where(p.c.patient_id == patient_id)
+        with self._read() as conn:
+            df = _frame(conn.execute(q).all(), "prescriptions")
+        return _set_valid_to(df)
+
+    # ---- sessions ----------------------------------------------------------------------
+    def save_session(
+        self,
+        patient_id: str,
+        items: Iterable[SessionItem | Mapping[str, Any]],
+        *,
+        day: dt.date | None = None,
+        pain_before: int | None = None,
+        pain_after: int | None = None,
+        notes: str = "",
+        red_flags: Iterable[str] = (),
+        started_at: dt.datetime | None = None,
+        ended_at: dt.datetime | None = None,
+        session_id: str | None = None,
+        replace: bool = False,
+    ) -> str:
+        """Save one session and its items in one transaction; return the session id.
+
+        Saving the same id again with the same content is a no-op; with different content it
+        raises ConflictError unless replace=True, which updates the stored session in place.
+        The day defaults to the local date (patient's time zone) of started_at, or today."""
+        check_id("patient_id", patient_id)
+        session_id = session_id if session_id is not None else new_id()
+        check_bool("replace", replace)
+        if day is None:
+            tz = self.patient_timezone(patient_id)
+            ref = check_datetime("started_at", started_at, optional=True) or _now()
+            day = ref.astimezone(tz).date()
+        sess = validate_session(
+            catalog=self.catalog, session_id=session_id, patient_id=patient_id, day=day,
+            items=items, pain_before=pain_before, pain_after=pain_after, notes=notes,
+            red_flags=red_flags, started_at=started_at, ended_at=ended_at,
+        )
+        try:
+            return self._save(sess, replace)
+        except sa.exc.IntegrityError:
+            # Another writer inserted the same id between our check and insert (PostgreSQL):
+            # retry once; the check now sees the row and answers no-op or conflict.
+            return self._save(sess, replace)
+
+    def _save(self, sess: Session, replace: bool) -> str:
+        with self._write() as conn:
+            self._require_patient(conn, sess.patient_id)
+            existing = self._load_session(conn, sess.session_id)
+            if existing is not None:
+                if existing == sess:
+                    return sess.session_id
+                if not replace:
+                    raise ConflictError(
+                        f"session_id: {sess.session_id!r} is already saved with different "
+                        "content; pass replace=True to update it"
+                    )
+                if existing.patient_id != sess.patient_id:
+                    raise ConflictError(f"session_id: {sess.session_id!r} belongs to another patient")
+                conn.execute(sa.delete(S.session_items).where(S.session_items.c.session_id == sess.session_id))
+                conn.execute(sa.delete(S.sessions).where(S.sessions.c.session_id == sess.session_id))
+            self._insert_sessions(conn, [sess])
+            days = {sess.day} | ({existing.day} if existing else set())
+            for d in days:
+                self._refresh_day(conn, sess.patient_id, d)
+        return sess.session_id
+
+    def _insert_sessions(self, conn: Connection, batch: Sequence[Session]) -> None:
+        now = _now()
+        rows, items = [], []
+        for s in batch:
+            pid = s.programme_id or self._programme_id_on(conn, s.patient_id, s.day)
+            rows.append({
+                "session_id": s.session_id, "patient_id": s.patient_id, "day": s.day,
+                "started_at": s.started_at, "ended_at": s.ended_at, "programme_id": pid,
+                "pain_before": s.pain_before, "pain_after": s.pain_after, "notes": s.notes,
+                "red_flags": ",".join(s.red_flags), "created_at": now, "updated_at": now,
+            })
+            items.extend({"session_id": s.session_id, **vars(it)} for it in s.items)
+        conn.execute(sa.insert(S.sessions), rows)
+        if items:
+            conn.execute(sa.insert(S.session_items), items)
+
+    def _refresh_day(self, conn: Connection, patient_id: str, day: dt.date) -> None:
+        S.refresh_summary(conn, lambda t: sa.and_(t.c.patient_id == patient_id, t.c.day == day))
+
+    def _load_session(self, conn: Connection, session_id: str) -> Session | None:
+        row = conn.execute(sa.select(S.sessions).where(S.sessions.c.session_id == session_id)).first()
+        if row is None:
+            return None
+        t = S.session_items
+        items = conn.execute(
+            sa.select(t.c.exercise_id, t.c.done, t.c.sets, t.c.reps, t.c.hold_s, t.c.minutes)
+            .where(t.c.session_id == session_id)
+        ).all()
+        return Session(
+            row.session_id, row.patient_id, row.day,
+            tuple(sorted((SessionItem(**r._mapping) for r in items), key=lambda i: i.exercise_id)),
+            row.pain_before, row.pain_after, row.notes,
+            tuple(f for f in row.red_flags.split(",") if f), row.started_at, row.ended_at,
+            row.programme_id,
+        )
+
+    def get_session(self, session_id: str) -> Session:
+        """The stored session with this id (raises NotFoundError)."""
+        with self._read() as conn:
+            s = self._load_session(conn, session_id)
+        if s is None:
+            raise NotFoundError("session_id", session_id)
+        return s
+
+    def delete_session(self, session_id: str) -> None:
+        """Delete a session and its items (raises NotFoundError if absent)."""
+        with self._write() as conn:
+            s = self._load_session(conn, session_id)
+            if s is None:
+                raise NotFoundError("session_id", session_id)
+            conn.execute(sa.delete(S.session_items).where(S.session_items.c.session_id == session_id))
+            conn.execute(sa.delete(S.sessions).where(S.sessions.c.session_id == session_id))
+            self._refresh_day(conn, s.patient_id, s.day)
+
+    # ---- pain scores and annotations ---------------------------------------------------
+    def add_pain(
+        self,
+        patient_id: str,
+        score: int,
+        *,
+        recorded_at: dt.datetime | None = None,
+        context: str = "",
+        day: dt.date | None = None,
+        pain_id: str | None = None,
+    ) -> str:
+        """Record a pain score outside a session; the same pain_id twice is stored once."""
+        check_id("patient_id", patient_id)
+        pain_id = check_id("pain_id", pain_id if pain_id is not None else new_id())
+        score = check_int("score", score, *PAIN_RANGE)
+        context = check_choice("context", context, PAIN_CONTEXTS)
+        recorded_at = check_datetime("recorded_at", recorded_at, optional=True) or _now()
+        tz = self.patient_timezone(patient_id)
+        day = check_date("day", day if day is not None else recorded_at.astimezone(tz).date())
+        row = {"pain_id": pain_id, "patient_id": patient_id, "recorded_at": recorded_at,
+               "day": day, "score": score, "context": context}
+        with self._write() as conn:
+            self._require_patient(conn, patient_id)
+            old = conn.execute(sa.select(S.pain_scores).where(S.pain_scores.c.pain_id == pain_id)).first()
+            if old is not None:
+                if dict(old._mapping) != row:
+                    raise ConflictError(f"pain_id: {pain_id!r} is already saved with different content")
+                return pain_id
+            conn.execute(sa.insert(S.pain_scores).values(**row))
+            self._refresh_day(conn, patient_id, day)
+        return pain_id
+
+    def add_annotation(
+        self,
+        patient_id: str,
+        text: str,
+        *,
+        day: dt.date | None = None,
+        author: str = "",
+        kind: str = "note",
+        annotation_id: str | None = None,
+    ) -> str:
+        """Add a dated note to the patient's timeline; the same annotation_id twice is stored once."""
+        check_id("patient_id", patient_id)
+        annotation_id = check_id("annotation_id", annotation_id if annotation_id is not None else new_id())
+        text = check_text("text", text, max_len=4000, empty=False)
+        author = check_text("author", author, max_len=200)
+        kind = check_choice("kind", kind, ANNOTATION_KINDS)
+        day = check_date("day", day if day is not None else dt.date.today())
+        with self._write() as conn:
+            self._require_patient(conn, patient_id)
+            old = conn.execute(
+                sa.select(S.annotations.c.text).where(S.annotations.c.annotation_id == annotation_id)
+            ).first()
+            if old is None:
+                conn.execute(
+                    sa.insert(S.annotations).values(
+                        annotation_id=annotation_id, patient_id=patient_id, day=day,
+                        author=author, kind=kind, text=text, created_at=_now(),
+                    )
+                )
+        return annotation_id
+
+    # ---- readers -----------------------------------------------------------------------
+    def sessions(self, patient_id: str | None = None, start=None, end=None) -> pd.DataFrame:
+        """Sessions (one row each) for a patient and inclusive day range, ordered by day."""
+        s = S.sessions
+        q = sa.select(*[s.c[c] for c in READ_DTYPES["sessions"]]).where(_range(s, patient_id, start, end))
+        with self._read() as conn:
+            return _frame(conn.execute(q.order_by(s.c.patient_id, s.c.day, s.c.started_at)).all(), "sessions")
+
+    def items(self, patient_id: str | None = None, start=None, end=None) -> pd.DataFrame:
+        """Session items joined with their session's patient and day."""
+        s, i = S.sessions, S.session_items
+        q = (
+            sa.select(
+                i.c.session_id, s.c.patient_id, s.c.day, i.c.exercise_id, i.c.done,
+                i.c.sets, i.c.reps, i.c.hold_s, i.c.minutes,
+            )
+            .select_from(s.join(i, i.c.session_id == s.c.session_id))
+            .where(_range(s, patient_id, start, end))
+            .order_by(s.c.patient_id, s.c.day, i.c.session_id, i.c.exercise_id)
+        )
+        with self._read() as conn:
+            return _frame(conn.execute(q).all(), "items")
+
+    def pain(self, patient_id: str | None = None, start=None, end=None) -> pd.DataFrame:
+        """Pain scores recorded outside sessions."""
+        t = S.pain_scores
+        q = sa.select(*[t.c[c] for c in READ_DTYPES["pain"]]).where(_range(t, patient_id, start, end))
+        with self._read() as conn:
+            return _frame(conn.execute(q.order_by(t.c.patient_id, t.c.recorded_at)).all(), "pain")
+
+    def annotations(self, patient_id: str | None = None, start=None, end=None) -> pd.DataFrame:
+        """Timeline annotations, ordered by day then creation time."""
+        t = S.annotations
+        q = sa.select(*[t.c[c] for c in READ_DTYPES["annotations"]]).where(_range(t, patient_id, start, end))
+        with self._read() as conn:
+            return _frame(conn.execute(q.order_by(t.c.patient_id, t.c.day, t.c.created_at)).all(), "annotations")
+
+    def daily(self, patient_id: str | None = None, start=None, end=None) -> pd.DataFrame:
+        """The per-patient per-day summary (sessions, items done, pain sum and count, red flags)."""
+        t = S.daily_summary
+        q = sa.select(*[t.c[c] for c in READ_DTYPES["daily"]]).where(_range(t, patient_id, start, end))
+        with self._read() as conn:
+            return _frame(conn.execute(q.order_by(t.c.patient_id, t.c.day)).all(), "daily")
+
+    # ---- bulk --------------------------------------------------------------------------
+    def save_sessions(self, batch: Iterable[Session], *, on_existing: str = "skip") -> int:
+        """Insert many validated Sessions in one transaction; return how many were new.
+
+        Sessions whose id is already stored are skipped if identical and refused
+        (ConflictError, nothing written) otherwise."""
+        check_choice("on_existing", on_existing, ("skip",))
+        batch = list(batch)
+        for s in batch:
+            if not isinstance(s, Session):
+                raise ValidationError("batch", s, "Session objects (see validate_session)")
+        with self._write() as conn:
+            for pid in {s.patient_id for s in batch}:
+                self._require_patient(conn, pid)
+            new = []
+            for chunk_start in range(0, len(batch), 500):
+                chunk = batch[chunk_start:chunk_start + 500]
+                have = set(conn.execute(
+                    sa.select(S.sessions.c.session_id).where(S.sessions.c.session_id.in_([s.session_id for s in chunk]))
+                ).scalars())
+                for s in chunk:
+                    if s.session_id in have:
+                        if self._load_session(conn, s.session_id) != s:
+                            raise ConflictError(f"session_id: {s.session_id!r} is already saved with different content")
+                    else:
+                        new.append(s)
+            if len({s.session_id for s in new}) != len(new):
+                raise ValidationError("batch.session_id", "duplicate", "each session id once per batch")
+            if new:
+                self._insert_sessions(conn, new)
+                for pid in {s.patient_id for s in new}:
+                    days = sorted({s.day for s in new if s.patient_id == pid})
+                    S.refresh_summary(conn, lambda t, pid=pid, days=days: sa.and_(
+                        t.c.patient_id == pid, t.c.day >= days[0], t.c.day <= days[-1]))
+        return len(new)
+
+
+def _set_valid_to(df: pd.DataFrame) -> pd.DataFrame:
+    """Fill valid_to from the next programme of the same patient; drop same-day superseded ones."""
+    if df.empty:
+        return df
+    progs = df.drop_duplicates("programme_id")[["programme_id", "patient_id", "valid_from"]]
+    progs = progs.sort_values(["patient_id", "valid_from", "programme_id"])
+    progs = progs.drop_duplicates(["patient_id", "valid_from"], keep="last")
+    nxt = progs.groupby("patient_id")["valid_from"].shift(-1)
+    progs = progs.assign(valid_to=(nxt - pd.Timedelta(days=1)).astype(DAY))
+    df = df[df["programme_id"].isin(progs["programme_id"])].drop(columns="valid_to")
+    df = df.merge(progs[["programme_id", "valid_to"]], on="programme_id", how="left")
+    return df[list(READ_DTYPES["prescriptions"])].reset_index(drop=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised by every test
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout = 30000")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = FULL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn):  # pragma: no cover
+        # Writers take the write lock up front, so concurrent writers queue on busy_timeout
+        # instead of failing with "database is locked" when upgrading a read lock.
+        immediate = conn.get_execution_options().get("backcare_write")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    """An Engine for url with backcare's connection settings (SQLite: WAL, FULL sync, FKs)."""
+    if url.startswith("sqlite"):
+        sa_url = sa.make_url(url)
+        if sa_url.database and sa_url.database != ":memory:":
+            Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def open_store(url: str | None = None, *, catalog: Catalog | None = None, upgrade: bool = True) -> Store:
+    """Open (creating or upgrading in place) the store at url, BACKCARE_DB or data/backcare.db."""
+    engine = make_engine(url or default_url())
+    store = Store(engine, catalog)
+    if upgrade:
+        with store._write() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
+            S.migrate(conn)
+    return store
