@@ -45,6 +45,16 @@ def default_url() -> str:
     return os.environ.get("BACKCARE_DB") or f"sqlite:///{DEFAULT_PATH}"
 
 
+def _is_timezone(name: object) -> bool:
+    if not isinstance(name, str) or not name or name.startswith(("/", ".")):
+        return False
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def new_id() -> str:
     """A fresh client-side id (uuid4 hex)."""
     return uuid.uuid4().hex
@@ -266,7 +276,7 @@ class Store:
         """Add a patient (no-op if it exists with the same name and time zone); return its id."""
         check_id("patient_id", patient_id)
         name = check_text("name", name, max_len=200)
-        if not isinstance(timezone, str) or timezone not in zoneinfo.available_timezones():
+        if not _is_timezone(timezone):
             raise ValidationError("timezone", timezone, "an IANA time zone name such as Europe/London")
         with self._write() as conn:
             row = conn.execute(

@@ -1,0 +1,43 @@
+# backcare: two commands do all the set-up on a fresh machine.
+#   make lab   - create .venv, install, fill a demo store if none, start JupyterLab
+#   make test  - create or update .venv and run the whole suite (ruff + pytest + nbval)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+STORE  := data/backcare.db
+
+.PHONY: lab app test lint format bench demo clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+$(STORE): | $(STAMP)
+	$(BIN)/backcare demo --patients 20 --days 120 --db sqlite:///$(STORE)
+
+lab: $(STAMP) $(STORE)
+	$(BIN)/backcare lab
+
+app: $(STAMP) $(STORE)
+	$(BIN)/backcare app
+
+demo: $(STAMP)
+	$(BIN)/backcare demo --patients 20 --days 120
+
+lint: $(STAMP)
+	$(BIN)/ruff check backcare tests benchmarks
+
+format: $(STAMP)
+	$(BIN)/ruff format backcare tests benchmarks
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest --nbval-lax tests notebooks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

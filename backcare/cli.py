@@ -1,0 +1,132 @@
+"""The `backcare` command: a thin layer over the library.
+
+Every subcommand has --help. A user error (bad input, missing patient, unusable file)
+prints one line `backcare: error: ...` and exits 2; it never shows a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Sequence
+
+from .errors import BackcareError
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
+
+
+def _db_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", metavar="URL", help="database URL (default: BACKCARE_DB or sqlite:///data/backcare.db)")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Fill a store with deterministic demo patients."""
+    import time
+
+    from .demo import fill_demo
+    from .store import open_store
+
+    t0 = time.perf_counter()
+    with open_store(args.db) as store:
+        counts = fill_demo(store, args.patients, args.days, args.seed, end=args.end,
+                           progress=True if args.progress else None)
+    took = time.perf_counter() - t0
+    print(
+        f"added {counts['patients']} patients, {counts['sessions']} sessions, "
+        f"{counts['items']} exercise items, {counts['pain']} pain scores, "
+        f"{counts['annotations']} annotations in {took:.1f} s"
+    )
+    return 0
+
+
+def cmd_patients(args: argparse.Namespace) -> int:
+    """List patients with their number of sessions and date range."""
+    from .store import open_store
+
+    with open_store(args.db) as store:
+        df = store.patients()
+    if df.empty:
+        print("no patients yet (try: backcare demo)")
+        return 0
+    out = df[["patient_id", "name", "sessions", "first_day", "last_day"]].copy()
+    for col in ("first_day", "last_day"):
+        out[col] = out[col].dt.strftime("%Y-%m-%d").fillna("-")
+    if args.limit:
+        out = out.head(args.limit)
+    print(out.to_string(index=False))
+    return 0
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    """Start JupyterLab on 127.0.0.1 (token required) in notebooks/."""
+    from .servers import run_lab
+
+    return run_lab(args.port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser for every subcommand."""
+    parser = argparse.ArgumentParser(prog="backcare", description="Track a back-pain exercise programme.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="fill a store with deterministic demo patients",
+                       description=cmd_demo.__doc__)
+    p.add_argument("--patients", type=_positive, default=20, help="number of patients (default 20)")
+    p.add_argument("--days", type=_positive, default=120, help="days of history (default 120)")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--end", type=_date, default=None, help="last day of history (default yesterday)")
+    p.add_argument("--progress", action="store_true", help="always show the progress bar")
+    _db_option(p)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("patients", help="list patients with their sessions and date range",
+                       description=cmd_patients.__doc__)
+    p.add_argument("--limit", type=_positive, default=None, help="show at most this many rows")
+    _db_option(p)
+    p.set_defaults(func=cmd_patients)
+
+    p = sub.add_parser("lab", help="start JupyterLab on 127.0.0.1 with a token",
+                       description=cmd_lab.__doc__)
+    p.add_argument("--port", type=_positive, default=None, help="port (default 8888)")
+    p.set_defaults(func=cmd_lab)
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit code (0 ok, 2 user error)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except BackcareError as exc:
+        print(f"backcare: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # database URL or connection problems: one line, no traceback
+        import sqlalchemy.exc
+
+        if not isinstance(exc, (sqlalchemy.exc.ArgumentError, sqlalchemy.exc.OperationalError)):
+            raise
+        print(f"backcare: error: cannot open the store: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("backcare: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""The store: sessions, programmes, pain scores and annotations written safely and read back."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from backcare.errors import ConflictError, NotFoundError, ValidationError
+from backcare.programme import Prescription
+from backcare.store import READ_DTYPES, open_store
+from tests.conftest import START
+
+DAY = START + dt.timedelta(days=3)
+ITEMS = [
+    {"exercise_id": "plank", "done": True, "hold_s": 30},
+    {"exercise_id": "pelvic-tilt", "done": True, "reps": 12},
+    {"exercise_id": "cat-cow", "done": False},
+]
+
+
+def counts(store) -> dict[str, int]:
+    with store.engine.connect() as conn:
+        return {
+            t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar()  # noqa: S608
+            for t in ("patients", "programmes", "sessions", "session_items", "pain_scores",
+                      "annotations", "daily_summary")
+        }
+
+
+def test_sqlite_store_uses_wal_busy_timeout_and_foreign_keys(store):
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+
+
+def test_backcare_db_env_selects_the_store(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'env.db'}"
+    monkeypatch.setenv("BACKCARE_DB", url)
+    with open_store() as s:
+        assert str(s.engine.url) == url
+
+
+def test_save_and_read_back_a_session(store, patient):
+    started = dt.datetime(2026, 1, 8, 18, 30, tzinfo=dt.UTC)
+    sid = store.save_session(patient, ITEMS, day=DAY, pain_before=6, pain_after=4,
+                             notes="felt ok", started_at=started,
+                             ended_at=started + dt.timedelta(minutes=20))
+    s = store.sessions(patient)
+    assert list(s["session_id"]) == [sid]
+    row = s.iloc[0]
+    assert row["day"] == pd.Timestamp(DAY)
+    assert row["started_at"] == pd.Timestamp(started)
+    assert (row["pain_before"], row["pain_after"], row["notes"]) == (6, 4, "felt ok")
+    assert row["programme_id"] == store.programme_on(patient, DAY).programme_id
+    items = store.items(patient).set_index("exercise_id")
+    assert items.loc["plank", "hold_s"] == 30 and bool(items.loc["plank", "done"])
+    assert items.loc["pelvic-tilt", "reps"] == 12
+    assert not bool(items.loc["cat-cow", "done"]) and pd.isna(items.loc["cat-cow", "reps"])
+
+
+def test_readers_return_documented_dtypes_even_when_empty(store, patient):
+    for kind, frame in [("sessions", store.sessions(patient)), ("items", store.items(patient)),
+                        ("pain", store.pain(patient)), ("daily", store.daily(patient))]:
+        assert frame.empty
+        assert {c: str(t) for c, t in frame.dtypes.items()} == READ_DTYPES[kind]
+    store.save_session(patient, ITEMS, day=DAY, pain_before=5)
+    assert {c: str(t) for c, t in store.items(patient).dtypes.items()} == READ_DTYPES["items"]
+    assert {c: str(t) for c, t in store.sessions(patient).dtypes.items()} == READ_DTYPES["sessions"]
+
+
+def test_readers_filter_by_patient_and_inclusive_date_range(store, patient):
+    store.add_patient("p2")
+    for i in range(5):
+        store.save_session(patient, ITEMS, day=START + dt.timedelta(days=i), pain_before=5)
+        store.save_session("p2", ITEMS, day=START + dt.timedelta(days=i), pain_before=3)
+    got = store.sessions(patient, START + dt.timedelta(days=1), START + dt.timedelta(days=3))
+    assert list(got["day"].dt.date) == [START + dt.timedelta(days=i) for i in (1, 2, 3)]
+    assert set(got["patient_id"]) == {patient}
+    assert len(store.items("p2", START, START)) == 3
+
+
+def test_saving_the_same_session_twice_is_a_no_op(store, patient):
+    sid = store.save_session(patient, ITEMS, day=DAY, pain_before=6, session_id="abc-1")
+    again = store.save_session(patient, list(reversed(ITEMS)), day=DAY, pain_before=6, session_id="abc-1")
+    assert sid == again == "abc-1"
+    assert counts(store)["sessions"] == 1 and counts(store)["session_items"] == 3
+
+
+def test_same_id_with_different_content_conflicts_unless_replace(store, patient):
+    store.save_session(patient, ITEMS, day=DAY, pain_before=6, session_id="abc-1")
+    with pytest.raises(ConflictError, match="abc-1"):
+        store.save_session(patient, ITEMS, day=DAY, pain_before=7, session_id="abc-1")
+    store.save_session(patient, ITEMS[:1], day=DAY + dt.timedelta(days=1), pain_before=7,
+                       session_id="abc-1", replace=True)
+    s = store.get_session("abc-1")
+    assert s.pain_before == 7 and len(s.items) == 1 and s.day == DAY + dt.timedelta(days=1)
+    daily = store.daily(patient).set_index("day")
+    # the summary left the old day and moved to the new one
+    assert pd.Timestamp(DAY) not in daily.index
+    assert daily.loc[pd.Timestamp(DAY + dt.timedelta(days=1)), "sessions"] == 1
+
+
+def test_day_defaults_to_the_local_date_of_the_start_time(store):
+    store.add_patient("tokyo", timezone="Asia/Tokyo")
+    # 23:30 UTC on 7 Jan is 08:30 on 8 Jan in Tokyo
+    sid = store.save_session("tokyo", ITEMS, started_at=dt.datetime(2026, 1, 7, 23, 30, tzinfo=dt.UTC))
+    assert store.get_session(sid).day == dt.date(2026, 1, 8)
+
+
+def test_programme_history_answers_what_was_prescribed_on_a_date(store, patient):
+    first = store.programme_on(patient, START)
+    assert len(first.items) == 8 and all(p.times_per_week == 7 for p in first.items)
+    later = START + dt.timedelta(days=10)
+    new = [Prescription("plank", hold_s=45, times_per_week=3), Prescription("brisk-walking", minutes=12)]
+    pid = store.set_programme(patient, new, later, author="physio")
+    assert store.programme_on(patient, later - dt.timedelta(days=1)).programme_id == first.programme_id
+    assert store.programme_on(patient, later).programme_id == pid
+    assert store.programme_on(patient, START - dt.timedelta(days=1)) is None
+    pres = store.prescriptions(patient)
+    assert set(pres["programme_id"]) == {first.programme_id, pid}
+    old_rows = pres[pres["programme_id"] == first.programme_id]
+    assert (old_rows["valid_to"] == pd.Timestamp(later - dt.timedelta(days=1))).all()
+    assert pres[pres["programme_id"] == pid]["valid_to"].isna().all()
+
+
+def test_changing_a_programme_annotates_the_timeline(store, patient):
+    store.set_programme(patient, [Prescription("plank", hold_s=45)], START + dt.timedelta(days=5), author="Dr K")
+    notes = store.annotations(patient)
+    change = notes[notes["kind"] == "programme-change"]
+    assert len(change) == 2  # the default programme and this change
+    assert "Plank (Hold 45 s, 7x/week)" in change.iloc[-1]["text"]
+    assert change.iloc[-1]["author"] == "Dr K"
+
+
+def test_same_programme_again_is_a_no_op(store, patient):
+    before = counts(store)
+    from backcare.programme import default_programme
+
+    store.set_programme(patient, default_programme(store.catalog, START), START)
+    assert counts(store) == before
+
+
+def test_pain_scores_and_annotations_round_trip(store, patient):
+    at = dt.datetime(2026, 1, 9, 7, 0, tzinfo=dt.UTC)
+    store.add_pain(patient, 7, recorded_at=at, context="morning", pain_id="pain-1")
+    store.add_pain(patient, 7, recorded_at=at, context="morning", pain_id="pain-1")
+    pain = store.pain(patient)
+    assert len(pain) == 1 and pain.iloc[0]["score"] == 7 and pain.iloc[0]["context"] == "morning"
+    store.add_annotation(patient, "moved house", day=DAY, author="Dr K", kind="flare-up", annotation_id="a1")
+    store.add_annotation(patient, "moved house", day=DAY, author="Dr K", kind="flare-up", annotation_id="a1")
+    ann = store.annotations(patient)
+    assert list(ann[ann["kind"] == "flare-up"]["text"]) == ["moved house"]
+
+
+def test_daily_summary_matches_sessions_items_and_pain(store, patient):
+    store.save_session(patient, ITEMS, day=DAY, pain_before=6, red_flags=["night-pain"])
+    store.save_session(patient, ITEMS[:1], day=DAY, pain_before=4)
+    store.add_pain(patient, 5, day=DAY, recorded_at=dt.datetime(2026, 1, 8, 7, tzinfo=dt.UTC))
+    row = store.daily(patient).iloc[0]
+    # two sessions; items done 2 (plank, pelvic tilt) + 1 (plank); pain 6 + 4 + 5 over 3
+    assert (row["sessions"], row["items_done"], row["pain_sum"], row["pain_n"], row["red_flag_sessions"]) == (2, 3, 15, 3, 1)
+
+
+def test_delete_session_removes_items_and_summary(store, patient):
+    sid = store.save_session(patient, ITEMS, day=DAY, pain_before=6)
+    store.delete_session(sid)
+    c = counts(store)
+    assert c["sessions"] == c["session_items"] == c["daily_summary"] == 0
+    with pytest.raises(NotFoundError):
+        store.get_session(sid)
+
+
+def test_patients_lists_sessions_and_date_range(store, patient):
+    store.add_patient("p0-empty")
+    store.save_session(patient, ITEMS, day=DAY, pain_before=6)
+    store.save_session(patient, ITEMS, day=DAY + dt.timedelta(days=4), pain_before=6)
+    df = store.patients().set_index("patient_id")
+    assert df.loc[patient, "sessions"] == 2
+    assert df.loc[patient, "first_day"] == pd.Timestamp(DAY)
+    assert df.loc[patient, "last_day"] == pd.Timestamp(DAY + dt.timedelta(days=4))
+    assert df.loc["p0-empty", "sessions"] == 0 and pd.isna(df.loc["p0-empty", "first_day"])
+
+
+BAD_SESSIONS = [
+    ({"pain_before": 11}, "pain_before", "0 to 10"),
+    ({"pain_before": -1}, "pain_before", "0 to 10"),
+    ({"pain_after": 4.5}, "pain_after", "whole number"),
+    ({"pain_after": True}, "pain_after", "whole number"),
+    ({"pain_after": "5"}, "pain_after", "whole number"),
+    ({"day": dt.date.today() + dt.timedelta(days=5)}, "day", "not in the future"),
+    ({"day": "yesterday"}, "day", "YYYY-MM-DD"),
+    ({"session_id": ""}, "session_id", "letters"),
+    ({"items": [{"exercise_id": "handstand", "done": True}]}, "items[0].exercise_id", "catalog"),
+    ({"items": [{"exercise_id": "plank", "done": "yes"}]}, "items[0].done", "True or False"),
+    ({"items": [{"exercise_id": "plank", "done": True, "hold_s": -5}]}, "items[0].hold_s", "0 to 600"),
+    ({"items": [{"exercise_id": "plank", "done": True, "hold_s": 10_000}]}, "items[0].hold_s", "0 to 600"),
+    ({"items": [{"exercise_id": "plank", "done": True, "colour": 1}]}, "items[0].colour", "one of"),
+    ({"items": [{"exercise_id": "plank", "done": True}] * 2}, "items.exercise_id", "at most once"),
+    ({"items": "plank"}, "items", "list"),
+    ({"red_flags": ["headache"]}, "red_flags", "saddle-numbness"),
+    ({"notes": 42}, "notes", "text"),
+    ({"started_at": dt.datetime(2026, 1, 8, 10)}, "started_at", "timezone-aware"),
+]
+
+
+@pytest.mark.parametrize(("change", "field", "allowed"), BAD_SESSIONS)
+def test_bad_session_input_is_refused_naming_field_and_writes_nothing(store, patient, change, field, allowed):
+    before = counts(store)
+    kwargs = {"day": DAY, "pain_before": 5, **change}
+    items = kwargs.pop("items", ITEMS)
+    with pytest.raises(ValidationError) as err:
+        store.save_session(patient, items, **kwargs)
+    assert err.value.field == field
+    assert str(err.value).startswith(f"{field}: ") and allowed in str(err.value)
+    assert counts(store) == before
+
+
+def test_unknown_patient_is_refused_and_writes_nothing(store, patient):
+    before = counts(store)
+    with pytest.raises(NotFoundError, match="patient_id: 'nobody'"):
+        store.save_session("nobody", ITEMS, day=DAY)
+    with pytest.raises(NotFoundError):
+        store.add_pain("nobody", 3)
+    with pytest.raises(NotFoundError):
+        store.add_annotation("nobody", "hello")
+    assert counts(store) == before
+
+
+@pytest.mark.parametrize(
+    ("items", "field"),
+    [
+        ([], "items"),
+        ([Prescription("plank", hold_s=0)], "items[0].hold_s"),
+        ([Prescription("plank", hold_s=30, reps=10)], "items[0].reps"),
+        ([Prescription("plank", hold_s=30, times_per_week=0)], "items[0].times_per_week"),
+        ([Prescription("plank", hold_s=30, sets=50)], "items[0].sets"),
+        ([Prescription("yoga", minutes=10)], "items[0].exercise_id"),
+        ([{"exercise_id": "plank", "hold_s": 30, "speed": 3}], "items[0].speed"),
+    ],
+)
+def test_bad_programmes_are_refused(store, patient, items, field):
+    before = counts(store)
+    with pytest.raises(ValidationError) as err:
+        store.set_programme(patient, items, START)
+    assert err.value.field == field
+    assert counts(store) == before
+
+
+def test_bad_patient_and_annotation_input(store, patient):
+    with pytest.raises(ValidationError, match="timezone"):
+        store.add_patient("p9", timezone="Mars/Olympus")
+    with pytest.raises(ValidationError, match="patient_id"):
+        store.add_patient("has space")
+    with pytest.raises(ValidationError, match="kind: 'gossip'"):
+        store.add_annotation(patient, "x", kind="gossip")
+    with pytest.raises(ValidationError, match="text"):
+        store.add_annotation(patient, "   ")
+    with pytest.raises(ValidationError, match="context"):
+        store.add_pain(patient, 3, context="after lunch")
