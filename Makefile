@@ -28,10 +28,10 @@ demo: $(STAMP)
 	$(BIN)/backcare demo --patients 20 --days 120
 
 lint: $(STAMP)
-	$(BIN)/ruff check backcare tests benchmarks
+	$(BIN)/ruff check backcare tests conftest.py $(wildcard benchmarks)
 
 format: $(STAMP)
-	$(BIN)/ruff format backcare tests benchmarks
+	$(BIN)/ruff format backcare tests conftest.py $(wildcard benchmarks)
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest --nbval-lax tests notebooks

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from .errors import BackcareError
 
+
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)

@@ -16,6 +16,8 @@ class ValidationError(BackcareError, ValueError):
         self.field = field
         self.value = value
         self.allowed = allowed
+        if type(value).__module__ == "numpy" and hasattr(value, "item"):
+            value = value.item()  # show 12, not np.int64(12)
         shown = repr(value)
         if len(shown) > 80:
             shown = shown[:77] + "..."
