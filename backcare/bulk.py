@@ -91,7 +91,13 @@ def _column_values(col: pd.Series, bind) -> list:
         values = [None if pd.isna(v) else v.to_pydatetime() for v in col]
     else:
         values = col.astype("object").where(col.notna(), None).tolist()
-    return [None if v is None else bind(v) for v in values] if bind else values
+    if not bind:
+        return values
+    if col.dtype.kind != "M" and col.nunique() < len(col) // 4:
+        # repeated values (days, constant timestamps): run the processor once per value
+        done = {v: bind(v) for v in set(values) if v is not None}
+        return [None if v is None else done[v] for v in values]
+    return [None if v is None else bind(v) for v in values]
 
 
 def insert_frame(conn: sa.Connection, table: sa.Table, df: pd.DataFrame) -> None:
