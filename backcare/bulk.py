@@ -201,6 +201,8 @@ def load_frames(
         known = set(conn.execute(sa.select(S.patients.c.patient_id)).scalars()) if patient_ids else set()
         for frame, df in (("sessions", s), ("pain", p), ("annotations", a)):
             _bad(frame, "patient_id", df, ~df["patient_id"].isin(known), "a patient already in the store")
+        for pid in sorted(patient_ids):
+            store._lock_patient(conn, pid)
         prog = pd.DataFrame(
             conn.execute(
                 sa.select(S.programmes.c.programme_id, S.programmes.c.patient_id, S.programmes.c.valid_from)

@@ -263,6 +263,12 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _lock_patient(self, conn: Connection, patient_id: str) -> None:
+        """Serialise writers of one patient's daily summary (PostgreSQL; SQLite's BEGIN
+        IMMEDIATE already serialises every writer)."""
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(patient_id))))
+
     def _require_patient(self, conn: Connection, patient_id: str) -> str:
         tz = conn.execute(
             sa.select(S.patients.c.timezone).where(S.patients.c.patient_id == patient_id)
@@ -480,6 +486,7 @@ class Store:
     def _save(self, sess: Session, replace: bool) -> str:
         with self._write() as conn:
             self._require_patient(conn, sess.patient_id)
+            self._lock_patient(conn, sess.patient_id)
             existing = self._load_session(conn, sess.session_id)
             if existing is not None:
                 if existing == sess:
@@ -549,6 +556,7 @@ class Store:
             s = self._load_session(conn, session_id)
             if s is None:
                 raise NotFoundError("session_id", session_id)
+            self._lock_patient(conn, s.patient_id)
             conn.execute(sa.delete(S.session_items).where(S.session_items.c.session_id == session_id))
             conn.execute(sa.delete(S.sessions).where(S.sessions.c.session_id == session_id))
             self._refresh_day(conn, s.patient_id, s.day)
@@ -576,6 +584,7 @@ class Store:
                "day": day, "score": score, "context": context}
         with self._write() as conn:
             self._require_patient(conn, patient_id)
+            self._lock_patient(conn, patient_id)
             old = conn.execute(sa.select(S.pain_scores).where(S.pain_scores.c.pain_id == pain_id)).first()
             if old is not None:
                 if dict(old._mapping) != row:
@@ -672,8 +681,9 @@ class Store:
             if not isinstance(s, Session):
                 raise ValidationError("batch", s, "Session objects (see validate_session)")
         with self._write() as conn:
-            for pid in {s.patient_id for s in batch}:
+            for pid in sorted({s.patient_id for s in batch}):
                 self._require_patient(conn, pid)
+                self._lock_patient(conn, pid)
             new = []
             for chunk_start in range(0, len(batch), 500):
                 chunk = batch[chunk_start:chunk_start + 500]

@@ -5,8 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
+import sqlalchemy as sa
 
 from backcare.programme import default_programme
 from backcare.store import Store, open_store
@@ -21,8 +25,37 @@ def require(flag: str, reason: str) -> None:
     pytest.skip(reason)
 
 
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database on the BACKCARE_TEST_PG server; dropped afterwards."""
+    admin_url = os.environ.get("BACKCARE_TEST_PG")
+    if not admin_url:
+        require("BACKCARE_REQUIRE_PG", "no PostgreSQL server: set BACKCARE_TEST_PG to a URL to run these")
+    admin_url = admin_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    name = f"backcare_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path) -> Iterator[str]:
+    """A URL for a new, empty store: every store test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        with fresh_postgres_database() as url:
+            yield url
+
+
 @pytest.fixture
-def store_url(tmp_path) -> str:
+def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'store.db'}"
 
 

@@ -47,8 +47,8 @@ def check_writers_lose_and_duplicate_nothing(url: str, workers: int = 4, per_wor
     assert int(daily["sessions"].sum()) == workers * per_worker
 
 
-def test_four_sqlite_writers_lose_and_duplicate_nothing(tmp_path):
-    check_writers_lose_and_duplicate_nothing(f"sqlite:///{tmp_path / 'c.db'}")
+def test_four_writers_lose_and_duplicate_nothing(store_url):
+    check_writers_lose_and_duplicate_nothing(store_url)
 
 
 def test_writer_killed_mid_loop_leaves_a_sound_store(tmp_path):

@@ -98,3 +98,14 @@ def test_bulk_loader_refuses_bad_frames_and_writes_nothing(store, patient):
 def test_demo_refuses_silly_sizes(store):
     with pytest.raises(ValidationError, match="patients"):
         fill_demo(store, patients=0)
+
+
+def test_demo_rows_are_the_same_on_every_backend(store, tmp_path):
+    """The bulk path stores the same values through SQLite and PostgreSQL."""
+    fill_demo(store, patients=2, days=40, seed=5, end=END, progress=False)
+    with open_store(f"sqlite:///{tmp_path / 'ref.db'}") as ref:
+        fill_demo(ref, patients=2, days=40, seed=5, end=END, progress=False)
+        drop = ["created_at", "updated_at", "annotation_id", "programme_id"]
+        for a, b in zip(_frames(store), _frames(ref), strict=True):
+            pd.testing.assert_frame_equal(a.drop(columns=[c for c in drop if c in a]),
+                                          b.drop(columns=[c for c in drop if c in b]))

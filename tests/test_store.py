@@ -30,7 +30,8 @@ def counts(store) -> dict[str, int]:
         }
 
 
-def test_sqlite_store_uses_wal_busy_timeout_and_foreign_keys(store):
+def test_sqlite_store_uses_wal_busy_timeout_and_foreign_keys(sqlite_url):
+    store = open_store(sqlite_url)
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
