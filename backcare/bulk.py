@@ -28,6 +28,50 @@ SESSION_COLUMNS = ["session_id", "patient_id", "day", "started_at", "ended_at", 
 ITEM_COLUMNS = ["session_id", "exercise_id", "done", "sets", "reps", "hold_s", "minutes"]
 PAIN_COLUMNS = ["pain_id", "patient_id", "recorded_at", "day", "score", "context"]
 ANNOTATION_COLUMNS = ["annotation_id", "patient_id", "day", "author", "kind", "text", "created_at"]
+PATIENT_COLUMNS = ["patient_id", "name", "timezone"]
+PROGRAMME_COLUMNS = ["programme_key", "patient_id", "valid_from", "author", "note", "exercise_id",
+                     "sets", "reps", "hold_s", "minutes", "each_side", "times_per_week"]
+
+
+def _none(v):
+    return None if v is None or (not isinstance(v, str) and pd.isna(v)) else v
+
+
+def _programmes(frame: pd.DataFrame, catalog) -> list[tuple[str, object, str, str, tuple]]:
+    """Group a programmes frame into validated (patient_id, valid_from, author, note, items)."""
+    from ._validate import check_date, check_text
+    from .programme import validate_programme
+
+    out = []
+    for key, g in frame.groupby("programme_key", sort=False):
+        head = g.iloc[0]
+        items = []
+        for _, r in g.iterrows():
+            item = {"exercise_id": r["exercise_id"], "each_side": _bool(r["each_side"])}
+            for col in ("sets", "reps", "hold_s", "minutes", "times_per_week"):
+                v = _none(r[col])
+                item[col] = int(v) if isinstance(v, (int, float)) and float(v).is_integer() else v
+            if item["sets"] is None:
+                item["sets"] = 1
+            items.append(item)
+        try:
+            checked = validate_programme(items, catalog)
+            day = check_date("valid_from", pd.Timestamp(head["valid_from"]).date(),
+                             today=dt.date.today() + dt.timedelta(days=366))
+            author = check_text("author", _none(head["author"]) or "", max_len=200)
+            note = check_text("note", _none(head["note"]) or "")
+        except ValidationError as exc:
+            raise ValidationError(f"programmes[{key}].{exc.field}", exc.value, exc.allowed) from None
+        out.append((str(head["patient_id"]), day, author, note, checked))
+    return out
+
+
+def _bool(v):
+    if isinstance(v, bool):
+        return v
+    if hasattr(v, "item") and isinstance(v.item(), bool):
+        return v.item()
+    return {"true": True, "false": False}.get(str(v).lower(), v)
 
 
 def _bad(frame: str, col: str, df: pd.DataFrame, mask: pd.Series, allowed: str) -> None:
@@ -125,6 +169,8 @@ def insert_frame(conn: sa.Connection, table: sa.Table, df: pd.DataFrame) -> None
 def load_frames(
     store: Store,
     *,
+    patients: pd.DataFrame | None = None,
+    programmes: pd.DataFrame | None = None,
     sessions: pd.DataFrame | None = None,
     items: pd.DataFrame | None = None,
     pain: pd.DataFrame | None = None,
@@ -132,10 +178,30 @@ def load_frames(
 ) -> dict[str, int]:
     """Validate and insert whole frames in one transaction; return rows inserted per frame.
 
-    Patients and programmes must already be in the store. Sessions get the programme in
-    force on their day. Rows whose id is already stored are refused (ConflictError) unless
-    identical, which import_bundle checks before calling this."""
+    Patients are added when absent (an existing patient is kept as it is); a programme is
+    added unless the patient already has one with the same start date and items. Sessions
+    get the programme in force on their day. Rows whose id is already stored make the
+    database refuse the whole load (import_bundle filters those out first)."""
+    from ._validate import check_id, check_text
+    from .store import _is_timezone
+
     catalog = store.catalog
+    patients = patients if patients is not None else pd.DataFrame(columns=PATIENT_COLUMNS)
+    programmes = programmes if programmes is not None else pd.DataFrame(columns=PROGRAMME_COLUMNS)
+    _need("patients", patients, PATIENT_COLUMNS)
+    _need("programmes", programmes, PROGRAMME_COLUMNS)
+    pt = patients.reset_index(drop=True)
+    _ids("patients", pt, "patient_id", unique=True)
+    for i, r in pt.iterrows():
+        check_text(f"patients[{i}].name", _none(r["name"]) or "", max_len=200)
+        if not _is_timezone(r["timezone"]):
+            raise ValidationError(f"patients[{i}].timezone", r["timezone"], "an IANA time zone name")
+    pr = programmes.reset_index(drop=True)
+    if len(pr):
+        _ids("programmes", pr, "patient_id")
+        for v in pr["programme_key"].astype(str):
+            check_id("programmes.programme_key", v)
+    progs = _programmes(pr, catalog)
     sessions = sessions if sessions is not None else pd.DataFrame(columns=SESSION_COLUMNS)
     items = items if items is not None else pd.DataFrame(columns=ITEM_COLUMNS)
     pain = pain if pain is not None else pd.DataFrame(columns=PAIN_COLUMNS)
@@ -195,10 +261,34 @@ def load_frames(
     _bad("annotations", "kind", a, ~a_kind.isin(ANNOTATION_KINDS), "one of " + ", ".join(ANNOTATION_KINDS))
     a_at = _utc("annotations", a, "created_at", optional=True).fillna(pd.Timestamp.now(tz="UTC"))
 
-    patient_ids = set(s["patient_id"]) | set(p["patient_id"]) | set(a["patient_id"])
+    patient_ids = set(s["patient_id"]) | set(p["patient_id"]) | set(a["patient_id"]) | set(pt["patient_id"])
+    patient_ids |= {g[0] for g in progs}
     now = dt.datetime.now(dt.UTC)
+    added = {"patients": 0, "programmes": 0}
     with store._write() as conn:
-        known = set(conn.execute(sa.select(S.patients.c.patient_id)).scalars()) if patient_ids else set()
+        known = set(conn.execute(
+            sa.select(S.patients.c.patient_id).where(S.patients.c.patient_id.in_(sorted(patient_ids)))
+        ).scalars()) if patient_ids else set()
+        new_patients = pt[~pt["patient_id"].isin(known)]
+        if len(new_patients):
+            insert_frame(conn, S.patients, pd.DataFrame({
+                "patient_id": new_patients["patient_id"], "name": new_patients["name"].fillna(""),
+                "timezone": new_patients["timezone"], "created_at": pd.Timestamp(now),
+            }))
+            known |= set(new_patients["patient_id"])
+            added["patients"] = len(new_patients)
+        _bad("programmes", "patient_id", pr, ~pr["patient_id"].isin(known), "a patient already in the store")
+        for pid, valid_from, author, note, checked in progs:
+            if any(existing == checked for existing in _programmes_on_day(store, conn, pid, valid_from)):
+                continue
+            prog_id = conn.execute(
+                sa.insert(S.programmes).values(patient_id=pid, valid_from=valid_from, author=author,
+                                               note=note, created_at=now)
+                .returning(S.programmes.c.programme_id)
+            ).scalar_one()
+            conn.execute(sa.insert(S.programme_items),
+                         [{"programme_id": prog_id, "position": i, **vars(x)} for i, x in enumerate(checked)])
+            added["programmes"] += 1
         for frame, df in (("sessions", s), ("pain", p), ("annotations", a)):
             _bad(frame, "patient_id", df, ~df["patient_id"].isin(known), "a patient already in the store")
         for pid in sorted(patient_ids):
@@ -237,7 +327,15 @@ def load_frames(
         for i in range(0, len(touched), 200):
             chunk = touched[i:i + 200]
             S.refresh_summary(conn, lambda t, chunk=chunk: t.c.patient_id.in_(chunk))
-    return {"sessions": len(s), "items": len(it), "pain": len(p), "annotations": len(a)}
+    return {**added, "sessions": len(s), "items": len(it), "pain": len(p), "annotations": len(a)}
+
+
+def _programmes_on_day(store: Store, conn: sa.Connection, patient_id: str, day) -> list[tuple]:
+    ids = conn.execute(
+        sa.select(S.programmes.c.programme_id).where(
+            S.programmes.c.patient_id == patient_id, S.programmes.c.valid_from == day)
+    ).scalars().all()
+    return [store._programme_items(conn, i) for i in ids]
 
 
 def _programme_in_force(patient_ids: pd.Series, days: pd.Series, prog: pd.DataFrame) -> pd.Series:

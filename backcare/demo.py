@@ -66,6 +66,13 @@ def _simulate(rng: np.random.Generator, days: int, n_ex: int):
     return has_session, done, pain_before, pain_after, flare
 
 
+def _programme_rows(key: str, pid: str, valid_from: dt.date, items, note: str) -> pd.DataFrame:
+    return pd.DataFrame([
+        {"programme_key": key, "patient_id": pid, "valid_from": valid_from, "author": "demo physio",
+         "note": note, **vars(p)} for p in items
+    ])
+
+
 def fill_demo(
     store: Store,
     patients: int = 20,
@@ -91,20 +98,22 @@ def fill_demo(
     first = end - dt.timedelta(days=days - 1)
     existing = set(store.patients()["patient_id"])
     todo = [i for i in range(1, patients + 1) if demo_patient_id(i) not in existing]
-    totals = {"patients": 0, "sessions": 0, "items": 0, "pain": 0, "annotations": 0}
+    totals = {"patients": 0, "programmes": 0, "sessions": 0, "items": 0, "pain": 0, "annotations": 0}
     show = progress if progress is not None else (len(todo) * days > 20_000 and sys.stderr.isatty())
     bar = tqdm(total=len(todo), desc="demo patients", unit="patient", disable=not show)
     for c in range(0, len(todo), CHUNK):
         chunk = todo[c:c + CHUNK]
-        frames = {"sessions": [], "items": [], "pain": [], "annotations": []}
+        frames = {"patients": [], "programmes": [], "sessions": [], "items": [], "pain": [], "annotations": []}
         for i in chunk:
             pid = demo_patient_id(i)
             rng = np.random.default_rng([seed, i])
-            store.add_patient(pid, f"{FIRST_NAMES[i % len(FIRST_NAMES)]} (demo {i})", "Europe/London")
+            frames["patients"].append(pd.DataFrame({
+                "patient_id": [pid], "name": [f"{FIRST_NAMES[i % len(FIRST_NAMES)]} (demo {i})"],
+                "timezone": ["Europe/London"]}))
             base = default_programme(store.catalog, first)
             # a third of the patients leave swimming out (no pool nearby)
             items = [p for p in base.items if not (i % 3 == 0 and p.exercise_id == "swimming")]
-            store.set_programme(pid, items, first, author="demo physio", note="starting programme")
+            frames["programmes"].append(_programme_rows(f"{pid}-prog1", pid, first, items, "starting programme"))
             ex_ids = [p.exercise_id for p in items]
             change_day = None
             if days >= 42 and rng.random() < 0.5:
@@ -115,8 +124,12 @@ def fill_demo(
                     else p
                     for p in items
                 ]
-                store.set_programme(pid, changed, change_day, author="demo physio",
-                                    note="plank progressed to 45 s; walking 3 times a week")
+                note = "plank progressed to 45 s; walking 3 times a week"
+                frames["programmes"].append(_programme_rows(f"{pid}-prog2", pid, change_day, changed, note))
+                frames["annotations"].append(pd.DataFrame({
+                    "annotation_id": [f"{pid}-a-prog2"], "patient_id": [pid], "day": [change_day],
+                    "author": ["demo physio"], "kind": ["programme-change"],
+                    "text": [f"Programme changed: {note}"], "created_at": [None]}))
             has_session, done, pb, pa, flare = _simulate(rng, days, len(ex_ids))
             day_index = pd.date_range(first, periods=days, freq="D")
             sess_days = np.nonzero(has_session)[0]
@@ -161,7 +174,6 @@ def fill_demo(
                 "text": "Flare-up reported; advised to keep moving gently", "created_at": None,
             }))
         counts = load_frames(store, **{k: pd.concat(v, ignore_index=True) for k, v in frames.items()})
-        totals["patients"] += len(chunk)
         for k, v in counts.items():
             totals[k] += v
         bar.update(len(chunk))
