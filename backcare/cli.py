@@ -79,6 +79,33 @@ def cmd_lab(args: argparse.Namespace) -> int:
     return run_lab(args.port)
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write one patient's data as a bundle (zip of CSV files with a checksummed manifest)."""
+    from .bundle import export_bundle
+    from .store import open_store
+
+    with open_store(args.db) as store:
+        manifest = export_bundle(
+            store, args.patient, args.out, pseudonymise=args.pseudonymise,
+            relative_dates=None if not args.pseudonymise else not args.real_dates,
+            keep_text=args.keep_text, start=args.date_from, end=args.date_to,
+        )
+    rows = ", ".join(f"{v['rows']} {k.removesuffix('.csv')}" for k, v in manifest["files"].items())
+    print(f"wrote {args.out} for {manifest['patient_id']}: {rows}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Load a patient bundle into a store (rows already there are skipped)."""
+    from .bundle import import_bundle
+    from .store import open_store
+
+    with open_store(args.db) as store:
+        added = import_bundle(store, args.bundle)
+    print("imported " + ", ".join(f"{v} {k}" for k, v in added.items()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="backcare", description="Track a back-pain exercise programme.")
@@ -99,6 +126,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_positive, default=None, help="show at most this many rows")
     _db_option(p)
     p.set_defaults(func=cmd_patients)
+
+    p = sub.add_parser("export", help="write a patient's data as a zip bundle", description=cmd_export.__doc__)
+    p.add_argument("--patient", required=True, help="patient id")
+    p.add_argument("--out", required=True, help="bundle file to write (.zip)")
+    p.add_argument("--from", dest="date_from", type=_date, default=None, help="first day (YYYY-MM-DD)")
+    p.add_argument("--to", dest="date_to", type=_date, default=None, help="last day (YYYY-MM-DD)")
+    p.add_argument("--pseudonymise", action="store_true",
+                   help="stable pseudonym instead of id and name; dates shifted; free text left out")
+    p.add_argument("--real-dates", action="store_true", help="with --pseudonymise: keep calendar dates")
+    p.add_argument("--keep-text", action="store_true", help="with --pseudonymise: keep notes and annotation text")
+    _db_option(p)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("import", help="load a patient bundle into a store", description=cmd_import.__doc__)
+    p.add_argument("bundle", help="bundle file (.zip) written by backcare export")
+    _db_option(p)
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("lab", help="start JupyterLab on 127.0.0.1 with a token",
                        description=cmd_lab.__doc__)

@@ -631,7 +631,7 @@ class Store:
         s = S.sessions
         q = sa.select(*[s.c[c] for c in READ_DTYPES["sessions"]]).where(_range(s, patient_id, start, end))
         with self._read() as conn:
-            return _frame(conn.execute(q.order_by(s.c.patient_id, s.c.day, s.c.started_at)).all(), "sessions")
+            return _frame(conn.execute(q.order_by(s.c.patient_id, s.c.day, s.c.started_at.asc().nulls_last(), s.c.session_id)).all(), "sessions")
 
     def items(self, patient_id: str | None = None, start=None, end=None) -> pd.DataFrame:
         """Session items joined with their session's patient and day."""
@@ -653,14 +653,14 @@ class Store:
         t = S.pain_scores
         q = sa.select(*[t.c[c] for c in READ_DTYPES["pain"]]).where(_range(t, patient_id, start, end))
         with self._read() as conn:
-            return _frame(conn.execute(q.order_by(t.c.patient_id, t.c.recorded_at)).all(), "pain")
+            return _frame(conn.execute(q.order_by(t.c.patient_id, t.c.recorded_at, t.c.pain_id)).all(), "pain")
 
     def annotations(self, patient_id: str | None = None, start=None, end=None) -> pd.DataFrame:
         """Timeline annotations, ordered by day then creation time."""
         t = S.annotations
         q = sa.select(*[t.c[c] for c in READ_DTYPES["annotations"]]).where(_range(t, patient_id, start, end))
         with self._read() as conn:
-            return _frame(conn.execute(q.order_by(t.c.patient_id, t.c.day, t.c.created_at)).all(), "annotations")
+            return _frame(conn.execute(q.order_by(t.c.patient_id, t.c.day, t.c.created_at, t.c.annotation_id)).all(), "annotations")
 
     def daily(self, patient_id: str | None = None, start=None, end=None) -> pd.DataFrame:
         """The per-patient per-day summary (sessions, items done, pain sum and count, red flags)."""
