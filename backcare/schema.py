@@ -10,6 +10,7 @@ Version history
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -167,25 +168,19 @@ def summary_select(where: sa.ColumnElement[bool] | None = None) -> sa.Select:
     Daily pain = every pain observation of the day that is not an after-session score:
     sessions' pain_before plus standalone pain scores.
     """
-    done = (
-        sa.select(
-            session_items.c.session_id,
-            sa.func.sum(sa.case((session_items.c.done, 1), else_=0)).label("n_done"),
-        )
-        .group_by(session_items.c.session_id)
-        .subquery()
-    )
-    s_rows = (
-        sa.select(
-            sessions.c.patient_id,
-            sessions.c.day,
-            sa.literal(1).label("n_sessions"),
-            sa.func.coalesce(done.c.n_done, 0).label("n_done"),
-            sa.func.coalesce(sessions.c.pain_before, 0).label("p_sum"),
-            sa.case((sessions.c.pain_before.is_(None), 0), else_=1).label("p_n"),
-            sa.case((sessions.c.red_flags == "", 0), else_=1).label("n_flags"),
-        )
-        .select_from(sessions.outerjoin(done, done.c.session_id == sessions.c.session_id))
+    n_done = (
+        sa.select(sa.func.count())
+        .where(session_items.c.session_id == sessions.c.session_id, session_items.c.done)
+        .scalar_subquery()
+    )  # correlated: uses the items' primary key, never scans the whole table
+    s_rows = sa.select(
+        sessions.c.patient_id,
+        sessions.c.day,
+        sa.literal(1).label("n_sessions"),
+        n_done.label("n_done"),
+        sa.func.coalesce(sessions.c.pain_before, 0).label("p_sum"),
+        sa.case((sessions.c.pain_before.is_(None), 0), else_=1).label("p_n"),
+        sa.case((sessions.c.red_flags == "", 0), else_=1).label("n_flags"),
     )
     p_rows = sa.select(
         pain_scores.c.patient_id,
@@ -220,6 +215,26 @@ def refresh_summary(conn: Connection, where) -> None:
             summary_select(where),
         )
     )
+
+
+@functools.cache
+def _day_statements() -> tuple[sa.Delete, sa.Insert]:
+    def one_day(t):
+        return sa.and_(t.c.patient_id == sa.bindparam("pid"), t.c.day == sa.bindparam("day"))
+
+    delete = sa.delete(daily_summary).where(one_day(daily_summary))
+    insert = sa.insert(daily_summary).from_select(
+        ["patient_id", "day", "sessions", "items_done", "pain_sum", "pain_n", "red_flag_sessions"],
+        summary_select(one_day),
+    )
+    return delete, insert
+
+
+def refresh_day(conn: Connection, patient_id: str, day: dt.date) -> None:
+    """Recompute one patient-day of daily_summary (statements built once, then cached)."""
+    delete, insert = _day_statements()
+    conn.execute(delete, {"pid": patient_id, "day": day})
+    conn.execute(insert, {"pid": patient_id, "day": day})
 
 
 def _to_v1(conn: Connection) -> None:

@@ -227,6 +227,23 @@ def _range(table: sa.Table, patient_id: str | None, start, end, col: str = "day"
     return sa.and_(sa.true(), *conds)
 
 
+class _Q:
+    """Statements on the save path, built once (building a statement costs more than running it)."""
+
+    patient_tz = sa.select(S.patients.c.timezone).where(S.patients.c.patient_id == sa.bindparam("pid"))
+    programme_on = (
+        sa.select(S.programmes.c.programme_id)
+        .where(S.programmes.c.patient_id == sa.bindparam("pid"), S.programmes.c.valid_from <= sa.bindparam("day"))
+        .order_by(S.programmes.c.valid_from.desc(), S.programmes.c.programme_id.desc())
+        .limit(1)
+    )
+    session = sa.select(S.sessions).where(S.sessions.c.session_id == sa.bindparam("sid"))
+    session_items = sa.select(
+        S.session_items.c.exercise_id, S.session_items.c.done, S.session_items.c.sets,
+        S.session_items.c.reps, S.session_items.c.hold_s, S.session_items.c.minutes,
+    ).where(S.session_items.c.session_id == sa.bindparam("sid"))
+
+
 class Store:
     """A backcare store. Open with open_store(); every public method is one transaction."""
 
@@ -270,9 +287,7 @@ class Store:
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(patient_id))))
 
     def _require_patient(self, conn: Connection, patient_id: str) -> str:
-        tz = conn.execute(
-            sa.select(S.patients.c.timezone).where(S.patients.c.patient_id == patient_id)
-        ).scalar()
+        tz = conn.execute(_Q.patient_tz, {"pid": patient_id}).scalar()
         if tz is None:
             raise NotFoundError("patient_id", patient_id, "a patient already in the store")
         return tz
@@ -405,13 +420,7 @@ class Store:
         return tuple(Prescription(**r._mapping) for r in rows)
 
     def _programme_id_on(self, conn: Connection, patient_id: str, day: dt.date) -> int | None:
-        p = S.programmes
-        return conn.execute(
-            sa.select(p.c.programme_id)
-            .where(p.c.patient_id == patient_id, p.c.valid_from <= day)
-            .order_by(p.c.valid_from.desc(), p.c.programme_id.desc())
-            .limit(1)
-        ).scalar()
+        return conn.execute(_Q.programme_on, {"pid": patient_id, "day": day}).scalar()
 
     def programme_on(self, patient_id: str, day: dt.date) -> Programme | None:
         """The programme in force for the patient on day, or None if nothing was prescribed yet."""
@@ -523,17 +532,13 @@ class Store:
             conn.execute(sa.insert(S.session_items), items)
 
     def _refresh_day(self, conn: Connection, patient_id: str, day: dt.date) -> None:
-        S.refresh_summary(conn, lambda t: sa.and_(t.c.patient_id == patient_id, t.c.day == day))
+        S.refresh_day(conn, patient_id, day)
 
     def _load_session(self, conn: Connection, session_id: str) -> Session | None:
-        row = conn.execute(sa.select(S.sessions).where(S.sessions.c.session_id == session_id)).first()
+        row = conn.execute(_Q.session, {"sid": session_id}).first()
         if row is None:
             return None
-        t = S.session_items
-        items = conn.execute(
-            sa.select(t.c.exercise_id, t.c.done, t.c.sets, t.c.reps, t.c.hold_s, t.c.minutes)
-            .where(t.c.session_id == session_id)
-        ).all()
+        items = conn.execute(_Q.session_items, {"sid": session_id}).all()
         return Session(
             row.session_id, row.patient_id, row.day,
             tuple(sorted((SessionItem(**r._mapping) for r in items), key=lambda i: i.exercise_id)),

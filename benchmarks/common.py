@@ -1,0 +1,86 @@
+"""Shared set-up for the benchmarks: a cached 1,000-patient x 365-day store and its Parquet copy."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / "benchmarks" / ".cache"
+END = dt.date(2026, 6, 30)
+PATIENTS = int(os.environ.get("BENCH_PATIENTS", "1000"))
+DAYS = int(os.environ.get("BENCH_DAYS", "365"))
+SEED = 42
+
+
+def clinic_db() -> Path:
+    """Path of the cached clinic store (built on first use with backcare demo)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"clinic-{PATIENTS}x{DAYS}.db"
+    if not path.exists():
+        print(f"building {path.name} (once; cached for later runs)...", flush=True)
+        tmp = path.with_suffix(".tmp.db")
+        for p in tmp.parent.glob(tmp.name + "*"):
+            p.unlink()
+        t0 = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "backcare.cli", "demo", "--patients", str(PATIENTS), "--days", str(DAYS),
+             "--seed", str(SEED), "--end", END.isoformat(), "--db", f"sqlite:///{tmp}"],
+            check=True, cwd=ROOT,
+        )
+        import sqlite3
+
+        con = sqlite3.connect(tmp)
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        con.close()
+        tmp.rename(path)
+        print(f"  built in {time.perf_counter() - t0:.1f} s", flush=True)
+    return path
+
+
+def parquet_dir() -> Path:
+    """Parquet export of the clinic store's tables (what DuckDB and polars read)."""
+    out = CACHE / f"parquet-{PATIENTS}x{DAYS}"
+    if not (out / "done").exists():
+        import sqlite3
+
+        import pandas as pd
+
+        out.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(clinic_db())
+        queries = {
+            "sessions": "SELECT session_id, patient_id, day, pain_before, pain_after, red_flags FROM sessions",
+            "items": "SELECT i.session_id, s.patient_id, s.day, i.exercise_id, i.done FROM session_items i "
+                     "JOIN sessions s USING (session_id)",
+            "pain": "SELECT patient_id, day, score FROM pain_scores",
+            "prescriptions": "SELECT p.programme_id, p.patient_id, p.valid_from, i.exercise_id, i.times_per_week, "
+                             "i.reps, i.hold_s, i.minutes FROM programmes p JOIN programme_items i USING (programme_id)",
+        }
+        for name, q in queries.items():
+            df = pd.read_sql_query(q, con)
+            for col in ("day", "valid_from"):
+                if col in df:
+                    df[col] = pd.to_datetime(df[col])
+            if "done" in df:
+                df["done"] = df["done"].astype(bool)
+            df.to_parquet(out / f"{name}.parquet", index=False)
+        con.close()
+        (out / "done").touch()
+    return out
+
+
+def summarise(samples: list[float]) -> dict[str, float]:
+    """Median and p99 of samples (seconds)."""
+    s = sorted(samples)
+    return {"median": statistics.median(s), "p99": s[min(len(s) - 1, int(round(0.99 * (len(s) - 1))))]}
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
