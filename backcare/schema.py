@@ -5,6 +5,8 @@ Version history
      annotations, meta.
 - 2: daily_summary, a per-patient per-day summary kept up to date on every write
      (the clinic overview reads it instead of millions of item rows); backfilled on upgrade.
+- 3: indexes on sessions(day) and daily_summary(day) for clinic-wide reads of a recent
+     window across all patients.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import functools
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class UTCDateTime(sa.types.TypeDecorator):
@@ -159,6 +161,14 @@ daily_summary = sa.Table(
     sa.Column("red_flag_sessions", sa.Integer, nullable=False),
 )
 
+# --- version 3 ---------------------------------------------------------------------------
+# Plain DDL (valid on SQLite and PostgreSQL) so that creating the version-1 tables never
+# creates these early.
+V3_INDEXES = {
+    "ix_sessions_day": "CREATE INDEX IF NOT EXISTS ix_sessions_day ON sessions (day)",
+    "ix_daily_summary_day": "CREATE INDEX IF NOT EXISTS ix_daily_summary_day ON daily_summary (day)",
+}
+
 V1_TABLES = (meta, patients, programmes, programme_items, sessions, session_items, pain_scores, annotations)
 
 
@@ -247,7 +257,12 @@ def _to_v2(conn: Connection) -> None:
     refresh_summary(conn, lambda t: sa.true())
 
 
-MIGRATIONS = {1: _to_v1, 2: _to_v2}
+def _to_v3(conn: Connection) -> None:
+    for ddl in V3_INDEXES.values():
+        conn.exec_driver_sql(ddl)
+
+
+MIGRATIONS = {1: _to_v1, 2: _to_v2, 3: _to_v3}
 
 
 def stored_version(conn: Connection) -> int:

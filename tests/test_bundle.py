@@ -74,7 +74,7 @@ def test_importing_twice_duplicates_nothing(bundle, store):
 
 def test_manifest_documents_columns_versions_and_checksums(bundle):
     manifest, frames = read_bundle(bundle)
-    assert manifest["format"] == "backcare-bundle" and manifest["schema_version"] == 2
+    assert manifest["format"] == "backcare-bundle" and manifest["schema_version"] == 3
     with zipfile.ZipFile(bundle) as zf:
         for name, meta in manifest["files"].items():
             assert hashlib.sha256(zf.read(name)).hexdigest() == meta["sha256"]

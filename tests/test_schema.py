@@ -34,7 +34,7 @@ def test_version_one_store_upgrades_in_place_without_losing_rows(tmp_path):
     before = _raw_counts(path)
     assert before["sessions"] == 20 and before["session_items"] == 40
     with open_store(f"sqlite:///{path}") as store:
-        assert store.schema_version() == S.SCHEMA_VERSION == 2
+        assert store.schema_version() == S.SCHEMA_VERSION == 3
         after = _raw_counts(path)
         assert after == before
         # the new per-day summary was backfilled from the old rows:
@@ -51,7 +51,7 @@ def test_version_one_store_upgrades_in_place_without_losing_rows(tmp_path):
         assert len(store.sessions("v1-a")) == 11
     # opening again is a no-op
     with open_store(f"sqlite:///{path}") as store:
-        assert store.schema_version() == 2 and len(store.sessions("v1-a")) == 11
+        assert store.schema_version() == 3 and len(store.sessions("v1-a")) == 11
 
 
 def test_store_from_a_newer_version_is_refused(tmp_path):
@@ -69,6 +69,7 @@ def test_fresh_store_has_every_table_and_the_one_patient_indexes(store):
     insp = sa.inspect(store.engine)
     assert set(S.metadata.tables) <= set(insp.get_table_names())
     for table, cols in (("sessions", ["patient_id", "day"]), ("pain_scores", ["patient_id", "day"]),
-                        ("annotations", ["patient_id", "day"])):
+                        ("annotations", ["patient_id", "day"]), ("sessions", ["day"]),
+                        ("daily_summary", ["day"])):
         assert cols in [ix["column_names"] for ix in insp.get_indexes(table)]
     assert insp.get_pk_constraint("daily_summary")["constrained_columns"] == ["patient_id", "day"]
