@@ -16,6 +16,7 @@ import functools
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
 
 SCHEMA_VERSION = 3
 
@@ -37,6 +38,27 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC)
+
+
+class days_after(sa.sql.expression.FunctionElement):
+    """SQL for `date_column + n days` on SQLite and PostgreSQL (n an int, may be negative)."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = "days_after"
+
+
+@compiles(days_after, "sqlite")
+def _days_after_sqlite(element, compiler, **kw):
+    col, n = list(element.clauses)
+    return f"date({compiler.process(col, **kw)}, printf('%+d days', {compiler.process(n, **kw)}))"
+
+
+@compiles(days_after)
+@compiles(days_after, "postgresql")
+def _days_after_pg(element, compiler, **kw):
+    col, n = list(element.clauses)
+    return f"({compiler.process(col, **kw)} + CAST({compiler.process(n, **kw)} AS INTEGER))"
 
 
 metadata = sa.MetaData()

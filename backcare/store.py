@@ -674,6 +674,17 @@ class Store:
         with self._read() as conn:
             return _frame(conn.execute(q.order_by(t.c.patient_id, t.c.day)).all(), "daily")
 
+    def clinic_frames(
+        self, today: dt.date, *, window_days: int = 14, lookback_days: int = 21
+    ) -> dict[str, pd.DataFrame]:
+        """Small per-patient frames for the clinic overview, aggregated in SQL.
+
+        patients (id, name, last session day); trend (baseline and latest pain over the
+        first / last 14 days with a score); window (daily summary rows of the last
+        lookback_days); done (items done per patient and exercise in the last window_days);
+        flare_notes (flare-up annotations in the window); prescriptions (every programme)."""
+        return _clinic_reads(self, today, window_days, lookback_days)
+
     # ---- bulk --------------------------------------------------------------------------
     def save_sessions(self, batch: Iterable[Session], *, on_existing: str = "skip") -> int:
         """Insert many validated Sessions in one transaction; return how many were new.
@@ -769,3 +780,80 @@ def open_store(url: str | None = None, *, catalog: Catalog | None = None, upgrad
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
             S.migrate(conn)
     return store
+
+
+def _clinic_reads(store: Store, today: dt.date, window_days: int, lookback_days: int) -> dict[str, pd.DataFrame]:
+    """The small frames the clinic overview needs, each aggregated in SQL (see Store.clinic_frames)."""
+    d, s, i = S.daily_summary, S.sessions, S.session_items
+    win_start = today - dt.timedelta(days=window_days - 1)
+    look_start = today - dt.timedelta(days=lookback_days - 1)
+    last = (
+        sa.select(d.c.patient_id, sa.func.max(d.c.day).label("last_session"))
+        .where(d.c.sessions > 0)
+        .group_by(d.c.patient_id)
+        .subquery()
+    )
+    patients_q = (
+        sa.select(S.patients.c.patient_id, S.patients.c.name, last.c.last_session)
+        .select_from(S.patients.outerjoin(last, last.c.patient_id == S.patients.c.patient_id))
+        .order_by(S.patients.c.patient_id)
+    )
+    # baseline / latest: mean of daily means over the 14 days from the first / to the last
+    # day with a pain score (the same windows as analysis.pain_trend), computed in SQL
+    scored = d.c.pain_n > 0
+    bounds = (
+        sa.select(d.c.patient_id, sa.func.min(d.c.day).label("f"), sa.func.max(d.c.day).label("l"))
+        .where(scored)
+        .group_by(d.c.patient_id)
+        .subquery()
+    )
+    span = 13
+    in_base = d.c.day <= S.days_after(bounds.c.f, span)
+    in_late = d.c.day >= S.days_after(bounds.c.l, -span)
+    daily_mean = sa.cast(d.c.pain_sum, sa.Float) / d.c.pain_n
+    trend_q = (
+        sa.select(
+            d.c.patient_id,
+            bounds.c.f.label("first_scored"),
+            bounds.c.l.label("last_scored"),
+            sa.func.avg(sa.case((in_base, daily_mean))).label("baseline_raw"),
+            sa.func.count(sa.case((in_base, 1))).label("baseline_days"),
+            sa.func.avg(sa.case((in_late, daily_mean))).label("latest_raw"),
+            sa.func.count(sa.case((in_late, 1))).label("latest_days"),
+        )
+        .select_from(d.join(bounds, bounds.c.patient_id == d.c.patient_id))
+        .where(scored, sa.or_(in_base, in_late))
+        .group_by(d.c.patient_id, bounds.c.f, bounds.c.l)
+    )
+    window_q = sa.select(
+        d.c.patient_id, d.c.day, d.c.sessions, d.c.pain_sum, d.c.pain_n, d.c.red_flag_sessions
+    ).where(d.c.day >= look_start, d.c.day <= today)
+    done_q = (
+        sa.select(s.c.patient_id, i.c.exercise_id, sa.func.count().label("done"))
+        .select_from(s.join(i, i.c.session_id == s.c.session_id))
+        .where(s.c.day >= win_start, s.c.day <= today, i.c.done)
+        .group_by(s.c.patient_id, i.c.exercise_id)
+    )
+    a = S.annotations
+    flare_notes_q = (
+        sa.select(a.c.patient_id, sa.func.count().label("flare_notes"))
+        .where(a.c.kind == "flare-up", a.c.day >= win_start, a.c.day <= today)
+        .group_by(a.c.patient_id)
+    )
+    with store._read() as conn:
+        out = {
+            "patients": pd.DataFrame(conn.execute(patients_q).all(), columns=["patient_id", "name", "last_session"]),
+            "trend": pd.DataFrame(conn.execute(trend_q).all(), columns=[
+                "patient_id", "first_scored", "last_scored", "baseline_raw", "baseline_days",
+                "latest_raw", "latest_days"]),
+            "window": pd.DataFrame(conn.execute(window_q).all(), columns=[
+                "patient_id", "day", "sessions", "pain_sum", "pain_n", "red_flag_sessions"]),
+            "done": pd.DataFrame(conn.execute(done_q).all(), columns=["patient_id", "exercise_id", "done"]),
+            "flare_notes": pd.DataFrame(conn.execute(flare_notes_q).all(), columns=["patient_id", "flare_notes"]),
+        }
+    for name, cols in (("patients", ["last_session"]), ("trend", ["first_scored", "last_scored"]),
+                       ("window", ["day"])):
+        for col in cols:
+            out[name][col] = pd.to_datetime(out[name][col]).astype(DAY)
+    out["prescriptions"] = store.prescriptions()
+    return out
