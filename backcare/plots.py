@@ -259,7 +259,7 @@ def pain_figure(
             "tickvals": list(range(0, 11, 2)),
         },
         xaxis={"title": None},
-        legend={"orientation": "h", "y": -0.15},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.08},
         margin={"t": 60, "r": 20},
     )
     return fig
@@ -388,7 +388,7 @@ def weekly_adherence_figure(
         height=360,
         bargap=0.15,
         yaxis={"title": "Done / prescribed", "tickformat": ".0%", "range": [0, 1.08]},
-        legend={"orientation": "h", "y": -0.2},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12},
         margin={"t": 60, "r": 20},
     )
     return fig

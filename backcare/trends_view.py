@@ -123,13 +123,14 @@ def load_trends(
     trend = A.pain_trend(daily)
     flares = A.flare_ups(daily)
     weekly = A.weekly_adherence(rx, items, start_ts, end_ts)
-    # habit strength needs the history since the first programme, not just this period
-    habit = None
+    # habit strength and streaks need the history since the first programme, not just this period
+    habit, streak = None, A.streaks(weekly)
     if len(rx):
         h_start = min(rx["valid_from"].min(), start_ts)
         h_items = items if h_start >= start_ts else store.items(patient_id, h_start, end_ts)
         hs = A.habit_strength(rx, h_items, h_start, end_ts)
         habit = float(hs["habit"].iloc[-1]) if len(hs) else None
+        streak = A.streaks(A.weekly_adherence(rx, h_items, h_start, end_ts))
     data = TrendsData(
         patient_id=patient_id,
         name=name,
@@ -142,7 +143,7 @@ def load_trends(
         completion=A.daily_completion(rx, items, start_ts, end_ts),
         effect=A.session_effect(sessions, items),
         adherence_pain=A.adherence_vs_pain(weekly, daily),
-        streaks=A.streaks(weekly),
+        streaks=streak,
         habit=habit,
         annotations=notes,
         suggestions=A.progression_suggestions(rx, items, daily, store.catalog, end_ts, notes),
@@ -193,7 +194,12 @@ class TrendsView:
         self.end = end
         self.live = (os.environ.get("BACKCARE_STATIC", "") in ("", "0")) if live is None else live
         P.use_offline_renderer()
-        pats = store.patients()
+        self._store_error = ""
+        try:
+            pats = store.patients()
+        except Exception as exc:  # e.g. no store yet, or one that needs upgrading
+            self._store_error = f"Could not read the store: {exc}"
+            pats = pd.DataFrame({"patient_id": [], "name": []})
         options = [
             (f"{n} ({p})" if n else p, p)
             for p, n in zip(pats["patient_id"], pats["name"], strict=True)
@@ -210,7 +216,6 @@ class TrendsView:
         self.outputs = {name: W.Output() for name in SECTIONS}
         self.contents: dict[str, list[Any]] = {name: [] for name in SECTIONS}
         self.data: TrendsData | None = None
-        self.error = ""
         self.patient.observe(self._on_change, names="value")
         self.period.observe(self._on_change, names="value")
         self.redraw()
@@ -236,10 +241,8 @@ class TrendsView:
     def _build(self) -> dict[str, list[Any]]:
         if self.patient.value is None:
             self.data = None
-            return {
-                name: [HTML(_p("No patients in the store yet."))] if name == "summary" else []
-                for name in SECTIONS
-            }
+            text = self._store_error or "No patients in the store yet."
+            return {name: [HTML(_p(text))] if name == "summary" else [] for name in SECTIONS}
         d = load_trends(self.store, self.patient.value, self.period.value, self.end)
         self.data = d
         who = html.escape(d.name or d.patient_id)
@@ -262,7 +265,7 @@ class TrendsView:
         """Recompute everything for the chosen patient and period and refill every section."""
         try:
             built = self._build()
-            self.error = ""
+            self.error = self._store_error
         except Exception as exc:  # shown to the user instead of a silent blank page
             self.error = f"Could not draw this view: {exc}"
             built = {name: [HTML(_p(self.error))] if name == "summary" else [] for name in SECTIONS}
@@ -271,7 +274,8 @@ class TrendsView:
             if name in CAVEATS and objs:
                 objs = [*objs, HTML(_p(CAVEATS[name], "caveat"))]
             self.contents[name] = objs
-            self.outputs[name].outputs = tuple(_output(o) for o in objs)
+            if self.live:  # static mode shows plain outputs; no need to fill the widgets
+                self.outputs[name].outputs = tuple(_output(o) for o in objs)
 
     def show(self, name: str) -> None:
         """Display one section: its Output widget (live) or its plain outputs (static)."""

@@ -23,7 +23,7 @@ def restore_renderer():
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
+def view_store(tmp_path_factory):
     path = tmp_path_factory.mktemp("view") / "b.db"
     s = open_store(f"sqlite:///{path}")
     s.add_patient("demo-001", name="<b>Al</b>")
@@ -79,11 +79,11 @@ def counts(store) -> dict[str, int]:
         }
 
 
-def test_view_fills_every_section_and_never_writes(store):
-    before = counts(store)
-    view = TrendsView(store, "demo-001", "Last 8 weeks", end=END)
+def test_view_fills_every_section_and_never_writes(view_store):
+    before = counts(view_store)
+    view = TrendsView(view_store, "demo-001", "Last 8 weeks", end=END)
     assert view.error == ""
-    assert counts(store) == before
+    assert counts(view_store) == before
     for name in ("pain", "calendar", "weekly", "effect", "adherence_pain"):
         first = view.outputs[name].outputs[0]["data"]
         assert PLOTLY in first and "text/html" in first
@@ -95,8 +95,8 @@ def test_view_fills_every_section_and_never_writes(store):
     assert set(view.figures) == {"pain", "calendar", "weekly", "effect", "adherence_pain"}
 
 
-def test_changing_patient_or_period_redraws(store):
-    view = TrendsView(store, "demo-001", "Last 8 weeks", end=END)
+def test_changing_patient_or_period_redraws(view_store):
+    view = TrendsView(view_store, "demo-001", "Last 8 weeks", end=END)
     old = view.outputs["summary"].outputs
     view.patient.value = "demo-002"
     assert view.data.patient_id == "demo-002" and view.outputs["summary"].outputs != old
@@ -107,8 +107,8 @@ def test_changing_patient_or_period_redraws(store):
     assert view.data.start.date() == END - dt.timedelta(days=55)
 
 
-def test_patient_without_data_and_empty_store(store, tmp_path):
-    view = TrendsView(store, "demo-003", end=END)
+def test_patient_without_data_and_empty_store(view_store, tmp_path):
+    view = TrendsView(view_store, "demo-003", end=END)
     assert view.error == "" and "Not enough pain scores" in view.data.summary
     empty = open_store(f"sqlite:///{tmp_path / 'e.db'}")
     view = TrendsView(empty)
@@ -116,9 +116,16 @@ def test_patient_without_data_and_empty_store(store, tmp_path):
     empty.close()
 
 
-def test_load_trends_checks_its_arguments(store):
+def test_load_trends_checks_its_arguments(view_store):
     with pytest.raises(ValueError, match="period"):
-        load_trends(store, "demo-001", "fortnight")
+        load_trends(view_store, "demo-001", "fortnight")
     with pytest.raises(ValueError, match="patient_id"):
-        load_trends(store, "nobody")
+        load_trends(view_store, "nobody")
     assert set(PERIODS) >= {"Last 8 weeks", "All history"} and "summary" in SECTIONS
+
+
+def test_static_mode_keeps_plain_contents_for_exported_html(view_store):
+    view = TrendsView(view_store, "demo-001", end=END, live=False)
+    assert view.outputs["pain"].outputs == ()
+    kinds = [type(o).__name__ for o in view.contents["pain"]]
+    assert kinds == ["Figure", "HTML"]
