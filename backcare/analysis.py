@@ -34,7 +34,7 @@ Methods (every number shown to a user comes from one of these):
   score then halves every 7 days.
 * Streaks (``streaks``). A week is met when its exercise adherence is >= 80 %. Weeks with
   nothing prescribed neither extend nor break a streak; the period's last week, when it
-  is incomplete and not (yet) met, is "in progress" and is ignored.
+  is incomplete (the period ends before Sunday), is "in progress" and is ignored.
 * Daily pain (``daily_pain``). Mean of all pain scores of the day: ``pain_before`` of the
   sessions plus standalone scores (each score weighs the same). ``pain_after`` is a
   separate series. Rolling mean: mean of the daily means of the 7 calendar days ending
@@ -547,17 +547,14 @@ def streaks(weekly: pd.DataFrame, threshold: float = ADHERENT) -> Streaks:
     """Current and longest run of met weeks (adherence >= threshold) in a weekly_adherence frame.
 
     Method: weeks with nothing prescribed are skipped (neither extend nor break a run); the
-    last week, if incomplete and not met yet, is in progress and ignored."""
+    last week, if incomplete (fewer than 7 days in the period), is in progress and ignored."""
     if weekly is None or weekly.empty:
         return Streaks(0, 0, threshold, None, False)
     w = weekly.sort_values("week").reset_index(drop=True)
     w = w[w["adherence"].notna()]
     in_progress = False
-    if len(w):
-        last = w.iloc[-1]
-        met_last = last["adherence"] >= threshold - EPS
-        if not bool(last["complete"]) and not met_last and last["week"] == weekly["week"].max():
-            w, in_progress = w.iloc[:-1], True
+    if len(w) and not bool(w.iloc[-1]["complete"]) and w.iloc[-1]["week"] == weekly["week"].max():
+        w, in_progress = w.iloc[:-1], True
     run = longest = 0
     since = None
     for _, row in w.iterrows():

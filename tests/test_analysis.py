@@ -343,7 +343,10 @@ def test_streaks_count_met_weeks_skip_unprescribed_and_ignore_the_week_in_progre
     assert s.current_since == D(21)
     s = A.streaks(weekly_frame([0.9, 0.85, 0.5, 0.8, 1.0, None, 0.95, 0.2]))
     assert (s.current, s.longest) == (0, 3)
+    # an incomplete last week is in progress even when already met: it does not count yet
     s = A.streaks(weekly_frame([0.9, 0.85, 0.5, 0.8, 1.0, None, 0.95, 0.9], last_days=3))
+    assert (s.current, s.longest, s.in_progress) == (3, 3, True)
+    s = A.streaks(weekly_frame([0.9, 0.85, 0.5, 0.8, 1.0, None, 0.95, 0.9]))
     assert (s.current, s.longest, s.in_progress) == (4, 4, False)
     assert A.streaks(weekly_frame([])).current == 0
 
