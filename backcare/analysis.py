@@ -115,13 +115,14 @@ SELF_REPORT_CAVEAT = (
 ASSOCIATION_CAVEAT = (
     "This is an association in one person's diary, not proof that the exercises changed "
     "the pain: other things (sleep, work, a flare-up settling on its own) move both, "
-    "neighbouring weeks are not independent (so the interval is too narrow), and both "
+    "neighbouring weeks are not independent (so the interval is probably too narrow), and both "
     "adherence and pain are self-reported."
 )
 SESSION_EFFECT_CAVEAT = (
     "Pain after a session is recorded right after exercising; a short-term change says "
-    "little about the long-term course. Exercises done together cannot be separated, and "
-    f"exercises with fewer than {MIN_EFFECT_N} sessions with both scores are not shown."
+    "little about the long-term course. Exercises done together cannot be separated, with "
+    "several exercises one interval may miss zero by chance, and exercises with fewer than "
+    f"{MIN_EFFECT_N} sessions with both scores are not shown."
 )
 TREND_CAVEAT = (
     "Pain varies from day to day and often eases on its own over weeks; a change over time "
@@ -955,7 +956,7 @@ def progression_suggestions(
             pain_ok = lt - e <= PAIN_STABLE_TOLERANCE + EPS
             pain_note = (
                 f"pain {'stable or falling' if pain_ok else 'rising'} "
-                f"({_round1(e):.1f} then {_round1(lt):.1f} on average per week)"
+                f"(average {_round1(e):.1f} in the first week, {_round1(lt):.1f} in the second)"
             )
     if not pain_note:
         pain_note = "not enough pain scores in the last 2 weeks to judge the trend"
