@@ -1,0 +1,574 @@
+"""Plotly figures built from backcare.analysis results: no statistics are computed here, no I/O.
+
+Every figure aggregates before it plots (long histories are binned by week or month by
+analysis.pain_display / analysis.adherence_by_month, annotations are capped), so its JSON
+stays small (< 200 KB for 10 years of daily data). Numbers go in as numpy arrays, which
+plotly encodes compactly (base64 "bdata").
+
+All user text (annotation text and author, exercise names from user catalogs, titles) is
+HTML-escaped before it reaches a label or hover text: plotly renders HTML in text.
+
+``use_offline_renderer()`` makes figures show in JupyterLab, Voila and nbconvert HTML
+without fetching plotly.js (or MathJax) from a CDN.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.io.base_renderers import NotebookRenderer
+
+from . import analysis as A
+from .catalog import Catalog
+
+MAX_ANNOTATIONS = 60
+ANNOTATION_CHARS = 200
+CALENDAR_MAX_WEEKS = 53
+BARS_MAX = 104
+TEMPLATE = "plotly_white"
+COLOURS = {
+    "points": "#7f9cc0",
+    "rolling": "#1f3f77",
+    "band": "rgba(70, 160, 90, 0.15)",
+    "baseline": "#3b8a4f",
+    "flare": "#c0392b",
+    "session": "#7a7a7a",
+    "note": "#7d3c98",
+    "after": "#e59c3a",
+    "met": "#2e8b57",
+    "missed": "#d9a441",
+    "line": "#555555",
+}
+KIND_LABELS = {
+    "note": "note",
+    "programme-change": "programme",
+    "flare-up": "flare-up",
+    "milestone": "milestone",
+}
+
+
+# ---- helpers --------------------------------------------------------------------------------
+def esc(text: Any, limit: int | None = None) -> str:
+    """User text made safe for plotly labels: truncated to `limit` characters, HTML-escaped, newlines as <br>."""
+    s = "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
+    if limit is not None and len(s) > limit:
+        s = s[: limit - 1].rstrip() + "…"
+    return html.escape(s, quote=True).replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def _dates(s: pd.Series) -> list[str]:
+    return pd.to_datetime(s).dt.strftime("%Y-%m-%d").tolist()
+
+
+def _f(s: pd.Series | np.ndarray) -> np.ndarray:
+    return np.asarray(pd.Series(s, dtype="float64").to_numpy(dtype="float64", na_value=np.nan))
+
+
+def _empty_figure(title: str, message: str) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(
+        template=TEMPLATE,
+        title=esc(title),
+        height=320,
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        annotations=[
+            {
+                "text": esc(message),
+                "showarrow": False,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+                "font": {"size": 14},
+            }
+        ],
+    )
+    return fig
+
+
+def _name(exercise_id: str, catalog: Catalog | None) -> str:
+    if catalog is not None and exercise_id in catalog:
+        return catalog[exercise_id].name
+    return exercise_id
+
+
+# ---- pain over time ---------------------------------------------------------------------------
+_BIN_WORDS = {
+    "day": ("Daily mean pain", "%{x}"),
+    "week": ("Weekly mean pain", "week of %{x}"),
+    "month": ("Monthly mean pain", "%{x|%b %Y}"),
+}
+
+
+def pain_figure(
+    daily: pd.DataFrame,
+    trend: A.PainTrend | None = None,
+    flares: pd.DataFrame | None = None,
+    annotations: pd.DataFrame | None = None,
+    *,
+    title: str = "Pain over time",
+    max_points: int = 600,
+) -> go.Figure:
+    """Pain over time: mean pain points, 7-day rolling mean, MCID band around the baseline, flare-ups, sessions, annotations."""
+    disp, freq = A.pain_display(daily, flares, max_points)
+    if disp.empty or disp["pain"].notna().sum() == 0 and disp["sessions"].sum() == 0:
+        return _empty_figure(title, "No pain scores or sessions in this period.")
+    x = _dates(disp["x"])
+    label, when = _BIN_WORDS[freq]
+    fig = go.Figure()
+    if trend is not None and trend.baseline is not None:
+        b = trend.baseline
+        lo, hi = max(b - A.MCID_POINTS, 0), min(b + A.MCID_POINTS, 10)
+        fig.add_trace(
+            go.Scatter(
+                x=[x[0], x[-1], x[-1], x[0], x[0]],
+                y=np.array([lo, lo, hi, hi, lo]),
+                fill="toself",
+                fillcolor=COLOURS["band"],
+                line={"width": 0},
+                mode="lines",
+                name=f"Baseline {b:.1f} ± 2 (no important change)",
+                hoverinfo="skip",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[x[0], x[-1]],
+                y=np.array([b, b]),
+                mode="lines",
+                name="Baseline (first 2 weeks)",
+                line={"color": COLOURS["baseline"], "dash": "dash", "width": 1},
+                hoverinfo="skip",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=_f(disp["pain"]),
+            mode="markers",
+            name=label,
+            marker={"color": COLOURS["points"], "size": 6 if freq == "day" else 5},
+            customdata=_f(disp["pain_days"]),
+            hovertemplate=f"{when}: %{{y:.1f}} (%{{customdata:.0f}} day(s) with a score)<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=_f(disp["rolling"]),
+            mode="lines",
+            name="7-day rolling mean" + ("" if freq == "day" else f" ({freq}ly average)"),
+            line={"color": COLOURS["rolling"], "width": 2.5},
+            connectgaps=False,
+            hovertemplate=f"{when}: rolling mean %{{y:.1f}}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=_f(disp["pain_after"]),
+            mode="markers",
+            name="Pain after sessions",
+            marker={"color": COLOURS["after"], "size": 5, "symbol": "circle-open"},
+            visible="legendonly",
+            hovertemplate=f"{when}: after sessions %{{y:.1f}}<extra></extra>",
+        )
+    )
+
+    fl = disp[disp["flares"] > 0]
+    if len(fl):
+        fig.add_trace(
+            go.Scatter(
+                x=_dates(fl["x"]),
+                y=_f(fl["pain"]),
+                mode="markers",
+                name="Flare-up",
+                marker={
+                    "color": COLOURS["flare"],
+                    "size": 11,
+                    "symbol": "triangle-up",
+                    "line": {"color": "white", "width": 1},
+                },
+                customdata=_f(fl["flares"]),
+                hovertemplate=(
+                    f"Flare-up ({when}): pain %{{y:.1f}}, 2 or more points above the "
+                    "7 days before<extra></extra>"
+                )
+                if freq == "day"
+                else (f"{when}: %{{customdata:.0f}} flare-up day(s)<extra></extra>"),
+            )
+        )
+    ss = disp[disp["sessions"] > 0]
+    if len(ss):
+        fig.add_trace(
+            go.Scatter(
+                x=_dates(ss["x"]),
+                y=np.full(len(ss), -0.6),
+                mode="markers",
+                name="Session days",
+                marker={"color": COLOURS["session"], "symbol": "line-ns-open", "size": 8},
+                customdata=_f(ss["sessions"]),
+                hovertemplate=f"{when}: %{{customdata:.0f}} session(s)<extra></extra>",
+            )
+        )
+    shown_notes = 0
+    if annotations is not None and len(annotations):
+        notes = annotations.sort_values(
+            ["day", "created_at"] if "created_at" in annotations else ["day"]
+        ).tail(MAX_ANNOTATIONS)
+        shown_notes = len(notes)
+        hover = [
+            f"{esc(d.strftime('%Y-%m-%d'))} · {esc(KIND_LABELS.get(k, k))}"
+            + (f" · {esc(a, 60)}" if a else "")
+            + f"<br>{esc(t, ANNOTATION_CHARS)}"
+            for d, k, a, t in zip(
+                notes["day"], notes["kind"], notes["author"], notes["text"], strict=True
+            )
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=_dates(notes["day"]),
+                y=np.full(len(notes), 10.7),
+                mode="markers+text",
+                name="Notes on the timeline",
+                text=[esc(KIND_LABELS.get(k, k)) for k in notes["kind"]],
+                textposition="top center",
+                textfont={"size": 9, "color": COLOURS["note"]},
+                marker={"color": COLOURS["note"], "symbol": "diamond", "size": 9},
+                hovertext=hover,
+                hoverinfo="text",
+            )
+        )
+    subtitle = ""
+    if annotations is not None and len(annotations) > shown_notes:
+        subtitle = f" (latest {shown_notes} of {len(annotations)} notes shown)"
+    fig.update_layout(
+        template=TEMPLATE,
+        title=esc(title + subtitle),
+        height=460,
+        yaxis={
+            "title": "Pain (0 = none, 10 = worst)",
+            "range": [-1.2, 11.6],
+            "tickvals": list(range(0, 11, 2)),
+        },
+        xaxis={"title": None},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.08},
+        margin={"t": 60, "r": 20},
+    )
+    return fig
+
+
+# ---- adherence --------------------------------------------------------------------------------
+_WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def adherence_calendar(
+    completion: pd.DataFrame,
+    weekly: pd.DataFrame | None = None,
+    *,
+    title: str = "Exercise calendar",
+    max_weeks: int = CALENDAR_MAX_WEEKS,
+) -> go.Figure:
+    """Heatmap calendar: share of the day's exercises done (weeks x weekdays), or weekly adherence by year for long periods."""
+    if completion is None or completion.empty or completion["due"].sum() == 0:
+        return _empty_figure(title, "No programme was in force in this period.")
+    weeks = A.week_start(completion["day"])
+    if weeks.nunique() <= max_weeks:
+        c = completion.assign(week=weeks.to_numpy(), wd=completion["day"].dt.day_of_week)
+        grid = c.pivot_table(
+            index="wd", columns="week", values="share", aggfunc="mean", dropna=False
+        ).reindex(index=range(7))
+        z = grid.to_numpy(dtype="float64")
+        fig = go.Figure(
+            go.Heatmap(
+                z=z,
+                x=_dates(pd.Series(grid.columns)),
+                y=_WEEKDAYS,
+                zmin=0,
+                zmax=1,
+                colorscale="Greens",
+                xgap=2,
+                ygap=2,
+                hoverongaps=False,
+                colorbar={"title": "done", "tickformat": ".0%"},
+                hovertemplate="Week of %{x}, %{y}: %{z:.0%} of the exercises due<extra></extra>",
+            )
+        )
+        fig.update_yaxes(autorange="reversed")
+        fig.update_xaxes(title=None, type="category", nticks=12)
+        sub = "share of the day's prescribed exercises ticked off"
+    else:
+        if weekly is None or weekly.empty:
+            return _empty_figure(title, "No weekly adherence to show.")
+        iso = weekly["week"].dt.isocalendar()
+        w = weekly.assign(year=iso["year"].astype(int), wk=iso["week"].astype(int))
+        grid = w.pivot_table(
+            index="year", columns="wk", values="adherence", aggfunc="mean", dropna=False
+        ).reindex(columns=range(1, 54))
+        fig = go.Figure(
+            go.Heatmap(
+                z=grid.to_numpy(dtype="float64"),
+                x=np.arange(1, 54),
+                y=[str(y) for y in grid.index],
+                zmin=0,
+                zmax=1,
+                colorscale="Greens",
+                xgap=1,
+                ygap=2,
+                hoverongaps=False,
+                colorbar={"title": "adherence", "tickformat": ".0%"},
+                hovertemplate="%{y}, week %{x}: %{z:.0%} adherence<extra></extra>",
+            )
+        )
+        fig.update_xaxes(title="ISO week")
+        fig.update_yaxes(autorange="reversed", type="category")
+        sub = "weekly adherence (long period: one cell per week)"
+    fig.update_layout(
+        template=TEMPLATE, title=esc(f"{title}: {sub}"), height=330, margin={"t": 60, "r": 20}
+    )
+    return fig
+
+
+def weekly_adherence_figure(
+    weekly: pd.DataFrame, *, title: str = "Weekly adherence", max_bars: int = BARS_MAX
+) -> go.Figure:
+    """Bars of weekly (or, for long periods, monthly) exercise adherence with the 80 % line."""
+    if weekly is None or weekly.empty or weekly["adherence"].notna().sum() == 0:
+        return _empty_figure(title, "No programme was in force in this period.")
+    if len(weekly) > max_bars:
+        data = A.adherence_by_month(weekly).rename(columns={"month": "x"})
+        when, unit = "%{x|%b %Y}", "Monthly"
+        partial = np.zeros(len(data))
+    else:
+        data = weekly.rename(columns={"week": "x"})
+        when, unit = "week of %{x}", "Weekly"
+        partial = (~data["complete"]).to_numpy(dtype=float) * data["days"].to_numpy(dtype=float)
+    colours = np.where(data["adherent"].to_numpy(), COLOURS["met"], COLOURS["missed"]).tolist()
+    fig = go.Figure(
+        go.Bar(
+            x=_dates(data["x"]),
+            y=_f(data["adherence"]),
+            marker={"color": colours},
+            name=f"{unit} adherence",
+            customdata=np.column_stack([_f(data["done"]), _f(data["prescribed"]), partial]),
+            hovertemplate=(
+                f"{when}: %{{y:.0%}} (%{{customdata[0]:.1f}} of %{{customdata[1]:.1f}} "
+                "prescribed times)<extra></extra>"
+            ),
+        )
+    )
+    if "session_adherence" in data.columns:
+        fig.add_trace(
+            go.Scatter(
+                x=_dates(data["x"]),
+                y=_f(data["session_adherence"]),
+                mode="lines+markers",
+                name="Session adherence",
+                visible="legendonly",
+                line={"color": COLOURS["line"], "width": 1},
+                hovertemplate=f"{when}: sessions %{{y:.0%}}<extra></extra>",
+            )
+        )
+    fig.add_hline(
+        y=A.ADHERENT,
+        line={"color": COLOURS["line"], "dash": "dash", "width": 1.5},
+        annotation_text="80 %: adherent",
+        annotation_position="top left",
+    )
+    fig.update_layout(
+        template=TEMPLATE,
+        title=esc(title),
+        height=360,
+        bargap=0.15,
+        yaxis={"title": "Done / prescribed", "tickformat": ".0%", "range": [0, 1.08]},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12},
+        margin={"t": 60, "r": 20},
+    )
+    return fig
+
+
+# ---- session effect ---------------------------------------------------------------------------
+def session_effect_figure(
+    effect: pd.DataFrame,
+    catalog: Catalog | None = None,
+    *,
+    title: str = "Pain after minus before a session",
+) -> go.Figure:
+    """Mean change in pain across a session, overall and per exercise, with 95 % CI error bars (suppressed rows listed, not shown)."""
+    if effect is None or effect.empty or (~effect["suppressed"]).sum() == 0:
+        n = int(effect["n"].iloc[0]) if effect is not None and len(effect) else 0
+        return _empty_figure(
+            title,
+            f"Not enough sessions with pain before and after (n = {n}; "
+            f"at least {A.MIN_EFFECT_N} needed).",
+        )
+    shown = effect[~effect["suppressed"]]
+    labels = [
+        ("All sessions" if s == "overall" else esc(_name(e, catalog), 60))
+        for s, e in zip(shown["scope"], shown["exercise_id"], strict=True)
+    ]
+    m = _f(shown["mean"])
+    fig = go.Figure(
+        go.Scatter(
+            x=m,
+            y=labels,
+            mode="markers",
+            name="Mean change (95 % CI)",
+            marker={"color": COLOURS["rolling"], "size": 9},
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": _f(shown["ci_high"]) - m,
+                "arrayminus": m - _f(shown["ci_low"]),
+                "color": COLOURS["rolling"],
+            },
+            customdata=np.column_stack([_f(shown["n"]), _f(shown["ci_low"]), _f(shown["ci_high"])]),
+            hovertemplate=(
+                "%{y}: %{x:+.2f} points (95 % CI %{customdata[1]:+.2f} to "
+                "%{customdata[2]:+.2f}), n = %{customdata[0]:.0f}<extra></extra>"
+            ),
+        )
+    )
+    fig.add_vline(x=0, line={"color": COLOURS["line"], "width": 1})
+    hidden = effect[effect["suppressed"]]
+    notes = []
+    if len(hidden):
+        names = [
+            f"{esc(_name(e, catalog), 60)} (n = {n})"
+            for e, n in zip(hidden["exercise_id"], hidden["n"], strict=True)
+        ][:20]
+        more = f" and {len(hidden) - 20} more" if len(hidden) > 20 else ""
+        notes.append(
+            {
+                "text": f"Not shown (fewer than {A.MIN_EFFECT_N} sessions): "
+                + ", ".join(names)
+                + more,
+                "showarrow": False,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0,
+                "y": -0.25,
+                "xanchor": "left",
+                "font": {"size": 11},
+            }
+        )
+    fig.update_layout(
+        template=TEMPLATE,
+        title=esc(title),
+        annotations=notes,
+        height=140 + 38 * len(shown),
+        margin={"t": 60, "b": 80, "l": 160, "r": 20},
+        xaxis={"title": "Points (negative = less pain after)", "zeroline": False},
+        yaxis={"autorange": "reversed"},
+        showlegend=False,
+    )
+    return fig
+
+
+# ---- adherence against pain -------------------------------------------------------------------
+def adherence_pain_figure(
+    result: A.AdherencePain, *, title: str = "Adherence and next week's change in pain"
+) -> go.Figure:
+    """Scatter of each week's adherence against the next week's change in pain, with the fitted line and r."""
+    pairs = result.pairs
+    if pairs is None or pairs.empty:
+        return _empty_figure(title, "No weeks with both adherence and pain scores.")
+    fig = go.Figure(
+        go.Scatter(
+            x=_f(pairs["adherence"]),
+            y=_f(pairs["change"]),
+            mode="markers",
+            name="Weeks",
+            marker={"color": COLOURS["points"], "size": 8, "line": {"color": "white", "width": 1}},
+            text=_dates(pairs["week"]),
+            hovertemplate="Week of %{text}: adherence %{x:.0%}, pain next week %{y:+.1f}<extra></extra>",
+        )
+    )
+    if result.slope is not None and result.intercept is not None:
+        xs = np.array([pairs["adherence"].min(), pairs["adherence"].max()], dtype=float)
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=result.intercept + result.slope * xs,
+                mode="lines",
+                name="Least-squares line",
+                line={"color": COLOURS["rolling"], "width": 2},
+                hoverinfo="skip",
+            )
+        )
+    if result.r is not None:
+        ci = (
+            f", 95 % CI {result.ci_low:+.2f} to {result.ci_high:+.2f}"
+            if result.ci_low is not None and not math.isnan(result.ci_low)
+            else ""
+        )
+        sub = f"r = {result.r:+.2f}{ci}, n = {result.n} weeks"
+    else:
+        sub = f"{result.status} (n = {result.n} weeks; at least {A.MIN_PAIRS} needed)"
+    fig.add_hline(y=0, line={"color": COLOURS["line"], "width": 1})
+    fig.update_layout(
+        template=TEMPLATE,
+        title=esc(f"{title}: {sub}"),
+        height=380,
+        xaxis={"title": "Adherence this week", "tickformat": ".0%"},
+        yaxis={"title": "Change in weekly mean pain to next week"},
+        showlegend=False,
+        margin={"t": 60, "r": 20},
+    )
+    return fig
+
+
+# ---- rendering --------------------------------------------------------------------------------
+class OfflineNotebookRenderer(NotebookRenderer):
+    """plotly's 'notebook' renderer, but never fetching anything: plotly.js is embedded once, no MathJax."""
+
+    _activated = False
+
+    def activate(self) -> None:
+        """Embed plotly.js in the current cell's output, once per kernel (only inside IPython)."""
+        try:
+            from IPython import get_ipython
+        except ImportError:  # pragma: no cover - IPython is a dependency of ipykernel
+            return
+        if OfflineNotebookRenderer._activated or get_ipython() is None:
+            return
+        super().activate()
+        OfflineNotebookRenderer._activated = True
+
+    def to_mimebundle(self, fig_dict: dict) -> dict[str, str]:
+        """text/html with the figure's div and script (plotly.js comes from activate())."""
+        return {
+            "text/html": pio.to_html(
+                fig_dict,
+                config=self.config,
+                include_plotlyjs=False,
+                include_mathjax=False,
+                full_html=False,
+                default_width="100%",
+                default_height=460,
+                validate=False,
+            )
+        }
+
+
+OFFLINE_RENDERER = "plotly_mimetype+backcare_offline"
+
+
+def use_offline_renderer() -> str:
+    """Set plotly's default renderer for JupyterLab, Voila and nbconvert HTML, offline; return its name.
+
+    'plotly_mimetype' is drawn by the jupyterlab-plotly extension (JupyterLab, Voila);
+    'backcare_offline' adds text/html that nbconvert keeps, with plotly.js embedded once
+    (in the output of the cell that calls this) and nothing loaded from a CDN."""
+    if "backcare_offline" not in pio.renderers:
+        pio.renderers["backcare_offline"] = OfflineNotebookRenderer()
+    pio.renderers.default = OFFLINE_RENDERER
+    pio.renderers["backcare_offline"].activate()
+    return OFFLINE_RENDERER

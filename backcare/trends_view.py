@@ -1,0 +1,298 @@
+"""The pain-trends view: patient and period pickers that redraw the summary and figures.
+
+Reads only (never writes): store -> analysis -> plots. Each section (summary, pain,
+calendar, weekly, effect, adherence_pain, suggestions) lives in its own ipywidgets
+``Output``, so notebook cells can place them between markdown and a change of patient or
+period redraws them in JupyterLab and Voila. The Output contents are set directly (no
+kernel capture), so the view is testable without a kernel.
+
+Static mode (``live=False``, or environment variable BACKCARE_STATIC=1): ``show()``
+displays plain outputs instead of Output widgets, so nbconvert HTML keeps the figures
+without any widget JavaScript.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import ipywidgets as W
+import pandas as pd
+import plotly.graph_objects as go
+from IPython.display import HTML, display
+
+from . import analysis as A
+from . import plots as P
+from .safety import CONSULT_ADVICE, SUGGESTION_DISCLAIMER
+from .store import Store
+
+PERIODS: dict[str, int | None] = {
+    "Last 4 weeks": 28,
+    "Last 8 weeks": 56,
+    "Last 12 weeks": 84,
+    "Last 6 months": 182,
+    "Last year": 365,
+    "All history": None,
+}
+SECTIONS = ("summary", "pain", "calendar", "weekly", "effect", "adherence_pain", "suggestions")
+UNITS = {"hold_s": "s hold", "reps": "reps", "minutes": "min"}
+
+CAVEATS = {
+    "pain": (
+        A.TREND_CAVEAT + " The green band is the baseline ± 2 points: a change that "
+        "stays inside it is not clinically important."
+    ),
+    "calendar": (
+        "A cell's colour is the share of the programme's exercises ticked off that "
+        "day. Exercises prescribed fewer than 7 times a week are not due every day, "
+        "so a pale day is not necessarily a missed one: the weekly bars account for "
+        "that. " + A.SELF_REPORT_CAVEAT
+    ),
+    "weekly": (
+        "Each bar is done / prescribed for the week, using the programme in force on "
+        "each day; doing an exercise more often than prescribed does not make up for "
+        "another. Partial weeks at the edges are pro-rated. " + A.SELF_REPORT_CAVEAT
+    ),
+    "effect": A.SESSION_EFFECT_CAVEAT,
+    "adherence_pain": A.ASSOCIATION_CAVEAT,
+    "suggestions": SUGGESTION_DISCLAIMER + " " + CONSULT_ADVICE,
+}
+
+
+def _p(text: str, cls: str = "") -> str:
+    style = (
+        "color:#555;font-size:0.9em;margin:0.2em 0 1em 0" if cls == "caveat" else "margin:0.3em 0"
+    )
+    return f'<p class="backcare-{cls or "text"}" style="{style}">{html.escape(text)}</p>'
+
+
+@dataclass
+class TrendsData:
+    """Everything the view shows for one patient and period (analysis results, no widgets)."""
+
+    patient_id: str
+    name: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    daily: pd.DataFrame
+    trend: A.PainTrend
+    flares: pd.DataFrame
+    weekly: pd.DataFrame
+    completion: pd.DataFrame
+    effect: pd.DataFrame
+    adherence_pain: A.AdherencePain
+    streaks: A.Streaks
+    habit: float | None
+    suggestions: pd.DataFrame
+    annotations: pd.DataFrame
+    summary: str = field(default="")
+
+
+def load_trends(
+    store: Store, patient_id: str, period: str = "Last 8 weeks", end: dt.date | None = None
+) -> TrendsData:
+    """Read one patient's frames for the period from the store and run every analysis on them."""
+    if period not in PERIODS:
+        raise ValueError(f"period: {period!r} is not one of {', '.join(PERIODS)}")
+    pats = store.patients()
+    row = pats[pats["patient_id"] == patient_id]
+    if row.empty:
+        raise ValueError(f"patient_id: {patient_id!r} is not in the store")
+    name = str(row["name"].iloc[0])
+    end_ts = pd.Timestamp(end or store.local_today(patient_id))
+    rx = store.prescriptions(patient_id)
+    days = PERIODS[period]
+    if days is None:
+        firsts = [rx["valid_from"].min() if len(rx) else pd.NaT, row["first_day"].iloc[0]]
+        pain_all = store.pain(patient_id, None, end_ts)
+        firsts.append(pain_all["day"].min() if len(pain_all) else pd.NaT)
+        firsts = [f for f in firsts if not pd.isna(f)]
+        start_ts = min(firsts) if firsts else end_ts
+    else:
+        start_ts = end_ts - pd.Timedelta(days=days - 1)
+    start_ts = min(start_ts, end_ts)
+    sessions = store.sessions(patient_id, start_ts, end_ts)
+    items = store.items(patient_id, start_ts, end_ts)
+    pain = store.pain(patient_id, start_ts, end_ts)
+    notes = store.annotations(patient_id, start_ts, end_ts)
+
+    daily = A.daily_pain(sessions, pain, start_ts, end_ts)
+    trend = A.pain_trend(daily)
+    flares = A.flare_ups(daily)
+    weekly = A.weekly_adherence(rx, items, start_ts, end_ts)
+    # habit strength and streaks need the history since the first programme, not just this period
+    habit, streak = None, A.streaks(weekly)
+    if len(rx):
+        h_start = min(rx["valid_from"].min(), start_ts)
+        h_items = items if h_start >= start_ts else store.items(patient_id, h_start, end_ts)
+        hs = A.habit_strength(rx, h_items, h_start, end_ts)
+        habit = float(hs["habit"].iloc[-1]) if len(hs) else None
+        streak = A.streaks(A.weekly_adherence(rx, h_items, h_start, end_ts))
+    data = TrendsData(
+        patient_id=patient_id,
+        name=name,
+        start=start_ts,
+        end=end_ts,
+        daily=daily,
+        trend=trend,
+        flares=flares,
+        weekly=weekly,
+        completion=A.daily_completion(rx, items, start_ts, end_ts),
+        effect=A.session_effect(sessions, items),
+        adherence_pain=A.adherence_vs_pain(weekly, daily),
+        streaks=streak,
+        habit=habit,
+        annotations=notes,
+        suggestions=A.progression_suggestions(rx, items, daily, store.catalog, end_ts, notes),
+    )
+    data.summary = A.summarise(trend, weekly, data.streaks, habit)
+    return data
+
+
+def suggestions_html(suggestions: pd.DataFrame, store_catalog: Any) -> str:
+    """The up/down progression suggestions as an HTML list (user text escaped); hold rows summarised."""
+    moves = (
+        suggestions[suggestions["direction"].isin(["up", "down"])]
+        if len(suggestions)
+        else suggestions
+    )
+    if moves is None or moves.empty:
+        return _p("No change of dose is suggested at the moment.")
+    lis = []
+    for _, r in moves.iterrows():
+        name = (
+            store_catalog[r["exercise_id"]].name
+            if r["exercise_id"] in store_catalog
+            else r["exercise_id"]
+        )
+        unit = UNITS.get(r["dose"], r["dose"])
+        word = "Consider progressing" if r["direction"] == "up" else "Consider stepping back"
+        lis.append(
+            f"<li><b>{html.escape(word)}: {html.escape(str(name))}</b> from "
+            f"{int(r['current'])} to {int(r['suggested'])} {html.escape(unit)}. "
+            f"{html.escape(str(r['reason']).capitalize())}.</li>"
+        )
+    return "<ul>" + "".join(lis) + "</ul>"
+
+
+class TrendsView:
+    """Patient and period dropdowns plus one Output per section, redrawn on every change."""
+
+    def __init__(
+        self,
+        store: Store,
+        patient_id: str | None = None,
+        period: str = "Last 8 weeks",
+        *,
+        end: dt.date | None = None,
+        live: bool | None = None,
+    ) -> None:
+        self.store = store
+        self.end = end
+        self.live = (os.environ.get("BACKCARE_STATIC", "") in ("", "0")) if live is None else live
+        P.use_offline_renderer()
+        self._store_error = ""
+        try:
+            pats = store.patients()
+        except Exception as exc:  # e.g. no store yet, or one that needs upgrading
+            self._store_error = f"Could not read the store: {exc}"
+            pats = pd.DataFrame({"patient_id": [], "name": []})
+        options = [
+            (f"{n} ({p})" if n else p, p)
+            for p, n in zip(pats["patient_id"], pats["name"], strict=True)
+        ]
+        if patient_id is not None and patient_id not in set(pats["patient_id"]):
+            raise ValueError(f"patient_id: {patient_id!r} is not in the store")
+        self.patient = W.Dropdown(
+            options=options,
+            value=patient_id or (options[0][1] if options else None),
+            description="Patient",
+            layout=W.Layout(width="24em"),
+        )
+        self.period = W.Dropdown(options=list(PERIODS), value=period, description="Period")
+        self.outputs = {name: W.Output() for name in SECTIONS}
+        self.contents: dict[str, list[Any]] = {name: [] for name in SECTIONS}
+        self.data: TrendsData | None = None
+        self.patient.observe(self._on_change, names="value")
+        self.period.observe(self._on_change, names="value")
+        self.redraw()
+
+    @property
+    def controls(self) -> W.HBox:
+        """The patient and period pickers."""
+        return W.HBox([self.patient, self.period])
+
+    @property
+    def figures(self) -> dict[str, go.Figure]:
+        """The figures currently shown, by section."""
+        out = {}
+        for name, objs in self.contents.items():
+            for obj in objs:
+                if isinstance(obj, go.Figure):
+                    out[name] = obj
+        return out
+
+    def _on_change(self, _change: dict) -> None:
+        self.redraw()
+
+    def _build(self) -> dict[str, list[Any]]:
+        if self.patient.value is None:
+            self.data = None
+            text = self._store_error or "No patients in the store yet."
+            return {name: [HTML(_p(text))] if name == "summary" else [] for name in SECTIONS}
+        d = load_trends(self.store, self.patient.value, self.period.value, self.end)
+        self.data = d
+        who = html.escape(d.name or d.patient_id)
+        head = (
+            f"<h3 style='margin:0.2em 0'>{who}: {d.start:%d %b %Y} to {d.end:%d %b %Y}</h3>"
+            + _p(d.summary, "summary")
+        )
+        cat = self.store.catalog
+        return {
+            "summary": [HTML(head)],
+            "pain": [P.pain_figure(d.daily, d.trend, d.flares, d.annotations)],
+            "calendar": [P.adherence_calendar(d.completion, d.weekly)],
+            "weekly": [P.weekly_adherence_figure(d.weekly)],
+            "effect": [P.session_effect_figure(d.effect, cat)],
+            "adherence_pain": [P.adherence_pain_figure(d.adherence_pain)],
+            "suggestions": [HTML(suggestions_html(d.suggestions, cat))],
+        }
+
+    def redraw(self) -> None:
+        """Recompute everything for the chosen patient and period and refill every section."""
+        try:
+            built = self._build()
+            self.error = self._store_error
+        except Exception as exc:  # shown to the user instead of a silent blank page
+            self.error = f"Could not draw this view: {exc}"
+            built = {name: [HTML(_p(self.error))] if name == "summary" else [] for name in SECTIONS}
+        for name in SECTIONS:
+            objs = built[name]
+            if name in CAVEATS and objs:
+                objs = [*objs, HTML(_p(CAVEATS[name], "caveat"))]
+            self.contents[name] = objs
+            if self.live:  # static mode shows plain outputs; no need to fill the widgets
+                self.outputs[name].outputs = tuple(_output(o) for o in objs)
+
+    def show(self, name: str) -> None:
+        """Display one section: its Output widget (live) or its plain outputs (static)."""
+        if name not in SECTIONS:
+            raise ValueError(f"name: {name!r} is not one of {', '.join(SECTIONS)}")
+        if self.live:
+            display(self.outputs[name])
+        else:
+            for obj in self.contents[name]:
+                display(obj)
+
+
+def _output(obj: Any) -> dict[str, Any]:
+    """A display_data output dict for an Output widget's `outputs` trait."""
+    if isinstance(obj, go.Figure):
+        data = dict(obj._repr_mimebundle_())
+        data.setdefault("text/plain", "<Figure>")
+    else:
+        data = {"text/html": obj.data, "text/plain": "(text)"}
+    return {"output_type": "display_data", "data": data, "metadata": {}}
