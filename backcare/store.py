@@ -201,7 +201,9 @@ READ_DTYPES: dict[str, dict[str, str]] = {
 
 def _frame(rows: Sequence[Any], kind: str) -> pd.DataFrame:
     dtypes = READ_DTYPES[kind]
-    df = pd.DataFrame.from_records(list(rows), columns=list(dtypes))
+    # plain tuples: pandas probes each row for namedtuple fields, which costs SQLAlchemy Row
+    # an exception per row
+    df = pd.DataFrame.from_records([tuple(r) for r in rows], columns=list(dtypes))
     out = {}
     for col, dtype in dtypes.items():
         s = df[col]
@@ -787,44 +789,32 @@ def _clinic_reads(store: Store, today: dt.date, window_days: int, lookback_days:
     d, s, i = S.daily_summary, S.sessions, S.session_items
     win_start = today - dt.timedelta(days=window_days - 1)
     look_start = today - dt.timedelta(days=lookback_days - 1)
-    last = (
-        sa.select(d.c.patient_id, sa.func.max(d.c.day).label("last_session"))
-        .where(d.c.sessions > 0)
-        .group_by(d.c.patient_id)
-        .subquery()
-    )
-    patients_q = (
-        sa.select(S.patients.c.patient_id, S.patients.c.name, last.c.last_session)
-        .select_from(S.patients.outerjoin(last, last.c.patient_id == S.patients.c.patient_id))
-        .order_by(S.patients.c.patient_id)
-    )
+    # Every per-patient figure below is a correlated subquery that seeks the (patient_id, day)
+    # primary key of daily_summary, so the cost grows with patients, not with years of rows.
+    pt = S.patients.c.patient_id
+    d2 = d.alias("d2")
+
+    def seek(col, *where):
+        return sa.select(col).where(d2.c.patient_id == pt, *where).scalar_subquery()
+
+    last_session = seek(sa.func.max(d2.c.day), d2.c.sessions > 0)
+    first_scored = seek(sa.func.min(d2.c.day), d2.c.pain_n > 0)
+    last_scored = seek(sa.func.max(d2.c.day), d2.c.pain_n > 0)
+    patients_q = sa.select(pt, S.patients.c.name, last_session).order_by(pt)
     # baseline / latest: mean of daily means over the 14 days from the first / to the last
-    # day with a pain score (the same windows as analysis.pain_trend), computed in SQL
-    scored = d.c.pain_n > 0
-    bounds = (
-        sa.select(d.c.patient_id, sa.func.min(d.c.day).label("f"), sa.func.max(d.c.day).label("l"))
-        .where(scored)
-        .group_by(d.c.patient_id)
-        .subquery()
-    )
+    # day with a pain score (the same windows as analysis.pain_trend)
     span = 13
-    in_base = d.c.day <= S.days_after(bounds.c.f, span)
-    in_late = d.c.day >= S.days_after(bounds.c.l, -span)
+    base = sa.select(pt.label("pid"), first_scored.label("f"), last_scored.label("l")).subquery()
     daily_mean = sa.cast(d.c.pain_sum, sa.Float) / d.c.pain_n
-    trend_q = (
-        sa.select(
-            d.c.patient_id,
-            bounds.c.f.label("first_scored"),
-            bounds.c.l.label("last_scored"),
-            sa.func.avg(sa.case((in_base, daily_mean))).label("baseline_raw"),
-            sa.func.count(sa.case((in_base, 1))).label("baseline_days"),
-            sa.func.avg(sa.case((in_late, daily_mean))).label("latest_raw"),
-            sa.func.count(sa.case((in_late, 1))).label("latest_days"),
-        )
-        .select_from(d.join(bounds, bounds.c.patient_id == d.c.patient_id))
-        .where(scored, sa.or_(in_base, in_late))
-        .group_by(d.c.patient_id, bounds.c.f, bounds.c.l)
-    )
+
+    def window_stats(lo_day, hi_day):
+        where = (d.c.patient_id == base.c.pid, d.c.pain_n > 0, d.c.day >= lo_day, d.c.day <= hi_day)
+        return (sa.select(sa.func.avg(daily_mean)).where(*where).scalar_subquery(),
+                sa.select(sa.func.count()).where(*where).scalar_subquery())
+
+    b_avg, b_n = window_stats(base.c.f, S.days_after(base.c.f, span))
+    l_avg, l_n = window_stats(S.days_after(base.c.l, -span), base.c.l)
+    trend_q = sa.select(base.c.pid, base.c.f, base.c.l, b_avg, b_n, l_avg, l_n).where(base.c.f.is_not(None))
     window_q = sa.select(
         d.c.patient_id, d.c.day, d.c.sessions, d.c.pain_sum, d.c.pain_n, d.c.red_flag_sessions
     ).where(d.c.day >= look_start, d.c.day <= today)
@@ -842,14 +832,14 @@ def _clinic_reads(store: Store, today: dt.date, window_days: int, lookback_days:
     )
     with store._read() as conn:
         out = {
-            "patients": pd.DataFrame(conn.execute(patients_q).all(), columns=["patient_id", "name", "last_session"]),
-            "trend": pd.DataFrame(conn.execute(trend_q).all(), columns=[
+            "patients": pd.DataFrame([tuple(r) for r in conn.execute(patients_q)], columns=["patient_id", "name", "last_session"]),
+            "trend": pd.DataFrame([tuple(r) for r in conn.execute(trend_q)], columns=[
                 "patient_id", "first_scored", "last_scored", "baseline_raw", "baseline_days",
                 "latest_raw", "latest_days"]),
-            "window": pd.DataFrame(conn.execute(window_q).all(), columns=[
+            "window": pd.DataFrame([tuple(r) for r in conn.execute(window_q)], columns=[
                 "patient_id", "day", "sessions", "pain_sum", "pain_n", "red_flag_sessions"]),
-            "done": pd.DataFrame(conn.execute(done_q).all(), columns=["patient_id", "exercise_id", "done"]),
-            "flare_notes": pd.DataFrame(conn.execute(flare_notes_q).all(), columns=["patient_id", "flare_notes"]),
+            "done": pd.DataFrame([tuple(r) for r in conn.execute(done_q)], columns=["patient_id", "exercise_id", "done"]),
+            "flare_notes": pd.DataFrame([tuple(r) for r in conn.execute(flare_notes_q)], columns=["patient_id", "flare_notes"]),
         }
     for name, cols in (("patients", ["last_session"]), ("trend", ["first_scored", "last_scored"]),
                        ("window", ["day"])):

@@ -152,6 +152,17 @@ def load_trends(
     return data
 
 
+def trend_figures(d: TrendsData, catalog: Any) -> dict[str, go.Figure]:
+    """The five figures of the trends notebook for one patient's TrendsData, by section."""
+    return {
+        "pain": P.pain_figure(d.daily, d.trend, d.flares, d.annotations),
+        "calendar": P.adherence_calendar(d.completion, d.weekly),
+        "weekly": P.weekly_adherence_figure(d.weekly),
+        "effect": P.session_effect_figure(d.effect, catalog),
+        "adherence_pain": P.adherence_pain_figure(d.adherence_pain),
+    }
+
+
 def suggestions_html(suggestions: pd.DataFrame, store_catalog: Any) -> str:
     """The up/down progression suggestions as an HTML list (user text escaped); hold rows summarised."""
     moves = (
@@ -251,13 +262,10 @@ class TrendsView:
             + _p(d.summary, "summary")
         )
         cat = self.store.catalog
+        figs = trend_figures(d, cat)
         return {
             "summary": [HTML(head)],
-            "pain": [P.pain_figure(d.daily, d.trend, d.flares, d.annotations)],
-            "calendar": [P.adherence_calendar(d.completion, d.weekly)],
-            "weekly": [P.weekly_adherence_figure(d.weekly)],
-            "effect": [P.session_effect_figure(d.effect, cat)],
-            "adherence_pain": [P.adherence_pain_figure(d.adherence_pain)],
+            **{name: [fig] for name, fig in figs.items()},
             "suggestions": [HTML(suggestions_html(d.suggestions, cat))],
         }
 
