@@ -90,10 +90,10 @@ def fill_demo(
         from .errors import ValidationError
 
         raise ValidationError("patients", patients, "a whole number from 1 to 100000")
-    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 3660:
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 36_600:
         from .errors import ValidationError
 
-        raise ValidationError("days", days, "a whole number from 1 to 3660")
+        raise ValidationError("days", days, "a whole number from 1 to 36600 (100 years)")
     end = end or dt.date.today() - dt.timedelta(days=1)  # leave today for the user to log
     first = end - dt.timedelta(days=days - 1)
     existing = set(store.patients()["patient_id"])

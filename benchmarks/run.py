@@ -1,0 +1,69 @@
+"""Run every benchmark and print its figures, each with a ratio measured in the same run.
+
+    make bench        (or: .venv/bin/python benchmarks/run.py)
+
+1. saving one 8-exercise session: backcare vs raw sqlite3 (same durability settings)
+2. one patient's dashboard: backcare vs DuckDB on Parquet
+3. clinic overview, 1,000 patients x 365 days: backcare vs DuckDB and polars on Parquet
+4. JSON size of every trends figure for 1, 10 and 100 patient-years
+5. peak memory of 2 and 3 (each measured in a fresh process)
+
+The first run builds a cached store (benchmarks/.cache, git-ignored) with backcare demo.
+Never run by `make test`: timings belong here, not in assertions."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+
+def _memory(script: str, which: str) -> tuple[float, float]:
+    out = subprocess.run([sys.executable, script, "--memory", which], cwd=HERE, check=True,
+                         capture_output=True, text=True).stdout.split()
+    return float(out[-2]), float(out[-1])
+
+
+def _print(title: str, rows: dict) -> None:
+    print(f"\n== {title}")
+    for k, v in rows.items():
+        print(f"  {k:<34} {v:>10.2f}" if isinstance(v, float) else f"  {k:<34} {v:>10}")
+
+
+def main() -> None:
+    import bench_clinic
+    import bench_dashboard
+    import bench_figures
+    import bench_save
+    from common import clinic_db, parquet_dir
+
+    print(f"backcare benchmarks on {platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+          f"{time.strftime('%Y-%m-%d %H:%M')}")
+    clinic_db()
+    parquet_dir()
+    _print("1. save one 8-exercise session (ms; ratio = backcare / raw sqlite3, target <= 3)", bench_save.run())
+    _print("2. one patient's dashboard, 365 days (ms; target backcare <= 150; ratio = backcare / DuckDB)",
+           bench_dashboard.run())
+    _print("3. clinic overview, 1,000 x 365 (ms; target ratio vs DuckDB < 1)", bench_clinic.run())
+    _print("4. figure JSON size (KB; target < 200 each)", bench_figures.run())
+    mem = {}
+    for script, label, kinds in (("bench_dashboard.py", "dashboard", ("backcare", "duckdb")),
+                                 ("bench_clinic.py", "clinic", ("backcare", "duckdb", "polars"))):
+        for kind in kinds:
+            base, peak = _memory(script, kind)
+            mem[f"{label} {kind} peak MB"] = peak
+            mem[f"{label} {kind} above imports MB"] = peak - base
+    mem["clinic backcare/duckdb peak ratio"] = mem["clinic backcare peak MB"] / mem["clinic duckdb peak MB"]
+    mem["clinic backcare/duckdb work ratio"] = (mem["clinic backcare above imports MB"]
+                                                / max(mem["clinic duckdb above imports MB"], 1.0))
+    _print("5. peak memory (RSS; target clinic backcare <= 2x DuckDB)", mem)
+
+
+if __name__ == "__main__":
+    main()
