@@ -262,6 +262,31 @@ def _day_statements() -> tuple[sa.Delete, sa.Insert]:
     return delete, insert
 
 
+def add_to_day(
+    conn: Connection, patient_id: str, day: dt.date, *, sessions: int, items_done: int,
+    pain: int | None, red_flag: bool,
+) -> None:
+    """Add one new record's counts to its daily_summary row in a single upsert.
+
+    Equivalent to refresh_day after inserting a new session or pain score (a test checks
+    it), without re-aggregating the day."""
+    values = {
+        "patient_id": patient_id, "day": day, "sessions": sessions, "items_done": items_done,
+        "pain_sum": pain or 0, "pain_n": 0 if pain is None else 1, "red_flag_sessions": int(red_flag),
+    }
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(daily_summary).values(**values)
+    ex = stmt.excluded
+    conn.execute(stmt.on_conflict_do_update(
+        index_elements=[daily_summary.c.patient_id, daily_summary.c.day],
+        set_={c: daily_summary.c[c] + ex[c] for c in
+              ("sessions", "items_done", "pain_sum", "pain_n", "red_flag_sessions")},
+    ))
+
+
 def refresh_day(conn: Connection, patient_id: str, day: dt.date) -> None:
     """Recompute one patient-day of daily_summary (statements built once, then cached)."""
     delete, insert = _day_statements()

@@ -5,6 +5,7 @@ Readers return pandas DataFrames with fixed dtypes (see READ_DTYPES)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import uuid
@@ -238,6 +239,9 @@ class _Q:
         .where(S.programmes.c.patient_id == sa.bindparam("pid"), S.programmes.c.valid_from <= sa.bindparam("day"))
         .order_by(S.programmes.c.valid_from.desc(), S.programmes.c.programme_id.desc())
         .limit(1)
+    )
+    patient_and_programme = sa.select(S.patients.c.timezone, programme_on.scalar_subquery()).where(
+        S.patients.c.patient_id == sa.bindparam("pid")
     )
     session = sa.select(S.sessions).where(S.sessions.c.session_id == sa.bindparam("sid"))
     session_items = sa.select(
@@ -496,7 +500,11 @@ class Store:
 
     def _save(self, sess: Session, replace: bool) -> str:
         with self._write() as conn:
-            self._require_patient(conn, sess.patient_id)
+            # one round trip: does the patient exist, and which programme is in force that day
+            row = conn.execute(_Q.patient_and_programme, {"pid": sess.patient_id, "day": sess.day}).first()
+            if row is None:
+                raise NotFoundError("patient_id", sess.patient_id, "a patient already in the store")
+            sess = dataclasses.replace(sess, programme_id=row[1])
             self._lock_patient(conn, sess.patient_id)
             existing = self._load_session(conn, sess.session_id)
             if existing is not None:
@@ -512,9 +520,13 @@ class Store:
                 conn.execute(sa.delete(S.session_items).where(S.session_items.c.session_id == sess.session_id))
                 conn.execute(sa.delete(S.sessions).where(S.sessions.c.session_id == sess.session_id))
             self._insert_sessions(conn, [sess])
-            days = {sess.day} | ({existing.day} if existing else set())
-            for d in days:
-                self._refresh_day(conn, sess.patient_id, d)
+            if existing is None:
+                S.add_to_day(conn, sess.patient_id, sess.day, sessions=1,
+                             items_done=sum(it.done for it in sess.items),
+                             pain=sess.pain_before, red_flag=bool(sess.red_flags))
+            else:  # an update may move the session to another day: recompute both days
+                for d in {sess.day, existing.day}:
+                    self._refresh_day(conn, sess.patient_id, d)
         return sess.session_id
 
     def _insert_sessions(self, conn: Connection, batch: Sequence[Session]) -> None:
@@ -598,7 +610,7 @@ class Store:
                     raise ConflictError(f"pain_id: {pain_id!r} is already saved with different content")
                 return pain_id
             conn.execute(sa.insert(S.pain_scores).values(**row))
-            self._refresh_day(conn, patient_id, day)
+            S.add_to_day(conn, patient_id, day, sessions=0, items_done=0, pain=score, red_flag=False)
         return pain_id
 
     def add_annotation(

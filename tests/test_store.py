@@ -263,3 +263,27 @@ def test_bad_patient_and_annotation_input(store, patient):
         store.add_annotation(patient, "   ")
     with pytest.raises(ValidationError, match="context"):
         store.add_pain(patient, 3, context="after lunch")
+
+
+def test_incremental_daily_summary_equals_a_full_recompute(store, patient):
+    import random
+
+    from backcare import schema as S
+
+    rng = random.Random(4)
+    for i in range(40):
+        day = START + dt.timedelta(days=rng.randrange(6))
+        items = [{"exercise_id": e, "done": rng.random() < 0.6} for e in ("plank", "cat-cow", "bird-dog")]
+        sid = store.save_session(patient, items, day=day, pain_before=rng.choice([None, 2, 5, 9]),
+                                 red_flags=["fever-weight-loss"] if rng.random() < 0.1 else [])
+        if i % 5 == 0:  # an update moving the session to another day
+            store.save_session(patient, items[:1], day=START + dt.timedelta(days=7), pain_before=3,
+                               session_id=sid, replace=True)
+        if i % 3 == 0:
+            store.add_pain(patient, rng.randrange(11), day=day,
+                           recorded_at=dt.datetime(2026, 1, 5, 8, tzinfo=dt.UTC))
+    kept = store.daily(patient)
+    with store._write() as conn:
+        S.refresh_summary(conn, lambda t: sa.true())
+    pd.testing.assert_frame_equal(kept, store.daily(patient))
+    assert int(kept["sessions"].sum()) == 40
