@@ -1,0 +1,1008 @@
+"""Today's session: the checklist a person ticks off, as one ipywidgets view.
+
+``TodayView(store)`` shows the programme in force for a patient on a day: one row per
+exercise (tick box, dose in words, a "how to do it" panel, inputs prefilled with the
+prescribed dose, a hold timer), pain before and after, a red-flag check, notes and Save,
+plus a quick pain entry for days without exercise.
+
+Rules the view keeps:
+- Building it only reads the store; Save and "Record pain" are the only writes.
+- A session has a client-generated id held by the view: clicking Save again with the same
+  content does nothing, with changed content it updates that session (and says so). A view
+  opened on a day that already has a session shows that session, so re-running the cell
+  or reloading the app page never duplicates it.
+- Errors are shown as messages in the widget, never as tracebacks; the store writes a
+  session whole or not at all.
+- Everything a user or a catalog file typed is escaped before it reaches an HTML widget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import html
+import logging
+import math
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import ipywidgets as W
+import pandas as pd
+
+from .catalog import DOSE_FIELDS, DOSE_LIMITS, Exercise
+from .errors import BackcareError, NotFoundError
+from .programme import SETS_LIMITS, Prescription, Programme
+from .safety import CONSULT_ADVICE, RED_FLAG_MESSAGE, RED_FLAGS
+from .store import PAIN_CONTEXTS, PAIN_RANGE, SessionItem, Store, new_id
+
+__all__ = [
+    "HoldTimer",
+    "PainInput",
+    "TodayView",
+    "WeekProgress",
+    "week_progress",
+]
+
+log = logging.getLogger(__name__)
+
+PATIENT_ENV = "BACKCARE_PATIENT"
+DOSE_LABELS = {"sets": "sets", "hold_s": "hold (s)", "reps": "reps", "minutes": "minutes"}
+STREAK_LOOKBACK_DAYS = 400
+
+_STYLES = {
+    "info": ("#e8f0fe", "#1a73e8"),
+    "success": ("#e6f4ea", "#188038"),
+    "warning": ("#fef7e0", "#e37400"),
+    "error": ("#fce8e6", "#c5221f"),
+}
+
+
+def esc(value: object) -> str:
+    """value as text, HTML-escaped (quotes included): safe inside an HTML widget."""
+    return html.escape(str(value), quote=True)
+
+
+def message_html(kind: str, title: str, lines: Iterable[str] = (), *, trusted: str = "") -> str:
+    """A coloured message box; title and lines are escaped, `trusted` is HTML we built ourselves."""
+    bg, fg = _STYLES[kind]
+    role = "alert" if kind in ("error", "warning") else "status"
+    body = "".join(f"<div>{esc(line)}</div>" for line in lines if line)
+    return (
+        f'<div class="backcare-msg backcare-{kind}" role="{role}" style="background:{bg};'
+        f'border-left:4px solid {fg};padding:8px 12px;margin:6px 0;line-height:1.4">'
+        f"<strong>{esc(title)}</strong>{body}{trusted}</div>"
+    )
+
+
+# ---- progress this week (pure) ----------------------------------------------------------
+@dataclass(frozen=True)
+class WeekProgress:
+    """This week's sessions and exercises against the programme, and the day streak."""
+
+    week_start: dt.date
+    week_end: dt.date
+    sessions: int
+    target_sessions: int | None
+    exercises_done: int
+    exercises_prescribed: int | None
+    streak: int
+
+    def lines(self) -> list[str]:
+        """The progress in plain sentences (no HTML)."""
+        week = f"This week ({self.week_start:%a %d %b} to {self.week_end:%a %d %b})"
+        if self.target_sessions:
+            out = [
+                f"{week}: {self.sessions} of {self.target_sessions} prescribed sessions; "
+                f"{self.exercises_done} of {self.exercises_prescribed} prescribed exercises done."
+            ]
+        else:
+            out = [f"{week}: {self.sessions} sessions (no programme prescribed)."]
+        days = "day" if self.streak == 1 else "days"
+        out.append(f"Current streak: {self.streak} {days} in a row with a session.")
+        out.append("These counts are what you ticked; self-reports tend to overestimate.")
+        return out
+
+
+def week_progress(items: pd.DataFrame, programme: Programme | None, day: dt.date) -> WeekProgress:
+    """Sessions and exercises done in day's week (Monday to Sunday) against programme, and the streak.
+
+    items is Store.items() for one patient (columns session_id, day, exercise_id, done). A
+    session counts if at least one of its exercises was done. Exercises done count once per
+    day each and are capped at each exercise's times_per_week (the usual adherence
+    definition). The streak is the number of consecutive days with a session ending on day,
+    or on the day before if day has none yet (today's streak is not broken before bedtime).
+    Kept minimal on purpose: backcare.analysis holds the full adherence statistics."""
+    start = day - dt.timedelta(days=day.weekday())
+    end = start + dt.timedelta(days=6)
+    done = items[items["done"].astype(bool)] if len(items) else items
+    days = pd.to_datetime(done["day"]).dt.date if len(done) else pd.Series([], dtype=object)
+    done = done.assign(_day=days.to_numpy()) if len(done) else done.assign(_day=[])
+    week = done[(done["_day"] >= start) & (done["_day"] <= end)] if len(done) else done
+    sessions = int(week["session_id"].nunique()) if len(week) else 0
+    target = ex_target = None
+    ex_done = 0
+    if programme is not None and programme.items:
+        target = max(p.times_per_week for p in programme.items)
+        ex_target = sum(p.times_per_week for p in programme.items)
+        for p in programme.items:
+            n = week.loc[week["exercise_id"] == p.exercise_id, "_day"].nunique() if len(week) else 0
+            ex_done += min(int(n), p.times_per_week)
+    session_days = set(done["_day"]) if len(done) else set()
+    cursor = day if day in session_days else day - dt.timedelta(days=1)
+    streak = 0
+    while cursor in session_days:
+        streak += 1
+        cursor -= dt.timedelta(days=1)
+    return WeekProgress(start, end, sessions, target, ex_done, ex_target, streak)
+
+
+# ---- the hold timer ----------------------------------------------------------------------
+class Scheduler(Protocol):
+    """What the timer needs from an event loop: asyncio loops have both methods."""
+
+    def time(self) -> float: ...
+
+    def call_later(self, delay: float, callback: Callable[[], Any]) -> Any: ...
+
+
+def kernel_loop() -> asyncio.AbstractEventLoop:
+    """The asyncio loop the kernel runs on (the running one, else the thread's current loop)."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.get_event_loop()
+
+
+class HoldTimer:
+    """Counts holds down on an event loop (never sleeping) and calls on_done after the last.
+
+    A hold is a list of phases (label, seconds). The timer reschedules itself with
+    scheduler.call_later at most every `tick` seconds and shows what is left in `label`."""
+
+    def __init__(
+        self,
+        label: W.HTML,
+        on_done: Callable[[], None],
+        *,
+        scheduler: Scheduler | Callable[[], Scheduler] | None = None,
+        tick: float = 1.0,
+        on_change: Callable[[bool], None] | None = None,
+    ) -> None:
+        self.label = label
+        self.on_done = on_done
+        self.on_change = on_change
+        self.tick = tick
+        self._scheduler = scheduler
+        self._phases: list[tuple[str, float]] = []
+        self._deadline = 0.0
+        self._handle: Any = None
+        self._loop: Scheduler | None = None
+
+    @property
+    def running(self) -> bool:
+        """True while a countdown is in progress."""
+        return self._handle is not None
+
+    def _resolve(self) -> Scheduler:
+        s = self._scheduler
+        if s is None:
+            return kernel_loop()
+        return s if hasattr(s, "call_later") else s()
+
+    def start(self, phases: Sequence[tuple[str, float]]) -> None:
+        """Start counting down phases (cancelling any countdown in progress)."""
+        self.stop(quiet=True)
+        self._phases = [(name, float(secs)) for name, secs in phases if secs > 0]
+        if not self._phases:
+            return
+        self._loop = self._resolve()
+        self._next_phase()
+        if self.on_change:
+            self.on_change(True)
+
+    def stop(self, *, quiet: bool = False) -> None:
+        """Cancel the countdown; the box is not ticked."""
+        was_running = self.running
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        self._phases = []
+        if was_running and not quiet:
+            self.label.value = '<span class="backcare-timer">Timer stopped.</span>'
+        if was_running and self.on_change:
+            self.on_change(False)
+
+    def _next_phase(self) -> None:
+        name, secs = self._phases[0]
+        self._deadline = self._loop.time() + secs
+        self._show(name, secs)
+        self._schedule(secs)
+
+    def _schedule(self, remaining: float) -> None:
+        self._handle = self._loop.call_later(min(self.tick, remaining), self._on_tick)
+
+    def _show(self, name: str, remaining: float) -> None:
+        secs = max(0, math.ceil(remaining - 1e-9))
+        self.label.value = f'<span class="backcare-timer" aria-live="polite">{esc(name)}: <b>{secs} s</b></span>'
+
+    def _on_tick(self) -> None:
+        self._handle = None
+        if not self._phases:
+            return
+        remaining = self._deadline - self._loop.time()
+        if remaining > 1e-6:
+            self._show(self._phases[0][0], remaining)
+            self._schedule(remaining)
+            return
+        self._phases.pop(0)
+        if self._phases:
+            self._next_phase()
+            return
+        self.label.value = '<span class="backcare-timer">Hold done: ticked.</span>'
+        if self.on_change:
+            self.on_change(False)
+        self.on_done()
+
+
+def hold_phases(seconds: int, *, sets: int = 1, each_side: bool = False,
+                switch_s: float = 5.0) -> list[tuple[str, float]]:
+    """The countdown phases of a hold: each set, each side, with a short switch in between."""
+    sides = ("first side", "second side") if each_side else ("",)
+    holds = []
+    for s in range(1, sets + 1):
+        for side in sides:
+            parts = ([f"set {s} of {sets}"] if sets > 1 else []) + ([side] if side else [])
+            holds.append("Hold, " + ", ".join(parts) if parts else "Hold")
+    phases: list[tuple[str, float]] = []
+    for i, name in enumerate(holds):
+        if i and switch_s > 0:
+            phases.append(("Switch sides, get ready" if each_side else "Rest, get ready", switch_s))
+        phases.append((name, float(seconds)))
+    return phases
+
+
+# ---- pain input --------------------------------------------------------------------------
+class PainInput:
+    """A 0-10 pain slider with an explicit 'not recorded' box, ticked until the user moves the
+    slider (or unticks it): an untouched slider is never stored as a score."""
+
+    def __init__(self, label: str) -> None:
+        self.slider = W.IntSlider(
+            value=0, min=PAIN_RANGE[0], max=PAIN_RANGE[1], description=label, readout=False,
+            style={"description_width": "110px"}, layout=W.Layout(width="360px"),
+        )
+        self.not_recorded = W.Checkbox(value=True, description="not recorded", indent=False,
+                                       layout=W.Layout(width="130px"))
+        self.readout = W.HTML()
+        self.slider.observe(self._moved, "value")
+        self.not_recorded.observe(self._refresh, "value")
+        self.widget = W.HBox([self.slider, self.readout, self.not_recorded],
+                             layout=W.Layout(align_items="center"))
+        self.widget.add_class("backcare-pain")
+        self._refresh()
+
+    @property
+    def value(self) -> int | None:
+        """The score, or None when 'not recorded' is ticked."""
+        return None if self.not_recorded.value else int(self.slider.value)
+
+    def set(self, value: int | None) -> None:
+        """Show a score (None: not recorded)."""
+        if value is None:
+            self.not_recorded.value = True
+        else:
+            self.slider.value = int(value)
+            self.not_recorded.value = False
+        self._refresh()
+
+    def _moved(self, change: dict) -> None:
+        self.not_recorded.value = False
+        self._refresh()
+
+    def _refresh(self, change: dict | None = None) -> None:
+        v = self.value
+        self.slider.readout = False
+        self.slider.style.handle_color = "#9aa0a6" if v is None else None
+        self.readout.value = (
+            '<span class="backcare-pain-readout" style="color:#5f6368">not recorded</span>'
+            if v is None else f'<span class="backcare-pain-readout"><b>{v}</b> / 10</span>'
+        )
+
+
+# ---- one exercise row --------------------------------------------------------------------
+def how_to_html(ex: Exercise) -> str:
+    """Position, steps and cautions of an exercise as escaped HTML."""
+    steps = "".join(f"<li>{esc(s)}</li>" for s in ex.steps)
+    cautions = "".join(f"<li>{esc(c)}</li>" for c in ex.cautions)
+    out = f"<p><b>Position:</b> {esc(ex.position)}</p><p><b>Steps:</b></p><ol>{steps}</ol>"
+    if cautions:
+        out += f"<p><b>Take care:</b></p><ul>{cautions}</ul>"
+    if ex.dosage_note:
+        out += f'<p style="color:#5f6368">Dose: {esc(ex.dosage_note)}</p>'
+    return f'<div class="backcare-howto">{out}</div>'
+
+
+def dosage_html(ex: Exercise, p: Prescription) -> str:
+    """The prescribed dose in words, with the catalog's range beneath when it differs."""
+    text = f'<span class="backcare-dosage"><b>{esc(p.dosage_text())}</b></span>'
+    if ex.dosage_text() != p.dosage_text():
+        text += f'<br><span style="color:#5f6368;font-size:90%">range: {esc(ex.dosage_text())}</span>'
+    return text
+
+
+class ExerciseRow:
+    """One prescribed exercise: done box, dose in words, how-to panel, dose inputs, hold timer."""
+
+    def __init__(
+        self,
+        exercise: Exercise,
+        prescription: Prescription,
+        *,
+        scheduler: Scheduler | Callable[[], Scheduler] | None = None,
+        tick: float = 1.0,
+        switch_s: float = 5.0,
+    ) -> None:
+        self.exercise = exercise
+        self.prescription = prescription
+        self.switch_s = switch_s
+        self.done = W.Checkbox(value=False, description=exercise.name, indent=False,
+                               layout=W.Layout(width="230px"))
+        self.done.add_class("backcare-done")
+        self.dosage = W.HTML(dosage_html(exercise, prescription), layout=W.Layout(width="210px"))
+        self.inputs: dict[str, W.BoundedIntText] = {}
+        if prescription.sets > 1:
+            self.inputs["sets"] = self._input("sets", prescription.sets, SETS_LIMITS[1])
+        for name in DOSE_FIELDS:
+            value = getattr(prescription, name)
+            if value is not None:
+                self.inputs[name] = self._input(name, value, DOSE_LIMITS[name][1])
+        self.details = W.Accordion(children=[W.HTML(how_to_html(exercise))], titles=("How to do it",),
+                                   selected_index=None, layout=W.Layout(width="100%"))
+        top: list[W.Widget] = [self.done, self.dosage, *self.inputs.values()]
+        self.timer_button: W.Button | None = None
+        self.timer_label = W.HTML()
+        self.timer: HoldTimer | None = None
+        if prescription.hold_s is not None:
+            self.timer_button = W.Button(description=self._start_text(), icon="play",
+                                         tooltip="Count the hold down; the box is ticked at the end",
+                                         layout=W.Layout(width="auto"))
+            self.timer_button.add_class("backcare-timer-button")
+            self.timer = HoldTimer(self.timer_label, self._timer_done, scheduler=scheduler, tick=tick,
+                                   on_change=self._timer_changed)
+            self.timer_button.on_click(self._toggle_timer)
+            top += [self.timer_button, self.timer_label]
+        row = W.HBox(top, layout=W.Layout(align_items="center", flex_flow="row wrap"))
+        self.widget = W.VBox([row, self.details],
+                             layout=W.Layout(border_bottom="1px solid #e0e0e0", padding="4px 0"))
+        self.widget.add_class("backcare-exercise")
+
+    @staticmethod
+    def _input(name: str, value: int, high: int) -> W.BoundedIntText:
+        box = W.BoundedIntText(value=value, min=0, max=high, description=DOSE_LABELS[name],
+                               style={"description_width": "62px"}, layout=W.Layout(width="140px"))
+        box.add_class(f"backcare-input-{name.replace('_', '-')}")
+        return box
+
+    def _start_text(self) -> str:
+        hold = self.inputs["hold_s"].value if "hold_s" in self.inputs else self.prescription.hold_s
+        return f"Start {hold} s hold"
+
+    def _toggle_timer(self, _button: W.Button | None = None) -> None:
+        assert self.timer is not None
+        if self.timer.running:
+            self.timer.stop()
+            return
+        seconds = self.inputs["hold_s"].value
+        if seconds < 1:
+            self.timer_label.value = '<span class="backcare-timer">Set the hold time first.</span>'
+            return
+        sets = self.inputs["sets"].value if "sets" in self.inputs else self.prescription.sets
+        self.timer.start(hold_phases(seconds, sets=max(1, sets), each_side=self.prescription.each_side,
+                                     switch_s=self.switch_s))
+
+    def _timer_changed(self, running: bool) -> None:
+        assert self.timer_button is not None
+        self.timer_button.description = "Stop timer" if running else self._start_text()
+        self.timer_button.icon = "stop" if running else "play"
+
+    def _timer_done(self) -> None:
+        self.done.value = True
+
+    def stop_timer(self) -> None:
+        """Cancel a running countdown (quietly)."""
+        if self.timer is not None:
+            self.timer.stop(quiet=True)
+
+    def problem(self) -> str | None:
+        """Why this row cannot be saved as it is (a done exercise with a zero dose), or None."""
+        if not self.done.value:
+            return None
+        for name, box in self.inputs.items():
+            if box.value < 1:
+                return (f"{self.exercise.name}: {DOSE_LABELS[name]} is 0. Enter what you did "
+                        f"(1 to {box.max}), or untick it.")
+        return None
+
+    def item(self) -> SessionItem:
+        """What was done, as a SessionItem (doses only for a done exercise)."""
+        p = self.prescription
+        if not self.done.value:
+            return SessionItem(p.exercise_id, False)
+        doses = {name: self.inputs[name].value for name in DOSE_FIELDS if name in self.inputs}
+        sets = self.inputs["sets"].value if "sets" in self.inputs else p.sets
+        return SessionItem(p.exercise_id, True, sets=sets, **doses)
+
+    def load(self, item: SessionItem | None) -> None:
+        """Show a stored item (None: not done, prescribed dose)."""
+        self.reset()
+        if item is None:
+            return
+        for name, box in self.inputs.items():
+            value = getattr(item, name)
+            if value is not None:
+                box.value = min(int(value), box.max)
+        self.done.value = bool(item.done)
+
+    def reset(self) -> None:
+        """Untick and put the prescribed dose back."""
+        self.stop_timer()
+        self.done.value = False
+        p = self.prescription
+        for name, box in self.inputs.items():
+            box.value = getattr(p, name)
+        self.timer_label.value = ""
+
+    def close(self) -> None:
+        """Stop the timer and close the widgets."""
+        self.stop_timer()
+        widgets = [self.done, self.dosage, *self.inputs.values(), *self.details.children,
+                   self.details, self.timer_label, self.timer_button, *self.widget.children, self.widget]
+        for w in widgets:
+            if w is not None:
+                w.close()
+
+
+# ---- the view ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Draft:
+    """What the form holds, in the shape the store takes (compared to spot unchanged saves)."""
+
+    items: tuple[SessionItem, ...]
+    pain_before: int | None
+    pain_after: int | None
+    notes: str
+    red_flags: tuple[str, ...]
+
+
+class _Refused(Exception):
+    """Input the view refuses before asking the store (message is for the user)."""
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class TodayView:
+    """Today's checklist for one patient and day; display it in a notebook or a Voila app.
+
+    patient_id: default the store's only patient, else $BACKCARE_PATIENT, else a dropdown.
+    day: default today in the patient's time zone. scheduler/tick/switch_s drive the hold
+    timer (default: the kernel's asyncio loop, 1 s ticks, 5 s to switch sides); now returns
+    the current UTC time (tests inject both)."""
+
+    def __init__(
+        self,
+        store: Store,
+        patient_id: str | None = None,
+        day: dt.date | None = None,
+        *,
+        scheduler: Scheduler | Callable[[], Scheduler] | None = None,
+        tick: float = 1.0,
+        switch_s: float = 5.0,
+        now: Callable[[], dt.datetime] = _utcnow,
+    ) -> None:
+        self.store = store
+        self._now = now
+        self._timer_opts = {"scheduler": scheduler, "tick": tick, "switch_s": switch_s}
+        self.rows: list[ExerciseRow] = []
+        self.programme: Programme | None = None
+        self.session_id: str = new_id()
+        self._saved: Draft | None = None
+        self._started_at: dt.datetime | None = None
+        self._ended_at: dt.datetime | None = None
+        self._extra_items: tuple[SessionItem, ...] = ()
+        self._pending_pain: dict[str, Any] | None = None
+        self._loading = False
+
+        self.title = W.HTML(
+            '<h2 style="margin:4px 0">Today\'s exercises</h2>'
+            '<div style="color:#5f6368">Tick what you did, adjust the numbers to what you '
+            "actually did, then press <b>Save</b>.</div>"
+        )
+        self.advice = W.HTML(message_html("info", "Before you start", [CONSULT_ADVICE]))
+        self.patient_label = W.HTML()
+        self.patient = W.Dropdown(description="Patient", options=[("Choose a patient", None)],
+                                  value=None, style={"description_width": "60px"},
+                                  layout=W.Layout(width="340px", display="none"))
+        self.date = W.DatePicker(description="Day", style={"description_width": "40px"},
+                                 layout=W.Layout(width="230px"))
+        self.status = W.HTML()
+        self.new_session_button = W.Button(description="Start another session", icon="plus",
+                                           layout=W.Layout(width="auto", display="none"))
+        self.exercise_box = W.VBox()
+        self.pain_before = PainInput("Pain before")
+        self.pain_after = PainInput("Pain after")
+        self.red_flags = {
+            code: W.Checkbox(value=False, description=text, indent=False,
+                             layout=W.Layout(width="auto"))
+            for code, text in RED_FLAGS.items()
+        }
+        self.red_flag_message = W.HTML()
+        self.notes = W.Textarea(description="Notes", placeholder="How did it go? (optional)",
+                                style={"description_width": "110px"},
+                                layout=W.Layout(width="560px", height="70px"))
+        self.save_button = W.Button(description="Save", button_style="primary", icon="check",
+                                    tooltip="Save this session")
+        self.message = W.HTML()
+
+        self.quick_pain = PainInput("Pain now")
+        self.quick_context = W.Dropdown(
+            description="When", options=[("(no context)" if c == "" else c, c) for c in PAIN_CONTEXTS],
+            value="", style={"description_width": "110px"}, layout=W.Layout(width="300px"),
+        )
+        self.quick_button = W.Button(description="Record pain", icon="pencil")
+        self.quick_message = W.HTML()
+        self.quick_box = W.Accordion(
+            children=[W.VBox([
+                W.HTML('<div style="color:#5f6368">No exercise today? Record a pain score on its own; '
+                       "it is kept apart from sessions.</div>"),
+                self.quick_pain.widget, self.quick_context, self.quick_button, self.quick_message,
+            ])],
+            titles=("Quick pain entry (no session)",), selected_index=None,
+        )
+
+        for box in self.red_flags.values():
+            box.observe(self._red_flags_changed, "value")
+        self.patient.observe(self._patient_changed, "value")
+        self.date.observe(self._date_changed, "value")
+        self.save_button.on_click(lambda _b: self.save())
+        self.new_session_button.on_click(lambda _b: self.start_new_session())
+        self.quick_button.on_click(lambda _b: self.record_pain())
+
+        self.form = W.VBox([
+            self.exercise_box,
+            W.HTML("<h3 style='margin:10px 0 4px'>Pain (0 = no pain, 10 = worst imaginable)</h3>"),
+            self.pain_before.widget, self.pain_after.widget,
+            W.HTML("<h3 style='margin:10px 0 4px'>Warning signs</h3>"
+                   "<div>Tick any of these that is <b>new or getting worse</b>:</div>"),
+            W.VBox(list(self.red_flags.values())),
+            self.red_flag_message,
+            self.notes,
+            W.HBox([self.save_button]),
+            self.message,
+        ])
+        self.widget = W.VBox([
+            self.title, self.advice,
+            W.HBox([self.patient_label, self.patient, self.date], layout=W.Layout(align_items="center")),
+            W.HBox([self.status, self.new_session_button], layout=W.Layout(align_items="center")),
+            self.form,
+            self.quick_box,
+        ], layout=W.Layout(max_width="980px"))
+        self.widget.add_class("backcare-today")
+
+        self._choose_patient(patient_id, day)
+
+    # ---- display -------------------------------------------------------------------------
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    # ---- patient and day -----------------------------------------------------------------
+    @property
+    def patient_id(self) -> str | None:
+        """The patient the view is showing, or None until one is chosen."""
+        return self.patient.value
+
+    @property
+    def day(self) -> dt.date | None:
+        """The day the session counts for."""
+        return self.date.value
+
+    def row(self, exercise_id: str) -> ExerciseRow:
+        """The row of one exercise (KeyError if it is not in the programme shown)."""
+        for r in self.rows:
+            if r.exercise.id == exercise_id:
+                return r
+        raise KeyError(exercise_id)
+
+    def _choose_patient(self, requested: str | None, day: dt.date | None) -> None:
+        try:
+            patients = self.store.patients()
+        except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
+            self._fail(self.status, "Cannot read the store", exc)
+            self._set_form_enabled(False)
+            return
+        names = dict(zip(patients["patient_id"], patients["name"], strict=True))
+        self.patient.options = [("Choose a patient", None)] + [
+            (f"{names[p]} ({p})" if names[p] else p, p) for p in names
+        ]
+        problem = ""
+        chosen = None
+        pinned = False
+        env = os.environ.get(PATIENT_ENV, "").strip()
+        if requested is not None:
+            if requested in names:
+                chosen, pinned = requested, True
+            else:
+                problem = f"Patient {requested!r} is not in this store; choose one from the list."
+        elif len(names) == 1:
+            chosen, pinned = next(iter(names)), True
+        elif env:
+            if env in names:
+                chosen, pinned = env, True
+            else:
+                problem = f"{PATIENT_ENV}={env!r} is not a patient in this store; choose one from the list."
+        self._names = names
+        if pinned:
+            self.patient_label.value = (
+                f'<div class="backcare-patient" style="margin-right:16px">Patient: '
+                f"<b>{esc(names[chosen] or chosen)}</b></div>"
+            )
+            self.patient.layout.display = "none"
+        else:
+            self.patient_label.value = ""
+            self.patient.layout.display = None
+        self._initial_day = day
+        if not names:
+            self.status.value = message_html(
+                "warning", "No patients in this store yet",
+                ["Add one with store.add_patient(...), or try the demo: backcare demo"])
+            self._set_form_enabled(False)
+            return
+        if chosen is None:
+            self._set_form_enabled(False)
+            self.status.value = message_html("warning" if problem else "info",
+                                             problem or "Choose a patient to see their exercises.")
+            return
+        self._loading = True
+        try:
+            self.patient.value = chosen
+        finally:
+            self._loading = False
+        self._open(chosen, day)
+
+    def _patient_changed(self, change: dict) -> None:
+        if self._loading:
+            return
+        if change["new"] is None:
+            self._clear_rows()
+            self._set_form_enabled(False)
+            self.status.value = message_html("info", "Choose a patient to see their exercises.")
+            return
+        self._open(change["new"], None)
+
+    def _date_changed(self, change: dict) -> None:
+        if self._loading or self.patient_id is None:
+            return
+        if change["new"] is None:
+            self._clear_rows()
+            self._set_form_enabled(False)
+            self.status.value = message_html("info", "Choose a day.")
+            return
+        self._open(self.patient_id, change["new"])
+
+    def local_today(self) -> dt.date:
+        """Today in the shown patient's time zone."""
+        return self._now().astimezone(self.store.patient_timezone(self.patient_id)).date()
+
+    def _open(self, patient_id: str, day: dt.date | None) -> None:
+        """Show patient_id's programme on day (default today); load a session saved that day."""
+        self.message.value = ""
+        self.quick_message.value = ""
+        try:
+            today = self._now().astimezone(self.store.patient_timezone(patient_id)).date()
+            asked, day = day, min(day or today, today)
+            self._loading = True
+            try:
+                self.date.max = today
+                self.date.value = day
+            finally:
+                self._loading = False
+            self.programme = self.store.programme_on(patient_id, day)
+            existing = self.store.sessions(patient_id, day, day)
+            session = None
+            if len(existing):
+                latest = existing.sort_values(["created_at", "session_id"]).iloc[-1]
+                session = self.store.get_session(str(latest["session_id"]))
+        except Exception as exc:  # noqa: BLE001
+            self._clear_rows()
+            self._set_form_enabled(False)
+            self._fail(self.status, "Cannot open this day", exc)
+            return
+        self._build_rows()
+        self._reset_form()
+        self._set_form_enabled(True)
+        notes = []
+        if asked is not None and asked > today:
+            notes.append(message_html("warning", f"{asked:%A %d %B %Y} is in the future.",
+                                      [f"Showing today, {today:%A %d %B}, instead."]))
+        if self.programme is None:
+            notes.append(message_html(
+                "warning", f"No programme is prescribed for {day:%A %d %B %Y}.",
+                ["You can still record pain. Ask your physiotherapist to set up a programme."]))
+        if session is not None:
+            self._load_session(session, len(existing))
+            when = session.ended_at or session.started_at
+            at = f" at {when.astimezone(self.store.patient_timezone(patient_id)):%H:%M}" if when else ""
+            more = f" ({len(existing)} sessions that day; showing the latest)" if len(existing) > 1 else ""
+            notes.append(message_html(
+                "info", f"You already saved a session for this day{at}{more}.",
+                ["It is shown below: saving again updates it. To record a separate session, "
+                 "press 'Start another session'."]))
+            self.new_session_button.layout.display = None
+        else:
+            self.new_session_button.layout.display = "none"
+        self.status.value = "".join(notes)
+
+    def _build_rows(self) -> None:
+        self._clear_rows()
+        rows = []
+        if self.programme is not None:
+            for p in self.programme.items:
+                if p.exercise_id not in self.store.catalog:
+                    continue
+                row = ExerciseRow(self.store.catalog[p.exercise_id], p, **self._timer_opts)
+                row.done.observe(self._touched, "value")
+                rows.append(row)
+        self.rows = rows
+        if rows:
+            self.exercise_box.children = [
+                W.HTML(f"<h3 style='margin:10px 0 4px'>Exercises ({len(rows)})</h3>"),
+                *[r.widget for r in rows],
+            ]
+        else:
+            self.exercise_box.children = []
+
+    def _clear_rows(self) -> None:
+        for r in self.rows:
+            r.close()
+        self.rows = []
+        self.exercise_box.children = []
+
+    def _set_form_enabled(self, enabled: bool) -> None:
+        self.form.layout.display = None if enabled else "none"
+        self.quick_box.layout.display = None if enabled else "none"
+        self.save_button.disabled = not enabled
+        self.quick_button.disabled = not enabled
+
+    def _reset_form(self) -> None:
+        for r in self.rows:
+            r.reset()
+        self.pain_before.set(None)
+        self.pain_after.set(None)
+        for box in self.red_flags.values():
+            box.value = False
+        self.notes.value = ""
+        self.quick_pain.set(None)
+        self.quick_context.value = ""
+        self.session_id = new_id()
+        self._saved = None
+        self._started_at = self._ended_at = None
+        self._extra_items = ()
+        self._pending_pain = None
+
+    def _load_session(self, session: Any, count: int) -> None:
+        by_id = {it.exercise_id: it for it in session.items}
+        shown = {r.exercise.id for r in self.rows}
+        for r in self.rows:
+            r.load(by_id.get(r.exercise.id))
+        self._extra_items = tuple(it for it in session.items if it.exercise_id not in shown)
+        self.pain_before.set(session.pain_before)
+        self.pain_after.set(session.pain_after)
+        for code, box in self.red_flags.items():
+            box.value = code in session.red_flags
+        self.notes.value = session.notes
+        self.session_id = session.session_id
+        self._started_at, self._ended_at = session.started_at, session.ended_at
+        self._saved = self.draft()
+
+    def start_new_session(self) -> None:
+        """Clear the form for a separate session on the same day (a fresh session id)."""
+        self._reset_form()
+        self.new_session_button.layout.display = "none"
+        self.status.value = message_html("info", "New session: tick what you do, then Save.")
+        self.message.value = ""
+
+    def _touched(self, change: dict) -> None:
+        if change["new"] and self._started_at is None and self._is_today():
+            self._started_at = self._now()
+
+    def _is_today(self) -> bool:
+        try:
+            return self.patient_id is not None and self.day == self.local_today()
+        except Exception:  # noqa: BLE001
+            return False
+
+    def _red_flags_changed(self, change: dict | None = None) -> None:
+        ticked = [RED_FLAGS[c] for c, box in self.red_flags.items() if box.value]
+        if ticked:
+            self.red_flag_message.value = message_html(
+                "error", "Stop and contact a clinician today.", [RED_FLAG_MESSAGE],
+                trusted="<div>You ticked:</div><ul>" + "".join(f"<li>{esc(t)}</li>" for t in ticked)
+                + "</ul><div>Save the session so your physiotherapist sees it.</div>",
+            )
+        else:
+            self.red_flag_message.value = ""
+
+    # ---- saving --------------------------------------------------------------------------
+    def draft(self) -> Draft:
+        """What the form holds now, as the store would take it."""
+        items = tuple(sorted([*(r.item() for r in self.rows), *self._extra_items],
+                             key=lambda it: it.exercise_id))
+        return Draft(
+            items=items,
+            pain_before=self.pain_before.value,
+            pain_after=self.pain_after.value,
+            notes=self.notes.value.strip(),
+            red_flags=tuple(sorted(c for c, box in self.red_flags.items() if box.value)),
+        )
+
+    def _check(self) -> Draft:
+        if self.patient_id is None:
+            raise _Refused("Choose a patient first.")
+        if self.day is None:
+            raise _Refused("Choose the day this session counts for.")
+        if self.day > self.local_today():
+            raise _Refused(f"{self.day:%d %B %Y} is in the future: choose today or an earlier day.")
+        for r in self.rows:
+            problem = r.problem()
+            if problem:
+                raise _Refused(problem)
+        d = self.draft()
+        if not any(it.done for it in d.items) and d.pain_before is None and d.pain_after is None \
+                and not d.red_flags:
+            raise _Refused("Nothing to save yet: tick an exercise you did, or record your pain.")
+        return d
+
+    def save(self) -> str | None:
+        """Validate and save the session (one transaction); return its id, or None if refused."""
+        self.save_button.disabled = True
+        try:
+            return self._save()
+        finally:
+            self.save_button.disabled = False
+
+    def _save(self) -> str | None:
+        try:
+            d = self._check()
+        except _Refused as exc:
+            self.message.value = message_html("error", "Not saved", [str(exc)])
+            return None
+        except Exception as exc:  # noqa: BLE001
+            self._fail(self.message, "Not saved", exc)
+            return None
+        if self._saved == d:
+            self.message.value = message_html(
+                "info", "Already saved: nothing has changed since.",
+                self._progress_lines())
+            return self.session_id
+        update = self._saved is not None
+        now = self._now()
+        today = self._is_today()
+        started = self._started_at or (now if today and not update else None)
+        ended = self._ended_at or (now if today else None)
+        if started and ended and ended < started:
+            ended = started
+        try:
+            self.store.save_session(
+                self.patient_id, d.items, day=self.day, pain_before=d.pain_before,
+                pain_after=d.pain_after, notes=d.notes, red_flags=d.red_flags,
+                started_at=started, ended_at=ended, session_id=self.session_id, replace=update,
+            )
+        except Exception as exc:  # noqa: BLE001
+            self._fail(self.message, "Not saved", exc, nothing_saved=True)
+            return None
+        self._saved = d
+        self._started_at, self._ended_at = started, ended
+        self.new_session_button.layout.display = None
+        done = [r.exercise.name for r in self.rows if r.done.value]
+        lines = [
+            f"{len(done)} of {len(self.rows)} exercises done"
+            + (f": {', '.join(done)}." if done else "."),
+        ]
+        if d.pain_before is not None or d.pain_after is not None:
+            pb = "-" if d.pain_before is None else d.pain_before
+            pa = "-" if d.pain_after is None else d.pain_after
+            lines.append(f"Pain before {pb}, after {pa} (0-10).")
+        if d.notes:
+            lines.append(f"Notes: {d.notes}")
+        lines += self._progress_lines()
+        title = (f"Updated your session for {self.day:%A %d %B}." if update
+                 else f"Saved your session for {self.day:%A %d %B}.")
+        trusted = ""
+        if d.red_flags:
+            trusted = message_html(
+                "error", "Saved with warning signs: stop and contact a clinician today.",
+                [RED_FLAG_MESSAGE, "Your physiotherapist will see: "
+                 + "; ".join(RED_FLAGS[c] for c in d.red_flags) + "."])
+        self.message.value = message_html("success", title, lines, trusted=trusted)
+        return self.session_id
+
+    def progress(self) -> WeekProgress:
+        """This week's progress for the shown patient and day (read from the store)."""
+        day = self.day
+        start = day - dt.timedelta(days=STREAK_LOOKBACK_DAYS)
+        end = day - dt.timedelta(days=day.weekday()) + dt.timedelta(days=6)
+        items = self.store.items(self.patient_id, start, end)
+        return week_progress(items, self.programme, day)
+
+    def _progress_lines(self) -> list[str]:
+        try:
+            return self.progress().lines()
+        except Exception as exc:  # noqa: BLE001 - the save stands; progress is a bonus
+            log.debug("progress failed", exc_info=True)
+            return [f"(This week's progress could not be read: {_one_line(exc)})"]
+
+    # ---- quick pain entry ----------------------------------------------------------------
+    def record_pain(self) -> str | None:
+        """Store the quick pain score (no session); a second click with the same score is a no-op."""
+        self.quick_button.disabled = True
+        try:
+            return self._record_pain()
+        finally:
+            self.quick_button.disabled = False
+
+    def _record_pain(self) -> str | None:
+        score = self.quick_pain.value
+        if self.patient_id is None:
+            self.quick_message.value = message_html("error", "Not recorded", ["Choose a patient first."])
+            return None
+        if score is None:
+            self.quick_message.value = message_html(
+                "error", "Not recorded", ["Move the slider to your pain score first (0 = no pain)."])
+            return None
+        try:
+            if self.day is None or self.day > self.local_today():
+                raise _Refused("Choose today or an earlier day.")
+            key = (self.patient_id, self.day, score, self.quick_context.value)
+            pending = self._pending_pain
+            if pending is None or pending["key"] != key:
+                pending = {"key": key, "pain_id": new_id(), "recorded_at": self._now()}
+            self.store.add_pain(
+                self.patient_id, score, recorded_at=pending["recorded_at"],
+                context=self.quick_context.value, day=self.day, pain_id=pending["pain_id"],
+            )
+        except _Refused as exc:
+            self.quick_message.value = message_html("error", "Not recorded", [str(exc)])
+            return None
+        except Exception as exc:  # noqa: BLE001
+            self._fail(self.quick_message, "Not recorded", exc, nothing_saved=True)
+            return None
+        again = self._pending_pain is not None and self._pending_pain["key"] == key
+        self._pending_pain = pending
+        title = (f"Already recorded: pain {score} / 10 for {self.day:%A %d %B}." if again
+                 else f"Recorded pain {score} / 10 for {self.day:%A %d %B}.")
+        self.quick_message.value = message_html("success", title)
+        return pending["pain_id"]
+
+    # ---- errors --------------------------------------------------------------------------
+    def _fail(self, target: W.HTML, title: str, exc: BaseException, *, nothing_saved: bool = False) -> None:
+        """Show exc as a readable message in target (never a traceback)."""
+        log.debug("%s", title, exc_info=True)
+        if isinstance(exc, NotFoundError):
+            text = f"Not found: {exc}"
+        elif isinstance(exc, BackcareError):
+            text = str(exc)
+        else:
+            text = f"The store could not be used ({type(exc).__name__}: {_one_line(exc)})."
+        lines = [text]
+        if nothing_saved:
+            lines.append("Nothing was saved; you can try again.")
+        target.value = message_html("error", title, lines)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else ""
+    return first[:300]

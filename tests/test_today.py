@@ -1,0 +1,556 @@
+"""Today's checklist (backcare.today): built on a temporary store, driven like a user would.
+
+No kernel and no browser: set widget values, .click() buttons, read what the widgets show."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import html
+import time
+
+import ipywidgets as W
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from backcare import schema as S
+from backcare.errors import ConflictError
+from backcare.programme import Prescription, default_programme
+from backcare.safety import CONSULT_ADVICE, RED_FLAG_MESSAGE, RED_FLAGS
+from backcare.today import PATIENT_ENV, HoldTimer, TodayView, hold_phases, week_progress
+
+from .conftest import START
+
+NOW = dt.datetime(2026, 1, 7, 10, 0, tzinfo=dt.UTC)  # Wednesday of START's week
+TODAY = dt.date(2026, 1, 7)
+
+
+def clock(when: dt.datetime = NOW):
+    return lambda: when
+
+
+class FakeLoop:
+    """A stand-in for the asyncio loop: time only moves when the test says so."""
+
+    class Handle:
+        def __init__(self, when, callback):
+            self.when, self.callback, self.cancelled = when, callback, False
+
+        def cancel(self):
+            self.cancelled = True
+
+    def __init__(self):
+        self.now = 0.0
+        self.pending: list[FakeLoop.Handle] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def call_later(self, delay, callback):
+        h = self.Handle(self.now + delay, callback)
+        self.pending.append(h)
+        return h
+
+    def advance(self, seconds: float) -> None:
+        end = self.now + seconds
+        while True:
+            due = [h for h in self.pending if not h.cancelled and h.when <= end + 1e-9]
+            if not due:
+                break
+            h = min(due, key=lambda h: h.when)
+            self.pending.remove(h)
+            self.now = h.when
+            h.callback()
+        self.now = end
+
+
+def counts(store) -> dict[str, int]:
+    tables = [S.patients, S.programmes, S.programme_items, S.sessions, S.session_items,
+              S.pain_scores, S.annotations, S.daily_summary]
+    with store.engine.connect() as conn:
+        return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar() for t in tables}
+
+
+def all_widgets(w):
+    yield w
+    for child in getattr(w, "children", ()) or ():
+        yield from all_widgets(child)
+
+
+def shown_html(view) -> str:
+    """Every HTML fragment the view currently shows, concatenated."""
+    return "\n".join(w.value for w in all_widgets(view.widget) if isinstance(w, W.HTML))
+
+
+def text_of(view, widget=None) -> str:
+    """What a reader sees in an HTML widget (tags removed, entities decoded)."""
+    import re
+
+    value = (widget or view.message).value
+    return html.unescape(re.sub(r"<[^>]+>", " ", value))
+
+
+@pytest.fixture
+def view(store, patient):
+    return TodayView(store, now=clock(), scheduler=FakeLoop())
+
+
+# ---- choosing the patient and the day ---------------------------------------------------
+def test_building_the_view_writes_nothing(store, patient):
+    before = counts(store)
+    v = TodayView(store, now=clock())
+    v.row("plank").details.selected_index = 0
+    v.date.value = TODAY - dt.timedelta(days=1)
+    v.start_new_session()
+    TodayView(store, now=clock())  # running the cell again
+    assert counts(store) == before
+
+
+def test_the_only_patient_is_chosen_and_the_day_is_today_in_their_time_zone(store):
+    store.add_patient("kiwi", "Aroha", "Pacific/Auckland")
+    store.set_programme("kiwi", default_programme(store.catalog, START), START)
+    late = dt.datetime(2026, 1, 7, 20, 30, tzinfo=dt.UTC)  # already 8 January in Auckland
+    v = TodayView(store, now=clock(late))
+    assert v.patient_id == "kiwi"
+    assert v.day == dt.date(2026, 1, 8)
+    assert v.date.max == dt.date(2026, 1, 8)
+    assert "Aroha" in text_of(v, v.patient_label)
+    assert v.patient.layout.display == "none"  # nothing to choose
+
+
+def test_several_patients_give_a_dropdown(store, patient):
+    store.add_patient("p2", "Second Person", "UTC")
+    v = TodayView(store, now=clock())
+    assert v.patient_id is None and v.rows == []
+    assert v.patient.layout.display != "none"
+    assert ("Test Patient (p1)", "p1") in v.patient.options
+    assert "Choose a patient" in text_of(v, v.status)
+    assert v.save() is None and "Choose a patient" in text_of(v)
+    v.patient.value = "p1"
+    assert v.day == TODAY and len(v.rows) == 8
+
+
+def test_backcare_patient_env_var_picks_the_patient(store, patient, monkeypatch):
+    store.add_patient("p2", "Second Person", "UTC")
+    monkeypatch.setenv(PATIENT_ENV, "p1")
+    v = TodayView(store, now=clock())
+    assert v.patient_id == "p1" and len(v.rows) == 8
+    assert v.patient.layout.display == "none"
+
+
+@pytest.mark.parametrize("how", ["argument", "env"])
+def test_an_unknown_patient_is_a_message_not_a_traceback(store, patient, monkeypatch, how):
+    store.add_patient("p2", "Second Person", "UTC")
+    if how == "env":
+        monkeypatch.setenv(PATIENT_ENV, "nobody")
+        v = TodayView(store, now=clock())
+    else:
+        v = TodayView(store, "nobody", now=clock())
+    assert v.patient_id is None
+    assert "'nobody' is not" in text_of(v, v.status)
+    assert v.patient.layout.display != "none"
+
+
+def test_an_empty_store_says_how_to_start(store):
+    v = TodayView(store, now=clock())
+    assert "No patients in this store yet" in text_of(v, v.status)
+    assert v.form.layout.display == "none"
+
+
+def test_a_store_that_cannot_be_read_is_a_message(store, patient, monkeypatch):
+    def broken(*a, **k):
+        raise sa.exc.OperationalError("SELECT", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(store, "programme_on", broken)
+    v = TodayView(store, now=clock())
+    assert "Cannot open this day" in text_of(v, v.status) and "disk I/O error" in text_of(v, v.status)
+    assert "Traceback" not in shown_html(v)
+
+
+def test_changing_the_day_shows_the_programme_in_force_that_day(store, patient):
+    later = START + dt.timedelta(days=1)
+    store.set_programme("p1", [Prescription("plank", hold_s=45)], later)
+    v = TodayView(store, day=START, now=clock())
+    assert len(v.rows) == 8
+    v.date.value = later
+    assert [r.exercise.id for r in v.rows] == ["plank"]
+    assert v.row("plank").inputs["hold_s"].value == 45
+
+
+def test_a_day_without_a_programme_says_so_and_still_records_pain(store, patient):
+    v = TodayView(store, day=START - dt.timedelta(days=3), now=clock())
+    assert v.rows == []
+    assert "No programme is prescribed" in text_of(v, v.status)
+    v.pain_before.slider.value = 5
+    assert v.save() is not None
+    s = store.sessions("p1")
+    assert len(s) == 1 and s.loc[0, "pain_before"] == 5
+
+
+# ---- the exercise rows -----------------------------------------------------------------
+def test_one_row_per_prescribed_exercise_with_the_dose_in_words(view, store):
+    programme = store.programme_on("p1", TODAY)
+    assert [r.exercise.id for r in view.rows] == programme.exercise_ids()
+    words = {r.exercise.id: text_of(view, r.dosage) for r in view.rows}
+    assert words["knee-to-chest"].strip() == "Hold 30 s, each side"
+    assert "10 reps" in words["pelvic-tilt"] and "range: 10-15 reps" in words["pelvic-tilt"]
+    assert "10 min" in words["brisk-walking"] and "range: 10-15 min" in words["brisk-walking"]
+    assert view.row("knee-to-chest").done.description == "Knee to Chest Stretch"
+
+
+def test_inputs_are_prefilled_with_the_prescribed_dose(store, patient):
+    store.set_programme("p1", [Prescription("pelvic-tilt", sets=2, reps=12),
+                               Prescription("plank", hold_s=45), Prescription("swimming", minutes=20)], START)
+    v = TodayView(store, now=clock())
+    assert {k: b.value for k, b in v.row("pelvic-tilt").inputs.items()} == {"sets": 2, "reps": 12}
+    assert {k: b.value for k, b in v.row("plank").inputs.items()} == {"hold_s": 45}
+    assert {k: b.value for k, b in v.row("swimming").inputs.items()} == {"minutes": 20}
+    assert v.row("plank").timer_button is not None and v.row("swimming").timer_button is None
+
+
+def test_the_how_to_panel_opens_on_position_steps_and_cautions(view, store):
+    row = view.row("plank")
+    assert row.details.selected_index is None  # closed until asked
+    assert row.details.titles == ("How to do it",)
+    row.details.selected_index = 0
+    shown = text_of(view, row.details.children[0])
+    ex = store.catalog["plank"]
+    assert ex.position in shown
+    assert all(step in shown for step in ex.steps)
+    assert all(c in shown for c in ex.cautions)
+
+
+# ---- the hold timer ----------------------------------------------------------------------
+def test_the_timer_counts_the_hold_down_and_ticks_the_box(store, patient):
+    loop = FakeLoop()
+    v = TodayView(store, now=clock(), scheduler=loop)
+    row = v.row("plank")
+    row.timer_button.click()
+    assert row.timer.running and row.timer_button.description == "Stop timer"
+    assert "30 s" in text_of(v, row.timer_label)
+    loop.advance(29)
+    assert not row.done.value and "1 s" in text_of(v, row.timer_label)
+    loop.advance(1)
+    assert row.done.value and not row.timer.running
+    assert "Hold done" in text_of(v, row.timer_label)
+    assert row.timer_button.description == "Start 30 s hold"
+
+
+def test_each_side_holds_count_both_sides_with_a_switch(store, patient):
+    loop = FakeLoop()
+    v = TodayView(store, now=clock(), scheduler=loop, switch_s=5)
+    row = v.row("knee-to-chest")
+    row.timer_button.click()
+    assert "first side" in text_of(v, row.timer_label)
+    loop.advance(30)
+    assert "Switch sides" in text_of(v, row.timer_label) and not row.done.value
+    loop.advance(5)
+    assert "second side" in text_of(v, row.timer_label)
+    loop.advance(30)
+    assert row.done.value
+
+
+def test_the_timer_uses_the_hold_the_user_typed_and_can_be_stopped(store, patient):
+    loop = FakeLoop()
+    v = TodayView(store, now=clock(), scheduler=loop)
+    row = v.row("plank")
+    row.inputs["hold_s"].value = 10
+    row.timer_button.click()
+    loop.advance(5)
+    row.timer_button.click()  # stop
+    assert not row.timer.running and "stopped" in text_of(v, row.timer_label)
+    loop.advance(60)
+    assert not row.done.value
+    row.timer_button.click()
+    loop.advance(10)
+    assert row.done.value
+
+
+def test_a_zero_hold_does_not_start_the_timer(view):
+    row = view.row("plank")
+    row.inputs["hold_s"].value = 0
+    row.timer_button.click()
+    assert not row.timer.running and "Set the hold time" in text_of(view, row.timer_label)
+
+
+def test_the_timer_runs_on_the_asyncio_loop_without_blocking(store, patient):
+    async def scenario():
+        v = TodayView(store, now=clock())  # default scheduler: the running loop
+        row = v.row("plank")
+        t0 = time.perf_counter()
+        row.timer.start([("Hold", 0.05)])
+        assert time.perf_counter() - t0 < 0.05  # returned at once: nothing sleeps
+        assert row.timer.running and not row.done.value
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if row.done.value:
+                break
+        return row.done.value
+
+    assert asyncio.run(scenario()) is True
+
+
+def test_hold_phases():
+    assert hold_phases(30) == [("Hold", 30.0)]
+    assert [n for n, _ in hold_phases(10, sets=2, switch_s=3)] == [
+        "Hold, set 1 of 2", "Rest, get ready", "Hold, set 2 of 2"]
+    label = W.HTML()
+    done = []
+    loop = FakeLoop()
+    t = HoldTimer(label, lambda: done.append(1), scheduler=loop, tick=1.0)
+    t.start([("Hold", 2.5)])
+    loop.advance(1)
+    assert "2 s" in label.value  # 1.5 s left, shown rounded up
+    loop.advance(1.5)
+    assert done == [1]
+
+
+# ---- pain --------------------------------------------------------------------------------
+def test_an_untouched_pain_slider_is_not_recorded(view, store):
+    assert view.pain_before.value is None and "not recorded" in text_of(view, view.pain_before.readout)
+    view.row("plank").done.value = True
+    view.save()
+    assert pd.isna(store.sessions("p1").loc[0, "pain_before"])
+
+
+def test_moving_the_slider_records_it_and_zero_can_be_recorded(view, store):
+    view.pain_before.slider.value = 7
+    assert view.pain_before.value == 7 and not view.pain_before.not_recorded.value
+    assert "7" in text_of(view, view.pain_before.readout)
+    view.pain_after.not_recorded.value = False  # a real 0: untick "not recorded"
+    assert view.pain_after.value == 0
+    view.row("plank").done.value = True
+    view.save()
+    s = store.sessions("p1").loc[0]
+    assert (s["pain_before"], s["pain_after"]) == (7, 0)
+    view.pain_before.not_recorded.value = True
+    assert view.pain_before.value is None
+
+
+# ---- saving ------------------------------------------------------------------------------
+def test_save_writes_one_session_with_what_was_actually_done(view, store):
+    view.row("plank").done.value = True
+    view.row("plank").inputs["hold_s"].value = 40
+    view.row("pelvic-tilt").done.value = True
+    view.pain_before.slider.value = 6
+    view.pain_after.slider.value = 4
+    view.notes.value = "  stiff in the morning  "
+    sid = view.save()
+    assert sid == view.session_id
+    s = store.sessions("p1")
+    assert len(s) == 1 and s.loc[0, "session_id"] == sid
+    assert s.loc[0, "day"] == pd.Timestamp(TODAY) and s.loc[0, "notes"] == "stiff in the morning"
+    items = store.items("p1").set_index("exercise_id")
+    assert len(items) == 8 and items["done"].sum() == 2
+    assert items.loc["plank", "hold_s"] == 40 and items.loc["pelvic-tilt", "reps"] == 10
+    assert pd.isna(items.loc["cat-cow", "reps"])  # not done: no dose recorded
+    shown = text_of(view)
+    assert "Saved your session" in shown and "2 of 8 exercises done" in shown
+    assert "This week" in shown and "1 of 7 prescribed sessions" in shown
+    assert "2 of 56 prescribed exercises" in shown and "streak: 1 day" in shown
+
+
+def test_a_second_click_saves_nothing_more(view, store):
+    view.row("plank").done.value = True
+    first = view.save()
+    after_first = counts(store)
+    assert view.save() == first
+    assert counts(store) == after_first and len(store.sessions("p1")) == 1
+    assert "Already saved" in text_of(view)
+
+
+def test_a_change_after_saving_updates_the_same_session_and_says_so(view, store):
+    view.row("plank").done.value = True
+    sid = view.save()
+    view.row("bird-dog").done.value = True
+    view.pain_after.slider.value = 3
+    assert view.save() == sid
+    assert "Updated your session" in text_of(view)
+    s = store.sessions("p1")
+    assert len(s) == 1 and s.loc[0, "pain_after"] == 3
+    assert store.items("p1")["done"].sum() == 2
+
+
+def test_running_the_cell_again_shows_the_saved_session_and_never_duplicates(store, patient):
+    v1 = TodayView(store, now=clock(), scheduler=FakeLoop())
+    v1.row("plank").done.value = True
+    v1.pain_before.slider.value = 5
+    v1.notes.value = "first"
+    sid = v1.save()
+    v2 = TodayView(store, now=clock(), scheduler=FakeLoop())  # the cell re-run / the page reloaded
+    assert v2.session_id == sid
+    assert v2.row("plank").done.value and v2.pain_before.value == 5 and v2.notes.value == "first"
+    assert "already saved a session for this day" in text_of(v2, v2.status)
+    before = counts(store)
+    assert v2.save() == sid and counts(store) == before
+    v2.row("cat-cow").done.value = True
+    v2.save()
+    assert len(store.sessions("p1")) == 1 and "Updated" in text_of(v2)
+
+
+def test_start_another_session_records_a_second_one(view, store):
+    view.row("plank").done.value = True
+    first = view.save()
+    view.new_session_button.click()
+    assert view.session_id != first and not view.row("plank").done.value
+    view.row("brisk-walking").done.value = True
+    assert view.save() not in (None, first)
+    assert len(store.sessions("p1")) == 2
+    assert "2 of 7 prescribed sessions" in text_of(view)
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        (lambda v: None, "Nothing to save yet"),
+        (lambda v: (setattr(v.row("pelvic-tilt").done, "value", True),
+                    setattr(v.row("pelvic-tilt").inputs["reps"], "value", 0)), "Pelvic Tilt: reps is 0"),
+        (lambda v: setattr(v.notes, "value", "x" * 6000) or setattr(v.row("plank").done, "value", True),
+         "notes:"),
+    ],
+    ids=["empty", "zero-dose", "notes-too-long"],
+)
+def test_bad_input_is_a_readable_message_and_nothing_is_written(view, store, setup, message):
+    before = counts(store)
+    setup(view)
+    assert view.save() is None
+    assert message in text_of(view) and "Not saved" in text_of(view)
+    assert "Traceback" not in shown_html(view)
+    assert counts(store) == before
+
+
+def test_a_future_day_is_not_offered(store, patient):
+    v = TodayView(store, day=TODAY + dt.timedelta(days=2), now=clock())
+    assert "is in the future" in text_of(v, v.status) and "Showing today" in text_of(v, v.status)
+    assert v.day == TODAY and v.date.max == TODAY
+
+
+def test_a_day_that_became_future_is_refused_on_save(store, patient):
+    v = TodayView(store, now=clock())
+    v._now = clock(NOW - dt.timedelta(days=3))  # the clock went back (e.g. a time zone trip)
+    v.row("plank").done.value = True
+    assert v.save() is None and "in the future" in text_of(v)
+    assert store.sessions("p1").empty
+
+
+@pytest.mark.parametrize(
+    "error",
+    [ConflictError("session_id: 'x' is already saved with different content"),
+     sa.exc.OperationalError("INSERT", {}, Exception("database is locked"))],
+    ids=["conflict", "database-locked"],
+)
+def test_store_errors_are_messages_and_the_next_save_still_works(view, store, monkeypatch, error):
+    real = store.save_session
+
+    def failing(*a, **k):
+        raise error
+
+    view.row("plank").done.value = True
+    monkeypatch.setattr(store, "save_session", failing)
+    sid = view.session_id
+    assert view.save() is None
+    shown = text_of(view)
+    assert "Not saved" in shown and "Nothing was saved" in shown and "Traceback" not in shown
+    assert str(error).splitlines()[0][:20] in shown
+    assert store.sessions("p1").empty and view.session_id == sid
+    monkeypatch.setattr(store, "save_session", real)
+    assert view.save() == sid and len(store.sessions("p1")) == 1
+    assert "Saved your session" in text_of(view)
+
+
+def test_the_patient_deleted_under_the_view_is_a_not_found_message(view, store):
+    with store.engine.begin() as conn:
+        conn.execute(sa.delete(S.programme_items))
+        conn.execute(sa.delete(S.programmes))
+        conn.execute(sa.delete(S.annotations))
+        conn.execute(sa.delete(S.patients))
+    view.row("plank").done.value = True
+    assert view.save() is None
+    assert "not found" in text_of(view).lower() and "'p1'" in text_of(view)
+
+
+# ---- safety ------------------------------------------------------------------------------
+def test_the_advice_to_consult_a_professional_is_shown_once(view):
+    assert shown_html(view).count(html.escape(CONSULT_ADVICE)) == 1
+
+
+def test_a_red_flag_says_stop_and_is_stored_with_the_session(view, store):
+    assert view.red_flag_message.value == ""
+    view.red_flags["saddle-numbness"].value = True
+    shown = text_of(view, view.red_flag_message)
+    assert "Stop and contact a clinician today" in shown and RED_FLAG_MESSAGE in shown
+    assert RED_FLAGS["saddle-numbness"] in shown
+    view.red_flags["night-pain"].value = True
+    assert view.save() is not None  # a warning-sign-only session is worth keeping
+    s = store.sessions("p1")
+    assert s.loc[0, "red_flags"] == "night-pain,saddle-numbness"
+    assert store.daily("p1").loc[0, "red_flag_sessions"] == 1
+    assert "contact a clinician today" in text_of(view)
+    view.red_flags["saddle-numbness"].value = False
+    view.red_flags["night-pain"].value = False
+    assert view.red_flag_message.value == ""
+
+
+# ---- quick pain entry --------------------------------------------------------------------
+def test_quick_pain_entry_records_a_score_without_a_session(view, store):
+    assert view.quick_box.selected_index is None
+    view.quick_button.click()
+    assert "Move the slider" in text_of(view, view.quick_message) and store.pain("p1").empty
+    view.quick_pain.slider.value = 4
+    view.quick_context.value = "evening"
+    view.quick_button.click()
+    view.quick_button.click()  # double click: still one
+    pain = store.pain("p1")
+    assert len(pain) == 1 and pain.loc[0, "score"] == 4 and pain.loc[0, "context"] == "evening"
+    assert pain.loc[0, "day"] == pd.Timestamp(TODAY)
+    assert "Already recorded" in text_of(view, view.quick_message)
+    view.quick_pain.slider.value = 6  # a later, different reading
+    view.quick_button.click()
+    assert len(store.pain("p1")) == 2 and store.sessions("p1").empty
+    assert "Recorded pain 6 / 10" in text_of(view, view.quick_message)
+
+
+# ---- escaping ----------------------------------------------------------------------------
+def test_user_text_is_escaped_everywhere_it_is_shown(store):
+    evil = "<script>alert('x')</script>"
+    store.add_patient("p1", f"Sam {evil}", "UTC")
+    store.set_programme("p1", default_programme(store.catalog, START), START)
+    v = TodayView(store, now=clock())
+    v.row("plank").done.value = True
+    v.notes.value = f"felt ok {evil} <img src=x onerror=alert(1)>"
+    v.save()
+    shown = shown_html(v)
+    assert "<script" not in shown.lower() and "<img" not in shown.lower()
+    assert html.escape(f"Sam {evil}") in v.patient_label.value
+    assert html.escape(evil) in v.message.value
+    assert store.sessions("p1").loc[0, "notes"].startswith("felt ok <script>")  # stored as typed
+
+
+# ---- this week's progress (pure) ---------------------------------------------------------
+def _items(rows):
+    return pd.DataFrame(rows, columns=["session_id", "day", "exercise_id", "done"]).assign(
+        day=lambda d: pd.to_datetime(d["day"]))
+
+
+def test_week_progress_counts_sessions_exercises_and_the_streak(store):
+    prog = default_programme(store.catalog, START)
+    items = _items([
+        ("a", "2026-01-02", "plank", True),    # Friday before: part of the streak only
+        ("b", "2026-01-03", "plank", True),
+        ("c", "2026-01-04", "plank", True),
+        ("d", "2026-01-05", "plank", True),    # Monday
+        ("d", "2026-01-05", "cat-cow", True),
+        ("e", "2026-01-05", "plank", True),    # second session the same day
+        ("f", "2026-01-06", "plank", False),   # nothing done: not a session
+    ])
+    p = week_progress(items, prog, dt.date(2026, 1, 7))
+    assert (p.week_start, p.week_end) == (dt.date(2026, 1, 5), dt.date(2026, 1, 11))
+    assert (p.sessions, p.target_sessions) == (2, 7)
+    assert (p.exercises_done, p.exercises_prescribed) == (2, 56)  # plank once per day, cat-cow once
+    assert p.streak == 0  # nothing on the 6th: broken
+    assert week_progress(items, prog, dt.date(2026, 1, 6)).streak == 4  # today not done yet
+    assert week_progress(items, prog, dt.date(2026, 1, 5)).streak == 4
+    empty = week_progress(items.iloc[0:0], None, dt.date(2026, 1, 7))
+    assert (empty.sessions, empty.target_sessions, empty.streak) == (0, None, 0)
+    assert "no programme" in " ".join(empty.lines())
