@@ -106,6 +106,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_app(args: argparse.Namespace) -> int:
+    """Serve today's checklist (notebooks/01_today.ipynb) as a Voila app on 127.0.0.1, token required."""
+    from .servers import run_app
+
+    return run_app(args.port)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="backcare", description="Track a back-pain exercise programme.")
@@ -148,6 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
                        description=cmd_lab.__doc__)
     p.add_argument("--port", type=_positive, default=None, help="port (default 8888)")
     p.set_defaults(func=cmd_lab)
+
+    p = sub.add_parser("app", help="serve today's checklist as a web app on 127.0.0.1 with a token",
+                       description=cmd_app.__doc__)
+    p.add_argument("--port", type=_positive, default=None, help="port (default 8866)")
+    p.set_defaults(func=cmd_app)
 
     return parser
 

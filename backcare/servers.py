@@ -1,4 +1,8 @@
-"""Start JupyterLab (and the Voila app) bound to 127.0.0.1 with a token, printing the full URL."""
+"""Start JupyterLab and the Voila app bound to 127.0.0.1 with a token, printing the full URL.
+
+Both servers start kernels in the notebooks folder, so the store and catalog paths are made
+absolute (server_env) before they start: `data/backcare.db` then means the data folder of
+the directory you started from, not notebooks/data."""
 
 from __future__ import annotations
 
@@ -7,9 +11,15 @@ import secrets
 import socket
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
+from .errors import BackcareError
+
 NOTEBOOKS = Path("notebooks")
+APP_NOTEBOOK = "01_today.ipynb"
+LAB_PORT = 8888
+APP_PORT = 8866
 
 
 def free_port() -> int:
@@ -24,6 +34,10 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def _as_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
 def lab_command(port: int, token: str, notebook_dir: Path = NOTEBOOKS) -> list[str]:
     """The argv that starts JupyterLab on 127.0.0.1:port with token, rooted at notebook_dir."""
     cmd = [
@@ -32,18 +46,115 @@ def lab_command(port: int, token: str, notebook_dir: Path = NOTEBOOKS) -> list[s
         f"--IdentityProvider.token={token}", "--no-browser",
         f"--ServerApp.root_dir={notebook_dir}",
     ]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
+    if _as_root():
         cmd.append("--allow-root")
     return cmd
 
 
-def run_lab(port: int | None = None, notebook_dir: Path = NOTEBOOKS) -> int:
-    """Run JupyterLab in the foreground until Ctrl-C; return its exit code."""
-    port = port or 8888
-    token = os.environ.get("BACKCARE_TOKEN") or new_token()
-    print(f"backcare: JupyterLab on http://127.0.0.1:{port}/lab?token={token}", flush=True)
-    print("backcare: open that URL in your browser; press Ctrl-C to stop.", flush=True)
+def app_command(port: int, token: str, notebook: Path | None = None) -> list[str]:
+    """The argv that serves notebook with Voila on 127.0.0.1:port, code hidden, token required.
+
+    Voila 0.5 (on jupyter_server 2) refuses requests without the token (redirect to its
+    login page, 403 for the API); tests/test_servers.py checks that on a real server."""
+    notebook = notebook or NOTEBOOKS / APP_NOTEBOOK
+    return [
+        sys.executable, "-m", "voila", str(notebook),
+        "--no-browser", "--Voila.ip=127.0.0.1", f"--Voila.port={port}", "--Voila.port_retries=0",
+        f"--Voila.token={token}",
+        "--VoilaConfiguration.strip_sources=True",
+        "--VoilaConfiguration.show_tracebacks=False",
+        "--theme=light",
+    ]
+
+
+def lab_url(port: int, token: str) -> str:
+    """The URL that opens JupyterLab, token included."""
+    return f"http://127.0.0.1:{port}/lab?token={token}"
+
+
+def app_url(port: int, token: str) -> str:
+    """The URL that opens the Voila app, token included (Voila's own log masks it)."""
+    return f"http://127.0.0.1:{port}/?token={token}"
+
+
+def _absolute_sqlite(url: str, base: Path) -> str:
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        return url
+    path = url[len(prefix):]
+    if not path or path.startswith(("/", ":memory:")):
+        return url
+    return prefix + str((base / path).resolve())
+
+
+def server_env(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> dict[str, str]:
+    """The environment for a server: BACKCARE_DB and BACKCARE_CATALOG made absolute.
+
+    Kernels run in the notebooks folder; without this, the default store data/backcare.db
+    would silently become notebooks/data/backcare.db, an empty store."""
+    from .catalog import DEFAULT_USER_CATALOG
+    from .store import DEFAULT_PATH
+
+    env = dict(os.environ if environ is None else environ)
+    base = (cwd or Path.cwd()).resolve()
+    db = env.get("BACKCARE_DB") or f"sqlite:///{DEFAULT_PATH}"
+    env["BACKCARE_DB"] = _absolute_sqlite(db, base)
+    catalog = env.get("BACKCARE_CATALOG")
+    if catalog:
+        env["BACKCARE_CATALOG"] = os.pathsep.join(
+            str((base / p).resolve()) for p in catalog.split(os.pathsep) if p
+        )
+    elif (base / DEFAULT_USER_CATALOG).is_file():
+        env["BACKCARE_CATALOG"] = str((base / DEFAULT_USER_CATALOG).resolve())
+    return env
+
+
+def find_notebooks() -> Path:
+    """notebooks/ under the working directory, else the one next to the backcare package."""
+    if NOTEBOOKS.is_dir():
+        return NOTEBOOKS
+    beside = Path(__file__).resolve().parents[1] / NOTEBOOKS
+    if beside.is_dir():
+        return beside
+    raise BackcareError("cannot find the notebooks folder; run this from the backcare project folder")
+
+
+def _store_hint(env: Mapping[str, str]) -> None:
+    db = env.get("BACKCARE_DB", "")
+    if db.startswith("sqlite:///") and not Path(db[len("sqlite:///"):]).exists():
+        print(f"backcare: no store at {db[len('sqlite:///'):]} yet; fill one with "
+              "`backcare demo` (or `make lab`), or add a patient from Python.", flush=True)
+
+
+def _serve(cmd: list[str], env: dict[str, str]) -> int:
     try:
-        return subprocess.call(lab_command(port, token, notebook_dir))
+        return subprocess.call(cmd, env=env)
     except KeyboardInterrupt:
         return 0
+
+
+def run_lab(port: int | None = None, notebook_dir: Path | None = None) -> int:
+    """Run JupyterLab in the foreground until Ctrl-C; return its exit code."""
+    port = port or LAB_PORT
+    folder = notebook_dir or find_notebooks()
+    token = os.environ.get("BACKCARE_TOKEN") or new_token()
+    env = server_env()
+    _store_hint(env)
+    print(f"backcare: JupyterLab on {lab_url(port, token)}", flush=True)
+    print("backcare: open that URL in your browser; press Ctrl-C to stop.", flush=True)
+    return _serve(lab_command(port, token, folder), env)
+
+
+def run_app(port: int | None = None, notebook: Path | None = None) -> int:
+    """Serve today's checklist with Voila in the foreground until Ctrl-C; return its exit code."""
+    port = port or APP_PORT
+    notebook = notebook or find_notebooks() / APP_NOTEBOOK
+    if not notebook.is_file():
+        raise BackcareError(f"{notebook}: notebook not found")
+    token = os.environ.get("BACKCARE_TOKEN") or new_token()
+    env = server_env()
+    _store_hint(env)
+    print(f"backcare: today's checklist on {app_url(port, token)}", flush=True)
+    print("backcare: open that URL in your browser (the token is required); "
+          "press Ctrl-C to stop.", flush=True)
+    return _serve(app_command(port, token, notebook), env)

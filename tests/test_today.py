@@ -554,3 +554,27 @@ def test_week_progress_counts_sessions_exercises_and_the_streak(store):
     empty = week_progress(items.iloc[0:0], None, dt.date(2026, 1, 7))
     assert (empty.sessions, empty.target_sessions, empty.streak) == (0, None, 0)
     assert "no programme" in " ".join(empty.lines())
+
+
+# ---- the notebook --------------------------------------------------------------------------
+def test_the_notebook_runs_top_to_bottom_shows_the_checklist_and_writes_nothing(store, patient, monkeypatch):
+    from pathlib import Path
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    root = Path(__file__).resolve().parents[1]
+    url = str(store.engine.url)
+    monkeypatch.setenv("BACKCARE_DB", url)
+    monkeypatch.delenv(PATIENT_ENV, raising=False)
+    monkeypatch.setenv("PYTHONPATH", str(root))
+    nb = nbformat.read(root / "notebooks" / "01_today.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("print(_.patient_id, len(_.rows))"))  # `_`: the view shown
+    before = counts(store)
+    NotebookClient(nb, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(root / "notebooks")}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error" or o.get("name") == "stderr"]
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+    assert nb.cells[-1].outputs[0]["text"].strip() == "p1 8"  # the patient's own checklist
+    assert counts(store) == before

@@ -1,0 +1,112 @@
+"""Test helpers: start a local server (JupyterLab or Voila), wait until it answers, stop it.
+
+Used by tests/test_servers.py and tests/e2e. A server runs in its own process group so that
+stopping it also stops the kernels it started; its output goes to a log file that is shown
+when it fails to start."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from backcare.programme import default_programme
+from backcare.servers import server_env
+from backcare.store import open_store
+
+ROOT = Path(__file__).resolve().parents[1]
+START = dt.date(2026, 1, 5)
+
+
+@dataclass
+class Server:
+    """A running server: its process, base URL (no token), token and log file."""
+
+    proc: subprocess.Popen
+    base: str
+    token: str
+    log: Path
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+def get(url: str, timeout: float = 30.0, cookie: str | None = None) -> tuple[int, dict[str, str], str]:
+    """GET url without following redirects: (status, headers, body)."""
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        path = parts.path or "/"
+        if parts.query:
+            path += "?" + parts.query
+        conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+        resp = conn.getresponse()
+        body = resp.read().decode("utf-8", errors="replace")
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, body
+    finally:
+        conn.close()
+
+
+def make_store(path: Path, name: str = "Sam Example", timezone: str = "Europe/London") -> str:
+    """A fresh SQLite store with one patient on the default programme; return its URL."""
+    url = f"sqlite:///{path}"
+    with open_store(url) as store:
+        store.add_patient("sam", name, timezone)
+        store.set_programme("sam", default_programme(store.catalog, START), START)
+    return url
+
+
+def start_server(cmd: list[str], *, db_url: str, token: str, port: int, ready_path: str,
+                 log: Path, timeout: float = 90.0) -> Server:
+    """Start cmd (from the project root, BACKCARE_DB=db_url) and wait until ready_path answers.
+
+    ready_path is polled with the token; any HTTP answer below 500 means the server is up."""
+    env = server_env({**os.environ, "BACKCARE_DB": db_url}, cwd=ROOT)
+    env.pop("BACKCARE_PATIENT", None)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    out = open(log, "wb")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    out.close()
+    server = Server(proc, f"http://127.0.0.1:{port}", token, log)
+    deadline = time.monotonic() + timeout
+    sep = "&" if "?" in ready_path else "?"
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}:\n{server.log_tail()}")
+        try:
+            status, _, _ = get(f"{server.base}{ready_path}{sep}token={token}", timeout=5)
+            if status < 500:
+                return server
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            stop_server(server)
+            raise RuntimeError(f"server not ready after {timeout:.0f} s:\n{server.log_tail()}")
+        time.sleep(0.25)
+
+
+def stop_server(server: Server, timeout: float = 20.0) -> None:
+    """Stop the server politely (SIGTERM, it shuts its kernels down), then its whole group."""
+    proc = server.proc
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # leftovers of this group only (kernels)
+    except (ProcessLookupError, PermissionError):
+        pass
+    if proc.poll() is None:
+        proc.wait(timeout=5)

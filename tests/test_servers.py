@@ -1,0 +1,132 @@
+"""`backcare lab` and `backcare app`: 127.0.0.1 only, a token required, the full URL printed.
+
+The last tests start real servers (no browser) and check that a request without the token
+is refused while one with it gets the page."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from backcare import servers
+from backcare.errors import BackcareError
+from backcare.servers import app_command, app_url, free_port, lab_command, new_token, server_env
+from backcare.store import open_store
+
+from .serverproc import ROOT, get, make_store, start_server, stop_server
+
+
+def test_lab_command_binds_localhost_with_a_token_and_no_port_retries():
+    cmd = lab_command(8123, "tok", Path("notebooks"))
+    assert "--ip=127.0.0.1" in cmd and "--port=8123" in cmd
+    assert "--ServerApp.port_retries=0" in cmd and "--IdentityProvider.token=tok" in cmd
+    assert "--no-browser" in cmd
+    assert ("--allow-root" in cmd) == (os.geteuid() == 0)
+
+
+def test_app_command_serves_the_checklist_with_voila_code_hidden_and_a_token():
+    cmd = app_command(8124, "tok")
+    assert cmd[1:4] == ["-m", "voila", str(Path("notebooks") / "01_today.ipynb")]
+    for arg in ("--Voila.ip=127.0.0.1", "--Voila.port=8124", "--Voila.port_retries=0",
+                "--Voila.token=tok", "--VoilaConfiguration.strip_sources=True",
+                "--VoilaConfiguration.show_tracebacks=False", "--no-browser"):
+        assert arg in cmd
+
+
+def test_tokens_are_random_and_urls_carry_them():
+    assert new_token() != new_token() and len(new_token()) >= 30
+    assert app_url(8866, "abc") == "http://127.0.0.1:8866/?token=abc"
+
+
+def test_server_env_makes_the_store_and_catalog_absolute(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "exercises.toml").write_text("")
+    env = server_env({}, cwd=tmp_path)
+    assert env["BACKCARE_DB"] == f"sqlite:///{tmp_path.resolve() / 'data' / 'backcare.db'}"
+    assert env["BACKCARE_CATALOG"] == str(tmp_path.resolve() / "data" / "exercises.toml")
+    env = server_env({"BACKCARE_DB": "sqlite:///my.db", "BACKCARE_CATALOG": "a.toml"}, cwd=tmp_path)
+    assert env["BACKCARE_DB"] == f"sqlite:///{tmp_path.resolve() / 'my.db'}"
+    assert env["BACKCARE_CATALOG"] == str(tmp_path.resolve() / "a.toml")
+    for url in ("postgresql://u@h/db", "sqlite:////abs/x.db"):
+        assert server_env({"BACKCARE_DB": url}, cwd=tmp_path)["BACKCARE_DB"] == url
+
+
+@pytest.mark.parametrize("which", ["lab", "app"])
+def test_run_prints_the_full_url_with_the_token(which, monkeypatch, capsys, tmp_path):
+    calls = []
+    monkeypatch.setattr(servers.subprocess, "call", lambda cmd, env: calls.append((cmd, env)) or 0)
+    monkeypatch.setenv("BACKCARE_TOKEN", "s3cret-token")
+    monkeypatch.chdir(ROOT)
+    run = servers.run_lab if which == "lab" else servers.run_app
+    assert run(9999) == 0
+    out = capsys.readouterr().out
+    path = "/lab" if which == "lab" else "/"
+    assert f"http://127.0.0.1:9999{path}?token=s3cret-token" in out
+    cmd, env = calls[0]
+    assert any("s3cret-token" in a for a in cmd)
+    assert env["BACKCARE_DB"].startswith("sqlite:////") or "://" in env["BACKCARE_DB"]
+
+
+def test_run_app_without_the_notebook_is_a_user_error(tmp_path):
+    with pytest.raises(BackcareError, match="notebook not found"):
+        servers.run_app(9999, tmp_path / "missing.ipynb")
+
+
+# ---- real servers -------------------------------------------------------------------------
+def _store_counts(url: str) -> tuple[int, int]:
+    with open_store(url) as store:
+        return len(store.sessions()), len(store.pain())
+
+
+@pytest.fixture(scope="module")
+def served_store(tmp_path_factory):
+    return make_store(tmp_path_factory.mktemp("served") / "store.db")
+
+
+@pytest.fixture(scope="module")
+def voila_app(served_store, tmp_path_factory):
+    port, token = free_port(), new_token()
+    log = tmp_path_factory.mktemp("voila") / "voila.log"
+    server = start_server(app_command(port, token), db_url=served_store, token=token, port=port,
+                          ready_path="/login", log=log)
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def lab(served_store, tmp_path_factory):
+    port, token = free_port(), new_token()
+    log = tmp_path_factory.mktemp("lab") / "lab.log"
+    server = start_server(lab_command(port, token, ROOT / "notebooks"), db_url=served_store,
+                          token=token, port=port, ready_path="/api/status", log=log)
+    yield server
+    stop_server(server)
+
+
+@pytest.mark.parametrize("path", ["/", "/?token=wrong", "/voila/render/01_today.ipynb", "/api/kernels"])
+def test_the_app_refuses_requests_without_the_token(voila_app, path):
+    status, headers, _ = get(voila_app.base + path)
+    assert status in (302, 403), (status, headers)
+    if status == 302:
+        assert "/login" in headers["location"]
+
+
+def test_the_app_with_the_token_shows_the_checklist_without_code_and_writes_nothing(voila_app, served_store):
+    before = _store_counts(served_store)
+    status, headers, body = get(f"{voila_app.base}/?token={voila_app.token}", timeout=120)
+    assert status == 200, voila_app.log_tail()
+    assert "Today&#39;s exercises" in body or "Today's exercises" in body
+    assert "application/vnd.jupyter.widget-view+json" in body  # the checklist widget was displayed
+    assert "open_store()" not in body and "TodayView(store)" not in body  # code hidden
+    assert "Traceback" not in body
+    assert _store_counts(served_store) == before
+
+
+def test_lab_refuses_requests_without_the_token_and_serves_the_notebooks_with_it(lab):
+    status, headers, _ = get(lab.base + "/lab")
+    assert status == 302 and "/login" in headers["location"]
+    assert get(lab.base + "/api/contents")[0] == 403
+    status, _, body = get(f"{lab.base}/api/contents/01_today.ipynb?token={lab.token}&content=0")
+    assert status == 200 and '"01_today.ipynb"' in body
