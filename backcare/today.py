@@ -59,6 +59,20 @@ _STYLES = {
 }
 
 
+# Compact "How to do it" panels; scoped to the view so nothing else on the page changes.
+_CSS = """<style>
+.backcare-today .backcare-exercise .jupyter-widget-Collapse-header {
+  padding: 2px 4px; background: transparent; border: none; color: #1a73e8; font-weight: normal;
+}
+.backcare-today .backcare-exercise .jupyter-widget-Collapse-contents {
+  padding: 2px 16px; border: none; background: #f8f9fa;
+}
+.backcare-today .backcare-exercise .jupyter-widget-Collapse { border: none; margin: 0; }
+.backcare-today .backcare-howto p, .backcare-today .backcare-howto ol,
+.backcare-today .backcare-howto ul { margin: 4px 0; }
+</style>"""
+
+
 def esc(value: object) -> str:
     """value as text, HTML-escaped (quotes included): safe inside an HTML widget."""
     return html.escape(str(value), quote=True)
@@ -274,7 +288,7 @@ class PainInput:
             style={"description_width": "110px"}, layout=W.Layout(width="360px"),
         )
         self.not_recorded = W.Checkbox(value=True, description="not recorded", indent=False,
-                                       layout=W.Layout(width="130px"))
+                                       layout=W.Layout(width="140px", margin="0 0 0 12px"))
         self.readout = W.HTML()
         self.slider.observe(self._moved, "value")
         self.not_recorded.observe(self._refresh, "value")
@@ -372,6 +386,7 @@ class ExerciseRow:
             self.timer = HoldTimer(self.timer_label, self._timer_done, scheduler=scheduler, tick=tick,
                                    on_change=self._timer_changed)
             self.timer_button.on_click(self._toggle_timer)
+            self.inputs["hold_s"].observe(self._hold_changed, "value")
             top += [self.timer_button, self.timer_label]
         row = W.HBox(top, layout=W.Layout(align_items="center", flex_flow="row wrap"))
         self.widget = W.VBox([row, self.details],
@@ -401,6 +416,10 @@ class ExerciseRow:
         sets = self.inputs["sets"].value if "sets" in self.inputs else self.prescription.sets
         self.timer.start(hold_phases(seconds, sets=max(1, sets), each_side=self.prescription.each_side,
                                      switch_s=self.switch_s))
+
+    def _hold_changed(self, change: dict) -> None:
+        if self.timer is not None and not self.timer.running and self.timer_button is not None:
+            self.timer_button.description = self._start_text()
 
     def _timer_changed(self, running: bool) -> None:
         assert self.timer_button is not None
@@ -516,11 +535,7 @@ class TodayView:
         self._pending_pain: dict[str, Any] | None = None
         self._loading = False
 
-        self.title = W.HTML(
-            '<h2 style="margin:4px 0">Today\'s exercises</h2>'
-            '<div style="color:#5f6368">Tick what you did, adjust the numbers to what you '
-            "actually did, then press <b>Save</b>.</div>"
-        )
+        self.title = W.HTML(_CSS)
         self.advice = W.HTML(message_html("info", "Before you start", [CONSULT_ADVICE]))
         self.patient_label = W.HTML()
         self.patient = W.Dropdown(description="Patient", options=[("Choose a patient", None)],
@@ -545,6 +560,7 @@ class TodayView:
                                 layout=W.Layout(width="560px", height="70px"))
         self.save_button = W.Button(description="Save", button_style="primary", icon="check",
                                     tooltip="Save this session")
+        self.save_button.add_class("backcare-save")
         self.message = W.HTML()
 
         self.quick_pain = PainInput("Pain now")

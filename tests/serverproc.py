@@ -71,6 +71,18 @@ def start_server(cmd: list[str], *, db_url: str, token: str, port: int, ready_pa
 
     ready_path is polled with the token; any HTTP answer below 500 means the server is up."""
     env = server_env({**os.environ, "BACKCARE_DB": db_url}, cwd=ROOT)
+    # Keep Jupyter's settings, workspaces, runtime files and IPython's profile out of $HOME.
+    home = log.parent / "jupyter-home"
+    for var, sub in (("JUPYTERLAB_SETTINGS_DIR", "settings"), ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
+                     ("JUPYTER_RUNTIME_DIR", "runtime"), ("IPYTHONDIR", "ipython")):
+        (home / sub).mkdir(parents=True, exist_ok=True)
+        env[var] = str(home / sub)
+    quiet = home / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    quiet.parent.mkdir(parents=True, exist_ok=True)
+    quiet.write_text('{"fetchNews": "false", "checkForUpdates": false}')  # no news pop-up over the page
+    docs = home / "settings" / "@jupyterlab" / "docmanager-extension" / "plugin.jupyterlab-settings"
+    docs.parent.mkdir(parents=True, exist_ok=True)
+    docs.write_text('{"autosave": false}')  # a test never saves a notebook
     env.pop("BACKCARE_PATIENT", None)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     out = open(log, "wb")  # noqa: SIM115 - closed with the process

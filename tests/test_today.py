@@ -256,6 +256,7 @@ def test_the_timer_uses_the_hold_the_user_typed_and_can_be_stopped(store, patien
     v = TodayView(store, now=clock(), scheduler=loop)
     row = v.row("plank")
     row.inputs["hold_s"].value = 10
+    assert row.timer_button.description == "Start 10 s hold"
     row.timer_button.click()
     loop.advance(5)
     row.timer_button.click()  # stop
