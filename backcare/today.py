@@ -31,6 +31,7 @@ from typing import Any, Protocol
 import ipywidgets as W
 import pandas as pd
 
+from . import analysis as A
 from .catalog import DOSE_FIELDS, DOSE_LIMITS, Exercise
 from .errors import BackcareError, NotFoundError
 from .programme import SETS_LIMITS, Prescription, Programme
@@ -49,7 +50,6 @@ log = logging.getLogger(__name__)
 
 PATIENT_ENV = "BACKCARE_PATIENT"
 DOSE_LABELS = {"sets": "sets", "hold_s": "hold (s)", "reps": "reps", "minutes": "minutes"}
-STREAK_LOOKBACK_DAYS = 400
 
 _STYLES = {
     "info": ("#e8f0fe", "#1a73e8"),
@@ -90,66 +90,66 @@ def message_html(kind: str, title: str, lines: Iterable[str] = (), *, trusted: s
     )
 
 
-# ---- progress this week (pure) ----------------------------------------------------------
+# ---- progress this week (pure, from backcare.analysis) ----------------------------------
 @dataclass(frozen=True)
 class WeekProgress:
-    """This week's sessions and exercises against the programme, and the day streak."""
+    """This week's sessions and exercises against the prescription, and the weekly streak."""
 
     week_start: dt.date
     week_end: dt.date
-    sessions: int
-    target_sessions: int | None
-    exercises_done: int
-    exercises_prescribed: int | None
-    streak: int
+    sessions_done: float
+    sessions_prescribed: float
+    exercises_done: float
+    exercises_prescribed: float
+    streak: A.Streaks
+
+    @property
+    def adherence(self) -> float | None:
+        """Exercises done over prescribed this week (None if nothing is prescribed)."""
+        return self.exercises_done / self.exercises_prescribed if self.exercises_prescribed else None
 
     def lines(self) -> list[str]:
         """The progress in plain sentences (no HTML)."""
         week = f"This week ({self.week_start:%a %d %b} to {self.week_end:%a %d %b})"
-        if self.target_sessions:
-            out = [
-                f"{week}: {self.sessions} of {self.target_sessions} prescribed sessions; "
-                f"{self.exercises_done} of {self.exercises_prescribed} prescribed exercises done."
-            ]
-        else:
-            out = [f"{week}: {self.sessions} sessions (no programme prescribed)."]
-        days = "day" if self.streak == 1 else "days"
-        out.append(f"Current streak: {self.streak} {days} in a row with a session.")
-        out.append("These counts are what you ticked; self-reports tend to overestimate.")
+        if not self.exercises_prescribed:
+            return [f"{week}: no programme is prescribed."]
+        out = [
+            f"{week}: {_n(self.sessions_done)} of {_n(self.sessions_prescribed)} prescribed sessions; "
+            f"{_n(self.exercises_done)} of {_n(self.exercises_prescribed)} prescribed exercises "
+            f"done ({self.adherence * 100:.0f} %)."
+        ]
+        s = self.streak
+        now = f"Weeks in a row at 80 % or more: {s.current}"
+        out.append(now + (" (this week is still in progress)." if s.in_progress else "."))
+        out.append(A.SELF_REPORT_CAVEAT)
         return out
 
 
-def week_progress(items: pd.DataFrame, programme: Programme | None, day: dt.date) -> WeekProgress:
-    """Sessions and exercises done in day's week (Monday to Sunday) against programme, and the streak.
+def _n(x: float) -> str:
+    return str(round(x)) if abs(x - round(x)) < 0.05 else f"{x:.1f}"
 
-    items is Store.items() for one patient (columns session_id, day, exercise_id, done). A
-    session counts if at least one of its exercises was done. Exercises done count once per
-    day each and are capped at each exercise's times_per_week (the usual adherence
-    definition). The streak is the number of consecutive days with a session ending on day,
-    or on the day before if day has none yet (today's streak is not broken before bedtime).
-    Kept minimal on purpose: backcare.analysis holds the full adherence statistics."""
-    start = day - dt.timedelta(days=day.weekday())
-    end = start + dt.timedelta(days=6)
-    done = items[items["done"].astype(bool)] if len(items) else items
-    days = pd.to_datetime(done["day"]).dt.date if len(done) else pd.Series([], dtype=object)
-    done = done.assign(_day=days.to_numpy()) if len(done) else done.assign(_day=[])
-    week = done[(done["_day"] >= start) & (done["_day"] <= end)] if len(done) else done
-    sessions = int(week["session_id"].nunique()) if len(week) else 0
-    target = ex_target = None
-    ex_done = 0
-    if programme is not None and programme.items:
-        target = max(p.times_per_week for p in programme.items)
-        ex_target = sum(p.times_per_week for p in programme.items)
-        for p in programme.items:
-            n = week.loc[week["exercise_id"] == p.exercise_id, "_day"].nunique() if len(week) else 0
-            ex_done += min(int(n), p.times_per_week)
-    session_days = set(done["_day"]) if len(done) else set()
-    cursor = day if day in session_days else day - dt.timedelta(days=1)
-    streak = 0
-    while cursor in session_days:
-        streak += 1
-        cursor -= dt.timedelta(days=1)
-    return WeekProgress(start, end, sessions, target, ex_done, ex_target, streak)
+
+def week_progress(prescriptions: pd.DataFrame, items: pd.DataFrame, day: dt.date) -> WeekProgress:
+    """This week's (Monday to Sunday) sessions and exercises done against the prescription, and
+    the current streak of adherent weeks, for one patient's Store.prescriptions() and
+    Store.items() frames.
+
+    Every number comes from backcare.analysis (weekly_adherence, streaks), so the checklist
+    and the trends view agree: done counts are capped at what was prescribed, and the week
+    in progress neither extends nor breaks the streak."""
+    week = pd.Timestamp(day) - pd.Timedelta(days=day.weekday())
+    week_end = week + pd.Timedelta(days=6)
+    this = A.weekly_adherence(prescriptions, items, week, week_end)
+    row = this.iloc[0] if len(this) else None
+    first = prescriptions["valid_from"].min() if len(prescriptions) else pd.NaT
+    start = min(first, week) if not pd.isna(first) else week
+    history = items[pd.to_datetime(items["day"]) >= start] if len(items) else items
+    streak = A.streaks(A.weekly_adherence(prescriptions, history, start, pd.Timestamp(day)))
+    get = (lambda c: float(row[c])) if row is not None else (lambda c: 0.0)
+    return WeekProgress(
+        week.date(), week_end.date(), get("sessions_done"), get("sessions_prescribed"),
+        get("done"), get("prescribed"), streak,
+    )
 
 
 # ---- the hold timer ----------------------------------------------------------------------
@@ -948,10 +948,11 @@ class TodayView:
     def progress(self) -> WeekProgress:
         """This week's progress for the shown patient and day (read from the store)."""
         day = self.day
-        start = day - dt.timedelta(days=STREAK_LOOKBACK_DAYS)
-        end = day - dt.timedelta(days=day.weekday()) + dt.timedelta(days=6)
-        items = self.store.items(self.patient_id, start, end)
-        return week_progress(items, self.programme, day)
+        rx = self.store.prescriptions(self.patient_id)
+        week = day - dt.timedelta(days=day.weekday())
+        first = rx["valid_from"].min().date() if len(rx) else week
+        items = self.store.items(self.patient_id, min(first, week), week + dt.timedelta(days=6))
+        return week_progress(rx, items, day)
 
     def _progress_lines(self) -> list[str]:
         try:

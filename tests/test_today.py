@@ -349,7 +349,9 @@ def test_save_writes_one_session_with_what_was_actually_done(view, store):
     shown = text_of(view)
     assert "Saved your session" in shown and "2 of 8 exercises done" in shown
     assert "This week" in shown and "1 of 7 prescribed sessions" in shown
-    assert "2 of 56 prescribed exercises" in shown and "streak: 1 day" in shown
+    assert "2 of 56 prescribed exercises done (4 %)" in shown
+    assert "Weeks in a row at 80 % or more: 0 (this week is still in progress)" in shown
+    assert "self-reported" in shown
 
 
 def test_a_second_click_saves_nothing_more(view, store):
@@ -528,44 +530,41 @@ def test_user_text_is_escaped_everywhere_it_is_shown(store):
     assert store.sessions("p1").loc[0, "notes"].startswith("felt ok <script>")  # stored as typed
 
 
-# ---- this week's progress (pure) ---------------------------------------------------------
-def _items(rows):
-    return pd.DataFrame(rows, columns=["session_id", "day", "exercise_id", "done"]).assign(
-        day=lambda d: pd.to_datetime(d["day"]))
-
-
-def test_week_progress_counts_sessions_exercises_and_the_streak(store):
-    prog = default_programme(store.catalog, START)
-    items = _items([
-        ("a", "2026-01-02", "plank", True),    # Friday before: part of the streak only
-        ("b", "2026-01-03", "plank", True),
-        ("c", "2026-01-04", "plank", True),
-        ("d", "2026-01-05", "plank", True),    # Monday
-        ("d", "2026-01-05", "cat-cow", True),
-        ("e", "2026-01-05", "plank", True),    # second session the same day
-        ("f", "2026-01-06", "plank", False),   # nothing done: not a session
-    ])
-    p = week_progress(items, prog, dt.date(2026, 1, 7))
-    assert (p.week_start, p.week_end) == (dt.date(2026, 1, 5), dt.date(2026, 1, 11))
-    assert (p.sessions, p.target_sessions) == (2, 7)
-    assert (p.exercises_done, p.exercises_prescribed) == (2, 56)  # plank once per day, cat-cow once
-    assert p.streak == 0  # nothing on the 6th: broken
-    assert week_progress(items, prog, dt.date(2026, 1, 6)).streak == 4  # today not done yet
-    assert week_progress(items, prog, dt.date(2026, 1, 5)).streak == 4
-    empty = week_progress(items.iloc[0:0], None, dt.date(2026, 1, 7))
-    assert (empty.sessions, empty.target_sessions, empty.streak) == (0, None, 0)
-    assert "no programme" in " ".join(empty.lines())
+# ---- this week's progress (pure, from backcare.analysis) ---------------------------------
+def test_week_progress_counts_this_week_against_the_prescription_and_the_weekly_streak(store, patient):
+    everything = [{"exercise_id": e, "done": True} for e in store.programme_on("p1", START).exercise_ids()]
+    for d in range(14):  # two full weeks, every exercise every day: adherent
+        store.save_session("p1", everything, day=START + dt.timedelta(days=d))
+    for d in (14, 15):  # Monday and Tuesday of the third week: one exercise each
+        store.save_session("p1", [{"exercise_id": "plank", "done": True}], day=START + dt.timedelta(days=d))
+    rx, items = store.prescriptions("p1"), store.items("p1")
+    wednesday = START + dt.timedelta(days=16)
+    p = week_progress(rx, items, wednesday)
+    assert (p.week_start, p.week_end) == (START + dt.timedelta(days=14), START + dt.timedelta(days=20))
+    assert (p.sessions_done, p.sessions_prescribed) == (2, 7)
+    assert (p.exercises_done, p.exercises_prescribed) == (2, 56)
+    assert (p.streak.current, p.streak.in_progress) == (2, True)
+    assert "2 of 7 prescribed sessions; 2 of 56 prescribed exercises done (4 %)" in p.lines()[0]
+    sunday = week_progress(rx, items, START + dt.timedelta(days=20))  # the week is over: not met
+    assert (sunday.streak.current, sunday.streak.longest) == (0, 2)
+    none = week_progress(rx.iloc[0:0], items.iloc[0:0], wednesday)
+    assert none.exercises_prescribed == 0 and "no programme is prescribed" in none.lines()[0]
 
 
 # ---- the notebook --------------------------------------------------------------------------
-def test_the_notebook_runs_top_to_bottom_shows_the_checklist_and_writes_nothing(store, patient, monkeypatch):
+def test_the_notebook_runs_top_to_bottom_shows_the_checklist_and_writes_nothing(sqlite_url, monkeypatch):
     from pathlib import Path
 
     import nbformat
     from nbclient import NotebookClient
 
+    from backcare.store import open_store
+
+    store = open_store(sqlite_url)
+    store.add_patient("p1", "Test Patient", "Europe/London")
+    store.set_programme("p1", default_programme(store.catalog, START), START)
     root = Path(__file__).resolve().parents[1]
-    url = str(store.engine.url)
+    url = sqlite_url
     monkeypatch.setenv("BACKCARE_DB", url)
     monkeypatch.delenv(PATIENT_ENV, raising=False)
     monkeypatch.setenv("PYTHONPATH", str(root))
