@@ -20,6 +20,8 @@ NOTEBOOKS = Path("notebooks")
 APP_NOTEBOOK = "01_today.ipynb"
 LAB_PORT = 8888
 APP_PORT = 8866
+APP_TEMPLATE = "backcare"  # Voila's lab template minus third-party stylesheets (see JUPYTER_DATA)
+JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter"
 
 
 def free_port() -> int:
@@ -63,6 +65,7 @@ def app_command(port: int, token: str, notebook: Path | None = None) -> list[str
         f"--Voila.token={token}",
         "--VoilaConfiguration.strip_sources=True",
         "--VoilaConfiguration.show_tracebacks=False",
+        f"--VoilaConfiguration.template={APP_TEMPLATE}",
         "--theme=light",
     ]
 
@@ -88,7 +91,8 @@ def _absolute_sqlite(url: str, base: Path) -> str:
 
 
 def server_env(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> dict[str, str]:
-    """The environment for a server: BACKCARE_DB and BACKCARE_CATALOG made absolute.
+    """The environment for a server: BACKCARE_DB and BACKCARE_CATALOG made absolute, and
+    backcare's Voila template on JUPYTER_PATH.
 
     Kernels run in the notebooks folder; without this, the default store data/backcare.db
     would silently become notebooks/data/backcare.db, an empty store."""
@@ -106,6 +110,9 @@ def server_env(environ: Mapping[str, str] | None = None, cwd: Path | None = None
         )
     elif (base / DEFAULT_USER_CATALOG).is_file():
         env["BACKCARE_CATALOG"] = str((base / DEFAULT_USER_CATALOG).resolve())
+    paths = [p for p in env.get("JUPYTER_PATH", "").split(os.pathsep) if p]
+    if str(JUPYTER_DATA) not in paths:
+        env["JUPYTER_PATH"] = os.pathsep.join([str(JUPYTER_DATA), *paths])
     return env
 
 

@@ -31,8 +31,17 @@ def test_app_command_serves_the_checklist_with_voila_code_hidden_and_a_token():
     assert cmd[1:4] == ["-m", "voila", str(Path("notebooks") / "01_today.ipynb")]
     for arg in ("--Voila.ip=127.0.0.1", "--Voila.port=8124", "--Voila.port_retries=0",
                 "--Voila.token=tok", "--VoilaConfiguration.strip_sources=True",
-                "--VoilaConfiguration.show_tracebacks=False", "--no-browser"):
+                "--VoilaConfiguration.show_tracebacks=False", "--no-browser",
+                "--VoilaConfiguration.template=backcare"):
         assert arg in cmd
+
+
+def test_the_app_template_ships_with_the_package_and_is_put_on_jupyter_path(tmp_path):
+    template = servers.JUPYTER_DATA / "voila" / "templates" / "backcare"
+    assert (template / "conf.json").is_file() and (template / "index.html.j2").is_file()
+    env = server_env({"JUPYTER_PATH": "/elsewhere"}, cwd=tmp_path)
+    assert env["JUPYTER_PATH"].split(os.pathsep) == [str(servers.JUPYTER_DATA), "/elsewhere"]
+    assert server_env(env, cwd=tmp_path)["JUPYTER_PATH"] == env["JUPYTER_PATH"]  # added once
 
 
 def test_tokens_are_random_and_urls_carry_them():
@@ -121,6 +130,7 @@ def test_the_app_with_the_token_shows_the_checklist_without_code_and_writes_noth
     assert "application/vnd.jupyter.widget-view+json" in body  # the checklist widget was displayed
     assert "open_store()" not in body and "TodayView(store)" not in body  # code hidden
     assert "Traceback" not in body
+    assert "cdn.jsdelivr.net" not in body  # backcare's template: no third-party stylesheets
     assert _store_counts(served_store) == before
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -50,6 +51,8 @@ def page(browser):
     pg.set_default_timeout(60_000)
     pg.on("console", lambda m: print(f"[console {m.type}] {m.text[:300]}") if m.type == "error" else None)
     pg.on("requestfailed", lambda r: print(f"[request failed] {r.url[:200]}"))
+    pg.requested_hosts = set()  # every host the page asked for: the app must stay on 127.0.0.1
+    pg.on("request", lambda r: pg.requested_hosts.add(urlsplit(r.url).hostname or urlsplit(r.url).scheme))
     try:
         yield pg
     finally:

@@ -19,6 +19,7 @@ from .conftest import SCREENSHOTS
 pytestmark = pytest.mark.e2e
 
 
+XSS = 'sore <img src=x onerror="window.__backcare_xss=1">'
 KERNEL_IDLE = """() => {
   const app = window.jupyterapp;
   const nb = app && app.commands.hasCommand('runmenu:run-all') && app.shell.currentWidget;
@@ -92,16 +93,23 @@ def test_the_voila_app_saves_a_session(app_server, e2e_store, page, screenshots)
     expect(page.get_by_role("checkbox", name="Plank", exact=True)).to_be_checked(timeout=30_000)
     set_pain(page, "Pain before", 6)
     set_pain(page, "Pain after", 3)
+    notes = page.get_by_placeholder("How did it go? (optional)")
+    notes.fill(XSS)
+    notes.press("Tab")
     page.locator("button.backcare-save").click()
     page.get_by_text("Saved your session").wait_for()
     t_saved = time.perf_counter() - t0
     snap(page, screenshots / "app_saved.png")
+    assert page.get_by_text(f"Notes: {XSS}").is_visible()  # shown as typed, as text
+    assert page.evaluate("() => window.__backcare_xss") is None  # and never run as HTML
+    assert page.requested_hosts <= {"127.0.0.1", "data"}, page.requested_hosts  # no third party
     record_timing("Voila app: page opened -> checklist shown", t_ready)
     record_timing("Voila app: page opened -> session saved (incl. a 2 s hold timer)", t_saved)
 
     sessions, items = stored(e2e_store)
     assert len(sessions) == 1
     assert (sessions.loc[0, "pain_before"], sessions.loc[0, "pain_after"]) == (6, 3)
+    assert sessions.loc[0, "notes"] == XSS
     assert sorted(items.index[items["done"]]) == ["pelvic-tilt", "plank"]
     assert items.loc["plank", "hold_s"] == 2 and items.loc["pelvic-tilt", "reps"] == 10
 
@@ -128,6 +136,7 @@ def test_the_notebook_in_jupyterlab_saves_a_session(lab_server, e2e_store, page,
     snap(page, screenshots / "lab_saved.png")
     record_timing("JupyterLab: page opened -> Run All -> checklist shown", t_ready)
     record_timing("JupyterLab: page opened -> session saved", t_saved)
+    assert page.requested_hosts <= {"127.0.0.1", "data"}, page.requested_hosts
 
     sessions, items = stored(e2e_store)
     assert len(sessions) == 1
