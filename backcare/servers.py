@@ -133,10 +133,19 @@ def _store_hint(env: Mapping[str, str]) -> None:
               "`backcare demo` (or `make lab`), or add a patient from Python.", flush=True)
 
 
-def _serve(cmd: list[str], env: dict[str, str]) -> int:
+def _serve(cmd: list[str], env: dict[str, str], *, grace: float = 20.0) -> int:
+    """Run the server in the foreground; on Ctrl-C stop it cleanly (SIGTERM: it shuts its
+    kernels down, without Jupyter's "Shutdown this server?" prompt), then return 0."""
+    proc = subprocess.Popen(cmd, env=env)
     try:
-        return subprocess.call(cmd, env=env)
+        return proc.wait()
     except KeyboardInterrupt:
+        proc.terminate()
+        try:
+            proc.wait(timeout=grace)
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):
+            proc.kill()
+            proc.wait()
         return 0
 
 

@@ -641,7 +641,7 @@ class TodayView:
             return
         names = dict(zip(patients["patient_id"], patients["name"], strict=True))
         self.patient.options = [("Choose a patient", None)] + [
-            (f"{names[p]} ({p})" if names[p] else p, p) for p in names
+            (f"{names[p]} · {p}" if names[p] else p, p) for p in names
         ]
         problem = ""
         chosen = None

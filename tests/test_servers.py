@@ -65,7 +65,7 @@ def test_server_env_makes_the_store_and_catalog_absolute(tmp_path):
 @pytest.mark.parametrize("which", ["lab", "app"])
 def test_run_prints_the_full_url_with_the_token(which, monkeypatch, capsys, tmp_path):
     calls = []
-    monkeypatch.setattr(servers.subprocess, "call", lambda cmd, env: calls.append((cmd, env)) or 0)
+    monkeypatch.setattr(servers, "_serve", lambda cmd, env: calls.append((cmd, env)) or 0)
     monkeypatch.setenv("BACKCARE_TOKEN", "s3cret-token")
     monkeypatch.chdir(ROOT)
     run = servers.run_lab if which == "lab" else servers.run_app
@@ -76,6 +76,29 @@ def test_run_prints_the_full_url_with_the_token(which, monkeypatch, capsys, tmp_
     cmd, env = calls[0]
     assert any("s3cret-token" in a for a in cmd)
     assert env["BACKCARE_DB"].startswith("sqlite:////") or "://" in env["BACKCARE_DB"]
+
+
+def test_ctrl_c_stops_the_server_cleanly(monkeypatch):
+    class FakeServer:
+        def __init__(self, cmd, env):
+            self.signals, self.waits = [], 0
+
+        def wait(self, timeout=None):
+            self.waits += 1
+            if self.waits == 1:
+                raise KeyboardInterrupt  # the user pressed Ctrl-C while the server ran
+            return 0
+
+        def terminate(self):
+            self.signals.append("TERM")
+
+        def kill(self):
+            self.signals.append("KILL")
+
+    made = []
+    monkeypatch.setattr(servers.subprocess, "Popen", lambda cmd, env: made.append(FakeServer(cmd, env)) or made[-1])
+    assert servers._serve(["x"], {}) == 0
+    assert made[0].signals == ["TERM"]  # a clean stop, no kill needed
 
 
 def test_run_app_without_the_notebook_is_a_user_error(tmp_path):

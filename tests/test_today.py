@@ -124,7 +124,7 @@ def test_several_patients_give_a_dropdown(store, patient):
     v = TodayView(store, now=clock())
     assert v.patient_id is None and v.rows == []
     assert v.patient.layout.display != "none"
-    assert ("Test Patient (p1)", "p1") in v.patient.options
+    assert ("Test Patient · p1", "p1") in v.patient.options
     assert "Choose a patient" in text_of(v, v.status)
     assert v.save() is None and "Choose a patient" in text_of(v)
     v.patient.value = "p1"
