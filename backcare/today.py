@@ -534,6 +534,7 @@ class TodayView:
         self._extra_items: tuple[SessionItem, ...] = ()
         self._pending_pain: dict[str, Any] | None = None
         self._loading = False
+        self._initial_day = day
 
         self.title = W.HTML(_CSS)
         self.advice = W.HTML(message_html("info", "Before you start", [CONSULT_ADVICE]))
@@ -659,7 +660,6 @@ class TodayView:
                 chosen, pinned = env, True
             else:
                 problem = f"{PATIENT_ENV}={env!r} is not a patient in this store; choose one from the list."
-        self._names = names
         if pinned:
             self.patient_label.value = (
                 f'<div class="backcare-patient" style="margin-right:16px">Patient: '
@@ -669,7 +669,6 @@ class TodayView:
         else:
             self.patient_label.value = ""
             self.patient.layout.display = None
-        self._initial_day = day
         if not names:
             self.status.value = message_html(
                 "warning", "No patients in this store yet",
@@ -696,7 +695,7 @@ class TodayView:
             self._set_form_enabled(False)
             self.status.value = message_html("info", "Choose a patient to see their exercises.")
             return
-        self._open(change["new"], None)
+        self._open(change["new"], self.date.value or self._initial_day)
 
     def _date_changed(self, change: dict) -> None:
         if self._loading or self.patient_id is None:

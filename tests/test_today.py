@@ -129,6 +129,9 @@ def test_several_patients_give_a_dropdown(store, patient):
     assert v.save() is None and "Choose a patient" in text_of(v)
     v.patient.value = "p1"
     assert v.day == TODAY and len(v.rows) == 8
+    v2 = TodayView(store, day=START, now=clock())  # a day asked for is kept when the patient is chosen
+    v2.patient.value = "p1"
+    assert v2.day == START
 
 
 def test_backcare_patient_env_var_picks_the_patient(store, patient, monkeypatch):
