@@ -1,12 +1,12 @@
-"""Project hygiene: environment.yml matches pyproject, notebooks carry no outputs."""
+"""Project hygiene: environment.yml matches pyproject; data/ is never committed.
+
+Notebook cleanliness is checked in test_notebooks_clean.py."""
 
 from __future__ import annotations
 
-import json
 import tomllib
 from pathlib import Path
 
-import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,17 +26,6 @@ def test_environment_yml_matches_pyproject():
     assert listed == wanted, {"only in environment.yml": listed - wanted, "only in pyproject": wanted - listed}
     python = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python"))
     assert python == "python" + project["requires-python"]
-
-
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_committed_notebooks_carry_no_outputs(path):
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    dirty = [i for i, c in enumerate(nb["cells"])
-             if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))]
-    assert not dirty, f"{path.name}: cells {dirty} carry outputs; clear them before committing"
 
 
 def test_data_folder_is_git_ignored():
