@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ._validate import check_bool, check_id, check_int, check_text
-from .catalog import DOSE_FIELDS, DOSE_LIMITS, Catalog, dosage_words
+from .catalog import DOSE_FIELDS, DOSE_LIMITS, Catalog, Exercise, dosage_words
 from .errors import ValidationError
 
 SETS_LIMITS = (1, 10)
@@ -63,13 +63,29 @@ class Programme:
 
 def default_programme(catalog: Catalog, valid_from: dt.date) -> Programme:
     """The article's programme: every catalog exercise from the seed article, daily, at the low dose."""
-    items = []
-    for ex in catalog:
-        if not ex.source.startswith("seed article"):
-            continue
-        dose = {n: getattr(ex, n)[0] for n in DOSE_FIELDS if getattr(ex, n) is not None}
-        items.append(Prescription(ex.id, each_side=ex.each_side, times_per_week=7, **dose))
+    items = [starting_prescription(ex) for ex in catalog if ex.source.startswith("seed article")]
     return Programme(tuple(items), valid_from, author="backcare", note="default programme")
+
+
+def starting_prescription(exercise: Exercise, times_per_week: int = 7) -> Prescription:
+    """The exercise at the low end of each of its catalog dose ranges, one set, times_per_week."""
+    dose = {n: getattr(exercise, n)[0] for n in DOSE_FIELDS if getattr(exercise, n) is not None}
+    return Prescription(exercise.id, each_side=exercise.each_side, times_per_week=times_per_week, **dose)
+
+
+def check_start(valid_from: dt.date, latest_start: dt.date | None, field_name: str = "valid_from") -> dt.date:
+    """valid_from if a new programme may start then: not before the latest stored programme's start.
+
+    A programme starting before the latest one would be superseded by it on that day, so
+    the change would silently not apply from then on; to replace the latest programme,
+    start on its day or later."""
+    if latest_start is not None and valid_from < latest_start:
+        raise ValidationError(
+            field_name, valid_from,
+            f"a date on or after {latest_start.isoformat()}, the start of the latest programme "
+            "(one starting earlier would be replaced by it from that day)",
+        )
+    return valid_from
 
 
 def prescription_from(value: Prescription | Mapping[str, Any], field_name: str) -> Prescription:
@@ -143,3 +159,87 @@ def make_programme(
 def programme_to_dicts(programme: Programme) -> list[dict[str, Any]]:
     """The programme's prescriptions as plain dicts."""
     return [asdict(p) for p in programme.items]
+
+
+# ---- what changed between two programmes ----------------------------------------------
+CHANGE_FIELDS = ("sets", *DOSE_FIELDS, "each_side", "times_per_week")
+_FIELD_WORDS = {
+    "sets": "sets",
+    "hold_s": "hold",
+    "reps": "reps",
+    "minutes": "minutes",
+    "each_side": "each side",
+    "times_per_week": "times a week",
+}
+_UNITS = {"hold_s": " s", "minutes": " min"}
+
+
+@dataclass(frozen=True)
+class ProgrammeChange:
+    """One difference between two programmes: an exercise added or removed, or one field changed.
+
+    kind is "added" (old None, new the Prescription), "removed" (old the Prescription, new
+    None) or "changed" (field names the changed field; old and new are its values)."""
+
+    kind: str
+    exercise_id: str
+    field: str | None = None
+    old: Any = None
+    new: Any = None
+
+    def describe(self, catalog: Catalog | None = None) -> str:
+        """The change in plain words, e.g. 'Plank: hold 30 s to 45 s' (not HTML-escaped)."""
+        name = (
+            catalog[self.exercise_id].name
+            if catalog is not None and self.exercise_id in catalog
+            else self.exercise_id
+        )
+        if self.kind == "added":
+            return f"Added {name}: {_in_words(self.new)}"
+        if self.kind == "removed":
+            return f"Removed {name} (was {_in_words(self.old)})"
+        word = _FIELD_WORDS.get(self.field or "", self.field or "")
+        return f"{name}: {word} {_value_words(self.field, self.old)} to {_value_words(self.field, self.new)}"
+
+
+def _in_words(p: Prescription) -> str:
+    return f"{p.dosage_text()}, {p.times_per_week}x/week"
+
+
+def _value_words(field_name: str | None, value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f"{value}{_UNITS.get(field_name or '', '')}"
+
+
+def _items_of(programme: Programme | Iterable[Prescription] | None) -> tuple[Prescription, ...]:
+    if programme is None:
+        return ()
+    if isinstance(programme, Programme):
+        return programme.items
+    return tuple(programme)
+
+
+def programme_changes(
+    old: Programme | Iterable[Prescription] | None,
+    new: Programme | Iterable[Prescription],
+) -> list[ProgrammeChange]:
+    """What changed from old to new (None: no previous programme): removals, field changes, additions.
+
+    Exercises are matched by id; their order in the programme is not a change. Removed and
+    changed exercises are listed in old's order, added ones in new's order."""
+    before = {p.exercise_id: p for p in _items_of(old)}
+    after = {p.exercise_id: p for p in _items_of(new)}
+    changes: list[ProgrammeChange] = []
+    for ex_id, p in before.items():
+        if ex_id not in after:
+            changes.append(ProgrammeChange("removed", ex_id, old=p))
+            continue
+        q = after[ex_id]
+        for name in CHANGE_FIELDS:
+            if getattr(p, name) != getattr(q, name):
+                changes.append(ProgrammeChange("changed", ex_id, name, getattr(p, name), getattr(q, name)))
+    changes.extend(ProgrammeChange("added", ex_id, new=q) for ex_id, q in after.items() if ex_id not in before)
+    return changes
