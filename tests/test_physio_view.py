@@ -498,3 +498,28 @@ def test_check_start_refuses_a_start_before_the_latest_programme():
     assert check_start(START, START) == START
     with pytest.raises(ValidationError, match="valid_from: datetime.date\\(2026, 1, 4\\)"):
         check_start(START - dt.timedelta(days=1), START)
+
+
+# ---- the notebook ------------------------------------------------------------------------------
+def test_the_notebook_runs_top_to_bottom_shows_the_views_and_writes_nothing(store, patient, monkeypatch):
+    from pathlib import Path
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.setenv("BACKCARE_DB", store.engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("PYTHONPATH", str(root))
+    nb = nbformat.read(root / "notebooks" / "05_physio.ipynb", as_version=4)
+    assert not [c for c in nb.cells if c.cell_type == "code" and c.outputs]
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "print(view.patient.value, len(view.editor.rows), 'Programme from' in view.annotations.timeline.value)"))
+    before = counts(store)
+    NotebookClient(nb, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(root / "notebooks")}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error" or o.get("name") == "stderr"]
+    widgets = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert len(widgets) == 4  # picker, header, timeline and editor
+    assert nb.cells[-1].outputs[0]["text"].strip() == "p1 8 True"
+    assert counts(store) == before
