@@ -127,12 +127,23 @@ def _field_label(field: str, names: Mapping[int, str] | None = None) -> str:
     return FIELD_LABELS.get(field, field)
 
 
+def _shown(value: object) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        value = value.item()
+    shown = repr(value)
+    return shown if len(shown) <= 80 else shown[:77] + "..."
+
+
 def problem_text(exc: Exception, names: Mapping[int, str] | None = None) -> str:
-    """A refused input as one readable line that names the field the way the form does."""
+    """A refused input as one readable line naming the field as the form does, the value and what is allowed."""
     if isinstance(exc, ValidationError):
-        text = str(exc)
-        rest = text[len(exc.field):] if text.startswith(exc.field) else f": {text}"
-        return _field_label(exc.field, names) + rest
+        label = _field_label(exc.field, names)
+        value = exc.value
+        if value is None or (isinstance(value, (str, list, tuple)) and not str(value).strip(" []()")):
+            return f"{label}: nothing entered; expected {exc.allowed}"
+        return f"{label}: {_shown(value)} is not allowed; expected {exc.allowed}"
     return str(exc) or type(exc).__name__
 
 
@@ -515,9 +526,15 @@ class ProgrammeEditor:
         except Exception as exc:  # the programme can still be edited without them
             self.suggestions = pd.DataFrame()
             self.message.value = message_html("warning", "Could not compute suggestions", [problem_text(exc)])
+        missing = [p.exercise_id for p in shown.items if p.exercise_id not in self.catalog]
         for p in shown.items:
             if p.exercise_id in self.catalog:
                 self._append(ProgrammeRow(self.catalog[p.exercise_id], p, self._suggestion(p.exercise_id)))
+        if missing:
+            self.message.value = message_html(
+                "warning", "Exercises missing from the catalog",
+                [f"{', '.join(missing)}: prescribed, but not in the exercise catalog in use, so they cannot "
+                 "be edited here and are left out of a programme saved from this editor."])
         self._refresh_title()
         self._refresh_choices()
 

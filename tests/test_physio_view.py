@@ -141,11 +141,11 @@ def test_invalid_annotation_shows_a_message_and_writes_nothing(store, patient):
     before = counts(store)
     view.text.value = "   "
     view.add_button.click()
-    assert "Text:" in view.message.value and "not empty" in view.message.value
+    assert "Text: nothing entered" in view.message.value and "not empty" in view.message.value
     view.text.value = "ok"
     view.date.value = None
     view.add_button.click()
-    assert "Date:" in view.message.value
+    assert "Date: choose the day" in view.message.value
     view.date.value = dt.date.today() + dt.timedelta(days=30)
     view.add_button.click()
     assert "Date:" in view.message.value and "not in the future" in view.message.value
@@ -218,6 +218,25 @@ def test_editor_starts_from_the_default_programme_when_none_is_prescribed(store)
     assert pid is not None
     assert store.programme_on("p2", TODAY).items == tuple(ed.items())
     assert "Added Plank: Hold 30 s, 7x/week" in ed.message.value
+
+
+def test_a_prescribed_exercise_missing_from_the_catalog_is_reported(store, patient, tmp_path):
+    from backcare.catalog import load_catalog
+    from backcare.store import Store
+
+    extra = tmp_path / "extra.toml"
+    extra.write_text(
+        '[[exercise]]\nid = "wall-sit"\nname = "Wall Sit"\ngroup = "strengthening"\n'
+        'position = "Back against a wall."\nsteps = ["Slide down and hold."]\nhold_s = [10, 30]\n'
+        'source = "clinic"\n', encoding="utf-8")
+    Store(store.engine, load_catalog(extra)).set_programme(
+        patient, [Prescription("plank", hold_s=30), Prescription("wall-sit", hold_s=10)], START + dt.timedelta(days=1))
+    ed = ProgrammeEditor(store, patient, today=TODAY)  # the store's catalog has no wall-sit
+    assert [r.exercise_id for r in ed.rows] == ["plank"]
+    assert "wall-sit: prescribed, but not in the exercise catalog" in ed.message.value
+    ed.row("plank").inputs["hold_s"].value = 45
+    ed.save()
+    assert "Removed wall-sit" in ed.message.value
 
 
 def test_dose_inputs_are_the_exercise_fields_within_sane_bounds(store, patient):
@@ -350,12 +369,12 @@ def test_invalid_input_shows_a_message_naming_the_field_and_writes_nothing(store
     for row in ed.rows:
         row.include.value = False
     ed.save_button.click()
-    cases.append(("Exercises:", ed.message.value))
+    cases.append(("Exercises: nothing entered; expected at least one exercise ticked", ed.message.value))
     for row in ed.rows:
         row.include.value = True
     ed.start.value = None
     ed.save_button.click()
-    cases.append(("Start date:", ed.message.value))
+    cases.append(("Start date: nothing entered", ed.message.value))
     ed.start.value = START - dt.timedelta(days=1)  # before the programme in force started
     ed.save_button.click()
     cases.append(("Start date:", ed.message.value))
@@ -377,7 +396,13 @@ def test_problem_text_names_the_exercise_of_a_refused_item():
     exc = ValidationError("items[1].hold_s", 0, "a whole number from 1 to 600")
     assert problem_text(exc, {0: "Bird Dog", 1: "Plank"}) == (
         "Plank: hold (s): 0 is not allowed; expected a whole number from 1 to 600")
-    assert problem_text(ValidationError("valid_from", None, "a date")).startswith("Start date: None")
+    assert problem_text(ValidationError("valid_from", None, "a date")) == "Start date: nothing entered; expected a date"
+    assert problem_text(ValidationError("text", "  ", "text, not empty")) == "Text: nothing entered; expected text, not empty"
+    assert problem_text(ValidationError("day", dt.date(2030, 1, 2), "a date not in the future")) == (
+        "Date: 2030-01-02 is not allowed; expected a date not in the future")
+    assert problem_text(ValidationError("author", "x" * 300, "text")).startswith("Author: 'xxx")
+    assert len(problem_text(ValidationError("author", "x" * 300, "text"))) < 120
+    assert problem_text(OSError("disk full")) == "disk full"
 
 
 # ---- suggestions --------------------------------------------------------------------------
