@@ -383,11 +383,11 @@ class ProgrammeRow:
             f'<span class="backcare-each-side"><b>{esc(side)}</b></span>'
             f'<br><span style="color:#5f6368;font-size:90%">range: {esc(exercise.dosage_text())}</span>',
             layout=W.Layout(width="190px"))
-        self.suggestion_label = W.HTML(layout=W.Layout(width="100%"))
+        self.suggestion_label = W.HTML(layout=W.Layout(flex="1 1 auto"))
         self.suggestion_label.add_class("backcare-suggestion")
         self.use_button = W.Button(description="Use suggestion", icon="arrow-right",
                                    tooltip="Fill the suggested dose in (nothing is saved until you press Save)",
-                                   layout=W.Layout(width="auto"))
+                                   layout=W.Layout(width="auto", flex="0 0 auto"))
         self.remove_button = W.Button(description="Remove", icon="trash", tooltip=f"Remove {exercise.name}",
                                       layout=W.Layout(width="auto"))
         self.use_button.on_click(lambda _b: self.use_suggestion())
