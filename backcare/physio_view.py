@@ -763,7 +763,7 @@ class PhysioView:
         elif pid is None:
             self.header.value = message_html("info", "No patients in the store yet.")
         else:
-            self.header.value = f'<h2 class="backcare-patient" style="margin:6px 0">{_who(pid, self.names.get(pid, ""))}</h2>'
+            self.header.value = f'<h2 class="backcare-physio-patient" style="margin:6px 0">{_who(pid, self.names.get(pid, ""))}</h2>'
 
     def _patient_changed(self, change: dict) -> None:
         self.error = ""

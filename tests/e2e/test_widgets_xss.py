@@ -154,7 +154,7 @@ def test_user_text_is_shown_literally_and_never_runs(page, xss_app):
     assert page.locator(INJECTED).count() == 0
 
     # stored text, shown literally: patient name, annotation text and author, programme note
-    assert page.locator(".backcare-patient").inner_text() == f"{IMG} (xss)"
+    assert page.locator(".backcare-physio-patient").inner_text() == f"{IMG} (xss)"
     option = page.locator(".backcare-physio option").first.inner_text().replace("\xa0", " ")
     assert option == f"{IMG} (xss)"  # the picker shows it as text
     assert page.locator(".backcare-annotation-text", has_text=SCRIPT).first.is_visible()
