@@ -521,20 +521,22 @@ class ProgrammeEditor:
         shown = self.previous or default_programme(self.catalog, self.end)
         self.start.value = max(self.end, self.previous.valid_from) if self.previous else self.end
         self.note.value = ""
+        warnings = []
         try:
             self.suggestions = load_suggestions(self.store, pid, self.end)
         except Exception as exc:  # the programme can still be edited without them
             self.suggestions = pd.DataFrame()
-            self.message.value = message_html("warning", "Could not compute suggestions", [problem_text(exc)])
+            warnings.append(message_html("warning", "Could not compute suggestions", [problem_text(exc)]))
         missing = [p.exercise_id for p in shown.items if p.exercise_id not in self.catalog]
         for p in shown.items:
             if p.exercise_id in self.catalog:
                 self._append(ProgrammeRow(self.catalog[p.exercise_id], p, self._suggestion(p.exercise_id)))
         if missing:
-            self.message.value = message_html(
+            warnings.append(message_html(
                 "warning", "Exercises missing from the catalog",
                 [f"{', '.join(missing)}: prescribed, but not in the exercise catalog in use, so they cannot "
-                 "be edited here and are left out of a programme saved from this editor."])
+                 "be edited here and are left out of a programme saved from this editor."]))
+        self.message.value = "".join(warnings)
         self._refresh_title()
         self._refresh_choices()
 
@@ -553,10 +555,13 @@ class ProgrammeEditor:
         if p is None:
             head = "No programme prescribed yet: the default programme is shown as a starting point."
         else:
-            when = "in force since" if self.end is None or p.valid_from <= self.end else "scheduled from"
+            scheduled = self.end is not None and p.valid_from > self.end
+            when = "scheduled from" if scheduled else "in force since"
             head = f"Programme {when} {p.valid_from:%a %d %b %Y}" + (f", by {p.author}" if p.author else "")
             if p.note:
                 head += f" ({p.note})"
+            if scheduled:
+                head += ". Until then the programme in force stays; saving here replaces the scheduled one."
         self.title.value = f'<div class="backcare-editor-title" style="margin:4px 0">{esc(head)}</div>'
         self.disclaimer.value = (
             f'<div style="color:#5f6368;font-size:90%">Suggestions come from the '
