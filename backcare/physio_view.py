@@ -561,7 +561,7 @@ class ProgrammeEditor:
             if p.note:
                 head += f" ({p.note})"
             if scheduled:
-                head += ". Until then the programme in force stays; saving here replaces the scheduled one."
+                head += ". Until then, the programme in force today stays."
         self.title.value = f'<div class="backcare-editor-title" style="margin:4px 0">{esc(head)}</div>'
         self.disclaimer.value = (
             f'<div style="color:#5f6368;font-size:90%">Suggestions come from the '
