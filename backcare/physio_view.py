@@ -339,7 +339,7 @@ def load_suggestions(store: Store, patient_id: str, end: dt.date) -> pd.DataFram
     return A.progression_suggestions(rx, items, daily, store.catalog, end_ts, notes)
 
 
-def suggestion_text(s: Mapping[str, Any] | None, catalog_ex: Exercise) -> str:
+def suggestion_text(s: Mapping[str, Any] | None) -> str:
     """One suggestion in plain words (not escaped), or a line saying there is none."""
     if s is None:
         return "No suggestion: not in the programme in force, or no history yet."
@@ -402,7 +402,7 @@ class ProgrammeRow:
     def set_suggestion(self, suggestion: Mapping[str, Any] | None) -> None:
         """Show the analysis' suggestion (None: there is none); offer the button for up/down only."""
         self.suggestion = dict(suggestion) if suggestion is not None else None
-        text = suggestion_text(self.suggestion, self.exercise)
+        text = suggestion_text(self.suggestion)
         colour = "#5f6368"
         if self.suggestion is not None and self.suggestion["direction"] in ("up", "down"):
             colour = "#1a73e8"
