@@ -632,9 +632,15 @@ class Store:
         day = check_date("day", day if day is not None else dt.date.today())
         with self._write() as conn:
             self._require_patient(conn, patient_id)
+            a = S.annotations
             old = conn.execute(
-                sa.select(S.annotations.c.text).where(S.annotations.c.annotation_id == annotation_id)
+                sa.select(a.c.patient_id, a.c.day, a.c.author, a.c.kind, a.c.text)
+                .where(a.c.annotation_id == annotation_id)
             ).first()
+            if old is not None and tuple(old) != (patient_id, day, author, kind, text):
+                raise ConflictError(
+                    f"annotation_id: {annotation_id!r} is already saved with different content"
+                )
             if old is None:
                 conn.execute(
                     sa.insert(S.annotations).values(

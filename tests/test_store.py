@@ -156,6 +156,10 @@ def test_pain_scores_and_annotations_round_trip(store, patient):
     store.add_annotation(patient, "moved house", day=DAY, author="Dr K", kind="flare-up", annotation_id="a1")
     ann = store.annotations(patient)
     assert list(ann[ann["kind"] == "flare-up"]["text"]) == ["moved house"]
+    with pytest.raises(ConflictError, match="annotation_id: 'a1'"):
+        store.add_annotation(patient, "moved flat", day=DAY, author="Dr K", kind="flare-up", annotation_id="a1")
+    with pytest.raises(ConflictError, match="pain_id: 'pain-1'"):
+        store.add_pain(patient, 8, recorded_at=at, context="morning", pain_id="pain-1")
 
 
 def test_daily_summary_matches_sessions_items_and_pain(store, patient):
