@@ -24,9 +24,8 @@ Rules the views keep:
 from __future__ import annotations
 
 import datetime as dt
-import html
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +33,7 @@ import ipywidgets as W
 import pandas as pd
 
 from . import analysis as A
+from ._html import esc, message_html
 from .catalog import DOSE_FIELDS, DOSE_LIMITS, Catalog, Exercise
 from .errors import ValidationError
 from .programme import (
@@ -93,32 +93,7 @@ FIELD_LABELS = {
 SUGGESTION_DAYS = A.PROGRESSION_WINDOW_DAYS
 TIMELINE_MAX = 300
 
-_STYLES = {
-    "info": ("#e8f0fe", "#1a73e8"),
-    "success": ("#e6f4ea", "#188038"),
-    "warning": ("#fef7e0", "#e37400"),
-    "error": ("#fce8e6", "#c5221f"),
-}
-
-
 # ---- small HTML helpers (every argument that may carry user text is escaped) -----------------
-def esc(value: object) -> str:
-    """value as text, HTML-escaped (quotes included): safe inside an HTML widget."""
-    return html.escape(str(value), quote=True)
-
-
-def message_html(kind: str, title: str, lines: Iterable[str] = ()) -> str:
-    """A coloured message box; title and lines are plain text and escaped here."""
-    bg, fg = _STYLES[kind]
-    role = "alert" if kind in ("error", "warning") else "status"
-    body = "".join(f"<div>{esc(line)}</div>" for line in lines if line)
-    return (
-        f'<div class="backcare-msg backcare-{kind}" role="{role}" style="background:{bg};'
-        f'border-left:4px solid {fg};padding:8px 12px;margin:6px 0;line-height:1.4">'
-        f"<strong>{esc(title)}</strong>{body}</div>"
-    )
-
-
 def _field_label(field: str, names: Mapping[int, str] | None = None) -> str:
     """A ValidationError field in the words of the form: 'items[2].hold_s' -> 'Plank: hold (s)'."""
     m = re.fullmatch(r"items\[(\d+)\]\.(\w+)", field)

@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import html
 import logging
 import math
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -32,6 +31,7 @@ import ipywidgets as W
 import pandas as pd
 
 from . import analysis as A
+from ._html import esc, message_html
 from .catalog import DOSE_FIELDS, DOSE_LIMITS, Exercise
 from .errors import BackcareError, NotFoundError
 from .programme import SETS_LIMITS, Prescription, Programme
@@ -51,14 +51,6 @@ log = logging.getLogger(__name__)
 PATIENT_ENV = "BACKCARE_PATIENT"
 DOSE_LABELS = {"sets": "sets", "hold_s": "hold (s)", "reps": "reps", "minutes": "minutes"}
 
-_STYLES = {
-    "info": ("#e8f0fe", "#1a73e8"),
-    "success": ("#e6f4ea", "#188038"),
-    "warning": ("#fef7e0", "#e37400"),
-    "error": ("#fce8e6", "#c5221f"),
-}
-
-
 # Compact "How to do it" panels; scoped to the view so nothing else on the page changes.
 _CSS = """<style>
 .backcare-today .backcare-exercise .jupyter-widget-Collapse-header {
@@ -71,23 +63,6 @@ _CSS = """<style>
 .backcare-today .backcare-howto p, .backcare-today .backcare-howto ol,
 .backcare-today .backcare-howto ul { margin: 4px 0; }
 </style>"""
-
-
-def esc(value: object) -> str:
-    """value as text, HTML-escaped (quotes included): safe inside an HTML widget."""
-    return html.escape(str(value), quote=True)
-
-
-def message_html(kind: str, title: str, lines: Iterable[str] = (), *, trusted: str = "") -> str:
-    """A coloured message box; title and lines are escaped, `trusted` is HTML we built ourselves."""
-    bg, fg = _STYLES[kind]
-    role = "alert" if kind in ("error", "warning") else "status"
-    body = "".join(f"<div>{esc(line)}</div>" for line in lines if line)
-    return (
-        f'<div class="backcare-msg backcare-{kind}" role="{role}" style="background:{bg};'
-        f'border-left:4px solid {fg};padding:8px 12px;margin:6px 0;line-height:1.4">'
-        f"<strong>{esc(title)}</strong>{body}{trusted}</div>"
-    )
 
 
 # ---- progress this week (pure, from backcare.analysis) ----------------------------------
