@@ -195,8 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("html", "ipynb"), default=None,
                    help="html (default) or ipynb: the executed notebook, outputs kept")
     p.add_argument("--author", default="", metavar="NAME", help="the physiotherapist writing the report")
-    p.add_argument("--narrative", default="", metavar="TEXT", help="the physiotherapist's text, shown as written")
-    p.add_argument("--narrative-file", default=None, metavar="FILE", help="read the narrative from this UTF-8 text file")
+    text = p.add_mutually_exclusive_group()
+    text.add_argument("--narrative", default="", metavar="TEXT", help="the physiotherapist's text, shown as written")
+    text.add_argument("--narrative-file", default=None, metavar="FILE",
+                      help="read the narrative from this UTF-8 text file")
     p.add_argument("--pseudonymise", action="store_true",
                    help="stable pseudonym instead of id and name; dates as day 1..N; free text left out")
     p.add_argument("--real-dates", action="store_true", help="with --pseudonymise: keep calendar dates")
