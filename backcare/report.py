@@ -40,6 +40,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,14 @@ from .catalog import Catalog, dosage_words
 from .errors import BackcareError, NotFoundError, ValidationError
 from .safety import CONSULT_ADVICE, RED_FLAG_MESSAGE, RED_FLAGS, SUGGESTION_DISCLAIMER
 from .store import Store
-from .trends_view import CAVEATS, PatientFrames, TrendsData, analyse_frames, read_frames
+from .trends_view import (
+    CAVEATS,
+    PatientFrames,
+    TrendsData,
+    analyse_frames,
+    read_frames,
+    trend_figures,
+)
 from .trends_view import suggestions_html as _suggestions_html
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "04_patient_report.ipynb"
@@ -278,23 +286,20 @@ class Report:
             raise ValidationError("section", section, "a text section; use figure() for " + ", ".join(_FIGURES))
         return getattr(self, f"_{section}")()
 
+    @cached_property
+    def figures(self) -> dict[str, go.Figure]:
+        """The five figures (those of the trends notebook), with day numbers if dates are relative."""
+        d = self.data
+        figs = trend_figures(d, self.catalog)
+        if self.days is None:
+            return figs
+        # one cell per day even for long periods: the long-period calendar is labelled by years
+        figs["calendar"] = P.adherence_calendar(d.completion, d.weekly, max_weeks=10**6)
+        return {name: self.days.figure(fig) for name, fig in figs.items()}
+
     def figure(self, section: str) -> go.Figure:
         """The plotly figure of a figure section (pain, calendar, weekly, effect, adherence_pain)."""
-        check_choice("section", section, tuple(_FIGURES))
-        d = self.data
-        if section == "pain":
-            fig = P.pain_figure(d.daily, d.trend, d.flares, d.annotations)
-        elif section == "calendar":
-            # with day numbers, always one cell per day: the long-period view is labelled by years
-            weeks = None if self.days is None else 10**6
-            fig = P.adherence_calendar(d.completion, d.weekly, **({} if weeks is None else {"max_weeks": weeks}))
-        elif section == "weekly":
-            fig = P.weekly_adherence_figure(d.weekly)
-        elif section == "effect":
-            fig = P.session_effect_figure(d.effect, self.catalog)
-        else:
-            fig = P.adherence_pain_figure(d.adherence_pain)
-        return self.days.figure(fig) if self.days is not None else fig
+        return self.figures[check_choice("section", section, tuple(_FIGURES))]
 
     def show(self, section: str) -> None:
         """Display one section (and its caveat) in the notebook."""
