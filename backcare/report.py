@@ -107,7 +107,7 @@ def _paragraphs(text: str) -> str:
 
 # ---- dates as day numbers ------------------------------------------------------------------------
 _MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
-_ISO_RE = re.compile(r"\b(\d{4}-\d{2}-\d{2})(?:[T ][0-9:.+]+(?:Z|[+-]\d{2}:?\d{2})?)?\b")
+_ISO_RE = re.compile(r"\b(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
 _ISO_FULL = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DMY_RE = re.compile(rf"\b(\d{{1,2}} (?:{_MONTHS})[a-z]* \d{{4}})\b")
 
@@ -737,20 +737,26 @@ def write_report(
     notebook: Path | None = None,
 ) -> ReportResult:
     """Run the report for one patient and write it to out as HTML or an executed notebook."""
-    import nbformat
-
     fmt = check_choice("format", fmt, FORMATS)
+    out = Path(out)
+    if out.is_dir():
+        raise ValidationError("out", str(out), f"a file to write (e.g. report.{fmt}), not a folder")
     t0 = time.perf_counter()
     params = report_parameters(store, patient_id, period_from=period_from, period_to=period_to,
                                author=author, narrative=narrative, pseudonymise=pseudonymise,
                                relative_dates=relative_dates, keep_text=keep_text)
+    import nbformat  # after the checks: importing it takes seconds
+
     nb = execute_report(params, store_url(store), notebook=notebook)
     data = to_html(nb, report_title(params)) if fmt == "html" else nbformat.writes(nb)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".part")
-    tmp.write_text(data, encoding="utf-8")
-    tmp.replace(out)  # never leave a half-written report under the final name
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(data, encoding="utf-8")
+        tmp.replace(out)  # never leave a half-written report under the final name
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ReportError(f"cannot write {out}: {exc.strerror or exc}") from None
     shown = params["pseudonym"] or patient_id
     return ReportResult(out, shown, out.stat().st_size, time.perf_counter() - t0)
 

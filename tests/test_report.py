@@ -226,6 +226,7 @@ def test_day_labels_replace_every_date_form():
     days = R.DayLabels(pd.Timestamp("2000-01-05"))
     assert days.text("from 2000-01-05 to 7 Jan 2000, since 2000-01-01") == "from day 1 to day 3, since before day 1"
     assert days.text("at 2000-01-06T10:00:00+00:00.") == "at day 2."
+    assert days.text("2000-01-05 3 sessions, 2000-01-06 10:30") == "day 1 3 sessions, day 2"
     assert R._x_as_day("week of %{x}: %{y}") == "Week starting day %{x}: %{y}"
     assert R._x_as_day("Flare-up (%{x}): pain") == "Flare-up (day %{x}): pain"
     assert R._x_as_day("%{x|%b %Y}: %{y}") == "Month starting day %{x}: %{y}"
@@ -276,6 +277,7 @@ def test_pseudonymised_notebook_carries_no_id_or_timestamps(url, out):
         (["--patient", PATIENT, "--from", "2026-03-01", "--to", "2026-02-01", "--out", "x.html"], "period_from"),
         (["--all", "--narrative", "one patient's", "--out", "dir"], "narrative"),
         (["--patient", PATIENT, "--narrative-file", "/no/such/file", "--out", "x.html"], "--narrative-file"),
+        (["--patient", PATIENT, "--out", "."], "not a folder"),
     ],
 )
 def test_cli_user_errors_print_one_line_and_exit_2(argv, message, url, tmp_path, capsys, monkeypatch):
