@@ -305,3 +305,12 @@ def test_html_that_would_fetch_anything_is_refused():
     ])])
     with pytest.raises(R.ReportError, match="network"):
         R.to_html(nb)
+
+
+def test_a_patient_without_data_still_gets_every_section(tmp_path):
+    with open_store(f"sqlite:///{tmp_path / 'empty.db'}") as s:
+        s.add_patient("p0", "New Patient")
+        for pseudonymise in (False, True):
+            rep = R.load_report(s, "p0", pseudonymise=pseudonymise, pseudonym="P-0123456789")
+            shown = {sec: rep.figure(sec) if sec in R._FIGURES else rep.html(sec) for sec in R.SECTIONS}
+            assert "No notes on the timeline" in shown["annotations"] and "No red flag" in shown["red_flags"]
