@@ -1,6 +1,6 @@
 """Per-patient reports: notebooks/04_patient_report.ipynb run with papermill, exported as HTML.
 
-Two halves, with the store written by neither notebook nor exporter:
+Two halves; the notebook never writes to the store:
 
 * Inside the notebook (reads only): ``load_report`` reads one patient's frames for a period
   (``trends_view.read_frames``), pseudonymises them if asked, runs every analysis
@@ -67,11 +67,34 @@ from .trends_view import suggestions_html as _suggestions_html
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "04_patient_report.ipynb"
 FORMATS = ("html", "ipynb")
-PARAMETERS = ("patient", "period_from", "period_to", "author", "narrative", "pseudonymise",
-              "pseudonym", "relative_dates", "keep_text")
-SECTIONS = ("header", "summary", "red_flags", "narrative", "pain", "annotations", "calendar",
-            "weekly", "effect", "adherence_pain", "programme", "suggestions", "notes",
-            "pseudonymisation", "methods")
+PARAMETERS = (
+    "patient",
+    "period_from",
+    "period_to",
+    "author",
+    "narrative",
+    "pseudonymise",
+    "pseudonym",
+    "relative_dates",
+    "keep_text",
+)
+SECTIONS = (
+    "header",
+    "summary",
+    "red_flags",
+    "narrative",
+    "pain",
+    "annotations",
+    "calendar",
+    "weekly",
+    "effect",
+    "adherence_pain",
+    "programme",
+    "suggestions",
+    "notes",
+    "pseudonymisation",
+    "methods",
+)
 MAX_TABLE_ROWS = 200
 NARRATIVE_CHARS = 20_000
 PLOTLY_JS_SIGNATURE = "* plotly.js v"  # the licence header of plotly.min.js: once per bundle
@@ -90,7 +113,9 @@ def _e(text: Any) -> str:
 
 
 def _p(text: str, cls: str = "text") -> str:
-    style = "color:#555;font-size:0.9em;margin:0.2em 0 1em 0" if cls == "caveat" else "margin:0.3em 0"
+    style = (
+        "color:#555;font-size:0.9em;margin:0.2em 0 1em 0" if cls == "caveat" else "margin:0.3em 0"
+    )
     return f'<p class="backcare-{cls}" style="{style}">{_e(text)}</p>'
 
 
@@ -107,7 +132,9 @@ def _paragraphs(text: str) -> str:
 
 # ---- dates as day numbers ------------------------------------------------------------------------
 _MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
-_ISO_RE = re.compile(r"\b(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
+_ISO_RE = re.compile(
+    r"\b(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
 _ISO_FULL = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DMY_RE = re.compile(rf"\b(\d{{1,2}} (?:{_MONTHS})[a-z]* \d{{4}})\b")
 
@@ -140,7 +167,11 @@ class DayLabels:
         moved = False
         for tr in fig.data:
             xs = getattr(tr, "x", None)
-            if xs is not None and len(xs) and all(isinstance(v, str) and _ISO_FULL.match(v) for v in xs):
+            if (
+                xs is not None
+                and len(xs)
+                and all(isinstance(v, str) and _ISO_FULL.match(v) for v in xs)
+            ):
                 # a bin that starts before the period (a partial first week) is labelled by day 1
                 tr.x = [max(self.number(v), 1) for v in xs]
                 moved = True
@@ -153,8 +184,9 @@ class DayLabels:
                 elif value is not None and len(value) and all(isinstance(v, str) for v in value):
                     setattr(tr, attr, [self.text(v) for v in value])
             if getattr(tr, "hovertemplate", None):
-                tr.hovertemplate = re.sub(r"[Ww]eek of %\{text\}", "Week starting %{text}",
-                                          self.text(tr.hovertemplate))
+                tr.hovertemplate = re.sub(
+                    r"[Ww]eek of %\{text\}", "Week starting %{text}", self.text(tr.hovertemplate)
+                )
             if tr.name:
                 tr.name = self.text(tr.name)
         if fig.layout.title.text:
@@ -166,8 +198,14 @@ class DayLabels:
             if fig.layout.xaxis.type == "category":
                 fig.update_xaxes(tickprefix="day ")
             else:
-                hi = max((max(tr.x) for tr in fig.data if tr.x is not None and len(tr.x)
-                          and isinstance(tr.x[0], int)), default=1)
+                hi = max(
+                    (
+                        max(tr.x)
+                        for tr in fig.data
+                        if tr.x is not None and len(tr.x) and isinstance(tr.x[0], int)
+                    ),
+                    default=1,
+                )
                 fig.update_xaxes(tickprefix="day ", tickmode="array", tickvals=_day_ticks(hi))
         return fig
 
@@ -212,9 +250,16 @@ def pseudonymise_report_frames(
         ann["text"] = text_left_out(ann["kind"]) if len(ann) else ann["text"]
     start, end = f.start, f.end
     if relative_dates:
-        shift = relative_shift([pd.Series([f.start]), f.prescriptions["valid_from"],
-                                f.history_items["day"], f.sessions["day"], f.pain["day"],
-                                f.annotations["day"]])
+        shift = relative_shift(
+            [
+                pd.Series([f.start]),
+                f.prescriptions["valid_from"],
+                f.history_items["day"],
+                f.sessions["day"],
+                f.pain["day"],
+                f.annotations["day"],
+            ]
+        )
         for name, cols in _SHIFTED.items():
             for col in cols:
                 frames[name][col] = frames[name][col] - shift
@@ -231,14 +276,20 @@ def _date_param(name: str, value: Any) -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise ValidationError(name, value, "a date YYYY-MM-DD, or empty for the whole history") from None
+        raise ValidationError(
+            name, value, "a date YYYY-MM-DD, or empty for the whole history"
+        ) from None
 
 
-def check_period(period_from: Any = None, period_to: Any = None) -> tuple[dt.date | None, dt.date | None]:
+def check_period(
+    period_from: Any = None, period_to: Any = None
+) -> tuple[dt.date | None, dt.date | None]:
     """(first day, last day) of a report period from dates or 'YYYY-MM-DD' text (empty: open)."""
     start, end = _date_param("period_from", period_from), _date_param("period_to", period_to)
     if start is not None and end is not None and start > end:
-        raise ValidationError("period_from", start.isoformat(), f"a day on or before period_to ({end})")
+        raise ValidationError(
+            "period_from", start.isoformat(), f"a day on or before period_to ({end})"
+        )
     return start, end
 
 
@@ -275,7 +326,11 @@ class Report:
     def title(self) -> str:
         """The report's title (no user text but the name or the pseudonym)."""
         d = self.data
-        who = d.patient_id if self.pseudonymised else (f"{d.name} ({d.patient_id})" if d.name else d.patient_id)
+        who = (
+            d.patient_id
+            if self.pseudonymised
+            else (f"{d.name} ({d.patient_id})" if d.name else d.patient_id)
+        )
         return f"Exercise and pain report: {who}"
 
     # -- sections ----------------------------------------------------------------------------------
@@ -283,7 +338,9 @@ class Report:
         """The HTML of a text section (user text escaped); figures have figure()."""
         check_choice("section", section, SECTIONS)
         if section in _FIGURES:
-            raise ValidationError("section", section, "a text section; use figure() for " + ", ".join(_FIGURES))
+            raise ValidationError(
+                "section", section, "a text section; use figure() for " + ", ".join(_FIGURES)
+            )
         return getattr(self, f"_{section}")()
 
     @cached_property
@@ -326,12 +383,18 @@ class Report:
             rows.append(("Prepared by", self.author))
         if self.days is None:
             rows.append(("Made on", f"{dt.date.today():%d %b %Y}".lstrip("0")))
-        dl = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{_e(k)}</th><td>{_e(v)}</td></tr>"
-                     for k, v in rows)
-        return (f"<h1 style='margin-bottom:0.3em'>{_e(self.title)}</h1>"
-                f"<table class='backcare-header'>{dl}</table>"
-                + _p("backcare records and suggests; it does not diagnose. The physiotherapist and "
-                     "the patient decide."))
+        dl = "".join(
+            f"<tr><th style='text-align:left;padding-right:1em'>{_e(k)}</th><td>{_e(v)}</td></tr>"
+            for k, v in rows
+        )
+        return (
+            f"<h1 style='margin-bottom:0.3em'>{_e(self.title)}</h1>"
+            f"<table class='backcare-header'>{dl}</table>"
+            + _p(
+                "backcare records and suggests; it does not diagnose. The physiotherapist and "
+                "the patient decide."
+            )
+        )
 
     def _summary(self) -> str:
         d = self.data
@@ -339,12 +402,23 @@ class Report:
         sessions = int(len(self.sessions))
         flags = int((self.sessions["red_flags"].fillna("") != "").sum()) if sessions else 0
         rows = [
-            ("Days with a pain score", f"{int(d.daily['pain'].notna().sum()) if len(d.daily) else 0}"),
+            (
+                "Days with a pain score",
+                f"{int(d.daily['pain'].notna().sum()) if len(d.daily) else 0}",
+            ),
             ("Sessions recorded", f"{sessions}"),
-            ("Exercises done / prescribed (self-reported)",
-             "-" if weekly_adh is None else f"{weekly_adh * 100:.0f} %"),
-            ("Pain, first 2 weeks with scores", "-" if d.trend.baseline is None else f"{d.trend.baseline:.1f} / 10"),
-            ("Pain, last 2 weeks with scores", "-" if d.trend.latest is None else f"{d.trend.latest:.1f} / 10"),
+            (
+                "Exercises done / prescribed (self-reported)",
+                "-" if weekly_adh is None else f"{weekly_adh * 100:.0f} %",
+            ),
+            (
+                "Pain, first 2 weeks with scores",
+                "-" if d.trend.baseline is None else f"{d.trend.baseline:.1f} / 10",
+            ),
+            (
+                "Pain, last 2 weeks with scores",
+                "-" if d.trend.latest is None else f"{d.trend.latest:.1f} / 10",
+            ),
             ("Change against the clinically important difference", d.trend.status),
             ("Flare-up days", f"{len(d.flares)}"),
             ("Sessions with a red flag ticked", f"{flags}"),
@@ -358,12 +432,22 @@ class Report:
         flagged = s[s["red_flags"].fillna("") != ""] if len(s) else s
         if flagged.empty:
             return _p("No red flag was ticked in this period.")
-        rows = [(self.when(day), "; ".join(RED_FLAGS.get(c.strip(), c.strip()) for c in str(codes).split(",") if c.strip()))
-                for day, codes in zip(flagged["day"], flagged["red_flags"], strict=True)]
+        rows = [
+            (
+                self.when(day),
+                "; ".join(
+                    RED_FLAGS.get(c.strip(), c.strip()) for c in str(codes).split(",") if c.strip()
+                ),
+            )
+            for day, codes in zip(flagged["day"], flagged["red_flags"], strict=True)
+        ]
         table = pd.DataFrame(rows, columns=["day", "red flags ticked"])
-        return (f"<p style='color:#a00;font-weight:bold'>{len(flagged)} session(s) with a red flag ticked "
-                "in this period. Check they were followed up.</p>"
-                + _table(table, "red-flags") + _p(RED_FLAG_MESSAGE, "caveat"))
+        return (
+            f"<p style='color:#a00;font-weight:bold'>{len(flagged)} session(s) with a red flag ticked "
+            "in this period. Check they were followed up.</p>"
+            + _table(table, "red-flags")
+            + _p(RED_FLAG_MESSAGE, "caveat")
+        )
 
     def _narrative(self) -> str:
         if not self.narrative.strip():
@@ -376,36 +460,55 @@ class Report:
         if a.empty:
             return _p("No notes on the timeline in this period.")
         shown = a.tail(MAX_TABLE_ROWS)
-        table = pd.DataFrame({
-            "day": [self.when(x) for x in shown["day"]],
-            "kind": [P.KIND_LABELS.get(k, k) for k in shown["kind"]],
-            "author": shown["author"].fillna("").astype(str).tolist(),
-            "note": shown["text"].fillna("").astype(str).tolist(),
-        })
+        table = pd.DataFrame(
+            {
+                "day": [self.when(x) for x in shown["day"]],
+                "kind": [P.KIND_LABELS.get(k, k) for k in shown["kind"]],
+                "author": shown["author"].fillna("").astype(str).tolist(),
+                "note": shown["text"].fillna("").astype(str).tolist(),
+            }
+        )
         more = _p(f"Latest {len(shown)} of {len(a)} notes shown.") if len(a) > len(shown) else ""
         return more + _table(table, "annotations")
 
     def _programme(self) -> str:
         rx = self.prescriptions
         end = self.data.end
-        now = rx[(rx["valid_from"] <= end) & (rx["valid_to"].isna() | (rx["valid_to"] >= end))] if len(rx) else rx
+        now = (
+            rx[(rx["valid_from"] <= end) & (rx["valid_to"].isna() | (rx["valid_to"] >= end))]
+            if len(rx)
+            else rx
+        )
         if now.empty:
             return _p("No programme was in force at the end of the period.")
         names = [self.catalog[e].name if e in self.catalog else e for e in now["exercise_id"]]
         doses = [
-            dosage_words(sets=_int(r["sets"]), reps=_int(r["reps"]), hold_s=_int(r["hold_s"]),
-                         minutes=_int(r["minutes"]), each_side=bool(r["each_side"]))
+            dosage_words(
+                sets=_int(r["sets"]),
+                reps=_int(r["reps"]),
+                hold_s=_int(r["hold_s"]),
+                minutes=_int(r["minutes"]),
+                each_side=bool(r["each_side"]),
+            )
             for _, r in now.iterrows()
         ]
-        table = pd.DataFrame({"exercise": names, "dose": doses,
-                              "times a week": [_int(v) for v in now["times_per_week"]]})
+        table = pd.DataFrame(
+            {
+                "exercise": names,
+                "dose": doses,
+                "times a week": [_int(v) for v in now["times_per_week"]],
+            }
+        )
         first = now.iloc[0]
         since = f"In force since {self.when(first['valid_from'])}"
         if first["author"]:
             since += f", prescribed by {first['author']}"
         note = str(first["note"] or "")
-        return (_p(since + ".") + _table(table, "programme")
-                + (f"<p><i>Programme note:</i> {_e(note)}</p>" if note else ""))
+        return (
+            _p(since + ".")
+            + _table(table, "programme")
+            + (f"<p><i>Programme note:</i> {_e(note)}</p>" if note else "")
+        )
 
     def _suggestions(self) -> str:
         return self.words(_suggestions_html(self.data.suggestions, self.catalog))
@@ -418,34 +521,46 @@ class Report:
         if noted.empty:
             return _p("No diary notes in this period.")
         shown = noted.tail(MAX_TABLE_ROWS)
-        table = pd.DataFrame({
-            "day": [self.when(x) for x in shown["day"]],
-            "pain before": [_int(v) for v in shown["pain_before"]],
-            "pain after": [_int(v) for v in shown["pain_after"]],
-            "note": shown["notes"].astype(str).tolist(),
-        })
-        more = _p(f"Latest {len(shown)} of {len(noted)} notes shown.") if len(noted) > len(shown) else ""
+        table = pd.DataFrame(
+            {
+                "day": [self.when(x) for x in shown["day"]],
+                "pain before": [_int(v) for v in shown["pain_before"]],
+                "pain after": [_int(v) for v in shown["pain_after"]],
+                "note": shown["notes"].astype(str).tolist(),
+            }
+        )
+        more = (
+            _p(f"Latest {len(shown)} of {len(noted)} notes shown.")
+            if len(noted) > len(shown)
+            else ""
+        )
         return more + _table(table, "diary-notes")
 
     def _pseudonymisation(self) -> str:
         if not self.pseudonymised:
-            return _p("This report names the patient. Share it only with people who may see their "
-                      "health record; `backcare report --pseudonymise` makes a pseudonymised one.")
+            return _p(
+                "This report names the patient. Share it only with people who may see their "
+                "health record; `backcare report --pseudonymise` makes a pseudonymised one."
+            )
         parts = [
             f"{self.data.patient_id} is a pseudonym: the same patient always gets the same one from "
             "this store, and it cannot be traced back without the store's secret key. The name and "
             "the patient id are left out.",
         ]
         if self.days is not None:
-            parts.append("Dates are shown as day numbers: day 1 is the first day of the period "
-                         "(weekdays are the real ones). The date the report was made is left out.")
+            parts.append(
+                "Dates are shown as day numbers: day 1 is the first day of the period "
+                "(weekdays are the real ones). The date the report was made is left out."
+            )
         else:
             parts.append("Dates are the real calendar dates.")
         if self.keep_text:
             parts.append("Free text (diary notes, annotation text) is included as written.")
         else:
-            parts.append("Free text (diary notes, annotation text, programme notes) is left out; "
-                         "the kind of each timeline note is kept.")
+            parts.append(
+                "Free text (diary notes, annotation text, programme notes) is left out; "
+                "the kind of each timeline note is kept."
+            )
         parts.append("The narrative and the author are shown as the physiotherapist gave them.")
         return _p(" ".join(parts))
 
@@ -453,8 +568,13 @@ class Report:
         return methods_html()
 
 
-_FIGURES = {"pain": "Pain over time", "calendar": "Exercise calendar", "weekly": "Weekly adherence",
-            "effect": "Pain right after a session", "adherence_pain": "Adherence and next week's pain"}
+_FIGURES = {
+    "pain": "Pain over time",
+    "calendar": "Exercise calendar",
+    "weekly": "Weekly adherence",
+    "effect": "Pain right after a session",
+    "adherence_pain": "Adherence and next week's pain",
+}
 
 
 def _int(v: Any) -> int | None:
@@ -465,37 +585,70 @@ def methods_html() -> str:
     """How every number is computed, with the thresholds taken from backcare.analysis, and the caveats."""
     pct = round(A.ADHERENT * 100)
     items = [
-        ("Daily pain", f"the mean of the day's scores on the 0-10 scale (before sessions and standalone); "
-         f"the rolling mean covers {A.ROLLING_DAYS} days and needs {A.ROLLING_MIN_DAYS} of them with a score."),
-        ("Pain trend", f"the mean of the first {A.TREND_WINDOW_DAYS} days with scores against the last "
-         f"{A.TREND_WINDOW_DAYS}, each needing at least {A.TREND_MIN_DAYS} days with a score and not "
-         f"overlapping. A change is clinically important for low back pain when pain falls by at least "
-         f"{A.MCID_POINTS:g} points and {A.MCID_FRACTION * 100:.0f} % (improved) or rises by at least "
-         f"{A.MCID_POINTS:g} points (worse): Ostelo RW et al., Spine 2008;33(1):90-94."),
-        ("Adherence", f"exercises done / prescribed per week, each day contributing its programme's "
-         f"times per week / 7; doing one exercise more often than prescribed does not make up for "
-         f"another; {pct} % or more is called adherent."),
-        ("Habit strength", f"an exponential moving average of the last 7 days' completion with a "
-         f"half-life of {A.HABIT_HALF_LIFE_DAYS:g} days, from 0 to 100."),
-        ("Flare-up", f"a day whose mean pain is at least {A.FLARE_POINTS:g} points above the mean of the "
-         f"{A.FLARE_LOOKBACK_DAYS} days before it (at least {A.FLARE_MIN_PRIOR_DAYS} of them with a score)."),
-        ("Session effect", f"pain after minus before a session, with a Student-t 95 % confidence "
-         f"interval; groups with fewer than {A.MIN_EFFECT_N} sessions are not shown."),
-        ("Adherence and pain", f"Pearson r between a week's adherence and the change in weekly mean pain "
-         f"to the next week (weeks with at least {A.WEEK_MIN_PAIN_DAYS} days of scores), with a Fisher-z "
-         f"95 % interval, given from {A.MIN_PAIRS} pairs of weeks."),
-        ("Progression", f"over the last {A.PROGRESSION_WINDOW_DAYS} days, one step up the catalog's range "
-         f"when the dose was kept for all of them, done at least {pct} % of the prescribed times and pain "
-         f"rose by at most {A.PAIN_STABLE_TOLERANCE:g} points; one step back after a flare-up. "
-         "Never applied automatically."),
+        (
+            "Daily pain",
+            f"the mean of the day's scores on the 0-10 scale (before sessions and standalone); "
+            f"the rolling mean covers {A.ROLLING_DAYS} days and needs {A.ROLLING_MIN_DAYS} of them with a score.",
+        ),
+        (
+            "Pain trend",
+            f"the mean of the first {A.TREND_WINDOW_DAYS} days with scores against the last "
+            f"{A.TREND_WINDOW_DAYS}, each needing at least {A.TREND_MIN_DAYS} days with a score and not "
+            f"overlapping. A change is clinically important for low back pain when pain falls by at least "
+            f"{A.MCID_POINTS:g} points and {A.MCID_FRACTION * 100:.0f} % (improved) or rises by at least "
+            f"{A.MCID_POINTS:g} points (worse): Ostelo RW et al., Spine 2008;33(1):90-94.",
+        ),
+        (
+            "Adherence",
+            f"exercises done / prescribed per week, each day contributing its programme's "
+            f"times per week / 7; doing one exercise more often than prescribed does not make up for "
+            f"another; {pct} % or more is called adherent.",
+        ),
+        (
+            "Habit strength",
+            f"an exponential moving average of the last 7 days' completion with a "
+            f"half-life of {A.HABIT_HALF_LIFE_DAYS:g} days, from 0 to 100.",
+        ),
+        (
+            "Flare-up",
+            f"a day whose mean pain is at least {A.FLARE_POINTS:g} points above the mean of the "
+            f"{A.FLARE_LOOKBACK_DAYS} days before it (at least {A.FLARE_MIN_PRIOR_DAYS} of them with a score).",
+        ),
+        (
+            "Session effect",
+            f"pain after minus before a session, with a Student-t 95 % confidence "
+            f"interval; groups with fewer than {A.MIN_EFFECT_N} sessions are not shown.",
+        ),
+        (
+            "Adherence and pain",
+            f"Pearson r between a week's adherence and the change in weekly mean pain "
+            f"to the next week (weeks with at least {A.WEEK_MIN_PAIN_DAYS} days of scores), with a Fisher-z "
+            f"95 % interval, given from {A.MIN_PAIRS} pairs of weeks.",
+        ),
+        (
+            "Progression",
+            f"over the last {A.PROGRESSION_WINDOW_DAYS} days, one step up the catalog's range "
+            f"when the dose was kept for all of them, done at least {pct} % of the prescribed times and pain "
+            f"rose by at most {A.PAIN_STABLE_TOLERANCE:g} points; one step back after a flare-up. "
+            "Never applied automatically.",
+        ),
     ]
-    caveats = [A.SELF_REPORT_CAVEAT, A.TREND_CAVEAT, A.SESSION_EFFECT_CAVEAT, A.ASSOCIATION_CAVEAT,
-               SUGGESTION_DISCLAIMER + " " + CONSULT_ADVICE]
-    return ("<ul class='backcare-methods'>"
-            + "".join(f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in items) + "</ul>"
-            + "<p><b>Caveats</b></p><ul class='backcare-caveats'>"
-            + "".join(f"<li>{_e(c)}</li>" for c in caveats) + "</ul>"
-            + _p("The full description of every method is in help(backcare.analysis)."))
+    caveats = [
+        A.SELF_REPORT_CAVEAT,
+        A.TREND_CAVEAT,
+        A.SESSION_EFFECT_CAVEAT,
+        A.ASSOCIATION_CAVEAT,
+        SUGGESTION_DISCLAIMER + " " + CONSULT_ADVICE,
+    ]
+    return (
+        "<ul class='backcare-methods'>"
+        + "".join(f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in items)
+        + "</ul>"
+        + "<p><b>Caveats</b></p><ul class='backcare-caveats'>"
+        + "".join(f"<li>{_e(c)}</li>" for c in caveats)
+        + "</ul>"
+        + _p("The full description of every method is in help(backcare.analysis).")
+    )
 
 
 def load_report(
@@ -525,8 +678,11 @@ def load_report(
             raise NotFoundError("patient", patient, "a patient in the store (the store has none)")
         patient = str(pats["patient_id"].iloc[0])
     if pseudonymise and not re.fullmatch(r"P-[0-9a-f]{10}", pseudonym or ""):
-        raise ValidationError("pseudonym", pseudonym,
-                              "the pseudonym from backcare.report.report_parameters (P- and 10 hex digits)")
+        raise ValidationError(
+            "pseudonym",
+            pseudonym,
+            "the pseudonym from backcare.report.report_parameters (P- and 10 hex digits)",
+        )
     try:
         frames = read_frames(store, patient, start, end)
     except ValueError as exc:
@@ -535,8 +691,9 @@ def load_report(
         raise
     days = None
     if pseudonymise:
-        frames = pseudonymise_report_frames(frames, pseudonym, relative_dates=relative_dates,
-                                            keep_text=keep_text)
+        frames = pseudonymise_report_frames(
+            frames, pseudonym, relative_dates=relative_dates, keep_text=keep_text
+        )
         days = DayLabels(frames.start) if relative_dates else None
     return Report(
         data=analyse_frames(frames, store.catalog),
@@ -624,11 +781,17 @@ def execute_report(params: Mapping[str, Any], db_url: str, *, notebook: Path | N
     try:
         with _environ({"BACKCARE_DB": db_url, "BACKCARE_STATIC": "1"}):
             nb = pm.execute_notebook(
-                str(path), None, parameters=dict(params), progress_bar=False,
-                kernel_name="python3", extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                str(path),
+                None,
+                parameters=dict(params),
+                progress_bar=False,
+                kernel_name="python3",
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
             )
     except PapermillExecutionError as exc:
-        raise ReportError(f"the report notebook failed: {exc.ename}: {str(exc.evalue).splitlines()[0] if exc.evalue else ''}") from None
+        raise ReportError(
+            f"the report notebook failed: {exc.ename}: {str(exc.evalue).splitlines()[0] if exc.evalue else ''}"
+        ) from None
     if params.get("pseudonymise"):
         nb = _redact(nb, params)
     return nb
@@ -643,8 +806,9 @@ def _redact(nb, params: Mapping[str, Any]):
     shown = {**params, "patient": params["pseudonym"]}
     for cell in nb.cells:
         if "injected-parameters" in cell.metadata.get("tags", []):
-            cell.source = "# Parameters (pseudonymised report: the patient id is left out)\n" + "".join(
-                f"{k} = {v!r}\n" for k, v in shown.items()
+            cell.source = (
+                "# Parameters (pseudonymised report: the patient id is left out)\n"
+                + "".join(f"{k} = {v!r}\n" for k, v in shown.items())
             )
         cell.metadata.pop("execution", None)
         for key in _TIMING_KEYS + ("exception", "status"):
@@ -671,7 +835,9 @@ table.backcare-key-numbers td, table.backcare-annotations td, table.backcare-dia
 </style>
 {%- endblock extra_css -%}
 """
-_EXTERNAL = re.compile(r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.I)
+_EXTERNAL = re.compile(
+    r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.I
+)
 
 
 def to_html(nb, title: str = "Patient report") -> str:
@@ -685,7 +851,11 @@ def to_html(nb, title: str = "Patient report") -> str:
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+            cell.outputs = [
+                o
+                for o in cell.outputs
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
     nb.metadata["title"] = title
     nb.metadata.pop("widgets", None)
     exporter = HTMLExporter(
@@ -697,11 +867,15 @@ def to_html(nb, title: str = "Patient report") -> str:
         exclude_output_prompt=True,
         exclude_anchor_links=True,
     )
-    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"notebook-only"}), enabled=True)
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(remove_cell_tags={"notebook-only"}), enabled=True
+    )
     body, _ = exporter.from_notebook_node(nb)
     found = _EXTERNAL.search(body)
     if found:
-        raise ReportError(f"the report's HTML would load {found.group(0)!r} from the network; not written")
+        raise ReportError(
+            f"the report's HTML would load {found.group(0)!r} from the network; not written"
+        )
     return body
 
 
@@ -742,9 +916,17 @@ def write_report(
     if out.is_dir():
         raise ValidationError("out", str(out), f"a file to write (e.g. report.{fmt}), not a folder")
     t0 = time.perf_counter()
-    params = report_parameters(store, patient_id, period_from=period_from, period_to=period_to,
-                               author=author, narrative=narrative, pseudonymise=pseudonymise,
-                               relative_dates=relative_dates, keep_text=keep_text)
+    params = report_parameters(
+        store,
+        patient_id,
+        period_from=period_from,
+        period_to=period_to,
+        author=author,
+        narrative=narrative,
+        pseudonymise=pseudonymise,
+        relative_dates=relative_dates,
+        keep_text=keep_text,
+    )
     import nbformat  # after the checks: importing it takes seconds
 
     nb = execute_report(params, store_url(store), notebook=notebook)
@@ -780,7 +962,9 @@ def write_reports(
 
     fmt = check_choice("format", fmt, FORMATS)
     if options.get("narrative"):
-        raise ValidationError("narrative", options["narrative"], "no narrative with --all (it is one patient's)")
+        raise ValidationError(
+            "narrative", options["narrative"], "no narrative with --all (it is one patient's)"
+        )
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ValidationError("out", str(out_dir), "a folder for --all (one file per patient)")
@@ -788,7 +972,9 @@ def write_reports(
     if not ids:
         raise NotFoundError("patient", "", "at least one patient in the store")
     results = []
-    for pid in tqdm(ids, desc="reports", unit="patient", disable=None if progress is None else not progress):
+    for pid in tqdm(
+        ids, desc="reports", unit="patient", disable=None if progress is None else not progress
+    ):
         name = report_filename(store, pid, fmt, bool(options.get("pseudonymise")))
         results.append(write_report(store, pid, out_dir / name, fmt=fmt, **options))
     return results

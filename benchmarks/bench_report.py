@@ -37,12 +37,17 @@ def run() -> dict[str, float | int | str]:
             t0 = time.perf_counter()
             R.write_report(store, pid, Path(tmp) / "first.html", period_to=END)
             out["first report, imports included (s)"] = time.perf_counter() - t0
-            for label, kw in (("html", {}), ("html, pseudonymised", {"pseudonymise": True}),
-                              ("ipynb", {"fmt": "ipynb"})):
+            for label, kw in (
+                ("html", {}),
+                ("html, pseudonymised", {"pseudonymise": True}),
+                ("ipynb", {"fmt": "ipynb"}),
+            ):
                 times, sizes = [], []
                 for i in range(REPEAT):
                     suffix = "ipynb" if kw.get("fmt") == "ipynb" else "html"
-                    r = R.write_report(store, pid, Path(tmp) / f"r{i}.{suffix}", period_to=END, **kw)
+                    r = R.write_report(
+                        store, pid, Path(tmp) / f"r{i}.{suffix}", period_to=END, **kw
+                    )
                     times.append(r.seconds)
                     sizes.append(r.bytes)
                 out[f"{label}: seconds per report"] = statistics.median(times)

@@ -43,11 +43,20 @@ def hostile_store(path: Path, patients: int = 2, days: int = 120) -> str:
         fill_demo(s, patients=patients, days=days, seed=5, end=END, progress=False)
         tz = s.patients().set_index("patient_id").loc[PATIENT, "timezone"]
         s.add_patient(PATIENT, NAME, tz)
-        s.add_annotation(PATIENT, ANNOTATION, day=END - dt.timedelta(days=20), author=AUTHOR, kind="milestone")
+        s.add_annotation(
+            PATIENT, ANNOTATION, day=END - dt.timedelta(days=20), author=AUTHOR, kind="milestone"
+        )
         s.add_annotation(PATIENT, IMG, day=END - dt.timedelta(days=10), author=IMG, kind="note")
-        s.save_session(PATIENT, [{"exercise_id": "plank", "done": True}], day=END - dt.timedelta(days=3),
-                       pain_before=5, pain_after=4, notes=NOTE, red_flags=["night-pain"],
-                       session_id="xss-notes")
+        s.save_session(
+            PATIENT,
+            [{"exercise_id": "plank", "done": True}],
+            day=END - dt.timedelta(days=3),
+            pain_before=5,
+            pain_after=4,
+            notes=NOTE,
+            red_flags=["night-pain"],
+            session_id="xss-notes",
+        )
     return url
 
 
@@ -84,7 +93,9 @@ def out(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def normal(url, out) -> str:
     with open_store(url) as s:
-        r = R.write_report(s, PATIENT, out / "normal.html", period_to=END, author=AUTHOR, narrative=NARRATIVE)
+        r = R.write_report(
+            s, PATIENT, out / "normal.html", period_to=END, author=AUTHOR, narrative=NARRATIVE
+        )
     assert r.path.exists() and r.bytes == r.path.stat().st_size
     return r.path.read_text(encoding="utf-8")
 
@@ -95,11 +106,23 @@ def pseudo(url, out) -> dict:
     with open_store(url) as s:
         alias = pseudonym(pseudonym_key(s), PATIENT)  # the one write: the key, made beforehand here
         before = dump(url)
-        r = R.write_report(s, PATIENT, out / "pseudo.html", period_to=END, author="Physio Pat",
-                           narrative=NARRATIVE, pseudonymise=True)
+        r = R.write_report(
+            s,
+            PATIENT,
+            out / "pseudo.html",
+            period_to=END,
+            author="Physio Pat",
+            narrative=NARRATIVE,
+            pseudonymise=True,
+        )
         after = dump(url)
-    return {"html": r.path.read_text(encoding="utf-8"), "alias": alias, "before": before, "after": after,
-            "result": r}
+    return {
+        "html": r.path.read_text(encoding="utf-8"),
+        "alias": alias,
+        "before": before,
+        "after": after,
+        "result": r,
+    }
 
 
 # ---- the notebook ---------------------------------------------------------------------------------
@@ -123,9 +146,17 @@ def test_notebook_is_thin_read_only_and_explains_each_section():
     assert all(len(c.source.splitlines()) <= 12 for c in nb.cells if c.cell_type == "code")
     shown = re.findall(r'report\.show\("(\w+)"\)', code)
     assert sorted(shown) == sorted(R.SECTIONS)
-    for i, cell in enumerate(nb.cells):  # every section's cell follows a markdown cell explaining it
-        if cell.cell_type == "code" and "report.show(" in cell.source and "load_report" not in cell.source:
-            assert nb.cells[i - 1].cell_type == "markdown" and nb.cells[i - 1].source.startswith("## ")
+    for i, cell in enumerate(
+        nb.cells
+    ):  # every section's cell follows a markdown cell explaining it
+        if (
+            cell.cell_type == "code"
+            and "report.show(" in cell.source
+            and "load_report" not in cell.source
+        ):
+            assert nb.cells[i - 1].cell_type == "markdown" and nb.cells[i - 1].source.startswith(
+                "## "
+            )
 
 
 # ---- what the report shows ---------------------------------------------------------------------------
@@ -137,20 +168,28 @@ def test_report_shows_summary_annotations_narrative_methods_and_caveats(normal, 
     assert "ANNOTATION-MARKER" in text and "milestone" in text
     assert "NARRATIVE-MARKER" in text and "NOTE-MARKER" in text
     assert "Severe pain at night" in text  # the red flag ticked in a session
-    for caveat in (A.SELF_REPORT_CAVEAT, A.ASSOCIATION_CAVEAT, A.TREND_CAVEAT, A.SESSION_EFFECT_CAVEAT):
+    for caveat in (
+        A.SELF_REPORT_CAVEAT,
+        A.ASSOCIATION_CAVEAT,
+        A.TREND_CAVEAT,
+        A.SESSION_EFFECT_CAVEAT,
+    ):
         assert caveat in text
     assert "Ostelo" in text and f"{A.MIN_EFFECT_N} sessions" in text
     assert "Exercise and pain report" in text and PATIENT in text
 
 
 def test_annotations_are_on_the_pain_plot(normal):
-    assert "Notes on the timeline" in normal and "ANNOTATION-MARKER" in normal.split("Pain over time", 1)[1]
+    assert (
+        "Notes on the timeline" in normal
+        and "ANNOTATION-MARKER" in normal.split("Pain over time", 1)[1]
+    )
 
 
 def body(html_text: str) -> str:
     """What is inside <main> (the notebook's cells), without plotly.js: no CSS."""
     text = outside_plotlyjs(html_text)
-    return text[text.index("<main>"):]
+    return text[text.index("<main>") :]
 
 
 def test_code_and_prompts_are_hidden(normal):
@@ -166,7 +205,9 @@ def test_plotly_js_is_embedded_once_and_nothing_is_fetched(normal, pseudo):
         assert page.count("Plotly.newPlot(") == 5
         assert not re.search(r"<script[^>]*\bsrc=", page, re.I)
         assert not re.search(r"<link[^>]*\bhref=[\"']?(https?:)?//", page, re.I)
-        assert "require.js" not in outside_plotlyjs(page) and "MathJax.js" not in outside_plotlyjs(page)
+        assert "require.js" not in outside_plotlyjs(page) and "MathJax.js" not in outside_plotlyjs(
+            page
+        )
 
 
 def test_user_text_is_escaped(normal):
@@ -180,10 +221,21 @@ def test_user_text_is_escaped(normal):
 def test_html_sections_escape_every_user_text(url):
     with open_store(url) as s:
         for pseudonymise in (False, True):
-            rep = R.load_report(s, PATIENT, "", END, author=AUTHOR, narrative=NARRATIVE, pseudonymise=pseudonymise,
-                                pseudonym="P-0123456789", keep_text=True)
+            rep = R.load_report(
+                s,
+                PATIENT,
+                "",
+                END,
+                author=AUTHOR,
+                narrative=NARRATIVE,
+                pseudonymise=pseudonymise,
+                pseudonym="P-0123456789",
+                keep_text=True,
+            )
             for section in R.SECTIONS:
-                shown = rep.figure(section).to_json() if section in R._FIGURES else rep.html(section)
+                shown = (
+                    rep.figure(section).to_json() if section in R._FIGURES else rep.html(section)
+                )
                 assert SCRIPT not in shown and IMG not in shown, section
 
 
@@ -200,7 +252,9 @@ def test_pseudonymised_report_hides_id_name_and_free_text(pseudo):
 def test_pseudonymised_report_shows_day_numbers_and_no_calendar_date(pseudo):
     text = body(pseudo["html"]).replace("Spine 2008;", "")  # the MCID reference is the only year
     assert "day 1 to day " in text
-    assert not re.search(r"\b(19|20)\d\d\b", text), re.search(r".{0,60}\b(19|20)\d\d\b.{0,20}", text)
+    assert not re.search(r"\b(19|20)\d\d\b", text), re.search(
+        r".{0,60}\b(19|20)\d\d\b.{0,20}", text
+    )
     assert not re.search(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d", text)
 
 
@@ -224,7 +278,10 @@ def test_pseudonymised_frames_follow_the_bundle_rules(url):
 
 def test_day_labels_replace_every_date_form():
     days = R.DayLabels(pd.Timestamp("2000-01-05"))
-    assert days.text("from 2000-01-05 to 7 Jan 2000, since 2000-01-01") == "from day 1 to day 3, since before day 1"
+    assert (
+        days.text("from 2000-01-05 to 7 Jan 2000, since 2000-01-01")
+        == "from day 1 to day 3, since before day 1"
+    )
     assert days.text("at 2000-01-06T10:00:00+00:00.") == "at day 2."
     assert days.text("2000-01-05 3 sessions, 2000-01-06 10:30") == "day 1 3 sessions, day 2"
     assert R._x_as_day("week of %{x}: %{y}") == "Week starting day %{x}: %{y}"
@@ -235,7 +292,22 @@ def test_day_labels_replace_every_date_form():
 # ---- formats, --all and the CLI ------------------------------------------------------------------------
 def test_ipynb_format_keeps_outputs(url, out, capsys):
     path = out / "colleague.ipynb"
-    assert main(["report", "--patient", PATIENT, "--to", END.isoformat(), "--out", str(path), "--db", url]) == 0
+    assert (
+        main(
+            [
+                "report",
+                "--patient",
+                PATIENT,
+                "--to",
+                END.isoformat(),
+                "--out",
+                str(path),
+                "--db",
+                url,
+            ]
+        )
+        == 0
+    )
     assert "wrote" in capsys.readouterr().out
     nb = nbformat.read(path, as_version=4)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
@@ -247,9 +319,14 @@ def test_ipynb_format_keeps_outputs(url, out, capsys):
 def test_all_writes_one_file_per_patient_named_by_pseudonym(tmp_path, capsys):
     url = hostile_store(tmp_path / "two.db", patients=2, days=30)
     folder = tmp_path / "all"
-    assert main(["report", "--all", "--pseudonymise", "--progress", "--out", str(folder), "--db", url]) == 0
+    assert (
+        main(["report", "--all", "--pseudonymise", "--progress", "--out", str(folder), "--db", url])
+        == 0
+    )
     captured = capsys.readouterr()
-    assert "wrote 2 reports" in captured.out and "reports" in captured.err  # tqdm's bar is on stderr
+    assert (
+        "wrote 2 reports" in captured.out and "reports" in captured.err
+    )  # tqdm's bar is on stderr
     with open_store(url) as s:
         key = pseudonym_key(s)
         expected = sorted(f"{pseudonym(key, p)}.html" for p in s.patients()["patient_id"])
@@ -261,10 +338,15 @@ def test_all_writes_one_file_per_patient_named_by_pseudonym(tmp_path, capsys):
 def test_pseudonymised_notebook_carries_no_id_or_timestamps(url, out):
     with open_store(url) as s:
         params = R.report_parameters(s, PATIENT, period_to=END, pseudonymise=True)
-    fake = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell(f"patient = {PATIENT!r}", metadata={"tags": ["injected-parameters"],
-                                                                     "papermill": {"start_time": "x"}}),
-    ], metadata={"papermill": {"parameters": dict(params), "start_time": "t", "end_time": "t"}})
+    fake = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                f"patient = {PATIENT!r}",
+                metadata={"tags": ["injected-parameters"], "papermill": {"start_time": "x"}},
+            ),
+        ],
+        metadata={"papermill": {"parameters": dict(params), "start_time": "t", "end_time": "t"}},
+    )
     red = R._redact(fake, params)
     text = json.dumps(red)
     assert PATIENT not in text and "start_time" not in text and params["pseudonym"] in text
@@ -274,13 +356,21 @@ def test_pseudonymised_notebook_carries_no_id_or_timestamps(url, out):
     ("argv", "message"),
     [
         (["--patient", "nobody", "--out", "x.html"], "patient_id: 'nobody' not found"),
-        (["--patient", PATIENT, "--from", "2026-03-01", "--to", "2026-02-01", "--out", "x.html"], "period_from"),
+        (
+            ["--patient", PATIENT, "--from", "2026-03-01", "--to", "2026-02-01", "--out", "x.html"],
+            "period_from",
+        ),
         (["--all", "--narrative", "one patient's", "--out", "dir"], "narrative"),
-        (["--patient", PATIENT, "--narrative-file", "/no/such/file", "--out", "x.html"], "--narrative-file"),
+        (
+            ["--patient", PATIENT, "--narrative-file", "/no/such/file", "--out", "x.html"],
+            "--narrative-file",
+        ),
         (["--patient", PATIENT, "--out", "."], "not a folder"),
     ],
 )
-def test_cli_user_errors_print_one_line_and_exit_2(argv, message, url, tmp_path, capsys, monkeypatch):
+def test_cli_user_errors_print_one_line_and_exit_2(
+    argv, message, url, tmp_path, capsys, monkeypatch
+):
     monkeypatch.chdir(tmp_path)
     assert main(["report", *argv, "--db", url]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -300,9 +390,19 @@ def test_load_report_checks_its_arguments(url):
 
 
 def test_html_that_would_fetch_anything_is_refused():
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[
-        nbformat.v4.new_output("display_data", data={"text/html": '<script src="https://cdn.example/x.js"></script>'}),
-    ])])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "x",
+                outputs=[
+                    nbformat.v4.new_output(
+                        "display_data",
+                        data={"text/html": '<script src="https://cdn.example/x.js"></script>'},
+                    ),
+                ],
+            )
+        ]
+    )
     with pytest.raises(R.ReportError, match="network"):
         R.to_html(nb)
 
@@ -312,5 +412,10 @@ def test_a_patient_without_data_still_gets_every_section(tmp_path):
         s.add_patient("p0", "New Patient")
         for pseudonymise in (False, True):
             rep = R.load_report(s, "p0", pseudonymise=pseudonymise, pseudonym="P-0123456789")
-            shown = {sec: rep.figure(sec) if sec in R._FIGURES else rep.html(sec) for sec in R.SECTIONS}
-            assert "No notes on the timeline" in shown["annotations"] and "No red flag" in shown["red_flags"]
+            shown = {
+                sec: rep.figure(sec) if sec in R._FIGURES else rep.html(sec) for sec in R.SECTIONS
+            }
+            assert (
+                "No notes on the timeline" in shown["annotations"]
+                and "No red flag" in shown["red_flags"]
+            )

@@ -17,8 +17,14 @@ from tests.conftest import require
 from tests.test_report import AUTHOR, END, IMG, NAME, NARRATIVE, PATIENT, SCRIPT, hostile_store
 
 pytestmark = pytest.mark.e2e
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +33,19 @@ def reports(tmp_path_factory) -> dict:
     tmp = tmp_path_factory.mktemp("report-e2e")
     url = hostile_store(tmp / "store.db", patients=1, days=90)
     with open_store(url) as s:
-        normal = R.write_report(s, PATIENT, tmp / "normal.html", period_to=END, author=AUTHOR, narrative=NARRATIVE)
-        pseudo = R.write_report(s, PATIENT, tmp / "pseudo.html", period_to=END, author=AUTHOR,
-                                narrative=NARRATIVE, pseudonymise=True, keep_text=True)
+        normal = R.write_report(
+            s, PATIENT, tmp / "normal.html", period_to=END, author=AUTHOR, narrative=NARRATIVE
+        )
+        pseudo = R.write_report(
+            s,
+            PATIENT,
+            tmp / "pseudo.html",
+            period_to=END,
+            author=AUTHOR,
+            narrative=NARRATIVE,
+            pseudonymise=True,
+            keep_text=True,
+        )
     return {"normal": normal.path, "pseudo": pseudo.path}
 
 
@@ -110,7 +126,11 @@ def test_pseudonymised_report_shows_day_numbers_on_its_axes(browser, reports):
         "Array.from(document.querySelectorAll('.js-plotly-plot .xtick text')).map(t => t.textContent)"
     )
     assert axes and any(a.startswith("day ") for a in axes)
-    plots = page.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot')).map(p => p.textContent).join(' ')")
-    assert not re.search(r"\b(19|20)\d\d\b", plots), "a calendar year is shown on a pseudonymised plot"
+    plots = page.evaluate(
+        "Array.from(document.querySelectorAll('.js-plotly-plot')).map(p => p.textContent).join(' ')"
+    )
+    assert not re.search(r"\b(19|20)\d\d\b", plots), (
+        "a calendar year is shown on a pseudonymised plot"
+    )
     assert PATIENT not in page.inner_text("body") and "Zed Hostile" not in page.inner_text("body")
     page.close()
