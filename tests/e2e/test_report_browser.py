@@ -13,18 +13,10 @@ import pytest
 
 from backcare import report as R
 from backcare.store import open_store
-from tests.conftest import require
-from tests.test_report import AUTHOR, END, IMG, NAME, NARRATIVE, PATIENT, SCRIPT, hostile_store
+
+from ..test_report import AUTHOR, END, IMG, NAME, NARRATIVE, PATIENT, SCRIPT, hostile_store
 
 pytestmark = pytest.mark.e2e
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
@@ -49,24 +41,8 @@ def reports(tmp_path_factory) -> dict:
     return {"normal": normal.path, "pseudo": pseudo.path}
 
 
-@pytest.fixture
-def browser(chromium_path):
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - playwright is a dev dependency
-        require("BACKCARE_REQUIRE_E2E", "playwright is not installed (pip install playwright)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=LAUNCH_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-def open_offline(browser, path):
+def open_offline(page, path):
     """Open a report with the network cut off; return (page, dialogs seen, non-file requests tried)."""
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
-    page.set_default_timeout(60_000)
     dialogs, fetched = [], []
 
     def on_dialog(d):
@@ -88,8 +64,8 @@ def open_offline(browser, path):
     return page, dialogs, fetched
 
 
-def test_report_renders_offline_and_runs_no_user_text(browser, reports):
-    page, dialogs, fetched = open_offline(browser, reports["normal"])
+def test_report_renders_offline_and_runs_no_user_text(page, reports):
+    page, dialogs, fetched = open_offline(page, reports["normal"])
     assert page.locator(".js-plotly-plot").count() == 5
     assert fetched == [], f"the report tried to load {fetched}"
     assert dialogs == [], f"user text ran as script: {dialogs}"
@@ -99,11 +75,10 @@ def test_report_renders_offline_and_runs_no_user_text(browser, reports):
     for literal in (NAME, AUTHOR, IMG, SCRIPT):  # shown as text, exactly as typed
         assert literal in text
     assert "NOTE-MARKER" in text and "ANNOTATION-MARKER" in text and "NARRATIVE-MARKER" in text
-    page.close()
 
 
-def test_annotation_hover_shows_the_text_escaped(browser, reports):
-    page, dialogs, _ = open_offline(browser, reports["normal"])
+def test_annotation_hover_shows_the_text_escaped(page, reports):
+    page, dialogs, _ = open_offline(page, reports["normal"])
     # hover the hostile note on the pain plot through plotly's own API (exact, unlike mouse moves)
     found = page.evaluate(
         """() => {
@@ -120,11 +95,10 @@ def test_annotation_hover_shows_the_text_escaped(browser, reports):
     pain.locator(".hoverlayer .hovertext").wait_for()
     assert IMG in pain.locator(".hoverlayer").text_content()
     assert page.locator("img[src='x']").count() == 0 and dialogs == []
-    page.close()
 
 
-def test_pseudonymised_report_shows_day_numbers_on_its_axes(browser, reports):
-    page, dialogs, fetched = open_offline(browser, reports["pseudo"])
+def test_pseudonymised_report_shows_day_numbers_on_its_axes(page, reports):
+    page, dialogs, fetched = open_offline(page, reports["pseudo"])
     assert dialogs == [] and fetched == []
     axes = page.evaluate(
         "Array.from(document.querySelectorAll('.js-plotly-plot .xtick text')).map(t => t.textContent)"
@@ -137,4 +111,3 @@ def test_pseudonymised_report_shows_day_numbers_on_its_axes(browser, reports):
         "a calendar year is shown on a pseudonymised plot"
     )
     assert PATIENT not in page.inner_text("body") and "Zed Hostile" not in page.inner_text("body")
-    page.close()
