@@ -146,22 +146,36 @@ def pseudonymise_frames(
         out["sessions.csv"]["notes"] = ""
         out["programmes.csv"]["note"] = ""
         ann = out["annotations.csv"]
-        ann["text"] = "(" + ann["kind"] + ": text left out)"
+        ann["text"] = text_left_out(ann["kind"])
     if relative_dates:
-        days = pd.concat([out[n]["day"] for n in ("sessions.csv", "pain.csv", "annotations.csv")]
-                         + [out["programmes.csv"]["valid_from"]]).dropna()
-        if len(days):
-            first = days.min()
-            # shift by whole weeks so that weekdays (and weekly adherence) are kept
-            monday = first - pd.Timedelta(days=first.weekday())
-            shift = monday - pd.Timestamp(RELATIVE_EPOCH)
-            for name, cols in (("sessions.csv", ["day", "started_at", "ended_at"]),
-                               ("pain.csv", ["day", "recorded_at"]),
-                               ("annotations.csv", ["day", "created_at"]),
-                               ("programmes.csv", ["valid_from"])):
-                for col in cols:
-                    out[name][col] = out[name][col] - shift
+        shift = relative_shift(
+            [out[n]["day"] for n in ("sessions.csv", "pain.csv", "annotations.csv")]
+            + [out["programmes.csv"]["valid_from"]]
+        )
+        for name, cols in (("sessions.csv", ["day", "started_at", "ended_at"]),
+                           ("pain.csv", ["day", "recorded_at"]),
+                           ("annotations.csv", ["day", "created_at"]),
+                           ("programmes.csv", ["valid_from"])):
+            for col in cols:
+                out[name][col] = out[name][col] - shift
     return out
+
+
+def text_left_out(kinds: pd.Series) -> pd.Series:
+    """What pseudonymised data shows instead of an annotation's text, e.g. '(note: text left out)'."""
+    return "(" + kinds.astype(str) + ": text left out)"
+
+
+def relative_shift(days: list[pd.Series]) -> pd.Timedelta:
+    """The shift to subtract from dates so the first of `days` falls in the week of RELATIVE_EPOCH.
+
+    Whole weeks, so weekdays (and weekly adherence) are kept; zero when there are no days."""
+    found = pd.concat(days).dropna() if days else pd.Series([], dtype="datetime64[ns]")
+    if not len(found):
+        return pd.Timedelta(0)
+    first = found.min()
+    monday = first - pd.Timedelta(days=first.weekday())
+    return monday - pd.Timestamp(RELATIVE_EPOCH)
 
 
 def _csv_bytes(df: pd.DataFrame) -> bytes:

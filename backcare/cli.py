@@ -9,8 +9,9 @@ import argparse
 import datetime as dt
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from .errors import BackcareError
+from .errors import BackcareError, ValidationError
 
 
 def _date(text: str) -> dt.date:
@@ -113,6 +114,37 @@ def cmd_app(args: argparse.Namespace) -> int:
     return run_app(args.port)
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Make a patient's report (notebooks/04_patient_report.ipynb run with papermill): self-contained
+    HTML with code hidden and interactive figures that load nothing from the internet, or with
+    --format ipynb the executed notebook. --all writes one file per patient into the --out folder."""
+    from .report import write_report, write_reports
+    from .store import open_store
+
+    narrative = args.narrative or ""
+    if args.narrative_file:
+        try:
+            narrative = Path(args.narrative_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValidationError("--narrative-file", args.narrative_file, f"a readable UTF-8 text file ({exc})") from None
+    fmt = args.format or ("ipynb" if not args.all and args.out.endswith(".ipynb") else "html")
+    options = {
+        "period_from": args.date_from, "period_to": args.date_to, "author": args.author,
+        "narrative": narrative, "pseudonymise": args.pseudonymise,
+        "relative_dates": not args.real_dates, "keep_text": args.keep_text,
+    }
+    with open_store(args.db) as store:
+        if args.all:
+            results = write_reports(store, args.out, fmt=fmt, progress=True if args.progress else None, **options)
+            size = sum(r.bytes for r in results) / 1e6
+            took = sum(r.seconds for r in results)
+            print(f"wrote {len(results)} reports to {args.out} ({size:.1f} MB, {took:.0f} s)")
+        else:
+            r = write_report(store, args.patient, args.out, fmt=fmt, **options)
+            print(f"wrote {r.path} for {r.shown_id} ({r.bytes / 1e6:.1f} MB, {r.seconds:.1f} s)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="backcare", description="Track a back-pain exercise programme.")
@@ -150,6 +182,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("bundle", help="bundle file (.zip) written by backcare export")
     _db_option(p)
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("report", help="make a patient's report (self-contained HTML or a notebook)",
+                       description=cmd_report.__doc__)
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--patient", metavar="ID", help="patient id")
+    who.add_argument("--all", action="store_true", help="every patient, one file each in the --out folder")
+    p.add_argument("--out", required=True, metavar="FILE", help="file to write (.html or .ipynb); with --all, a folder")
+    p.add_argument("--from", dest="date_from", type=_date, default=None, metavar="DATE",
+                   help="first day (YYYY-MM-DD; default: start of the history)")
+    p.add_argument("--to", dest="date_to", type=_date, default=None, metavar="DATE", help="last day (YYYY-MM-DD; default: today)")
+    p.add_argument("--format", choices=("html", "ipynb"), default=None,
+                   help="html (default) or ipynb: the executed notebook, outputs kept")
+    p.add_argument("--author", default="", metavar="NAME", help="the physiotherapist writing the report")
+    text = p.add_mutually_exclusive_group()
+    text.add_argument("--narrative", default="", metavar="TEXT", help="the physiotherapist's text, shown as written")
+    text.add_argument("--narrative-file", default=None, metavar="FILE",
+                      help="read the narrative from this UTF-8 text file")
+    p.add_argument("--pseudonymise", action="store_true",
+                   help="stable pseudonym instead of id and name; dates as day 1..N; free text left out")
+    p.add_argument("--real-dates", action="store_true", help="with --pseudonymise: keep calendar dates")
+    p.add_argument("--keep-text", action="store_true",
+                   help="with --pseudonymise: keep diary notes and annotation text")
+    p.add_argument("--progress", action="store_true", help="with --all: always show the progress bar")
+    _db_option(p)
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("lab", help="start JupyterLab on 127.0.0.1 with a token",
                        description=cmd_lab.__doc__)

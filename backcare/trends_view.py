@@ -91,12 +91,35 @@ class TrendsData:
     summary: str = field(default="")
 
 
-def load_trends(
-    store: Store, patient_id: str, period: str = "Last 8 weeks", end: dt.date | None = None
-) -> TrendsData:
-    """Read one patient's frames for the period from the store and run every analysis on them."""
-    if period not in PERIODS:
-        raise ValueError(f"period: {period!r} is not one of {', '.join(PERIODS)}")
+@dataclass
+class PatientFrames:
+    """One patient's raw frames for [start, end] (store dtypes), as analyse_frames takes them.
+
+    history_items holds the items since the first programme (or start, if earlier): habit
+    strength and streaks need the history, not just the period."""
+
+    patient_id: str
+    name: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    prescriptions: pd.DataFrame
+    sessions: pd.DataFrame
+    items: pd.DataFrame
+    history_items: pd.DataFrame
+    pain: pd.DataFrame
+    annotations: pd.DataFrame
+
+
+def read_frames(
+    store: Store,
+    patient_id: str,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    *,
+    last_days: int | None = None,
+) -> PatientFrames:
+    """Read one patient's frames for [start, end] (end None: today; start None: the last_days
+    days ending on end, or with last_days None too, the whole history)."""
     pats = store.patients()
     row = pats[pats["patient_id"] == patient_id]
     if row.empty:
@@ -104,22 +127,38 @@ def load_trends(
     name = str(row["name"].iloc[0])
     end_ts = pd.Timestamp(end or store.local_today(patient_id))
     rx = store.prescriptions(patient_id)
-    days = PERIODS[period]
-    if days is None:
+    if start is None and last_days is not None:
+        start_ts = end_ts - pd.Timedelta(days=last_days - 1)
+    elif start is None:
         firsts = [rx["valid_from"].min() if len(rx) else pd.NaT, row["first_day"].iloc[0]]
         pain_all = store.pain(patient_id, None, end_ts)
         firsts.append(pain_all["day"].min() if len(pain_all) else pd.NaT)
         firsts = [f for f in firsts if not pd.isna(f)]
         start_ts = min(firsts) if firsts else end_ts
     else:
-        start_ts = end_ts - pd.Timedelta(days=days - 1)
+        start_ts = pd.Timestamp(start)
     start_ts = min(start_ts, end_ts)
-    sessions = store.sessions(patient_id, start_ts, end_ts)
     items = store.items(patient_id, start_ts, end_ts)
-    pain = store.pain(patient_id, start_ts, end_ts)
-    notes = store.annotations(patient_id, start_ts, end_ts)
+    h_start = min(rx["valid_from"].min(), start_ts) if len(rx) else start_ts
+    h_items = items if h_start >= start_ts else store.items(patient_id, h_start, end_ts)
+    return PatientFrames(
+        patient_id=patient_id,
+        name=name,
+        start=start_ts,
+        end=end_ts,
+        prescriptions=rx,
+        sessions=store.sessions(patient_id, start_ts, end_ts),
+        items=items,
+        history_items=h_items,
+        pain=store.pain(patient_id, start_ts, end_ts),
+        annotations=store.annotations(patient_id, start_ts, end_ts),
+    )
 
-    daily = A.daily_pain(sessions, pain, start_ts, end_ts)
+
+def analyse_frames(f: PatientFrames, catalog: Any) -> TrendsData:
+    """Run every analysis the view (and the report) shows on one patient's frames."""
+    start_ts, end_ts, rx, items = f.start, f.end, f.prescriptions, f.items
+    daily = A.daily_pain(f.sessions, f.pain, start_ts, end_ts)
     trend = A.pain_trend(daily)
     flares = A.flare_ups(daily)
     weekly = A.weekly_adherence(rx, items, start_ts, end_ts)
@@ -127,13 +166,12 @@ def load_trends(
     habit, streak = None, A.streaks(weekly)
     if len(rx):
         h_start = min(rx["valid_from"].min(), start_ts)
-        h_items = items if h_start >= start_ts else store.items(patient_id, h_start, end_ts)
-        hs = A.habit_strength(rx, h_items, h_start, end_ts)
+        hs = A.habit_strength(rx, f.history_items, h_start, end_ts)
         habit = float(hs["habit"].iloc[-1]) if len(hs) else None
-        streak = A.streaks(A.weekly_adherence(rx, h_items, h_start, end_ts))
+        streak = A.streaks(A.weekly_adherence(rx, f.history_items, h_start, end_ts))
     data = TrendsData(
-        patient_id=patient_id,
-        name=name,
+        patient_id=f.patient_id,
+        name=f.name,
         start=start_ts,
         end=end_ts,
         daily=daily,
@@ -141,15 +179,26 @@ def load_trends(
         flares=flares,
         weekly=weekly,
         completion=A.daily_completion(rx, items, start_ts, end_ts),
-        effect=A.session_effect(sessions, items),
+        effect=A.session_effect(f.sessions, items),
         adherence_pain=A.adherence_vs_pain(weekly, daily),
         streaks=streak,
         habit=habit,
-        annotations=notes,
-        suggestions=A.progression_suggestions(rx, items, daily, store.catalog, end_ts, notes),
+        annotations=f.annotations,
+        suggestions=A.progression_suggestions(rx, items, daily, catalog, end_ts, f.annotations),
     )
     data.summary = A.summarise(trend, weekly, data.streaks, habit)
     return data
+
+
+def load_trends(
+    store: Store, patient_id: str, period: str = "Last 8 weeks", end: dt.date | None = None
+) -> TrendsData:
+    """Read one patient's frames for the period from the store and run every analysis on them."""
+    if period not in PERIODS:
+        raise ValueError(f"period: {period!r} is not one of {', '.join(PERIODS)}")
+    return analyse_frames(
+        read_frames(store, patient_id, end=end, last_days=PERIODS[period]), store.catalog
+    )
 
 
 def trend_figures(d: TrendsData, catalog: Any) -> dict[str, go.Figure]:

@@ -1,0 +1,980 @@
+"""Per-patient reports: notebooks/04_patient_report.ipynb run with papermill, exported as HTML.
+
+Two halves; the notebook never writes to the store:
+
+* Inside the notebook (reads only): ``load_report`` reads one patient's frames for a period
+  (``trends_view.read_frames``), pseudonymises them if asked, runs every analysis
+  (``trends_view.analyse_frames``) and returns a ``Report`` whose ``show(section)`` displays
+  escaped HTML or an offline plotly figure. ``SECTIONS`` lists the sections.
+* Outside (``backcare report``): ``report_parameters`` checks a request and, for a
+  pseudonymised report, computes the pseudonym (``bundle.pseudonym``; creating the store's
+  key on first use is the one write, done here, never by the notebook, and the key never
+  reaches the notebook); ``execute_report`` runs the notebook with papermill; ``to_html``
+  exports it with code hidden, plotly.js embedded once and nothing fetched from the
+  internet; ``write_report`` and ``write_reports`` do it for one or every patient.
+
+Escaping: every piece of user text (names, notes, annotation text and author, the
+physiotherapist's narrative, exercise names from user catalogs) is HTML-escaped before it
+reaches HTML; tables use ``DataFrame.to_html(escape=True)``; plots escape with ``plots.esc``.
+
+Pseudonymised reports (``pseudonymise=True``) show the stable pseudonym instead of the
+patient's id and name, leave out free text (diary notes, annotation text, programme notes)
+unless ``keep_text``, and, unless ``relative_dates=False``, show dates as day numbers: day 1
+is the first day of the report's period. Day numbers read better in a clinical report than
+shifted calendar dates (which look real); as a second line of defence the dates are first
+shifted by whole weeks with the bundles' rule (``bundle.relative_shift``), so a date that
+escaped relabelling would still not be a real one. The report's creation date is not shown
+and execution timestamps are removed from the notebook, since with day numbers they could
+date the period. The physiotherapist's narrative and the report's author are shown as given.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import html
+import math
+import os
+import re
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from . import analysis as A
+from . import plots as P
+from ._validate import check_choice, check_text
+from .bundle import pseudonym, pseudonym_key, relative_shift, text_left_out
+from .catalog import Catalog, dosage_words
+from .errors import BackcareError, NotFoundError, ValidationError
+from .safety import CONSULT_ADVICE, RED_FLAG_MESSAGE, RED_FLAGS, SUGGESTION_DISCLAIMER
+from .store import Store
+from .trends_view import (
+    CAVEATS,
+    PatientFrames,
+    TrendsData,
+    analyse_frames,
+    read_frames,
+    trend_figures,
+)
+from .trends_view import suggestions_html as _suggestions_html
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "04_patient_report.ipynb"
+FORMATS = ("html", "ipynb")
+PARAMETERS = (
+    "patient",
+    "period_from",
+    "period_to",
+    "author",
+    "narrative",
+    "pseudonymise",
+    "pseudonym",
+    "relative_dates",
+    "keep_text",
+)
+SECTIONS = (
+    "header",
+    "summary",
+    "red_flags",
+    "narrative",
+    "pain",
+    "annotations",
+    "calendar",
+    "weekly",
+    "effect",
+    "adherence_pain",
+    "programme",
+    "suggestions",
+    "notes",
+    "pseudonymisation",
+    "methods",
+)
+MAX_TABLE_ROWS = 200
+NARRATIVE_CHARS = 20_000
+PLOTLY_JS_SIGNATURE = "* plotly.js v"  # the licence header of plotly.min.js: once per bundle
+
+
+class ReportError(BackcareError):
+    """A report that could not be made (the notebook failed, or its HTML would fetch files)."""
+
+
+# ---- small HTML helpers ------------------------------------------------------------------------
+def _e(text: Any) -> str:
+    """User text as HTML text (None and NaN as empty)."""
+    if text is None or (isinstance(text, float) and math.isnan(text)) or text is pd.NA:
+        return ""
+    return html.escape(str(text), quote=True)
+
+
+def _p(text: str, cls: str = "text") -> str:
+    style = (
+        "color:#555;font-size:0.9em;margin:0.2em 0 1em 0" if cls == "caveat" else "margin:0.3em 0"
+    )
+    return f'<p class="backcare-{cls}" style="{style}">{_e(text)}</p>'
+
+
+def _table(df: pd.DataFrame, cls: str) -> str:
+    """An escaped HTML table (pandas escapes every cell and header by default; said explicitly)."""
+    return df.to_html(index=False, escape=True, border=0, na_rep="-", classes=f"backcare-{cls}")
+
+
+def _paragraphs(text: str) -> str:
+    """Free text as escaped paragraphs: blank lines separate paragraphs, newlines become <br>."""
+    paras = [p.strip() for p in re.split(r"\n\s*\n", text.replace("\r\n", "\n")) if p.strip()]
+    return "".join("<p>" + _e(p).replace("\n", "<br>") + "</p>" for p in paras)
+
+
+# ---- dates as day numbers ------------------------------------------------------------------------
+_MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
+_ISO_RE = re.compile(
+    r"\b(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
+_ISO_FULL = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DMY_RE = re.compile(rf"\b(\d{{1,2}} (?:{_MONTHS})[a-z]* \d{{4}})\b")
+
+
+@dataclass(frozen=True)
+class DayLabels:
+    """Dates shown as day numbers: day 1 is `origin` (the first day of the report's period)."""
+
+    origin: pd.Timestamp
+
+    def number(self, day: Any) -> int:
+        """The day number of a date (1 for origin; 0 or less before it)."""
+        return int((pd.Timestamp(day).normalize() - self.origin).days) + 1
+
+    def label(self, day: Any) -> str:
+        """'day 12', or 'before day 1' for dates before the period."""
+        if day is None or pd.isna(day):
+            return "-"
+        n = self.number(day)
+        return f"day {n}" if n >= 1 else "before day 1"
+
+    def text(self, s: str) -> str:
+        """s with every ISO date ('2026-01-05') and '5 Jan 2026' date replaced by its day label."""
+        s = _ISO_RE.sub(lambda m: self.label(m.group(1)), s)
+        return _DMY_RE.sub(lambda m: self.label(pd.Timestamp(m.group(1))), s)
+
+    def figure(self, fig: go.Figure) -> go.Figure:
+        """A copy of fig whose date axis shows day numbers (labels, hover text and titles too)."""
+        fig = go.Figure(fig)
+        moved = False
+        for tr in fig.data:
+            xs = getattr(tr, "x", None)
+            if (
+                xs is not None
+                and len(xs)
+                and all(isinstance(v, str) and _ISO_FULL.match(v) for v in xs)
+            ):
+                # a bin that starts before the period (a partial first week) is labelled by day 1
+                tr.x = [max(self.number(v), 1) for v in xs]
+                moved = True
+                if getattr(tr, "hovertemplate", None):
+                    tr.hovertemplate = _x_as_day(tr.hovertemplate)
+            for attr in ("text", "hovertext"):
+                value = getattr(tr, attr, None)
+                if isinstance(value, str):
+                    setattr(tr, attr, self.text(value))
+                elif value is not None and len(value) and all(isinstance(v, str) for v in value):
+                    setattr(tr, attr, [self.text(v) for v in value])
+            if getattr(tr, "hovertemplate", None):
+                tr.hovertemplate = re.sub(
+                    r"[Ww]eek of %\{text\}", "Week starting %{text}", self.text(tr.hovertemplate)
+                )
+            if tr.name:
+                tr.name = self.text(tr.name)
+        if fig.layout.title.text:
+            fig.layout.title.text = self.text(fig.layout.title.text)
+        for ann in fig.layout.annotations or ():
+            if ann.text:
+                ann.text = self.text(ann.text)
+        if moved:
+            if fig.layout.xaxis.type == "category":
+                fig.update_xaxes(tickprefix="day ")
+            else:
+                hi = max(
+                    (
+                        max(tr.x)
+                        for tr in fig.data
+                        if tr.x is not None and len(tr.x) and isinstance(tr.x[0], int)
+                    ),
+                    default=1,
+                )
+                fig.update_xaxes(tickprefix="day ", tickmode="array", tickvals=_day_ticks(hi))
+        return fig
+
+
+def _day_ticks(last: int, most: int = 12) -> list[int]:
+    """Tick positions 1, step, 2 * step, ... up to last, at most about `most` of them."""
+    step = next((k for k in (1, 2, 7, 14, 28, 50, 100, 200, 500, 1000) if last / k <= most), 2000)
+    return [1] + list(range(step, last + 1, step)) if step > 1 else list(range(1, last + 1))
+
+
+def _x_as_day(template: str) -> str:
+    t = re.sub(r"%\{x\|[^}]*\}", "month starting day %{x}", template)
+    t = re.sub(r"[Ww]eek of %\{x\}", "week starting day %{x}", t)
+    t = re.sub(r"(?<!day )%\{x\}", "day %{x}", t)
+    return t[:1].upper() + t[1:]
+
+
+# ---- pseudonymising frames -------------------------------------------------------------------------
+_SHIFTED = {
+    "sessions": ("day", "started_at", "ended_at", "created_at", "updated_at"),
+    "items": ("day",),
+    "history_items": ("day",),
+    "pain": ("day", "recorded_at"),
+    "annotations": ("day", "created_at"),
+    "prescriptions": ("valid_from", "valid_to"),
+}
+
+
+def pseudonymise_report_frames(
+    f: PatientFrames, alias: str, *, relative_dates: bool = True, keep_text: bool = False
+) -> PatientFrames:
+    """The frames with the pseudonym as patient id, no name, free text left out unless keep_text
+    (as in bundles) and, with relative_dates, every date shifted by the bundles' whole-week rule."""
+    frames = {name: getattr(f, name).copy() for name in _SHIFTED}
+    for df in frames.values():
+        if "patient_id" in df:
+            df["patient_id"] = alias
+    if not keep_text:
+        frames["sessions"]["notes"] = ""
+        frames["prescriptions"]["note"] = ""
+        ann = frames["annotations"]
+        ann["text"] = text_left_out(ann["kind"]) if len(ann) else ann["text"]
+    start, end = f.start, f.end
+    if relative_dates:
+        shift = relative_shift(
+            [
+                pd.Series([f.start]),
+                f.prescriptions["valid_from"],
+                f.history_items["day"],
+                f.sessions["day"],
+                f.pain["day"],
+                f.annotations["day"],
+            ]
+        )
+        for name, cols in _SHIFTED.items():
+            for col in cols:
+                frames[name][col] = frames[name][col] - shift
+        start, end = start - shift, end - shift
+    return replace(f, patient_id=alias, name="", start=start, end=end, **frames)
+
+
+# ---- the report (what the notebook shows) ------------------------------------------------------------
+def _date_param(name: str, value: Any) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationError(
+            name, value, "a date YYYY-MM-DD, or empty for the whole history"
+        ) from None
+
+
+def check_period(
+    period_from: Any = None, period_to: Any = None
+) -> tuple[dt.date | None, dt.date | None]:
+    """(first day, last day) of a report period from dates or 'YYYY-MM-DD' text (empty: open)."""
+    start, end = _date_param("period_from", period_from), _date_param("period_to", period_to)
+    if start is not None and end is not None and start > end:
+        raise ValidationError(
+            "period_from", start.isoformat(), f"a day on or before period_to ({end})"
+        )
+    return start, end
+
+
+@dataclass
+class Report:
+    """One patient's report for a period: analysis results (already pseudonymised if asked) and
+    the physiotherapist's text. ``show(section)`` displays a section; ``html(section)`` returns it."""
+
+    data: TrendsData
+    sessions: pd.DataFrame
+    prescriptions: pd.DataFrame
+    catalog: Catalog
+    author: str = ""
+    narrative: str = ""
+    pseudonymised: bool = False
+    keep_text: bool = True
+    days: DayLabels | None = None
+
+    # -- words -----------------------------------------------------------------------------------
+    def when(self, day: Any) -> str:
+        """A date as the report shows it: '5 Jan 2026', or 'day 3' with relative dates."""
+        if day is None or pd.isna(day):
+            return "-"
+        if self.days is not None:
+            return self.days.label(day)
+        ts = pd.Timestamp(day)
+        return f"{ts.day} {ts:%b %Y}"
+
+    def words(self, text: str) -> str:
+        """Text with any date in it shown as the report shows dates."""
+        return self.days.text(text) if self.days is not None else text
+
+    @property
+    def title(self) -> str:
+        """The report's title (no user text but the name or the pseudonym)."""
+        d = self.data
+        who = (
+            d.patient_id
+            if self.pseudonymised
+            else (f"{d.name} ({d.patient_id})" if d.name else d.patient_id)
+        )
+        return f"Exercise and pain report: {who}"
+
+    # -- sections ----------------------------------------------------------------------------------
+    def html(self, section: str) -> str:
+        """The HTML of a text section (user text escaped); figures have figure()."""
+        check_choice("section", section, SECTIONS)
+        if section in _FIGURES:
+            raise ValidationError(
+                "section", section, "a text section; use figure() for " + ", ".join(_FIGURES)
+            )
+        return getattr(self, f"_{section}")()
+
+    @cached_property
+    def figures(self) -> dict[str, go.Figure]:
+        """The five figures (those of the trends notebook), with day numbers if dates are relative."""
+        d = self.data
+        figs = trend_figures(d, self.catalog)
+        if self.days is None:
+            return figs
+        # one cell per day even for long periods: the long-period calendar is labelled by years
+        figs["calendar"] = P.adherence_calendar(d.completion, d.weekly, max_weeks=10**6)
+        return {name: self.days.figure(fig) for name, fig in figs.items()}
+
+    def figure(self, section: str) -> go.Figure:
+        """The plotly figure of a figure section (pain, calendar, weekly, effect, adherence_pain)."""
+        return self.figures[check_choice("section", section, tuple(_FIGURES))]
+
+    def show(self, section: str) -> None:
+        """Display one section (and its caveat) in the notebook."""
+        from IPython.display import HTML, display
+
+        check_choice("section", section, SECTIONS)
+        if section in _FIGURES:
+            display(self.figure(section))
+        else:
+            display(HTML(self.html(section)))
+        if section in CAVEATS:
+            display(HTML(_p(CAVEATS[section], "caveat")))
+
+    def _header(self) -> str:
+        d = self.data
+        rows = []
+        if self.pseudonymised:
+            rows.append(("Patient", f"{d.patient_id} (pseudonym)"))
+        else:
+            rows.append(("Patient", f"{d.name} ({d.patient_id})" if d.name else d.patient_id))
+        n_days = int((d.end - d.start).days) + 1
+        rows.append(("Period", f"{self.when(d.start)} to {self.when(d.end)} ({n_days} days)"))
+        if self.author:
+            rows.append(("Prepared by", self.author))
+        if self.days is None:
+            rows.append(("Made on", f"{dt.date.today():%d %b %Y}".lstrip("0")))
+        dl = "".join(
+            f"<tr><th style='text-align:left;padding-right:1em'>{_e(k)}</th><td>{_e(v)}</td></tr>"
+            for k, v in rows
+        )
+        return (
+            f"<h1 style='margin-bottom:0.3em'>{_e(self.title)}</h1>"
+            f"<table class='backcare-header'>{dl}</table>"
+            + _p(
+                "backcare records and suggests; it does not diagnose. The physiotherapist and "
+                "the patient decide."
+            )
+        )
+
+    def _summary(self) -> str:
+        d = self.data
+        weekly_adh = A.period_adherence(d.weekly)
+        sessions = int(len(self.sessions))
+        flags = int((self.sessions["red_flags"].fillna("") != "").sum()) if sessions else 0
+        rows = [
+            (
+                "Days with a pain score",
+                f"{int(d.daily['pain'].notna().sum()) if len(d.daily) else 0}",
+            ),
+            ("Sessions recorded", f"{sessions}"),
+            (
+                "Exercises done / prescribed (self-reported)",
+                "-" if weekly_adh is None else f"{weekly_adh * 100:.0f} %",
+            ),
+            (
+                "Pain, first 2 weeks with scores",
+                "-" if d.trend.baseline is None else f"{d.trend.baseline:.1f} / 10",
+            ),
+            (
+                "Pain, last 2 weeks with scores",
+                "-" if d.trend.latest is None else f"{d.trend.latest:.1f} / 10",
+            ),
+            ("Change against the clinically important difference", d.trend.status),
+            ("Flare-up days", f"{len(d.flares)}"),
+            ("Sessions with a red flag ticked", f"{flags}"),
+            ("Notes on the timeline", f"{len(d.annotations)}"),
+        ]
+        table = pd.DataFrame(rows, columns=["", "value"])
+        return _p(self.words(d.summary), "summary") + _table(table, "key-numbers")
+
+    def _red_flags(self) -> str:
+        s = self.sessions
+        flagged = s[s["red_flags"].fillna("") != ""] if len(s) else s
+        if flagged.empty:
+            return _p("No red flag was ticked in this period.")
+        rows = [
+            (
+                self.when(day),
+                "; ".join(
+                    RED_FLAGS.get(c.strip(), c.strip()) for c in str(codes).split(",") if c.strip()
+                ),
+            )
+            for day, codes in zip(flagged["day"], flagged["red_flags"], strict=True)
+        ]
+        table = pd.DataFrame(rows, columns=["day", "red flags ticked"])
+        return (
+            f"<p style='color:#a00;font-weight:bold'>{len(flagged)} session(s) with a red flag ticked "
+            "in this period. Check they were followed up.</p>"
+            + _table(table, "red-flags")
+            + _p(RED_FLAG_MESSAGE, "caveat")
+        )
+
+    def _narrative(self) -> str:
+        if not self.narrative.strip():
+            return _p("(No narrative was written for this report.)")
+        by = f"<p style='color:#555'>Written by {_e(self.author)}.</p>" if self.author else ""
+        return f"<div class='backcare-narrative'>{_paragraphs(self.narrative)}</div>{by}"
+
+    def _annotations(self) -> str:
+        a = self.data.annotations
+        if a.empty:
+            return _p("No notes on the timeline in this period.")
+        shown = a.tail(MAX_TABLE_ROWS)
+        table = pd.DataFrame(
+            {
+                "day": [self.when(x) for x in shown["day"]],
+                "kind": [P.KIND_LABELS.get(k, k) for k in shown["kind"]],
+                "author": shown["author"].fillna("").astype(str).tolist(),
+                "note": shown["text"].fillna("").astype(str).tolist(),
+            }
+        )
+        more = _p(f"Latest {len(shown)} of {len(a)} notes shown.") if len(a) > len(shown) else ""
+        return more + _table(table, "annotations")
+
+    def _programme(self) -> str:
+        rx = self.prescriptions
+        end = self.data.end
+        now = (
+            rx[(rx["valid_from"] <= end) & (rx["valid_to"].isna() | (rx["valid_to"] >= end))]
+            if len(rx)
+            else rx
+        )
+        if now.empty:
+            return _p("No programme was in force at the end of the period.")
+        names = [self.catalog[e].name if e in self.catalog else e for e in now["exercise_id"]]
+        doses = [
+            dosage_words(
+                sets=_int(r["sets"]),
+                reps=_int(r["reps"]),
+                hold_s=_int(r["hold_s"]),
+                minutes=_int(r["minutes"]),
+                each_side=bool(r["each_side"]),
+            )
+            for _, r in now.iterrows()
+        ]
+        table = pd.DataFrame(
+            {
+                "exercise": names,
+                "dose": doses,
+                "times a week": [_int(v) for v in now["times_per_week"]],
+            }
+        )
+        first = now.iloc[0]
+        since = f"In force since {self.when(first['valid_from'])}"
+        if first["author"]:
+            since += f", prescribed by {first['author']}"
+        note = str(first["note"] or "")
+        return (
+            _p(since + ".")
+            + _table(table, "programme")
+            + (f"<p><i>Programme note:</i> {_e(note)}</p>" if note else "")
+        )
+
+    def _suggestions(self) -> str:
+        return self.words(_suggestions_html(self.data.suggestions, self.catalog))
+
+    def _notes(self) -> str:
+        if self.pseudonymised and not self.keep_text:
+            return _p("Left out: this report is pseudonymised and free text can identify a person.")
+        s = self.sessions
+        noted = s[s["notes"].fillna("").str.strip() != ""] if len(s) else s
+        if noted.empty:
+            return _p("No diary notes in this period.")
+        shown = noted.tail(MAX_TABLE_ROWS)
+        table = pd.DataFrame(
+            {
+                "day": [self.when(x) for x in shown["day"]],
+                "pain before": [_int(v) for v in shown["pain_before"]],
+                "pain after": [_int(v) for v in shown["pain_after"]],
+                "note": shown["notes"].astype(str).tolist(),
+            }
+        )
+        more = (
+            _p(f"Latest {len(shown)} of {len(noted)} notes shown.")
+            if len(noted) > len(shown)
+            else ""
+        )
+        return more + _table(table, "diary-notes")
+
+    def _pseudonymisation(self) -> str:
+        if not self.pseudonymised:
+            return _p(
+                "This report names the patient. Share it only with people who may see their "
+                "health record; `backcare report --pseudonymise` makes a pseudonymised one."
+            )
+        parts = [
+            f"{self.data.patient_id} is a pseudonym: the same patient always gets the same one from "
+            "this store, and it cannot be traced back without the store's secret key. The name and "
+            "the patient id are left out.",
+        ]
+        if self.days is not None:
+            parts.append(
+                "Dates are shown as day numbers: day 1 is the first day of the period "
+                "(weekdays are the real ones). The date the report was made is left out."
+            )
+        else:
+            parts.append("Dates are the real calendar dates.")
+        if self.keep_text:
+            parts.append("Free text (diary notes, annotation text) is included as written.")
+        else:
+            parts.append(
+                "Free text (diary notes, annotation text, programme notes) is left out; "
+                "the kind of each timeline note is kept."
+            )
+        parts.append("The narrative and the author are shown as the physiotherapist gave them.")
+        return _p(" ".join(parts))
+
+    def _methods(self) -> str:
+        return methods_html()
+
+
+_FIGURES = {
+    "pain": "Pain over time",
+    "calendar": "Exercise calendar",
+    "weekly": "Weekly adherence",
+    "effect": "Pain right after a session",
+    "adherence_pain": "Adherence and next week's pain",
+}
+
+
+def _int(v: Any) -> int | None:
+    return None if v is None or pd.isna(v) else int(v)
+
+
+def methods_html() -> str:
+    """How every number is computed, with the thresholds taken from backcare.analysis, and the caveats."""
+    pct = round(A.ADHERENT * 100)
+    items = [
+        (
+            "Daily pain",
+            f"the mean of the day's scores on the 0-10 scale (before sessions and standalone); "
+            f"the rolling mean covers {A.ROLLING_DAYS} days and needs {A.ROLLING_MIN_DAYS} of them with a score.",
+        ),
+        (
+            "Pain trend",
+            f"the mean of the first {A.TREND_WINDOW_DAYS} days with scores against the last "
+            f"{A.TREND_WINDOW_DAYS}, each needing at least {A.TREND_MIN_DAYS} days with a score and not "
+            f"overlapping. A change is clinically important for low back pain when pain falls by at least "
+            f"{A.MCID_POINTS:g} points and {A.MCID_FRACTION * 100:.0f} % (improved) or rises by at least "
+            f"{A.MCID_POINTS:g} points (worse): Ostelo RW et al., Spine 2008;33(1):90-94.",
+        ),
+        (
+            "Adherence",
+            f"exercises done / prescribed per week, each day contributing its programme's "
+            f"times per week / 7; doing one exercise more often than prescribed does not make up for "
+            f"another; {pct} % or more is called adherent.",
+        ),
+        (
+            "Habit strength",
+            f"an exponential moving average of the last 7 days' completion with a "
+            f"half-life of {A.HABIT_HALF_LIFE_DAYS:g} days, from 0 to 100.",
+        ),
+        (
+            "Flare-up",
+            f"a day whose mean pain is at least {A.FLARE_POINTS:g} points above the mean of the "
+            f"{A.FLARE_LOOKBACK_DAYS} days before it (at least {A.FLARE_MIN_PRIOR_DAYS} of them with a score).",
+        ),
+        (
+            "Session effect",
+            f"pain after minus before a session, with a Student-t 95 % confidence "
+            f"interval; groups with fewer than {A.MIN_EFFECT_N} sessions are not shown.",
+        ),
+        (
+            "Adherence and pain",
+            f"Pearson r between a week's adherence and the change in weekly mean pain "
+            f"to the next week (weeks with at least {A.WEEK_MIN_PAIN_DAYS} days of scores), with a Fisher-z "
+            f"95 % interval, given from {A.MIN_PAIRS} pairs of weeks.",
+        ),
+        (
+            "Progression",
+            f"over the last {A.PROGRESSION_WINDOW_DAYS} days, one step up the catalog's range "
+            f"when the dose was kept for all of them, done at least {pct} % of the prescribed times and pain "
+            f"rose by at most {A.PAIN_STABLE_TOLERANCE:g} points; one step back after a flare-up. "
+            "Never applied automatically.",
+        ),
+    ]
+    caveats = [
+        A.SELF_REPORT_CAVEAT,
+        A.TREND_CAVEAT,
+        A.SESSION_EFFECT_CAVEAT,
+        A.ASSOCIATION_CAVEAT,
+        SUGGESTION_DISCLAIMER + " " + CONSULT_ADVICE,
+    ]
+    return (
+        "<ul class='backcare-methods'>"
+        + "".join(f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in items)
+        + "</ul>"
+        + "<p><b>Caveats</b></p><ul class='backcare-caveats'>"
+        + "".join(f"<li>{_e(c)}</li>" for c in caveats)
+        + "</ul>"
+        + _p("The full description of every method is in help(backcare.analysis).")
+    )
+
+
+def load_report(
+    store: Store,
+    patient: str = "",
+    period_from: Any = "",
+    period_to: Any = "",
+    *,
+    author: str = "",
+    narrative: str = "",
+    pseudonymise: bool = False,
+    pseudonym: str = "",
+    relative_dates: bool = True,
+    keep_text: bool = False,
+) -> Report:
+    """Read one patient's period from the store (never writing) and analyse it, pseudonymised if asked.
+
+    patient "" means the first patient in the store; empty dates mean the whole history and
+    today. With pseudonymise, `pseudonym` (from report_parameters) is required: the notebook
+    never sees the store's key."""
+    start, end = check_period(period_from, period_to)
+    author = check_text("author", author, max_len=200)
+    narrative = check_text("narrative", narrative, max_len=NARRATIVE_CHARS)
+    if not patient:
+        pats = store.patients()
+        if pats.empty:
+            raise NotFoundError("patient", patient, "a patient in the store (the store has none)")
+        patient = str(pats["patient_id"].iloc[0])
+    if pseudonymise and not re.fullmatch(r"P-[0-9a-f]{10}", pseudonym or ""):
+        raise ValidationError(
+            "pseudonym",
+            pseudonym,
+            "the pseudonym from backcare.report.report_parameters (P- and 10 hex digits)",
+        )
+    try:
+        frames = read_frames(store, patient, start, end)
+    except ValueError as exc:
+        if str(exc).startswith("patient_id"):
+            raise NotFoundError("patient", patient, "a patient in the store") from None
+        raise
+    days = None
+    if pseudonymise:
+        frames = pseudonymise_report_frames(
+            frames, pseudonym, relative_dates=relative_dates, keep_text=keep_text
+        )
+        days = DayLabels(frames.start) if relative_dates else None
+    return Report(
+        data=analyse_frames(frames, store.catalog),
+        sessions=frames.sessions,
+        prescriptions=frames.prescriptions,
+        catalog=store.catalog,
+        author=author,
+        narrative=narrative,
+        pseudonymised=pseudonymise,
+        keep_text=keep_text or not pseudonymise,
+        days=days,
+    )
+
+
+def use_report_display() -> None:
+    """Set up a report kernel: plotly figures offline (plotly.js embedded once), nothing fetched."""
+    P.use_offline_renderer()
+
+
+# ---- running and exporting (the CLI side) -----------------------------------------------------------
+def report_parameters(
+    store: Store,
+    patient_id: str,
+    *,
+    period_from: Any = None,
+    period_to: Any = None,
+    author: str = "",
+    narrative: str = "",
+    pseudonymise: bool = False,
+    relative_dates: bool = True,
+    keep_text: bool = False,
+) -> dict[str, Any]:
+    """The notebook's parameters for one report, checked; with pseudonymise, the pseudonym is
+    computed here (creating the store's pseudonym key on first use: a write to its meta table)."""
+    start, end = check_period(period_from, period_to)
+    store.patient_timezone(patient_id)  # NotFoundError names the patient
+    params = {
+        "patient": patient_id,
+        "period_from": start.isoformat() if start else "",
+        "period_to": end.isoformat() if end else "",
+        "author": check_text("author", author, max_len=200),
+        "narrative": check_text("narrative", narrative, max_len=NARRATIVE_CHARS),
+        "pseudonymise": bool(pseudonymise),
+        "pseudonym": pseudonym(pseudonym_key(store), patient_id) if pseudonymise else "",
+        "relative_dates": bool(relative_dates),
+        "keep_text": bool(keep_text),
+    }
+    return params
+
+
+@contextmanager
+def _environ(values: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the kernel papermill starts; restore them afterwards."""
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def store_url(store: Store) -> str:
+    """The URL the report kernel opens the store with (the same store, password included)."""
+    return store.engine.url.render_as_string(hide_password=False)
+
+
+def execute_report(params: Mapping[str, Any], db_url: str, *, notebook: Path | None = None):
+    """Run the report notebook with papermill on the store at db_url; return the executed notebook.
+
+    The store's URL reaches the kernel through BACKCARE_DB (never as a parameter, so no password
+    lands in the notebook). Raises ReportError with one line if a cell fails."""
+    import logging
+
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    path = Path(notebook or NOTEBOOK)
+    if not path.is_file():
+        raise ReportError(f"report notebook {path} not found; run backcare from its project folder")
+    logging.getLogger("papermill").setLevel(logging.WARNING)
+    try:
+        with _environ({"BACKCARE_DB": db_url, "BACKCARE_STATIC": "1"}):
+            nb = pm.execute_notebook(
+                str(path),
+                None,
+                parameters=dict(params),
+                progress_bar=False,
+                kernel_name="python3",
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            )
+    except PapermillExecutionError as exc:
+        raise ReportError(
+            f"the report notebook failed: {exc.ename}: {str(exc.evalue).splitlines()[0] if exc.evalue else ''}"
+        ) from None
+    if params.get("pseudonymise"):
+        nb = _redact(nb, params)
+    return nb
+
+
+_TIMING_KEYS = ("start_time", "end_time", "duration")
+
+
+def _redact(nb, params: Mapping[str, Any]):
+    """A pseudonymised notebook without the patient id (in the injected parameters) or timestamps."""
+    nb = copy.deepcopy(nb)
+    shown = {**params, "patient": params["pseudonym"]}
+    for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.source = (
+                "# Parameters (pseudonymised report: the patient id is left out)\n"
+                + "".join(f"{k} = {v!r}\n" for k, v in shown.items())
+            )
+        cell.metadata.pop("execution", None)
+        for key in _TIMING_KEYS + ("exception", "status"):
+            cell.metadata.get("papermill", {}).pop(key, None)
+    pm_meta = nb.metadata.get("papermill", {})
+    pm_meta["parameters"] = shown
+    for key in _TIMING_KEYS + ("input_path", "output_path", "environment_variables"):
+        pm_meta.pop(key, None)
+    return nb
+
+
+_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{#- backcare report: the lab template minus everything it would fetch from a CDN -#}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block extra_css -%}
+<style type="text/css">
+main { max-width: 1100px; margin: 0 auto; }
+table.backcare-key-numbers td, table.backcare-annotations td, table.backcare-diary-notes td { vertical-align: top; }
+.backcare-narrative { border-left: 4px solid #7d3c98; padding: 0.2em 1em; background: #faf7fc; }
+@media print { .js-plotly-plot .modebar { display: none; } }
+</style>
+{%- endblock extra_css -%}
+"""
+_EXTERNAL = re.compile(
+    r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.I
+)
+
+
+def to_html(nb, title: str = "Patient report") -> str:
+    """Self-contained HTML of an executed report: code, prompts and stderr hidden, no CDN scripts.
+
+    Raises ReportError if the result would still load anything from the network."""
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [
+                o
+                for o in cell.outputs
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
+    nb.metadata["title"] = title
+    nb.metadata.pop("widgets", None)
+    exporter = HTMLExporter(
+        template_name="lab",
+        template_file="backcare_report.html.j2",
+        extra_loaders=[DictLoader({"backcare_report.html.j2": _TEMPLATE})],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_anchor_links=True,
+    )
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(remove_cell_tags={"notebook-only"}), enabled=True
+    )
+    body, _ = exporter.from_notebook_node(nb)
+    found = _EXTERNAL.search(body)
+    if found:
+        raise ReportError(
+            f"the report's HTML would load {found.group(0)!r} from the network; not written"
+        )
+    return body
+
+
+@dataclass
+class ReportResult:
+    """One report written: where, for whom (the pseudonym if pseudonymised), its size and time."""
+
+    path: Path
+    shown_id: str
+    bytes: int
+    seconds: float
+
+
+def report_title(params: Mapping[str, Any]) -> str:
+    """The HTML title: the patient id, or the pseudonym (never the name: titles show in tab lists)."""
+    who = params["pseudonym"] if params.get("pseudonymise") else params["patient"]
+    return f"Patient report {who}"
+
+
+def write_report(
+    store: Store,
+    patient_id: str,
+    out: str | Path,
+    *,
+    fmt: str = "html",
+    period_from: Any = None,
+    period_to: Any = None,
+    author: str = "",
+    narrative: str = "",
+    pseudonymise: bool = False,
+    relative_dates: bool = True,
+    keep_text: bool = False,
+    notebook: Path | None = None,
+) -> ReportResult:
+    """Run the report for one patient and write it to out as HTML or an executed notebook."""
+    fmt = check_choice("format", fmt, FORMATS)
+    out = Path(out)
+    if out.is_dir():
+        raise ValidationError("out", str(out), f"a file to write (e.g. report.{fmt}), not a folder")
+    t0 = time.perf_counter()
+    params = report_parameters(
+        store,
+        patient_id,
+        period_from=period_from,
+        period_to=period_to,
+        author=author,
+        narrative=narrative,
+        pseudonymise=pseudonymise,
+        relative_dates=relative_dates,
+        keep_text=keep_text,
+    )
+    import nbformat  # after the checks: importing it takes seconds
+
+    nb = execute_report(params, store_url(store), notebook=notebook)
+    data = to_html(nb, report_title(params)) if fmt == "html" else nbformat.writes(nb)
+    tmp = out.with_name(out.name + ".part")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(data, encoding="utf-8")
+        tmp.replace(out)  # never leave a half-written report under the final name
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ReportError(f"cannot write {out}: {exc.strerror or exc}") from None
+    shown = params["pseudonym"] or patient_id
+    return ReportResult(out, shown, out.stat().st_size, time.perf_counter() - t0)
+
+
+def report_filename(store: Store, patient_id: str, fmt: str, pseudonymise: bool) -> str:
+    """The file name write_reports uses: the patient id, or the pseudonym, plus .html / .ipynb."""
+    who = pseudonym(pseudonym_key(store), patient_id) if pseudonymise else patient_id
+    return f"{who}.{fmt}"
+
+
+def write_reports(
+    store: Store,
+    out_dir: str | Path,
+    *,
+    fmt: str = "html",
+    progress: bool | None = None,
+    **options: Any,
+) -> list[ReportResult]:
+    """One report per patient in out_dir (named by id, or by pseudonym), with a progress bar."""
+    from tqdm.auto import tqdm
+
+    fmt = check_choice("format", fmt, FORMATS)
+    if options.get("narrative"):
+        raise ValidationError(
+            "narrative", options["narrative"], "no narrative with --all (it is one patient's)"
+        )
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValidationError("out", str(out_dir), "a folder for --all (one file per patient)")
+    ids = store.patients()["patient_id"].tolist()
+    if not ids:
+        raise NotFoundError("patient", "", "at least one patient in the store")
+    results = []
+    for pid in tqdm(
+        ids, desc="reports", unit="patient", disable=None if progress is None else not progress
+    ):
+        name = report_filename(store, pid, fmt, bool(options.get("pseudonymise")))
+        results.append(write_report(store, pid, out_dir / name, fmt=fmt, **options))
+    return results

@@ -1,0 +1,113 @@
+"""The exported report in headless Chromium: figures render offline, no user text runs as code.
+
+Every request outside file:// is aborted and recorded: the report must need none. User text
+that would run script if it reached the page unescaped (`<img src=x onerror=alert(1)>`,
+`<script>alert(1)</script>`) is stored in the patient's name, session notes, annotation text
+and author, and the report's author and narrative; an alert would open a dialog."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from backcare import report as R
+from backcare.store import open_store
+
+from ..test_report import AUTHOR, END, IMG, NAME, NARRATIVE, PATIENT, SCRIPT, hostile_store
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory) -> dict:
+    """A normal and a pseudonymised report (keeping free text) of a patient with hostile text."""
+    tmp = tmp_path_factory.mktemp("report-e2e")
+    url = hostile_store(tmp / "store.db", patients=1, days=90)
+    with open_store(url) as s:
+        normal = R.write_report(
+            s, PATIENT, tmp / "normal.html", period_to=END, author=AUTHOR, narrative=NARRATIVE
+        )
+        pseudo = R.write_report(
+            s,
+            PATIENT,
+            tmp / "pseudo.html",
+            period_to=END,
+            author=AUTHOR,
+            narrative=NARRATIVE,
+            pseudonymise=True,
+            keep_text=True,
+        )
+    return {"normal": normal.path, "pseudo": pseudo.path}
+
+
+def open_offline(page, path):
+    """Open a report with the network cut off; return (page, dialogs seen, non-file requests tried)."""
+    dialogs, fetched = [], []
+
+    def on_dialog(d):
+        dialogs.append(d.message)
+        d.dismiss()
+
+    def on_route(route):
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            fetched.append(route.request.url)
+            route.abort()
+
+    page.on("dialog", on_dialog)
+    page.route("**/*", on_route)
+    page.goto(path.as_uri())
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 5")
+    page.wait_for_timeout(500)  # let any late onerror handler or timer fire
+    return page, dialogs, fetched
+
+
+def test_report_renders_offline_and_runs_no_user_text(page, reports):
+    page, dialogs, fetched = open_offline(page, reports["normal"])
+    assert page.locator(".js-plotly-plot").count() == 5
+    assert fetched == [], f"the report tried to load {fetched}"
+    assert dialogs == [], f"user text ran as script: {dialogs}"
+    assert page.evaluate("typeof window.Plotly") == "object"
+    assert page.locator("img[src='x']").count() == 0
+    text = page.inner_text("main")
+    for literal in (NAME, AUTHOR, IMG, SCRIPT):  # shown as text, exactly as typed
+        assert literal in text
+    assert "NOTE-MARKER" in text and "ANNOTATION-MARKER" in text and "NARRATIVE-MARKER" in text
+
+
+def test_annotation_hover_shows_the_text_escaped(page, reports):
+    page, dialogs, _ = open_offline(page, reports["normal"])
+    # hover the hostile note on the pain plot through plotly's own API (exact, unlike mouse moves)
+    found = page.evaluate(
+        """() => {
+            const gd = document.querySelector('.js-plotly-plot');
+            const curve = gd.data.findIndex(t => t.name === 'Notes on the timeline');
+            const point = Array.from(gd.data[curve].hovertext).findIndex(h => h.includes('onerror'));
+            if (curve < 0 || point < 0) return false;
+            Plotly.Fx.hover(gd, [{curveNumber: curve, pointNumber: point}]);
+            return true;
+        }"""
+    )
+    assert found, "the hostile note is not on the pain plot"
+    pain = page.locator(".js-plotly-plot").first
+    pain.locator(".hoverlayer .hovertext").wait_for()
+    assert IMG in pain.locator(".hoverlayer").text_content()
+    assert page.locator("img[src='x']").count() == 0 and dialogs == []
+
+
+def test_pseudonymised_report_shows_day_numbers_on_its_axes(page, reports):
+    page, dialogs, fetched = open_offline(page, reports["pseudo"])
+    assert dialogs == [] and fetched == []
+    axes = page.evaluate(
+        "Array.from(document.querySelectorAll('.js-plotly-plot .xtick text')).map(t => t.textContent)"
+    )
+    assert axes and any(a.startswith("day ") for a in axes)
+    plots = page.evaluate(
+        "Array.from(document.querySelectorAll('.js-plotly-plot')).map(p => p.textContent).join(' ')"
+    )
+    assert not re.search(r"\b(19|20)\d\d\b", plots), (
+        "a calendar year is shown on a pseudonymised plot"
+    )
+    assert PATIENT not in page.inner_text("body") and "Zed Hostile" not in page.inner_text("body")
