@@ -7,6 +7,7 @@
 3. clinic overview, 1,000 patients x 365 days: backcare vs DuckDB and polars on Parquet
 4. JSON size of every trends figure for 1, 10 and 100 patient-years
 5. peak memory of 2 and 3 (each measured in a fresh process)
+6. a per-patient report (HTML size and seconds), normal and pseudonymised
 
 The first run builds a cached store (benchmarks/.cache, git-ignored) with backcare demo.
 Never run by `make test`: timings belong here, not in assertions."""
@@ -40,6 +41,7 @@ def main() -> None:
     import bench_clinic
     import bench_dashboard
     import bench_figures
+    import bench_report
     import bench_save
     from common import clinic_db, parquet_dir
 
@@ -63,6 +65,7 @@ def main() -> None:
     mem["clinic backcare/duckdb work ratio"] = (mem["clinic backcare above imports MB"]
                                                 / max(mem["clinic duckdb above imports MB"], 1.0))
     _print("5. peak memory (RSS; target clinic backcare <= 2x DuckDB)", mem)
+    _print("6. per-patient report, 1-year demo patient", bench_report.run())
 
 
 if __name__ == "__main__":
