@@ -82,5 +82,12 @@ def summarise(samples: list[float]) -> dict[str, float]:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, MB."""
+    """Peak resident memory of this process so far, MB (VmHWM: reset by exec, unlike ru_maxrss,
+    which a child started from a big parent inherits)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
