@@ -128,10 +128,11 @@ def _exercise_rows(prescriptions: pd.DataFrame, done: pd.DataFrame, today: pd.Ti
     p = p.assign(days_in=days_in)[days_in > 0]
     main = {e.id: e.main_dose for e in catalog}
     p = p.assign(dose_field=p["exercise_id"].map(main))
-    p = p.assign(dose=[
-        r[f] if isinstance(f, str) else pd.NA
-        for r, f in zip(p[["hold_s", "reps", "minutes"]].to_dict("records"), p["dose_field"], strict=True)
-    ])
+    dose = pd.Series(np.nan, index=p.index)
+    for field in ("hold_s", "reps", "minutes"):
+        mine = (p["dose_field"] == field).to_numpy()
+        dose[mine] = p.loc[mine, field].astype("float64")
+    p = p.assign(dose=dose)
     p = p.assign(prescribed=p["days_in"] * p["times_per_week"].astype("float64") / 7)
     now = p[(p["valid_from"] <= today) & (p["valid_to"].isna() | (p["valid_to"] >= today))]
     g = p.groupby(["patient_id", "exercise_id"])
@@ -151,29 +152,38 @@ def _exercise_rows(prescriptions: pd.DataFrame, done: pd.DataFrame, today: pd.Ti
 
 
 def _suggest(per: pd.DataFrame, flare: pd.Series, stable: pd.Series, catalog: Catalog) -> pd.DataFrame:
-    """Direction of the progression suggestion per exercise in force now (up/down/hold)."""
-    now = per[per["in_force_now"]].copy()
-    ladders = {e.id: tuple(e.ladder) for e in catalog}
-    names = {e.id: e.name for e in catalog}
-    out = []
-    for r in now.itertuples(index=False):
-        ladder = ladders.get(r.exercise_id, ())
-        cur = r.dose
-        direction = "hold"
-        step = None
-        if ladder and not pd.isna(cur):
-            if flare.get(r.patient_id, False):
-                lower = [v for v in ladder if v < cur]
-                if lower:
-                    direction, step = "down", lower[-1]
-            elif (r.steady and r.prescribed > 0 and r.capped / r.prescribed >= A.ADHERENT - A.EPS
-                  and stable.get(r.patient_id, False)):
-                higher = [v for v in ladder if v > cur]
-                if higher:
-                    direction, step = "up", higher[0]
-        out.append((r.patient_id, r.exercise_id, direction,
-                    "" if step is None else f"{names.get(r.exercise_id, r.exercise_id)} {cur}->{step}"))
-    return pd.DataFrame(out, columns=["patient_id", "exercise_id", "direction", "text"])
+    """Direction of the progression suggestion per exercise in force now (up/down/hold), vectorised."""
+    now = per[per["in_force_now"] & per["dose"].notna()].reset_index(drop=True)
+    cols = ["patient_id", "exercise_id", "direction", "text"]
+    if now.empty:
+        return pd.DataFrame(columns=cols)
+    steps = pd.DataFrame([(e.id, v) for e in catalog for v in e.ladder], columns=["exercise_id", "step"])
+    cur = now["dose"].astype("float64")
+    pairs = now[["exercise_id"]].assign(row=now.index, cur=cur).merge(steps, on="exercise_id")
+    higher = pairs[pairs["step"] > pairs["cur"]].groupby("row")["step"].min()
+    lower = pairs[pairs["step"] < pairs["cur"]].groupby("row")["step"].max()
+    up_step = now.index.map(higher)
+    down_step = now.index.map(lower)
+    flared = now["patient_id"].map(flare).fillna(False).astype(bool).to_numpy()
+    steady_ok = (
+        now["steady"].to_numpy()
+        & (now["prescribed"].to_numpy() > 0)
+        & (now["capped"].to_numpy() / now["prescribed"].where(now["prescribed"] > 0, 1).to_numpy()
+           >= A.ADHERENT - A.EPS)
+        & now["patient_id"].map(stable).fillna(False).astype(bool).to_numpy()
+    )
+    down = flared & ~pd.isna(down_step)
+    up = ~flared & steady_ok & ~pd.isna(up_step)
+    step = np.where(down, down_step, np.where(up, up_step, np.nan))
+    names = now["exercise_id"].map({e.id: e.name for e in catalog}).fillna(now["exercise_id"])
+    text = [
+        f"{n} {int(c)}->{int(s)}" if not np.isnan(s) else ""
+        for n, c, s in zip(names, cur, step, strict=True)
+    ]
+    return pd.DataFrame({
+        "patient_id": now["patient_id"], "exercise_id": now["exercise_id"],
+        "direction": np.where(down, "down", np.where(up, "up", "hold")), "text": text,
+    })
 
 
 def clinic_overview(frames: dict[str, pd.DataFrame], today: dt.date, catalog: Catalog) -> pd.DataFrame:
