@@ -850,14 +850,14 @@ def _clinic_reads(store: Store, today: dt.date, window_days: int, lookback_days:
     )
     with store._read() as conn:
         out = {
-            "patients": pd.DataFrame([tuple(r) for r in conn.execute(patients_q)], columns=["patient_id", "name", "last_session"]),
-            "trend": pd.DataFrame([tuple(r) for r in conn.execute(trend_q)], columns=[
+            "patients": pd.DataFrame([tuple(r) for r in conn.execute(patients_q).all()], columns=["patient_id", "name", "last_session"]),
+            "trend": pd.DataFrame([tuple(r) for r in conn.execute(trend_q).all()], columns=[
                 "patient_id", "first_scored", "last_scored", "baseline_raw", "baseline_days",
                 "latest_raw", "latest_days"]),
-            "window": pd.DataFrame([tuple(r) for r in conn.execute(window_q)], columns=[
+            "window": pd.DataFrame([tuple(r) for r in conn.execute(window_q).all()], columns=[
                 "patient_id", "day", "sessions", "pain_sum", "pain_n", "red_flag_sessions"]),
-            "done": pd.DataFrame([tuple(r) for r in conn.execute(done_q)], columns=["patient_id", "exercise_id", "done"]),
-            "flare_notes": pd.DataFrame([tuple(r) for r in conn.execute(flare_notes_q)], columns=["patient_id", "flare_notes"]),
+            "done": pd.DataFrame([tuple(r) for r in conn.execute(done_q).all()], columns=["patient_id", "exercise_id", "done"]),
+            "flare_notes": pd.DataFrame([tuple(r) for r in conn.execute(flare_notes_q).all()], columns=["patient_id", "flare_notes"]),
         }
     for name, cols in (("patients", ["last_session"]), ("trend", ["first_scored", "last_scored"]),
                        ("window", ["day"])):
