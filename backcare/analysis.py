@@ -331,6 +331,54 @@ def _in_force_with_done(
     return exp
 
 
+@dataclass(frozen=True)
+class InForce:
+    """Prescriptions expanded over [start, end] with what was done (see in_force_days)."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+    frame: pd.DataFrame
+
+    def between(self, start: Any, end: Any) -> pd.DataFrame | None:
+        """The rows of [start, end] as a new frame, or None when that is not inside [self.start, self.end]."""
+        lo, hi = _day(start), _day(end)
+        if lo < self.start or hi > self.end:
+            return None
+        day = self.frame["day"]
+        return self.frame[(day >= lo) & (day <= hi)].reset_index(drop=True)
+
+
+def in_force_days(
+    prescriptions: pd.DataFrame, items: pd.DataFrame | None, start: Any, end: Any
+) -> InForce:
+    """One row per (day, exercise) in force in [start, end]: dose, times_per_week, done count, week.
+
+    Expanding prescriptions is the costly step of the adherence functions. Computed once for
+    the longest period needed, pass it as ``in_force=`` to weekly_adherence,
+    daily_completion, habit_strength, progression_suggestions or adherence_by_exercise for
+    any period inside [start, end]: they then give exactly what they give without it,
+    provided it was built from the same prescriptions and from items that hold every item
+    of that period's days (items of a longer period are fine)."""
+    _one_patient(prescriptions, items)
+    lo, hi = _day(start), _day(end)
+    return InForce(lo, hi, _in_force_with_done(prescriptions, items, lo, hi))
+
+
+def _expanded(
+    prescriptions: pd.DataFrame,
+    items: pd.DataFrame | None,
+    lo: pd.Timestamp,
+    hi: pd.Timestamp,
+    in_force: InForce | None,
+) -> pd.DataFrame:
+    """_in_force_with_done for [lo, hi], cut from in_force when it covers the period."""
+    if in_force is not None:
+        cut = in_force.between(lo, hi)
+        if cut is not None:
+            return cut
+    return _in_force_with_done(prescriptions, items, lo, hi)
+
+
 _BY_EXERCISE_COLS = {
     "week": "datetime64[ns]",
     "exercise_id": "str",
@@ -359,26 +407,38 @@ def _by_exercise(exp: pd.DataFrame) -> pd.DataFrame:
 
 
 def adherence_by_exercise(
-    prescriptions: pd.DataFrame, items: pd.DataFrame, start: Any, end: Any
+    prescriptions: pd.DataFrame,
+    items: pd.DataFrame,
+    start: Any,
+    end: Any,
+    *,
+    in_force: InForce | None = None,
 ) -> pd.DataFrame:
     """Per week and exercise: days in force, prescribed, done, done_capped, adherence, adherent.
 
     Method: prescribed = sum over the week's in-force days of times_per_week / 7; done =
     items ticked done on those days; adherence = min(done, prescribed) / prescribed (capped,
-    so in [0, 1]); adherent when >= 80 %. Source: self-reported session items."""
+    so in [0, 1]); adherent when >= 80 %. Source: self-reported session items. Optional
+    in_force: see in_force_days."""
     _one_patient(prescriptions, items)
-    return _by_exercise(_in_force_with_done(prescriptions, items, _day(start), _day(end)))
+    return _by_exercise(_expanded(prescriptions, items, _day(start), _day(end), in_force))
 
 
 def weekly_adherence(
-    prescriptions: pd.DataFrame, items: pd.DataFrame, start: Any, end: Any
+    prescriptions: pd.DataFrame,
+    items: pd.DataFrame,
+    start: Any,
+    end: Any,
+    *,
+    in_force: InForce | None = None,
 ) -> pd.DataFrame:
     """One row per calendar week of [start, end]: exercise and session adherence (NaN if nothing prescribed).
 
     Columns: week, days (in the period), days_in_force, prescribed, done (capped per
     exercise), adherence, adherent, complete (7 days in the period), sessions_prescribed,
     sessions_done (capped), session_adherence. Method: see module docstring ("Prescribed
-    amount", "Adherence"). Source: self-reported session items; see SELF_REPORT_CAVEAT."""
+    amount", "Adherence"). Source: self-reported session items; see SELF_REPORT_CAVEAT.
+    Optional in_force: see in_force_days."""
     _one_patient(prescriptions, items)
     lo, hi = _day(start), _day(end)
     cols = {
@@ -400,7 +460,7 @@ def weekly_adherence(
     cal["week"] = week_start(cal["day"]).to_numpy()
     weeks = cal.groupby("week").size().rename("days").reset_index()
 
-    exp = _in_force_with_done(prescriptions, items, lo, hi)
+    exp = _expanded(prescriptions, items, lo, hi, in_force)
     ex = (
         _by_exercise(exp)
         .groupby("week")
@@ -448,19 +508,25 @@ def period_adherence(weekly: pd.DataFrame) -> float | None:
 
 
 def daily_completion(
-    prescriptions: pd.DataFrame, items: pd.DataFrame, start: Any, end: Any
+    prescriptions: pd.DataFrame,
+    items: pd.DataFrame,
+    start: Any,
+    end: Any,
+    *,
+    in_force: InForce | None = None,
 ) -> pd.DataFrame:
     """One row per calendar day: exercises due (in force), distinct exercises done, share done (NaN if none due).
 
     Method: share = in-force exercises ticked done that day / exercises in force that day
     (not adjusted for times_per_week: an exercise prescribed 3x/week is "due" every day
-    here, so a pale day is not necessarily a missed one; weekly_adherence accounts for it)."""
+    here, so a pale day is not necessarily a missed one; weekly_adherence accounts for it).
+    Optional in_force: see in_force_days."""
     _one_patient(prescriptions, items)
     lo, hi = _day(start), _day(end)
     cols = {"day": "datetime64[ns]", "due": "int64", "done": "int64", "share": "float64"}
     if hi < lo:
         return _empty(cols)
-    exp = _in_force_with_done(prescriptions, items, lo, hi)
+    exp = _expanded(prescriptions, items, lo, hi, in_force)
     exp["did"] = exp["done"] > 0
     g = exp.groupby("day").agg(due=("exercise_id", "size"), done=("did", "sum"))
     cal = pd.DataFrame(index=pd.date_range(lo, hi, freq="D", name="day"))
@@ -497,13 +563,16 @@ def habit_strength(
     start: Any,
     end: Any,
     half_life: float = HABIT_HALF_LIFE_DAYS,
+    *,
+    in_force: InForce | None = None,
 ) -> pd.DataFrame:
     """One row per calendar day: completion over the trailing 7 days (x) and the habit score (0-1).
 
     Method: x = sum over exercises of min(done, prescribed) over the 7 days ending that day
     (days before `start` are not used) / sum of prescribed; score h = h + a * (x - h),
     a = 1 - 2 ** (-1 / half_life) (half-life 7 days), h = 0 before `start`; days with
-    nothing prescribed in the window keep h unchanged. Source: self-reported items."""
+    nothing prescribed in the window keep h unchanged. Source: self-reported items.
+    Optional in_force: see in_force_days."""
     _one_patient(prescriptions, items)
     if half_life <= 0:
         raise ValueError(f"half_life: {half_life!r} must be a positive number of days")
@@ -512,7 +581,7 @@ def habit_strength(
     if hi < lo:
         return _empty(cols)
     cal = pd.date_range(lo, hi, freq="D", name="day")
-    exp = _in_force_with_done(prescriptions, items, lo, hi)
+    exp = _expanded(prescriptions, items, lo, hi, in_force)
     if exp.empty:
         return pd.DataFrame({"day": cal, "completion": np.nan, "habit": 0.0}).astype(cols)
     tpw = exp.pivot_table(index="day", columns="exercise_id", values="tpw", aggfunc="sum")
@@ -913,11 +982,15 @@ def progression_suggestions(
     end: Any,
     annotations: pd.DataFrame | None = None,
     window_days: int = PROGRESSION_WINDOW_DAYS,
+    *,
+    in_force: InForce | None = None,
+    flares: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per exercise in force on `end`: exercise_id, dose, current, suggested, direction (up/down/hold), reason.
 
     Method: see module docstring ("Progression"); the ladder is the catalog exercise's
-    `ladder` for its main dose. A suggestion only: nothing is ever applied."""
+    `ladder` for its main dose. A suggestion only: nothing is ever applied. Optional
+    in_force (see in_force_days) and flares (flare_ups(daily)) save recomputing them."""
     _one_patient(prescriptions, items, annotations)
     cols = {
         "exercise_id": "str",
@@ -930,12 +1003,13 @@ def progression_suggestions(
     }
     hi = _day(end)
     lo = hi - pd.Timedelta(days=window_days - 1)
-    exp = _in_force_with_done(prescriptions, items, lo, hi)
+    exp = _expanded(prescriptions, items, lo, hi, in_force)
     today = exp[exp["day"] == hi]
     if today.empty:
         return _empty(cols)
 
-    flares = flare_ups(daily) if daily is not None else flare_ups(None)
+    if flares is None:
+        flares = flare_ups(daily) if daily is not None else flare_ups(None)
     flare_days = sorted(flares.loc[(flares["day"] >= lo) & (flares["day"] <= hi), "day"])
     noted = []
     if annotations is not None and not annotations.empty:

@@ -14,6 +14,7 @@ without fetching plotly.js (or MathJax) from a CDN.
 
 from __future__ import annotations
 
+import copy
 import html
 import math
 from typing import Any
@@ -70,10 +71,40 @@ def _f(s: pd.Series | np.ndarray) -> np.ndarray:
     return np.asarray(pd.Series(s, dtype="float64").to_numpy(dtype="float64", na_value=np.nan))
 
 
+def _figure(data: list[dict[str, Any]]) -> go.Figure:
+    """A figure with the TEMPLATE and these traces (dicts with a "type"), each validated once.
+
+    Same content as ``go.Figure(data).update_layout(template=TEMPLATE)``, without its cost:
+    assigning a template by name deep-copies and re-validates the whole registered template
+    (about 10 ms, more than the rest of a figure). The registered template is already
+    validated, so it is attached the way plotly attaches its default template (see
+    ``BaseFigure._initialize_layout_template``); traces and every other layout property are
+    validated as usual."""
+    # a placeholder template (validated in no time) keeps plotly from copying its default one
+    fig = go.Figure(data=data, layout={"template": {}})
+    layout = fig.layout
+    layout._validate = False
+    try:
+        layout.template = _validated_template()
+    finally:
+        layout._validate = fig._validate
+    return fig
+
+
+_TEMPLATE_CACHE: list[Any] = [None, None]  # [registered template, its validated copy]
+
+
+def _validated_template() -> go.layout.Template:
+    """The registered TEMPLATE as ``update_layout(template=TEMPLATE)`` stores it (validated once per process)."""
+    registered = pio.templates[TEMPLATE]
+    if _TEMPLATE_CACHE[0] is not registered:  # first use, or the template was re-registered
+        _TEMPLATE_CACHE[:] = [registered, copy.deepcopy(registered)]  # what plotly's validator does
+    return _TEMPLATE_CACHE[1]
+
+
 def _empty_figure(title: str, message: str) -> go.Figure:
-    fig = go.Figure()
+    fig = _figure([])
     fig.update_layout(
-        template=TEMPLATE,
         title=esc(title),
         height=320,
         xaxis={"visible": False},
@@ -122,12 +153,13 @@ def pain_figure(
         return _empty_figure(title, "No pain scores or sessions in this period.")
     x = _dates(disp["x"])
     label, when = _BIN_WORDS[freq]
-    fig = go.Figure()
+    traces: list[dict[str, Any]] = []
     if trend is not None and trend.baseline is not None:
         b = trend.baseline
         lo, hi = max(b - A.MCID_POINTS, 0), min(b + A.MCID_POINTS, 10)
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            dict(
+                type="scatter",
                 x=[x[0], x[-1], x[-1], x[0], x[0]],
                 y=np.array([lo, lo, hi, hi, lo]),
                 fill="toself",
@@ -138,8 +170,9 @@ def pain_figure(
                 hoverinfo="skip",
             )
         )
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            dict(
+                type="scatter",
                 x=[x[0], x[-1]],
                 y=np.array([b, b]),
                 mode="lines",
@@ -148,8 +181,9 @@ def pain_figure(
                 hoverinfo="skip",
             )
         )
-    fig.add_trace(
-        go.Scatter(
+    traces.append(
+        dict(
+            type="scatter",
             x=x,
             y=_f(disp["pain"]),
             mode="markers",
@@ -159,8 +193,9 @@ def pain_figure(
             hovertemplate=f"{when}: %{{y:.1f}} (%{{customdata:.0f}} day(s) with a score)<extra></extra>",
         )
     )
-    fig.add_trace(
-        go.Scatter(
+    traces.append(
+        dict(
+            type="scatter",
             x=x,
             y=_f(disp["rolling"]),
             mode="lines",
@@ -170,8 +205,9 @@ def pain_figure(
             hovertemplate=f"{when}: rolling mean %{{y:.1f}}<extra></extra>",
         )
     )
-    fig.add_trace(
-        go.Scatter(
+    traces.append(
+        dict(
+            type="scatter",
             x=x,
             y=_f(disp["pain_after"]),
             mode="markers",
@@ -184,8 +220,9 @@ def pain_figure(
 
     fl = disp[disp["flares"] > 0]
     if len(fl):
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            dict(
+                type="scatter",
                 x=_dates(fl["x"]),
                 y=_f(fl["pain"]),
                 mode="markers",
@@ -207,8 +244,9 @@ def pain_figure(
         )
     ss = disp[disp["sessions"] > 0]
     if len(ss):
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            dict(
+                type="scatter",
                 x=_dates(ss["x"]),
                 y=np.full(len(ss), -0.6),
                 mode="markers",
@@ -232,8 +270,9 @@ def pain_figure(
                 notes["day"], notes["kind"], notes["author"], notes["text"], strict=True
             )
         ]
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            dict(
+                type="scatter",
                 x=_dates(notes["day"]),
                 y=np.full(len(notes), 10.7),
                 mode="markers+text",
@@ -249,8 +288,8 @@ def pain_figure(
     subtitle = ""
     if annotations is not None and len(annotations) > shown_notes:
         subtitle = f" (latest {shown_notes} of {len(annotations)} notes shown)"
+    fig = _figure(traces)
     fig.update_layout(
-        template=TEMPLATE,
         title=esc(title + subtitle),
         height=460,
         yaxis={
@@ -286,8 +325,9 @@ def adherence_calendar(
             index="wd", columns="week", values="share", aggfunc="mean", dropna=False
         ).reindex(index=range(7))
         z = grid.to_numpy(dtype="float64")
-        fig = go.Figure(
-            go.Heatmap(
+        fig = _figure([
+            dict(
+                type="heatmap",
                 z=z,
                 x=_dates(pd.Series(grid.columns)),
                 y=_WEEKDAYS,
@@ -300,7 +340,7 @@ def adherence_calendar(
                 colorbar={"title": "done", "tickformat": ".0%"},
                 hovertemplate="Week of %{x}, %{y}: %{z:.0%} of the exercises due<extra></extra>",
             )
-        )
+        ])
         fig.update_yaxes(autorange="reversed")
         fig.update_xaxes(title=None, type="category", nticks=12)
         sub = "share of the day's prescribed exercises ticked off"
@@ -312,8 +352,9 @@ def adherence_calendar(
         grid = w.pivot_table(
             index="year", columns="wk", values="adherence", aggfunc="mean", dropna=False
         ).reindex(columns=range(1, 54))
-        fig = go.Figure(
-            go.Heatmap(
+        fig = _figure([
+            dict(
+                type="heatmap",
                 z=grid.to_numpy(dtype="float64"),
                 x=np.arange(1, 54),
                 y=[str(y) for y in grid.index],
@@ -326,13 +367,11 @@ def adherence_calendar(
                 colorbar={"title": "adherence", "tickformat": ".0%"},
                 hovertemplate="%{y}, week %{x}: %{z:.0%} adherence<extra></extra>",
             )
-        )
+        ])
         fig.update_xaxes(title="ISO week")
         fig.update_yaxes(autorange="reversed", type="category")
         sub = "weekly adherence (long period: one cell per week)"
-    fig.update_layout(
-        template=TEMPLATE, title=esc(f"{title}: {sub}"), height=330, margin={"t": 60, "r": 20}
-    )
+    fig.update_layout(title=esc(f"{title}: {sub}"), height=330, margin={"t": 60, "r": 20})
     return fig
 
 
@@ -351,8 +390,9 @@ def weekly_adherence_figure(
         when, unit = "week of %{x}", "Weekly"
         partial = (~data["complete"]).to_numpy(dtype=float) * data["days"].to_numpy(dtype=float)
     colours = np.where(data["adherent"].to_numpy(), COLOURS["met"], COLOURS["missed"]).tolist()
-    fig = go.Figure(
-        go.Bar(
+    traces: list[dict[str, Any]] = [
+        dict(
+            type="bar",
             x=_dates(data["x"]),
             y=_f(data["adherence"]),
             marker={"color": colours},
@@ -363,10 +403,11 @@ def weekly_adherence_figure(
                 "prescribed times)<extra></extra>"
             ),
         )
-    )
+    ]
     if "session_adherence" in data.columns:
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            dict(
+                type="scatter",
                 x=_dates(data["x"]),
                 y=_f(data["session_adherence"]),
                 mode="lines+markers",
@@ -376,6 +417,7 @@ def weekly_adherence_figure(
                 hovertemplate=f"{when}: sessions %{{y:.0%}}<extra></extra>",
             )
         )
+    fig = _figure(traces)
     fig.add_hline(
         y=A.ADHERENT,
         line={"color": COLOURS["line"], "dash": "dash", "width": 1.5},
@@ -383,7 +425,6 @@ def weekly_adherence_figure(
         annotation_position="top left",
     )
     fig.update_layout(
-        template=TEMPLATE,
         title=esc(title),
         height=360,
         bargap=0.15,
@@ -415,8 +456,9 @@ def session_effect_figure(
         for s, e in zip(shown["scope"], shown["exercise_id"], strict=True)
     ]
     m = _f(shown["mean"])
-    fig = go.Figure(
-        go.Scatter(
+    fig = _figure([
+        dict(
+            type="scatter",
             x=m,
             y=labels,
             mode="markers",
@@ -435,7 +477,7 @@ def session_effect_figure(
                 "%{customdata[2]:+.2f}), n = %{customdata[0]:.0f}<extra></extra>"
             ),
         )
-    )
+    ])
     fig.add_vline(x=0, line={"color": COLOURS["line"], "width": 1})
     hidden = effect[effect["suppressed"]]
     notes = []
@@ -460,7 +502,6 @@ def session_effect_figure(
             }
         )
     fig.update_layout(
-        template=TEMPLATE,
         title=esc(title),
         annotations=notes,
         height=140 + 38 * len(shown),
@@ -480,8 +521,9 @@ def adherence_pain_figure(
     pairs = result.pairs
     if pairs is None or pairs.empty:
         return _empty_figure(title, "No weeks with both adherence and pain scores.")
-    fig = go.Figure(
-        go.Scatter(
+    traces: list[dict[str, Any]] = [
+        dict(
+            type="scatter",
             x=_f(pairs["adherence"]),
             y=_f(pairs["change"]),
             mode="markers",
@@ -490,11 +532,12 @@ def adherence_pain_figure(
             text=_dates(pairs["week"]),
             hovertemplate="Week of %{text}: adherence %{x:.0%}, pain next week %{y:+.1f}<extra></extra>",
         )
-    )
+    ]
     if result.slope is not None and result.intercept is not None:
         xs = np.array([pairs["adherence"].min(), pairs["adherence"].max()], dtype=float)
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            dict(
+                type="scatter",
                 x=xs,
                 y=result.intercept + result.slope * xs,
                 mode="lines",
@@ -512,9 +555,9 @@ def adherence_pain_figure(
         sub = f"r = {result.r:+.2f}{ci}, n = {result.n} weeks"
     else:
         sub = f"{result.status} (n = {result.n} weeks; at least {A.MIN_PAIRS} needed)"
+    fig = _figure(traces)
     fig.add_hline(y=0, line={"color": COLOURS["line"], "width": 1})
     fig.update_layout(
-        template=TEMPLATE,
         title=esc(f"{title}: {sub}"),
         height=380,
         xaxis={"title": "Adherence this week", "tickformat": ".0%"},

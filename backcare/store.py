@@ -350,6 +350,25 @@ class Store:
         with self._read() as conn:
             return _frame(conn.execute(q).all(), "patients")
 
+    def patient(self, patient_id: str) -> dict[str, Any] | None:
+        """One patient's row of patients() as a dict (first_day, last_day: Timestamp or NaT), or None.
+
+        Reads only this patient's sessions (through the (patient_id, day) index), so its cost
+        does not grow with the clinic."""
+        p, s = S.patients, S.sessions
+        mine = s.c.patient_id == p.c.patient_id
+        q = sa.select(
+            p.c.patient_id, p.c.name, p.c.timezone, p.c.created_at,
+            sa.select(sa.func.count()).where(mine).scalar_subquery(),
+            sa.select(sa.func.min(s.c.day)).where(mine).scalar_subquery(),
+            sa.select(sa.func.max(s.c.day)).where(mine).scalar_subquery(),
+        ).where(p.c.patient_id == patient_id)
+        with self._read() as conn:
+            rows = conn.execute(q).all()
+        if not rows:
+            return None
+        return _frame(rows, "patients").iloc[0].to_dict()
+
     def patient_timezone(self, patient_id: str) -> zoneinfo.ZoneInfo:
         """The patient's time zone (the day a session counts for is local to it)."""
         with self._read() as conn:

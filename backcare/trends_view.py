@@ -39,6 +39,7 @@ PERIODS: dict[str, int | None] = {
 }
 SECTIONS = ("summary", "pain", "calendar", "weekly", "effect", "adherence_pain", "suggestions")
 UNITS = {"hold_s": "s hold", "reps": "reps", "minutes": "min"}
+PROGRESSION_SPAN = pd.Timedelta(days=A.PROGRESSION_WINDOW_DAYS - 1)
 
 CAVEATS = {
     "pain": (
@@ -120,17 +121,17 @@ def read_frames(
 ) -> PatientFrames:
     """Read one patient's frames for [start, end] (end None: today; start None: the last_days
     days ending on end, or with last_days None too, the whole history)."""
-    pats = store.patients()
-    row = pats[pats["patient_id"] == patient_id]
-    if row.empty:
+    who = store.patient(patient_id)
+    if who is None:
         raise ValueError(f"patient_id: {patient_id!r} is not in the store")
-    name = str(row["name"].iloc[0])
+    name = str(who["name"])
     end_ts = pd.Timestamp(end or store.local_today(patient_id))
     rx = store.prescriptions(patient_id)
+    pain_all = None
     if start is None and last_days is not None:
         start_ts = end_ts - pd.Timedelta(days=last_days - 1)
     elif start is None:
-        firsts = [rx["valid_from"].min() if len(rx) else pd.NaT, row["first_day"].iloc[0]]
+        firsts = [rx["valid_from"].min() if len(rx) else pd.NaT, who["first_day"]]
         pain_all = store.pain(patient_id, None, end_ts)
         firsts.append(pain_all["day"].min() if len(pain_all) else pd.NaT)
         firsts = [f for f in firsts if not pd.isna(f)]
@@ -138,9 +139,10 @@ def read_frames(
     else:
         start_ts = pd.Timestamp(start)
     start_ts = min(start_ts, end_ts)
-    items = store.items(patient_id, start_ts, end_ts)
-    h_start = min(rx["valid_from"].min(), start_ts) if len(rx) else start_ts
-    h_items = items if h_start >= start_ts else store.items(patient_id, h_start, end_ts)
+    # items are read once, for the history (they hold the period's)
+    h_start = _history_start(rx, start_ts)
+    h_items = store.items(patient_id, h_start, end_ts)
+    items = _days(h_items, start_ts) if h_start < start_ts else h_items
     return PatientFrames(
         patient_id=patient_id,
         name=name,
@@ -150,9 +152,22 @@ def read_frames(
         sessions=store.sessions(patient_id, start_ts, end_ts),
         items=items,
         history_items=h_items,
-        pain=store.pain(patient_id, start_ts, end_ts),
+        pain=(
+            store.pain(patient_id, start_ts, end_ts) if pain_all is None
+            else _days(pain_all, start_ts)
+        ),
         annotations=store.annotations(patient_id, start_ts, end_ts),
     )
+
+
+def _history_start(rx: pd.DataFrame, start: pd.Timestamp) -> pd.Timestamp:
+    """The first day of the first programme, or start if earlier (or no programme)."""
+    return min(rx["valid_from"].min(), start) if len(rx) else start
+
+
+def _days(frame: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
+    """The rows of a store frame with day >= start, in order: what the store reads from start on."""
+    return frame[frame["day"] >= start].reset_index(drop=True)
 
 
 def analyse_frames(f: PatientFrames, catalog: Any) -> TrendsData:
@@ -161,14 +176,18 @@ def analyse_frames(f: PatientFrames, catalog: Any) -> TrendsData:
     daily = A.daily_pain(f.sessions, f.pain, start_ts, end_ts)
     trend = A.pain_trend(daily)
     flares = A.flare_ups(daily)
-    weekly = A.weekly_adherence(rx, items, start_ts, end_ts)
-    # habit strength and streaks need the history since the first programme, not just this period
-    habit, streak = None, A.streaks(weekly)
+    # habit strength and streaks need the history since the first programme, not just this
+    # period; prescriptions are expanded once, for the history, and shared (in_force)
+    h_start, h_items = _history_start(rx, start_ts), f.history_items
+    shared = A.in_force_days(rx, h_items, h_start, end_ts) if len(rx) else None
+    weekly = A.weekly_adherence(rx, items, start_ts, end_ts, in_force=shared)
+    habit, history = None, weekly
     if len(rx):
-        h_start = min(rx["valid_from"].min(), start_ts)
-        hs = A.habit_strength(rx, f.history_items, h_start, end_ts)
+        hs = A.habit_strength(rx, h_items, h_start, end_ts, in_force=shared)
         habit = float(hs["habit"].iloc[-1]) if len(hs) else None
-        streak = A.streaks(A.weekly_adherence(rx, f.history_items, h_start, end_ts))
+        if h_start < start_ts:
+            history = A.weekly_adherence(rx, h_items, h_start, end_ts, in_force=shared)
+    streak = A.streaks(history)
     data = TrendsData(
         patient_id=f.patient_id,
         name=f.name,
@@ -178,13 +197,17 @@ def analyse_frames(f: PatientFrames, catalog: Any) -> TrendsData:
         trend=trend,
         flares=flares,
         weekly=weekly,
-        completion=A.daily_completion(rx, items, start_ts, end_ts),
+        completion=A.daily_completion(rx, items, start_ts, end_ts, in_force=shared),
         effect=A.session_effect(f.sessions, items),
         adherence_pain=A.adherence_vs_pain(weekly, daily),
         streaks=streak,
         habit=habit,
         annotations=f.annotations,
-        suggestions=A.progression_suggestions(rx, items, daily, catalog, end_ts, f.annotations),
+        suggestions=A.progression_suggestions(
+            rx, items, daily, catalog, end_ts, f.annotations, flares=flares,
+            # its window must hold only this period's items, as `items` does
+            in_force=shared if end_ts - PROGRESSION_SPAN >= start_ts else None,
+        ),
     )
     data.summary = A.summarise(trend, weekly, data.streaks, habit)
     return data
