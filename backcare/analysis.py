@@ -72,6 +72,7 @@ Methods (every number shown to a user comes from one of these):
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -146,6 +147,30 @@ def week_start(days: pd.Series | pd.DatetimeIndex) -> pd.Series:
     return s - pd.to_timedelta(s.dt.day_of_week, unit="D")
 
 
+def _day_numbers(days: pd.Series | pd.DatetimeIndex | np.ndarray) -> np.ndarray:
+    """Whole days since 1970-01-01 (int64) of naive datetime64 days."""
+    return np.asarray(days).astype("datetime64[D]").astype(np.int64)
+
+
+def _monday(day_numbers: np.ndarray) -> np.ndarray:
+    """The day number of the Monday of each day's week (1970-01-01 was a Thursday)."""
+    return day_numbers - (day_numbers + 3) % 7
+
+
+def _datetimes(day_numbers: np.ndarray) -> np.ndarray:
+    """Day numbers back to naive datetime64[ns]."""
+    return np.asarray(day_numbers, dtype=np.int64).astype("datetime64[D]").astype("datetime64[ns]")
+
+
+def _group_sums(values: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(groups, sums of each column of values per group, in row order) with pandas' groupby sum.
+
+    Float sums depend on the order and method of summation; pandas' (compensated) sum is
+    what the per-week figures have always used, so it stays the one used here."""
+    g = pd.DataFrame(values).groupby(groups, sort=True).sum()
+    return g.index.to_numpy(), g.to_numpy()
+
+
 def _one_patient(*frames: pd.DataFrame | None) -> None:
     ids: set[str] = set()
     for f in frames:
@@ -195,6 +220,7 @@ def _t_abs_cdf(t: float, df: int) -> float:
     return s * total
 
 
+@functools.lru_cache(maxsize=1024)
 def t_quantile(p: float, df: int) -> float:
     """The p-quantile (p in (0.5, 1)) of Student's t with df degrees of freedom (exact, bisection)."""
     if not 0.5 < p < 1:
@@ -280,54 +306,67 @@ def expand_prescriptions(prescriptions: pd.DataFrame, start: Any, end: Any) -> p
     if prescriptions is None or prescriptions.empty or hi < lo:
         return _empty(_EXPANDED_COLS)
     p = prescriptions.reset_index(drop=True)
-    first = p["valid_from"].clip(lower=lo)
-    last = p["valid_to"].fillna(hi).clip(upper=hi)
-    n = ((last - first).dt.days + 1).clip(lower=0).astype(int)
-    keep = n > 0
-    if not keep.any():
+    d_lo, d_hi = _day_numbers([lo])[0], _day_numbers([hi])[0]
+    vf = p["valid_from"]
+    first = np.maximum(_day_numbers(vf.fillna(lo)), d_lo)
+    last = np.minimum(_day_numbers(p["valid_to"].fillna(hi)), d_hi)
+    n = np.where(vf.notna().to_numpy(), np.clip(last - first + 1, 0, None), 0)
+    if not n.any():
         return _empty(_EXPANDED_COLS)
-    p, first, n = p[keep], first[keep], n[keep]
-    rep = p.loc[p.index.repeat(n)]
-    offset = rep.groupby(level=0).cumcount().to_numpy()
-    days = first.loc[rep.index].to_numpy() + offset.astype("timedelta64[D]")
-    out = pd.DataFrame(
+    row = np.repeat(np.arange(len(p)), n)
+    day = first[row] + (np.arange(len(row)) - np.repeat(np.cumsum(n) - n, n))
+    # the latest valid_from (then the highest programme_id) wins a (day, exercise):
+    # sort by day, exercise, valid_from, programme_id (missing ones last), keep the last
+    codes, names = pd.factorize(p["exercise_id"].astype("str"), sort=True)
+    codes = np.where(codes < 0, len(names), codes)  # a missing exercise id sorts last
+    since = _day_numbers(vf.fillna(lo))  # rows without valid_from expand to nothing
+    pid = p["programme_id"].astype("Int64")
+    pid = pid.fillna(pid.max() + 1 if pid.notna().any() else 0).to_numpy(dtype=np.int64)
+    order = np.lexsort((pid[row], since[row], codes[row], day))
+    key = day[order] * (len(names) + 1) + codes[row[order]]
+    keep = order[np.append(key[1:] != key[:-1], True)]
+    # numbers as Int64.to_numpy() gives them for the expanded rows: int64, or float64 with NaN
+    # when a value is missing
+    return pd.DataFrame(
         {
-            "day": pd.to_datetime(days).astype("datetime64[ns]"),
-            "exercise_id": rep["exercise_id"].astype("str").to_numpy(),
-            "times_per_week": rep["times_per_week"].astype("Int64").to_numpy(),
-            "programme_id": rep["programme_id"].astype("Int64").to_numpy(),
-            "_from": rep["valid_from"].to_numpy(),
-            **{c: rep[c].astype("Int64").to_numpy() for c in ("sets", "reps", "hold_s", "minutes")},
+            "day": _datetimes(day[keep]),
+            "exercise_id": p["exercise_id"].astype("str").array.take(row[keep]),
+            **{
+                c: p[c].astype("Int64").array.take(row).to_numpy()[keep]
+                for c in ("times_per_week", "programme_id", "sets", "reps", "hold_s", "minutes")
+            },
         }
     )
-    out = out.sort_values(["day", "exercise_id", "_from", "programme_id"])
-    out = out.drop_duplicates(["day", "exercise_id"], keep="last").drop(columns="_from")
-    return out[list(_EXPANDED_COLS)].reset_index(drop=True)
 
 
-def _done_per_day(items: pd.DataFrame | None) -> pd.DataFrame:
-    """Count of done items per (day, exercise_id)."""
+def _done_per_day(items: pd.DataFrame | None, names: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """(keys, counts) of done items per (day, exercise): key = day number * width + index in names.
+
+    Items of exercises not in names are left out."""
+    width = len(names) + 1
     if items is None or items.empty:
-        return pd.DataFrame(
-            {
-                "day": pd.Series([], dtype="datetime64[ns]"),
-                "exercise_id": pd.Series([], dtype="str"),
-                "done": pd.Series([], dtype="int64"),
-            }
-        )
-    d = items[items["done"].astype(bool)]
-    return d.groupby(["day", "exercise_id"]).size().rename("done").reset_index()
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    code = names.get_indexer(items["exercise_id"])
+    ok = items["done"].to_numpy(dtype=bool) & (code >= 0)
+    return np.unique(_day_numbers(items["day"])[ok] * width + code[ok], return_counts=True)
 
 
 def _in_force_with_done(
     prescriptions: pd.DataFrame, items: pd.DataFrame | None, lo: pd.Timestamp, hi: pd.Timestamp
 ) -> pd.DataFrame:
     exp = expand_prescriptions(prescriptions, lo, hi)
-    done = _done_per_day(items)
-    exp = exp.merge(done, on=["day", "exercise_id"], how="left")
-    exp["done"] = exp["done"].fillna(0).astype("int64")
+    day = _day_numbers(exp["day"])
+    codes, names = pd.factorize(exp["exercise_id"])
+    keys, counts = _done_per_day(items, pd.Index(names))
+    key = day * (len(names) + 1) + codes
+    done = np.zeros(len(exp), dtype=np.int64)
+    if len(keys):
+        at = np.searchsorted(keys, key).clip(max=len(keys) - 1)
+        hit = keys[at] == key
+        done[hit] = counts[at[hit]]
+    exp["done"] = done
     exp["tpw"] = exp["times_per_week"].astype("float64")
-    exp["week"] = week_start(exp["day"]).to_numpy()
+    exp["week"] = _datetimes(_monday(day))
     return exp
 
 
@@ -391,19 +430,57 @@ _BY_EXERCISE_COLS = {
 }
 
 
+@dataclass(frozen=True)
+class _WeekExercise:
+    """In-force rows summed per (week, exercise), ordered by week then exercise id."""
+
+    week: np.ndarray  # day number of the Monday
+    exercise_id: np.ndarray
+    days: np.ndarray  # in-force days
+    prescribed: np.ndarray  # sum of times_per_week / 7
+    done: np.ndarray
+    done_capped: np.ndarray
+
+
+def _week_exercise(exp: pd.DataFrame) -> _WeekExercise:
+    codes, names = pd.factorize(exp["exercise_id"], sort=True)
+    ok = codes >= 0  # a missing exercise id is not grouped (as in groupby)
+    n = max(len(names), 1)
+    key = _day_numbers(exp["week"])[ok] * n + codes[ok]
+    keys, group = np.unique(key, return_inverse=True)
+    # integer-valued sums, exact in any order
+    tpw_sum = np.bincount(group, weights=np.nan_to_num(exp["tpw"].to_numpy(dtype=float)[ok]))
+    done = np.bincount(group, weights=exp["done"].to_numpy(dtype=np.int64)[ok]).astype(np.int64)
+    prescribed = tpw_sum / 7  # integer sum first: full weeks give exact values
+    return _WeekExercise(
+        week=keys // n,
+        exercise_id=np.asarray(names.take(keys % n)),
+        days=np.bincount(group, minlength=len(keys)).astype(np.int64),
+        prescribed=prescribed,
+        done=done,
+        done_capped=np.minimum(done.astype(float), prescribed),
+    )
+
+
 def _by_exercise(exp: pd.DataFrame) -> pd.DataFrame:
     if exp.empty:
         return _empty(_BY_EXERCISE_COLS)
-    g = (
-        exp.groupby(["week", "exercise_id"], sort=True)
-        .agg(days=("day", "size"), tpw_sum=("tpw", "sum"), done=("done", "sum"))
-        .reset_index()
+    g = _week_exercise(exp)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        adherence = g.done_capped / g.prescribed
+    out = pd.DataFrame(
+        {
+            "week": _datetimes(g.week),
+            "exercise_id": g.exercise_id,
+            "days": g.days,
+            "prescribed": g.prescribed,
+            "done": g.done,
+            "done_capped": g.done_capped,
+            "adherence": adherence,
+            "adherent": adherence >= ADHERENT - EPS,
+        }
     )
-    g["prescribed"] = g["tpw_sum"] / 7  # integer sum first: full weeks give exact values
-    g["done_capped"] = np.minimum(g["done"].astype(float), g["prescribed"])
-    g["adherence"] = g["done_capped"] / g["prescribed"]
-    g["adherent"] = g["adherence"] >= ADHERENT - EPS
-    return g[list(_BY_EXERCISE_COLS)].astype(_BY_EXERCISE_COLS).reset_index(drop=True)
+    return out.astype(_BY_EXERCISE_COLS)
 
 
 def adherence_by_exercise(
@@ -456,48 +533,70 @@ def weekly_adherence(
     }
     if hi < lo:
         return _empty(cols)
-    cal = pd.DataFrame({"day": pd.date_range(lo, hi, freq="D")})
-    cal["week"] = week_start(cal["day"]).to_numpy()
-    weeks = cal.groupby("week").size().rename("days").reset_index()
+    cal = np.arange(_day_numbers([lo])[0], _day_numbers([hi])[0] + 1)
+    weeks, days = np.unique(_monday(cal), return_counts=True)
+    n = len(weeks)
+    prescribed, done = np.zeros(n), np.zeros(n)
+    days_in_force, tpw_max, sessions = np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n)
 
     exp = _expanded(prescriptions, items, lo, hi, in_force)
-    ex = (
-        _by_exercise(exp)
-        .groupby("week")
-        .agg(prescribed=("prescribed", "sum"), done=("done_capped", "sum"))
+    if len(exp):
+        # exercise adherence: capped done and prescribed per (week, exercise), summed per week
+        g = _week_exercise(exp)
+        if len(g.week):
+            wk, sums = _group_sums(np.column_stack([g.prescribed, g.done_capped]), g.week)
+            at = (wk - weeks[0]) // 7
+            prescribed[at], done[at] = sums[:, 0], sums[:, 1]
+        # session adherence: per in-force day, max(times_per_week) / 7 prescribed sessions and
+        # the number of sessions with an in-force exercise done
+        day = _day_numbers(exp["day"])
+        in_force_days, of_day = np.unique(day, return_inverse=True)
+        day_max = np.full(len(in_force_days), np.nan)
+        np.fmax.at(day_max, of_day, exp["tpw"].to_numpy(dtype=float))
+        day_sessions = np.zeros(len(in_force_days))
+        if items is not None and not items.empty:
+            codes, names = pd.factorize(exp["exercise_id"])
+            width = len(names) + 1
+            in_force_keys = day * width + codes
+            i_day = _day_numbers(items["day"])
+            i_code = names.get_indexer(items["exercise_id"])
+            sid, sids = pd.factorize(items["session_id"])
+            ok = (
+                items["done"].to_numpy(dtype=bool)
+                & (i_code >= 0)
+                & (sid >= 0)
+                & np.isin(i_day * width + i_code, in_force_keys)
+            )
+            pairs = np.unique(i_day[ok] * len(sids) + sid[ok])
+            with_session, count = np.unique(pairs // max(len(sids), 1), return_counts=True)
+            day_sessions[np.searchsorted(in_force_days, with_session)] = count
+        at = (_monday(in_force_days) - weeks[0]) // 7
+        days_in_force = np.bincount(at, minlength=n).astype(np.int64)
+        # integer-valued sums, exact in any order
+        tpw_max = np.bincount(at, weights=np.nan_to_num(day_max), minlength=n)
+        sessions = np.bincount(at, weights=day_sessions, minlength=n)
+    sessions_prescribed = tpw_max / 7
+    sessions_done = np.minimum(sessions, sessions_prescribed)
+    has = prescribed > 0
+    adherence = np.where(has, done / np.where(has, prescribed, 1.0), np.nan)
+    has_s = sessions_prescribed > 0
+    return pd.DataFrame(
+        {
+            "week": _datetimes(weeks),
+            "days": days.astype(np.int64),
+            "days_in_force": days_in_force,
+            "prescribed": prescribed,
+            "done": done,
+            "adherence": adherence,
+            "adherent": np.where(np.isnan(adherence), -1.0, adherence) >= ADHERENT - EPS,
+            "complete": days == 7,
+            "sessions_prescribed": sessions_prescribed,
+            "sessions_done": sessions_done,
+            "session_adherence": np.where(
+                has_s, sessions_done / np.where(has_s, sessions_prescribed, 1.0), np.nan
+            ),
+        }
     )
-    day_max = exp.groupby("day").agg(tpw_max=("tpw", "max")).reset_index()
-    sess_done = pd.Series(0, index=pd.DatetimeIndex([], name="day"), dtype="int64", name="sessions")
-    if items is not None and not items.empty:
-        in_force = items.merge(exp[["day", "exercise_id"]], on=["day", "exercise_id"], how="inner")
-        in_force = in_force[in_force["done"].astype(bool)]
-        sess_done = in_force.groupby("day")["session_id"].nunique().rename("sessions")
-    day_max = day_max.merge(sess_done.reset_index(), on="day", how="left")
-    day_max["sessions"] = day_max["sessions"].fillna(0)
-    day_max["week"] = week_start(day_max["day"]).to_numpy()
-    ss = day_max.groupby("week").agg(
-        days_in_force=("day", "size"), tpw_max=("tpw_max", "sum"), sessions=("sessions", "sum")
-    )
-    ss["sessions_prescribed"] = ss["tpw_max"] / 7
-    ss["sessions_done"] = np.minimum(ss["sessions"], ss["sessions_prescribed"])
-
-    out = weeks.merge(ex.reset_index(), on="week", how="left").merge(
-        ss[["days_in_force", "sessions_prescribed", "sessions_done"]].reset_index(),
-        on="week",
-        how="left",
-    )
-    out["days_in_force"] = out["days_in_force"].fillna(0)
-    for c in ("prescribed", "done", "sessions_prescribed", "sessions_done"):
-        out[c] = out[c].fillna(0.0)
-    has = out["prescribed"] > 0
-    out["adherence"] = np.where(has, out["done"] / out["prescribed"].where(has, 1.0), np.nan)
-    out["adherent"] = out["adherence"].fillna(-1) >= ADHERENT - EPS
-    out["complete"] = out["days"] == 7
-    has_s = out["sessions_prescribed"] > 0
-    out["session_adherence"] = np.where(
-        has_s, out["sessions_done"] / out["sessions_prescribed"].where(has_s, 1.0), np.nan
-    )
-    return out[list(cols)].astype(cols).reset_index(drop=True)
 
 
 def period_adherence(weekly: pd.DataFrame) -> float | None:
@@ -527,14 +626,14 @@ def daily_completion(
     if hi < lo:
         return _empty(cols)
     exp = _expanded(prescriptions, items, lo, hi, in_force)
-    exp["did"] = exp["done"] > 0
-    g = exp.groupby("day").agg(due=("exercise_id", "size"), done=("did", "sum"))
-    cal = pd.DataFrame(index=pd.date_range(lo, hi, freq="D", name="day"))
-    out = cal.join(g).fillna(0).reset_index()
-    out["share"] = np.where(
-        out["due"] > 0, out["done"] / out["due"].where(out["due"] > 0, 1), np.nan
+    d_lo, d_hi = _day_numbers([lo])[0], _day_numbers([hi])[0]
+    at = _day_numbers(exp["day"]) - d_lo
+    due = np.bincount(at, minlength=d_hi - d_lo + 1)
+    done = np.bincount(at, weights=exp["done"].to_numpy() > 0, minlength=len(due)).astype(np.int64)
+    share = np.where(due > 0, done / np.where(due > 0, due, 1), np.nan)
+    return pd.DataFrame(
+        {"day": _datetimes(np.arange(d_lo, d_hi + 1)), "due": due.astype(np.int64), "done": done, "share": share}
     )
-    return out[list(cols)].astype(cols)
 
 
 def adherence_by_month(weekly: pd.DataFrame) -> pd.DataFrame:
@@ -557,6 +656,20 @@ def adherence_by_month(weekly: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---- habit strength and streaks -------------------------------------------------------------
+def _trailing_sums(m: np.ndarray, days: int) -> np.ndarray:
+    """Per row, the column sums of that row and the days - 1 rows before it (whole numbers: exact)."""
+    c = np.vstack([np.zeros((1, m.shape[1])), np.cumsum(m, axis=0)])
+    return c[1:] - c[np.maximum(np.arange(1, len(c)) - days, 0)]
+
+
+def _sum_columns(m: np.ndarray) -> np.ndarray:
+    """Row sums adding the columns one after another, left to right."""
+    total = np.zeros(m.shape[0])
+    for j in range(m.shape[1]):
+        total = total + m[:, j]
+    return total
+
+
 def habit_strength(
     prescriptions: pd.DataFrame,
     items: pd.DataFrame,
@@ -584,19 +697,24 @@ def habit_strength(
     exp = _expanded(prescriptions, items, lo, hi, in_force)
     if exp.empty:
         return pd.DataFrame({"day": cal, "completion": np.nan, "habit": 0.0}).astype(cols)
-    tpw = exp.pivot_table(index="day", columns="exercise_id", values="tpw", aggfunc="sum")
-    done = exp.pivot_table(index="day", columns="exercise_id", values="done", aggfunc="sum")
-    tpw = tpw.reindex(cal).fillna(0.0)
-    done = done.reindex(index=cal, columns=tpw.columns).fillna(0.0)
-    presc_w = tpw.rolling(ROLLING_DAYS, min_periods=1).sum() / 7
-    done_w = done.rolling(ROLLING_DAYS, min_periods=1).sum()
-    capped = np.minimum(done_w.to_numpy(), presc_w.to_numpy()).sum(axis=1)
-    presc = presc_w.to_numpy().sum(axis=1)
+    # day x exercise matrices of times_per_week and done, then sums over the trailing 7 days
+    # (whole numbers, so exact), then summed across exercises in id order
+    codes, names = pd.factorize(exp["exercise_id"], sort=True)
+    ok = codes >= 0
+    at = _day_numbers(exp["day"])[ok] - _day_numbers([lo])[0]
+    tpw = np.zeros((len(cal), len(names)))
+    done = np.zeros((len(cal), len(names)))
+    np.add.at(tpw, (at, codes[ok]), np.nan_to_num(exp["tpw"].to_numpy(dtype=float)[ok]))
+    np.add.at(done, (at, codes[ok]), exp["done"].to_numpy(dtype=float)[ok])
+    presc_w = _trailing_sums(tpw, ROLLING_DAYS) / 7
+    done_w = _trailing_sums(done, ROLLING_DAYS)
+    capped = _sum_columns(np.minimum(done_w, presc_w))
+    presc = _sum_columns(presc_w)
     x = np.where(presc > EPS, capped / np.where(presc > EPS, presc, 1.0), np.nan)
     alpha = 1 - 2 ** (-1 / half_life)
     h, habit = 0.0, np.empty(len(cal))
-    for i, xi in enumerate(x):
-        if not np.isnan(xi):
+    for i, xi in enumerate(x.tolist()):  # Python floats: the same arithmetic, faster per day
+        if not math.isnan(xi):
             h += alpha * (min(1.0, xi) - h)
         habit[i] = h
     return pd.DataFrame({"day": cal, "completion": x, "habit": habit}).astype(cols)
@@ -670,31 +788,52 @@ def daily_pain(
     if period is None:
         return _empty(_DAILY_COLS)
     lo, hi = period
-    before = s[["day", "pain_before"]].rename(columns={"pain_before": "score"})
-    scores = pd.concat([before, pain[["day", "score"]]], ignore_index=True)
-    scores = scores[scores["score"].notna()]
-    scores = scores.assign(score=scores["score"].astype("float64"))
-    scores = scores[(scores["day"] >= lo) & (scores["day"] <= hi)]
-    after = s[s["pain_after"].notna()][["day", "pain_after"]]
-    after = after.assign(pain_after=after["pain_after"].astype("float64"))
-    cal = pd.DataFrame(index=pd.date_range(lo, hi, freq="D", name="day"))
-    by_day = (
-        scores.groupby("day")["score"]
-        .agg(["mean", "size"])
-        .rename(columns={"mean": "pain", "size": "n_scores"})
+    first = _day_numbers([lo])[0]
+    n = _day_numbers([hi])[0] - first + 1
+    s_at = _calendar_position(s["day"], first, n)
+    p_at = _calendar_position(pain["day"], first, n)
+    before = s["pain_before"].to_numpy(dtype=float, na_value=np.nan)
+    score = pain["score"].to_numpy(dtype=float, na_value=np.nan)
+    after = s["pain_after"].to_numpy(dtype=float, na_value=np.nan)
+    pain_mean, n_scores = _daily_means(
+        np.concatenate([s_at, p_at]), np.concatenate([before, score]), n
     )
-    aft = (
-        after.groupby("day")["pain_after"]
-        .agg(["mean", "size"])
-        .rename(columns={"mean": "pain_after", "size": "n_after"})
+    after_mean, n_after = _daily_means(s_at, after, n)
+    sessions = np.bincount(s_at[s_at >= 0], minlength=n)
+    rolling = pd.Series(pain_mean).rolling(ROLLING_DAYS, min_periods=ROLLING_MIN_DAYS).mean()
+    return pd.DataFrame(
+        {
+            "day": _datetimes(np.arange(first, first + n)),
+            "pain": pain_mean,
+            "n_scores": n_scores,
+            "pain_after": after_mean,
+            "n_after": n_after,
+            "sessions": sessions.astype(np.int64),
+            "rolling": rolling.to_numpy(),
+        }
     )
-    nsess = s.groupby("day").size().rename("sessions")
-    out = cal.join(by_day).join(aft).join(nsess)
-    out["sessions"] = out["sessions"].fillna(0)
-    out["n_scores"] = out["n_scores"].fillna(0)
-    out["n_after"] = out["n_after"].fillna(0)
-    out["rolling"] = out["pain"].rolling(ROLLING_DAYS, min_periods=ROLLING_MIN_DAYS).mean()
-    return out.reset_index()[list(_DAILY_COLS)].astype(_DAILY_COLS)
+
+
+def _calendar_position(days: pd.Series, first: int, n: int) -> np.ndarray:
+    """Each value's index among the n calendar days from day number first; -1 for anything else
+    (missing, outside, or not a whole day)."""
+    v = np.asarray(days)
+    if v.dtype.kind != "M":
+        v = np.asarray(pd.to_datetime(days)).astype("datetime64[ns]")
+    d = v.astype("datetime64[D]")
+    at = d.astype(np.int64) - first
+    return np.where((d == v) & (at >= 0) & (at < n), at, -1)
+
+
+def _daily_means(at: np.ndarray, values: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per calendar day: mean of the values present (pandas' groupby mean; NaN if none) and their count."""
+    ok = (at >= 0) & ~np.isnan(values)
+    count = np.bincount(at[ok], minlength=n).astype(np.int64)
+    mean = np.full(n, np.nan)
+    if ok.any():
+        g = pd.Series(values[ok]).groupby(at[ok]).mean()
+        mean[g.index.to_numpy()] = g.to_numpy()
+    return mean, count
 
 
 @dataclass(frozen=True)
@@ -861,8 +1000,8 @@ def session_effect(
             }
         )
 
-    def row(scope: str, ex: str, diffs: pd.Series) -> dict[str, Any]:
-        n = int(diffs.notna().sum())
+    def row(scope: str, ex: str, diffs: pd.Series | np.ndarray) -> dict[str, Any]:
+        n = int(np.count_nonzero(~np.isnan(np.asarray(diffs, dtype=float))))
         if n < min_n:
             return {
                 "scope": scope,
@@ -888,11 +1027,31 @@ def session_effect(
 
     rows.append(row("overall", "", both["diff"]))
     if items is not None and not items.empty and len(both):
+        for ex, diffs in _diffs_by_exercise(items, both):
+            rows.append(row("exercise", ex, diffs))
+    return pd.DataFrame(rows, columns=list(cols)).astype(cols)
+
+
+def _diffs_by_exercise(items: pd.DataFrame, both: pd.DataFrame) -> list[tuple[str, Any]]:
+    """(exercise id, the diffs of the sessions in which it was done, in item order), by exercise id."""
+    sid = both["session_id"]
+    if not (sid.is_unique and sid.notna().all()):  # the general (slower) join
         done = items[items["done"].astype(bool)][["session_id", "exercise_id"]].drop_duplicates()
         joined = done.merge(both, on="session_id", how="inner")
-        for ex, grp in joined.groupby("exercise_id", sort=True):
-            rows.append(row("exercise", str(ex), grp["diff"]))
-    return pd.DataFrame(rows, columns=list(cols)).astype(cols)
+        return [(str(ex), g["diff"]) for ex, g in joined.groupby("exercise_id", sort=True)]
+    done = items["done"].to_numpy(dtype=bool)
+    s_code, s_names = pd.factorize(items["session_id"])
+    e_code, e_names = pd.factorize(items["exercise_id"], sort=True)
+    ok = done & (s_code >= 0) & (e_code >= 0)
+    # each (session, exercise) once, at its first done item
+    key = s_code.astype(np.int64) * (len(e_names) + 1) + e_code
+    first = np.sort(np.unique(key[ok], return_index=True)[1]) if ok.any() else np.zeros(0, int)
+    first = np.flatnonzero(ok)[first]
+    at = pd.Index(sid).get_indexer(s_names.take(s_code[first]))
+    first, at = first[at >= 0], at[at >= 0]
+    diff = both["diff"].to_numpy(dtype=float)[at]
+    code = e_code[first]
+    return [(str(e_names[c]), diff[code == c]) for c in np.unique(code)]
 
 
 # ---- adherence against pain ------------------------------------------------------------------
@@ -901,15 +1060,21 @@ def weekly_pain(daily: pd.DataFrame) -> pd.DataFrame:
     cols = {"week": "datetime64[ns]", "pain": "float64", "pain_days": "int64"}
     if daily is None or daily.empty:
         return _empty(cols)
-    d = daily.assign(week=week_start(daily["day"]).to_numpy())
-    g = (
-        d.groupby("week")["pain"]
-        .agg(["mean", "count"])
-        .rename(columns={"mean": "pain", "count": "pain_days"})
-        .reset_index()
+    day = daily["day"]
+    ok = day.notna().to_numpy()
+    week = _monday(_day_numbers(day[ok]))
+    pain = daily["pain"].to_numpy(dtype=float, na_value=np.nan)[ok]
+    g = pd.Series(pain).groupby(week).mean()  # pandas' mean, as before
+    weeks, at = np.unique(week, return_inverse=True)
+    days = np.bincount(at, weights=~np.isnan(pain), minlength=len(weeks)).astype(np.int64)
+    mean = g.to_numpy()
+    return pd.DataFrame(
+        {
+            "week": _datetimes(weeks),
+            "pain": np.where(days < WEEK_MIN_PAIN_DAYS, np.nan, mean),
+            "pain_days": days,
+        }
     )
-    g.loc[g["pain_days"] < WEEK_MIN_PAIN_DAYS, "pain"] = np.nan
-    return g[list(cols)].astype(cols)
 
 
 @dataclass(frozen=True)
@@ -944,15 +1109,28 @@ def adherence_vs_pain(weekly: pd.DataFrame, daily: pd.DataFrame) -> AdherencePai
     }
     if weekly is None or weekly.empty or wp.empty:
         return AdherencePain(_empty(cols), 0, None, None, None, None, None, INSUFFICIENT)
-    nxt = wp.assign(week=wp["week"] - pd.Timedelta(days=7)).rename(columns={"pain": "next_pain"})
-    pairs = (
-        weekly[["week", "adherence"]]
-        .merge(wp[["week", "pain"]], on="week")
-        .merge(nxt[["week", "next_pain"]], on="week")
+    # each week of `weekly` (in its order) with that week's and the next week's mean pain
+    week = weekly["week"].to_numpy(dtype="datetime64[ns]")
+    known = wp["week"].to_numpy(dtype="datetime64[ns]")  # sorted, distinct
+    known_pain = wp["pain"].to_numpy(dtype=float)
+
+    def pain_of(w: np.ndarray) -> np.ndarray:
+        at = np.searchsorted(known, w).clip(max=len(known) - 1)
+        return np.where(known[at] == w, known_pain[at], np.nan)
+
+    pain = pain_of(week)
+    next_pain = pain_of(week + np.timedelta64(7, "D"))
+    adherence = weekly["adherence"].to_numpy(dtype=float, na_value=np.nan)
+    ok = ~(np.isnan(adherence) | np.isnan(pain) | np.isnan(next_pain))
+    pairs = pd.DataFrame(
+        {
+            "week": week[ok],
+            "adherence": adherence[ok],
+            "pain": pain[ok],
+            "next_pain": next_pain[ok],
+            "change": next_pain[ok] - pain[ok],
+        }
     )
-    pairs = pairs.dropna(subset=["adherence", "pain", "next_pain"])
-    pairs = pairs.assign(change=pairs["next_pain"] - pairs["pain"])[list(cols)].astype(cols)
-    pairs = pairs.reset_index(drop=True)
     n = len(pairs)
     if n < MIN_PAIRS:
         return AdherencePain(pairs, n, None, None, None, None, None, INSUFFICIENT)
@@ -1035,6 +1213,9 @@ def progression_suggestions(
     if not pain_note:
         pain_note = "not enough pain scores in the last 2 weeks to judge the trend"
 
+    ids = exp["exercise_id"].to_numpy(dtype=object, na_value=None)
+    tpw = np.nan_to_num(exp["tpw"].to_numpy(dtype=float))
+    done_n = exp["done"].to_numpy()
     rows = []
     for _, rx in today.iterrows():
         ex_id = str(rx["exercise_id"])
@@ -1042,9 +1223,9 @@ def progression_suggestions(
         dose = ex.main_dose if ex is not None else ""
         current = rx[dose] if dose else pd.NA
         ladder = tuple(ex.ladder) if ex is not None else ()
-        mine = exp[exp["exercise_id"] == ex_id]
-        presc = float(mine["tpw"].sum()) / 7
-        done = int(mine["done"].sum())
+        mine = ids == ex_id
+        presc = float(tpw[mine].sum()) / 7
+        done = int(done_n[mine].sum())
         share = min(done, presc) / presc if presc > 0 else np.nan
         row = {
             "exercise_id": ex_id,
@@ -1071,7 +1252,7 @@ def progression_suggestions(
             else:
                 row["reason"] = f"{src} on {when}; already at the lowest step"
         else:
-            since = _dose_since(mine, dose, current, lo, hi)
+            since = _dose_since(exp["day"].to_numpy()[mine], exp[dose].to_numpy()[mine], current, lo, hi)
             did = (
                 f"done {done} times against {presc:g} prescribed in the last 2 weeks "
                 f"({share * 100:.0f} %)"
@@ -1100,17 +1281,20 @@ def progression_suggestions(
 
 
 def _dose_since(
-    mine: pd.DataFrame, dose: str, current: Any, lo: pd.Timestamp, hi: pd.Timestamp
+    days: np.ndarray, doses: np.ndarray, current: Any, lo: pd.Timestamp, hi: pd.Timestamp
 ) -> pd.Timestamp:
-    """First day of the unbroken run, ending at hi, on which the exercise was in force at `current`."""
-    by_day = mine.set_index("day")[dose]
-    day = hi
-    while day >= lo and day in by_day.index:
+    """First day of the unbroken run, ending at hi, on which the exercise was in force at `current`.
+
+    days, doses: the exercise's in-force days and its dose on each."""
+    by_day = dict(zip(_day_numbers(days).tolist(), doses.tolist(), strict=True))
+    first, last = _day_numbers([lo, hi]).tolist()
+    day = last
+    while day >= first and day in by_day:
         value = by_day[day]
         if pd.isna(value) or value != current:
             break
-        day -= _ONE_DAY
-    return day + _ONE_DAY
+        day -= 1
+    return hi - (last - day) * _ONE_DAY + _ONE_DAY
 
 
 # ---- display aggregation (used by plots; binning only) ----------------------------------------
@@ -1132,31 +1316,47 @@ def pain_display(
     }
     if daily is None or daily.empty:
         return _empty(cols), "day"
-    d = daily.copy()
-    d["flares"] = (
-        d["day"].isin(flares["day"]).astype("int64") if flares is not None and len(flares) else 0
-    )
-    n_days = len(d)
+    day = daily["day"].to_numpy(dtype="datetime64[ns]")
+    ok = ~np.isnat(day)  # rows without a day belong to no bin
+    n_days = len(daily)
     if n_days <= max_points:
-        freq, key = "day", d["day"]
+        freq, key = "day", day[ok]
     elif n_days / 7 <= max_points:
-        freq, key = "week", week_start(d["day"])
+        freq, key = "week", _datetimes(_monday(_day_numbers(day[ok])))
     else:
-        freq, key = "month", d["day"].dt.to_period("M").dt.to_timestamp()
-    d["x"] = key.to_numpy()
-    g = (
-        d.groupby("x")
-        .agg(
-            pain=("pain", "mean"),
-            pain_days=("pain", "count"),
-            rolling=("rolling", "mean"),
-            pain_after=("pain_after", "mean"),
-            sessions=("sessions", "sum"),
-            flares=("flares", "sum"),
+        freq, key = "month", day[ok].astype("datetime64[M]").astype("datetime64[ns]")
+    x, at = np.unique(key, return_inverse=True)
+    pain = daily["pain"].to_numpy(dtype=float, na_value=np.nan)[ok]
+    # means of the daily values per bin with pandas' groupby mean, as before
+    means = (
+        pd.DataFrame(
+            np.column_stack(
+                [pain]
+                + [daily[c].to_numpy(dtype=float, na_value=np.nan)[ok] for c in ("rolling", "pain_after")]
+            )
         )
-        .reset_index()
+        .groupby(at)
+        .mean()
+        .to_numpy()
     )
-    return g[list(cols)].astype(cols), freq
+    is_flare = (
+        np.isin(day[ok], flares["day"].to_numpy(dtype="datetime64[ns]"))
+        if flares is not None and len(flares)
+        else np.zeros(len(at), dtype=bool)
+    )
+    sessions = np.nan_to_num(daily["sessions"].to_numpy(dtype=float, na_value=np.nan)[ok])
+    out = pd.DataFrame(
+        {
+            "x": x,
+            "pain": means[:, 0],
+            "pain_days": np.bincount(at, weights=~np.isnan(pain), minlength=len(x)),
+            "rolling": means[:, 1],
+            "pain_after": means[:, 2],
+            "sessions": np.bincount(at, weights=sessions, minlength=len(x)),
+            "flares": np.bincount(at, weights=is_flare, minlength=len(x)),
+        }
+    )
+    return out.astype(cols), freq
 
 
 # ---- plain words --------------------------------------------------------------------------------

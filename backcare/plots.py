@@ -320,11 +320,18 @@ def adherence_calendar(
         return _empty_figure(title, "No programme was in force in this period.")
     weeks = A.week_start(completion["day"])
     if weeks.nunique() <= max_weeks:
-        c = completion.assign(week=weeks.to_numpy(), wd=completion["day"].dt.day_of_week)
-        grid = c.pivot_table(
-            index="wd", columns="week", values="share", aggfunc="mean", dropna=False
-        ).reindex(index=range(7))
-        z = grid.to_numpy(dtype="float64")
+        # weekday x week grid of the mean share of each cell (one day per cell)
+        week = weeks.to_numpy(dtype="datetime64[ns]")
+        ok = ~np.isnat(week)
+        columns = np.unique(week[ok])
+        cell = completion["day"].dt.day_of_week.to_numpy()[ok] * len(columns) + np.searchsorted(
+            columns, week[ok]
+        )
+        share = completion["share"].to_numpy(dtype="float64", na_value=np.nan)[ok]
+        means = pd.Series(share).groupby(cell).mean()
+        z = np.full((7, len(columns)), np.nan)
+        z.flat[means.index.to_numpy()] = means.to_numpy()
+        grid = pd.DataFrame(z, columns=columns)
         fig = _figure([
             dict(
                 type="heatmap",
