@@ -71,17 +71,17 @@ def _f(s: pd.Series | np.ndarray) -> np.ndarray:
     return np.asarray(pd.Series(s, dtype="float64").to_numpy(dtype="float64", na_value=np.nan))
 
 
-def _figure(data: list[dict[str, Any]]) -> go.Figure:
-    """A figure with the TEMPLATE and these traces (dicts with a "type"), each validated once.
+def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
+    """A figure with the TEMPLATE, these traces (dicts with a "type") and this layout.
 
-    Same content as ``go.Figure(data).update_layout(template=TEMPLATE)``, without its cost:
-    assigning a template by name deep-copies and re-validates the whole registered template
-    (about 10 ms, more than the rest of a figure). The registered template is already
-    validated, so it is attached the way plotly attaches its default template (see
-    ``BaseFigure._initialize_layout_template``); traces and every other layout property are
-    validated as usual."""
+    Built in one validated construction: ``update_layout``, ``add_trace`` and ``add_hline``
+    each validate again and replay their changes property by property, which costs more than
+    the figure itself. Assigning a template by name deep-copies and re-validates the whole
+    registered template (about 10 ms); it is already validated, so it is attached the way
+    plotly attaches its default template (see ``BaseFigure._initialize_layout_template``).
+    Traces and every other layout property are validated as usual."""
     # a placeholder template (validated in no time) keeps plotly from copying its default one
-    fig = go.Figure(data=data, layout={"template": {}})
+    fig = go.Figure(data=data, layout={**layout, "template": {}})
     layout = fig.layout
     layout._validate = False
     try:
@@ -102,26 +102,53 @@ def _validated_template() -> go.layout.Template:
     return _TEMPLATE_CACHE[1]
 
 
-def _empty_figure(title: str, message: str) -> go.Figure:
-    fig = _figure([])
-    fig.update_layout(
-        title=esc(title),
-        height=320,
-        xaxis={"visible": False},
-        yaxis={"visible": False},
-        annotations=[
-            {
-                "text": esc(message),
-                "showarrow": False,
-                "xref": "paper",
-                "yref": "paper",
-                "x": 0.5,
-                "y": 0.5,
-                "font": {"size": 14},
-            }
-        ],
-    )
+def _no_axis_title(fig: go.Figure) -> go.Figure:
+    """Clear the x axis title as ``update_layout(xaxis={"title": None})`` does (an empty title)."""
+    fig.update_layout(xaxis={"title": None})
     return fig
+
+
+def _hline(y: float, line: dict[str, Any], text: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The shape (and "top left" label) ``fig.add_hline(y, ...)`` adds to a single plot."""
+    out: dict[str, list[dict[str, Any]]] = {
+        "shapes": [
+            {"type": "line", "x0": 0, "x1": 1, "xref": "x domain", "y0": y, "y1": y, "yref": "y", "line": line}
+        ]
+    }
+    if text is not None:
+        out["annotations"] = [
+            {"showarrow": False, "text": text, "x": 0, "xanchor": "left", "xref": "x domain",
+             "y": y, "yanchor": "bottom", "yref": "y"}
+        ]
+    return out
+
+
+def _vline(x: float, line: dict[str, Any]) -> dict[str, Any]:
+    """The shape ``fig.add_vline(x, ...)`` adds to a single plot."""
+    return {"type": "line", "x0": x, "x1": x, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain", "line": line}
+
+
+def _empty_figure(title: str, message: str) -> go.Figure:
+    return _figure(
+        [],
+        {
+            "title": esc(title),
+            "height": 320,
+            "xaxis": {"visible": False},
+            "yaxis": {"visible": False},
+            "annotations": [
+                {
+                    "text": esc(message),
+                    "showarrow": False,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "x": 0.5,
+                    "y": 0.5,
+                    "font": {"size": 14},
+                }
+            ],
+        },
+    )
 
 
 def _name(exercise_id: str, catalog: Catalog | None) -> str:
@@ -288,20 +315,21 @@ def pain_figure(
     subtitle = ""
     if annotations is not None and len(annotations) > shown_notes:
         subtitle = f" (latest {shown_notes} of {len(annotations)} notes shown)"
-    fig = _figure(traces)
-    fig.update_layout(
-        title=esc(title + subtitle),
-        height=460,
-        yaxis={
-            "title": "Pain (0 = none, 10 = worst)",
-            "range": [-1.2, 11.6],
-            "tickvals": list(range(0, 11, 2)),
+    fig = _figure(
+        traces,
+        {
+            "title": esc(title + subtitle),
+            "height": 460,
+            "yaxis": {
+                "title": "Pain (0 = none, 10 = worst)",
+                "range": [-1.2, 11.6],
+                "tickvals": list(range(0, 11, 2)),
+            },
+            "legend": {"orientation": "h", "yanchor": "top", "y": -0.08},
+            "margin": {"t": 60, "r": 20},
         },
-        xaxis={"title": None},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.08},
-        margin={"t": 60, "r": 20},
     )
-    return fig
+    return _no_axis_title(fig)
 
 
 # ---- adherence --------------------------------------------------------------------------------
@@ -331,12 +359,10 @@ def adherence_calendar(
         means = pd.Series(share).groupby(cell).mean()
         z = np.full((7, len(columns)), np.nan)
         z.flat[means.index.to_numpy()] = means.to_numpy()
-        grid = pd.DataFrame(z, columns=columns)
-        fig = _figure([
-            dict(
+        trace = dict(
                 type="heatmap",
                 z=z,
-                x=_dates(pd.Series(grid.columns)),
+                x=_dates(pd.Series(columns)),
                 y=_WEEKDAYS,
                 zmin=0,
                 zmax=1,
@@ -347,9 +373,7 @@ def adherence_calendar(
                 colorbar={"title": "done", "tickformat": ".0%"},
                 hovertemplate="Week of %{x}, %{y}: %{z:.0%} of the exercises due<extra></extra>",
             )
-        ])
-        fig.update_yaxes(autorange="reversed")
-        fig.update_xaxes(title=None, type="category", nticks=12)
+        axes = {"yaxis": {"autorange": "reversed"}, "xaxis": {"type": "category", "nticks": 12}}
         sub = "share of the day's prescribed exercises ticked off"
     else:
         if weekly is None or weekly.empty:
@@ -359,8 +383,7 @@ def adherence_calendar(
         grid = w.pivot_table(
             index="year", columns="wk", values="adherence", aggfunc="mean", dropna=False
         ).reindex(columns=range(1, 54))
-        fig = _figure([
-            dict(
+        trace = dict(
                 type="heatmap",
                 z=grid.to_numpy(dtype="float64"),
                 x=np.arange(1, 54),
@@ -374,12 +397,12 @@ def adherence_calendar(
                 colorbar={"title": "adherence", "tickformat": ".0%"},
                 hovertemplate="%{y}, week %{x}: %{z:.0%} adherence<extra></extra>",
             )
-        ])
-        fig.update_xaxes(title="ISO week")
-        fig.update_yaxes(autorange="reversed", type="category")
+        axes = {"xaxis": {"title": "ISO week"}, "yaxis": {"autorange": "reversed", "type": "category"}}
         sub = "weekly adherence (long period: one cell per week)"
-    fig.update_layout(title=esc(f"{title}: {sub}"), height=330, margin={"t": 60, "r": 20})
-    return fig
+    fig = _figure(
+        [trace], {"title": esc(f"{title}: {sub}"), "height": 330, "margin": {"t": 60, "r": 20}, **axes}
+    )
+    return _no_axis_title(fig) if "title" not in axes["xaxis"] else fig
 
 
 def weekly_adherence_figure(
@@ -424,22 +447,22 @@ def weekly_adherence_figure(
                 hovertemplate=f"{when}: sessions %{{y:.0%}}<extra></extra>",
             )
         )
-    fig = _figure(traces)
-    fig.add_hline(
-        y=A.ADHERENT,
-        line={"color": COLOURS["line"], "dash": "dash", "width": 1.5},
-        annotation_text="80 %: adherent",
-        annotation_position="top left",
+    return _figure(
+        traces,
+        {
+            **_hline(
+                A.ADHERENT,
+                {"color": COLOURS["line"], "dash": "dash", "width": 1.5},
+                "80 %: adherent",
+            ),
+            "title": esc(title),
+            "height": 360,
+            "bargap": 0.15,
+            "yaxis": {"title": "Done / prescribed", "tickformat": ".0%", "range": [0, 1.08]},
+            "legend": {"orientation": "h", "yanchor": "top", "y": -0.12},
+            "margin": {"t": 60, "r": 20},
+        },
     )
-    fig.update_layout(
-        title=esc(title),
-        height=360,
-        bargap=0.15,
-        yaxis={"title": "Done / prescribed", "tickformat": ".0%", "range": [0, 1.08]},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.12},
-        margin={"t": 60, "r": 20},
-    )
-    return fig
 
 
 # ---- session effect ---------------------------------------------------------------------------
@@ -463,8 +486,7 @@ def session_effect_figure(
         for s, e in zip(shown["scope"], shown["exercise_id"], strict=True)
     ]
     m = _f(shown["mean"])
-    fig = _figure([
-        dict(
+    trace = dict(
             type="scatter",
             x=m,
             y=labels,
@@ -484,8 +506,6 @@ def session_effect_figure(
                 "%{customdata[2]:+.2f}), n = %{customdata[0]:.0f}<extra></extra>"
             ),
         )
-    ])
-    fig.add_vline(x=0, line={"color": COLOURS["line"], "width": 1})
     hidden = effect[effect["suppressed"]]
     notes = []
     if len(hidden):
@@ -508,16 +528,19 @@ def session_effect_figure(
                 "font": {"size": 11},
             }
         )
-    fig.update_layout(
-        title=esc(title),
-        annotations=notes,
-        height=140 + 38 * len(shown),
-        margin={"t": 60, "b": 80, "l": 160, "r": 20},
-        xaxis={"title": "Points (negative = less pain after)", "zeroline": False},
-        yaxis={"autorange": "reversed"},
-        showlegend=False,
+    return _figure(
+        [trace],
+        {
+            "shapes": [_vline(0, {"color": COLOURS["line"], "width": 1})],
+            "title": esc(title),
+            **({"annotations": notes} if notes else {}),
+            "height": 140 + 38 * len(shown),
+            "margin": {"t": 60, "b": 80, "l": 160, "r": 20},
+            "xaxis": {"title": "Points (negative = less pain after)", "zeroline": False},
+            "yaxis": {"autorange": "reversed"},
+            "showlegend": False,
+        },
     )
-    return fig
 
 
 # ---- adherence against pain -------------------------------------------------------------------
@@ -562,17 +585,18 @@ def adherence_pain_figure(
         sub = f"r = {result.r:+.2f}{ci}, n = {result.n} weeks"
     else:
         sub = f"{result.status} (n = {result.n} weeks; at least {A.MIN_PAIRS} needed)"
-    fig = _figure(traces)
-    fig.add_hline(y=0, line={"color": COLOURS["line"], "width": 1})
-    fig.update_layout(
-        title=esc(f"{title}: {sub}"),
-        height=380,
-        xaxis={"title": "Adherence this week", "tickformat": ".0%"},
-        yaxis={"title": "Change in weekly mean pain to next week"},
-        showlegend=False,
-        margin={"t": 60, "r": 20},
+    return _figure(
+        traces,
+        {
+            **_hline(0, {"color": COLOURS["line"], "width": 1}),
+            "title": esc(f"{title}: {sub}"),
+            "height": 380,
+            "xaxis": {"title": "Adherence this week", "tickformat": ".0%"},
+            "yaxis": {"title": "Change in weekly mean pain to next week"},
+            "showlegend": False,
+            "margin": {"t": 60, "r": 20},
+        },
     )
-    return fig
 
 
 # ---- rendering --------------------------------------------------------------------------------
