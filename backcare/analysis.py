@@ -394,10 +394,11 @@ def in_force_days(
 
     Expanding prescriptions is the costly step of the adherence functions. Computed once for
     the longest period needed, pass it as ``in_force=`` to weekly_adherence,
-    daily_completion, habit_strength, progression_suggestions or adherence_by_exercise for
-    any period inside [start, end]: they then give exactly what they give without it,
-    provided it was built from the same prescriptions and from items that hold every item
-    of that period's days (items of a longer period are fine)."""
+    daily_completion, habit_strength, progression_suggestions or adherence_by_exercise: for a
+    period inside [start, end] they use its rows (else they compute their own) and give
+    exactly what they give without it, provided it was built from the same prescriptions and
+    from items that, on the days of that period, are the items passed to them (items of a
+    longer period are fine). The period of progression_suggestions is its last window_days."""
     _one_patient(prescriptions, items)
     lo, hi = _day(start), _day(end)
     return InForce(lo, hi, _in_force_with_done(prescriptions, items, lo, hi))
@@ -632,7 +633,12 @@ def daily_completion(
     done = np.bincount(at, weights=exp["done"].to_numpy() > 0, minlength=len(due)).astype(np.int64)
     share = np.where(due > 0, done / np.where(due > 0, due, 1), np.nan)
     return pd.DataFrame(
-        {"day": _datetimes(np.arange(d_lo, d_hi + 1)), "due": due.astype(np.int64), "done": done, "share": share}
+        {
+            "day": _datetimes(np.arange(d_lo, d_hi + 1)),
+            "due": due.astype(np.int64),
+            "done": done,
+            "share": share,
+        }
     )
 
 
@@ -745,11 +751,12 @@ def streaks(weekly: pd.DataFrame, threshold: float = ADHERENT) -> Streaks:
         w, in_progress = w.iloc[:-1], True
     run = longest = 0
     since = None
-    for _, row in w.iterrows():
-        if row["adherence"] >= threshold - EPS:
+    weeks = w["week"].to_numpy()
+    for i, adherence in enumerate(w["adherence"].to_numpy(dtype=float).tolist()):
+        if adherence >= threshold - EPS:
             run += 1
             if run == 1:
-                since = row["week"]
+                since = pd.Timestamp(weeks[i])
             longest = max(longest, run)
         else:
             run, since = 0, None
@@ -949,19 +956,35 @@ def flare_ups(daily: pd.DataFrame) -> pd.DataFrame:
     }
     if daily is None or daily.empty:
         return _empty(cols)
-    s = daily.set_index("day")["pain"].astype("float64").sort_index()
-    s = s[~s.index.duplicated()]
-    s = s.reindex(pd.date_range(s.index.min(), s.index.max(), freq="D"))
-    prior = s.shift(1).rolling(FLARE_LOOKBACK_DAYS, min_periods=1)
-    out = pd.DataFrame({"pain": s, "prior_mean": prior.mean(), "prior_days": prior.count()})
-    out["rise"] = out["pain"] - out["prior_mean"]
+    day = daily["day"].to_numpy(dtype="datetime64[ns]")
+    if len(day) > 1 and (np.diff(day) == np.timedelta64(1, "D")).all():
+        # consecutive days already (as daily_pain gives them): no sorting or gaps to fill
+        pain = daily["pain"].to_numpy(dtype="float64", na_value=np.nan)
+    else:
+        s = daily.set_index("day")["pain"].astype("float64").sort_index()
+        s = s[~s.index.duplicated()]
+        s = s.reindex(pd.date_range(s.index.min(), s.index.max(), freq="D"))
+        day, pain = s.index.to_numpy(dtype="datetime64[ns]"), s.to_numpy(dtype="float64")
+    prior = np.concatenate([[np.nan], pain[:-1]])  # the previous day's
+    prior_mean = pd.Series(prior).rolling(FLARE_LOOKBACK_DAYS, min_periods=1).mean().to_numpy()
+    scored = np.concatenate([[0], np.cumsum(~np.isnan(prior))])
+    window_start = np.maximum(np.arange(1, len(prior) + 1) - FLARE_LOOKBACK_DAYS, 0)
+    prior_days = scored[1:] - scored[window_start]
+    rise = pain - prior_mean
     ok = (
-        out["pain"].notna()
-        & (out["prior_days"] >= FLARE_MIN_PRIOR_DAYS)
-        & (out["rise"] >= FLARE_POINTS - EPS)
+        ~np.isnan(pain)
+        & (prior_days >= FLARE_MIN_PRIOR_DAYS)
+        & (rise >= FLARE_POINTS - EPS)
     )
-    out = out[ok].rename_axis("day").reset_index()
-    return out[list(cols)].astype(cols)
+    return pd.DataFrame(
+        {
+            "day": day[ok],
+            "pain": pain[ok],
+            "prior_mean": prior_mean[ok],
+            "prior_days": prior_days[ok].astype(np.int64),
+            "rise": rise[ok],
+        }
+    )
 
 
 # ---- session effect --------------------------------------------------------------------------
@@ -1252,7 +1275,8 @@ def progression_suggestions(
             else:
                 row["reason"] = f"{src} on {when}; already at the lowest step"
         else:
-            since = _dose_since(exp["day"].to_numpy()[mine], exp[dose].to_numpy()[mine], current, lo, hi)
+            days, doses = exp["day"].to_numpy()[mine], exp[dose].to_numpy()[mine]
+            since = _dose_since(days, doses, current, lo, hi)
             did = (
                 f"done {done} times against {presc:g} prescribed in the last 2 weeks "
                 f"({share * 100:.0f} %)"
@@ -1328,17 +1352,10 @@ def pain_display(
     x, at = np.unique(key, return_inverse=True)
     pain = daily["pain"].to_numpy(dtype=float, na_value=np.nan)[ok]
     # means of the daily values per bin with pandas' groupby mean, as before
-    means = (
-        pd.DataFrame(
-            np.column_stack(
-                [pain]
-                + [daily[c].to_numpy(dtype=float, na_value=np.nan)[ok] for c in ("rolling", "pain_after")]
-            )
-        )
-        .groupby(at)
-        .mean()
-        .to_numpy()
+    rolling, after = (
+        daily[c].to_numpy(dtype=float, na_value=np.nan)[ok] for c in ("rolling", "pain_after")
     )
+    means = pd.DataFrame(np.column_stack([pain, rolling, after])).groupby(at).mean().to_numpy()
     is_flare = (
         np.isin(day[ok], flares["day"].to_numpy(dtype="datetime64[ns]"))
         if flares is not None and len(flares)

@@ -108,13 +108,10 @@ def _no_axis_title(fig: go.Figure) -> go.Figure:
     return fig
 
 
-def _hline(y: float, line: dict[str, Any], text: str | None = None) -> dict[str, list[dict[str, Any]]]:
+def _hline(y: float, line: dict[str, Any], text: str | None = None) -> dict[str, Any]:
     """The shape (and "top left" label) ``fig.add_hline(y, ...)`` adds to a single plot."""
-    out: dict[str, list[dict[str, Any]]] = {
-        "shapes": [
-            {"type": "line", "x0": 0, "x1": 1, "xref": "x domain", "y0": y, "y1": y, "yref": "y", "line": line}
-        ]
-    }
+    shape = {"type": "line", "x0": 0, "x1": 1, "xref": "x domain", "y0": y, "y1": y, "yref": "y"}
+    out: dict[str, Any] = {"shapes": [{**shape, "line": line}]}
     if text is not None:
         out["annotations"] = [
             {"showarrow": False, "text": text, "x": 0, "xanchor": "left", "xref": "x domain",
@@ -125,7 +122,8 @@ def _hline(y: float, line: dict[str, Any], text: str | None = None) -> dict[str,
 
 def _vline(x: float, line: dict[str, Any]) -> dict[str, Any]:
     """The shape ``fig.add_vline(x, ...)`` adds to a single plot."""
-    return {"type": "line", "x0": x, "x1": x, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain", "line": line}
+    shape = {"type": "line", "x0": x, "x1": x, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain"}
+    return {**shape, "line": line}
 
 
 def _empty_figure(title: str, message: str) -> go.Figure:
@@ -360,19 +358,19 @@ def adherence_calendar(
         z = np.full((7, len(columns)), np.nan)
         z.flat[means.index.to_numpy()] = means.to_numpy()
         trace = dict(
-                type="heatmap",
-                z=z,
-                x=_dates(pd.Series(columns)),
-                y=_WEEKDAYS,
-                zmin=0,
-                zmax=1,
-                colorscale="Greens",
-                xgap=2,
-                ygap=2,
-                hoverongaps=False,
-                colorbar={"title": "done", "tickformat": ".0%"},
-                hovertemplate="Week of %{x}, %{y}: %{z:.0%} of the exercises due<extra></extra>",
-            )
+            type="heatmap",
+            z=z,
+            x=_dates(pd.Series(columns)),
+            y=_WEEKDAYS,
+            zmin=0,
+            zmax=1,
+            colorscale="Greens",
+            xgap=2,
+            ygap=2,
+            hoverongaps=False,
+            colorbar={"title": "done", "tickformat": ".0%"},
+            hovertemplate="Week of %{x}, %{y}: %{z:.0%} of the exercises due<extra></extra>",
+        )
         axes = {"yaxis": {"autorange": "reversed"}, "xaxis": {"type": "category", "nticks": 12}}
         sub = "share of the day's prescribed exercises ticked off"
     else:
@@ -384,24 +382,26 @@ def adherence_calendar(
             index="year", columns="wk", values="adherence", aggfunc="mean", dropna=False
         ).reindex(columns=range(1, 54))
         trace = dict(
-                type="heatmap",
-                z=grid.to_numpy(dtype="float64"),
-                x=np.arange(1, 54),
-                y=[str(y) for y in grid.index],
-                zmin=0,
-                zmax=1,
-                colorscale="Greens",
-                xgap=1,
-                ygap=2,
-                hoverongaps=False,
-                colorbar={"title": "adherence", "tickformat": ".0%"},
-                hovertemplate="%{y}, week %{x}: %{z:.0%} adherence<extra></extra>",
-            )
-        axes = {"xaxis": {"title": "ISO week"}, "yaxis": {"autorange": "reversed", "type": "category"}}
+            type="heatmap",
+            z=grid.to_numpy(dtype="float64"),
+            x=np.arange(1, 54),
+            y=[str(y) for y in grid.index],
+            zmin=0,
+            zmax=1,
+            colorscale="Greens",
+            xgap=1,
+            ygap=2,
+            hoverongaps=False,
+            colorbar={"title": "adherence", "tickformat": ".0%"},
+            hovertemplate="%{y}, week %{x}: %{z:.0%} adherence<extra></extra>",
+        )
+        axes = {
+            "xaxis": {"title": "ISO week"},
+            "yaxis": {"autorange": "reversed", "type": "category"},
+        }
         sub = "weekly adherence (long period: one cell per week)"
-    fig = _figure(
-        [trace], {"title": esc(f"{title}: {sub}"), "height": 330, "margin": {"t": 60, "r": 20}, **axes}
-    )
+    layout = {"title": esc(f"{title}: {sub}"), "height": 330, "margin": {"t": 60, "r": 20}}
+    fig = _figure([trace], {**layout, **axes})
     return _no_axis_title(fig) if "title" not in axes["xaxis"] else fig
 
 
@@ -487,25 +487,25 @@ def session_effect_figure(
     ]
     m = _f(shown["mean"])
     trace = dict(
-            type="scatter",
-            x=m,
-            y=labels,
-            mode="markers",
-            name="Mean change (95 % CI)",
-            marker={"color": COLOURS["rolling"], "size": 9},
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "array": _f(shown["ci_high"]) - m,
-                "arrayminus": m - _f(shown["ci_low"]),
-                "color": COLOURS["rolling"],
-            },
-            customdata=np.column_stack([_f(shown["n"]), _f(shown["ci_low"]), _f(shown["ci_high"])]),
-            hovertemplate=(
-                "%{y}: %{x:+.2f} points (95 % CI %{customdata[1]:+.2f} to "
-                "%{customdata[2]:+.2f}), n = %{customdata[0]:.0f}<extra></extra>"
-            ),
-        )
+        type="scatter",
+        x=m,
+        y=labels,
+        mode="markers",
+        name="Mean change (95 % CI)",
+        marker={"color": COLOURS["rolling"], "size": 9},
+        error_x={
+            "type": "data",
+            "symmetric": False,
+            "array": _f(shown["ci_high"]) - m,
+            "arrayminus": m - _f(shown["ci_low"]),
+            "color": COLOURS["rolling"],
+        },
+        customdata=np.column_stack([_f(shown["n"]), _f(shown["ci_low"]), _f(shown["ci_high"])]),
+        hovertemplate=(
+            "%{y}: %{x:+.2f} points (95 % CI %{customdata[1]:+.2f} to "
+            "%{customdata[2]:+.2f}), n = %{customdata[0]:.0f}<extra></extra>"
+        ),
+    )
     hidden = effect[effect["suppressed"]]
     notes = []
     if len(hidden):

@@ -210,7 +210,7 @@ def _frame(rows: Sequence[Any], kind: str) -> pd.DataFrame:
         if dtype == DAY:
             out[col] = _days(values)
         elif dtype == UTC_TS:
-            out[col] = pd.to_datetime(pd.Series(values, dtype=object), utc=True).astype(UTC_TS).array
+            out[col] = _utc_times(values)
         elif dtype == "str":
             out[col] = pd.array(
                 [v if type(v) is str else "" if v is None else str(v) for v in values], dtype="str"
@@ -220,6 +220,16 @@ def _frame(rows: Sequence[Any], kind: str) -> pd.DataFrame:
         else:
             out[col] = pd.Series(values, dtype=object).astype(dtype).array
     return pd.DataFrame(out, index=pd.RangeIndex(len(rows)))
+
+
+def _utc_times(values: Sequence[Any]) -> Any:
+    """Aware UTC datetimes (or None), as UTCDateTime reads them, as datetime64[ns, UTC]."""
+    if all(v is None or (type(v) is dt.datetime and v.tzinfo is dt.UTC) for v in values):
+        naive = np.array(
+            [None if v is None else v.replace(tzinfo=None) for v in values], dtype="datetime64[us]"
+        )
+        return pd.DatetimeIndex(naive.astype("datetime64[ns]")).tz_localize("UTC").array
+    return pd.to_datetime(pd.Series(values, dtype=object), utc=True).astype(UTC_TS).array
 
 
 def _days(values: Sequence[Any]) -> np.ndarray:
@@ -783,8 +793,8 @@ def _set_valid_to(df: pd.DataFrame) -> pd.DataFrame:
     first = np.unique(pid, return_index=True)[1]
     order = first[np.lexsort((pid[first], since[first], patient[first]))]
     # of programmes starting the same day, the last one (highest id) is kept
-    same_next = (patient[order][1:] == patient[order][:-1]) & (since[order][1:] == since[order][:-1])
-    order = order[np.append(~same_next, True)]
+    same_patient = patient[order][1:] == patient[order][:-1]
+    order = order[np.append(~(same_patient & (since[order][1:] == since[order][:-1])), True)]
     nxt = np.full(len(order), np.datetime64("NaT"), dtype="datetime64[ns]")
     follows = patient[order][1:] == patient[order][:-1]
     nxt[:-1] = np.where(follows, since[order][1:] - np.timedelta64(1, "D"), np.datetime64("NaT"))
