@@ -24,7 +24,14 @@ from backcare import store as S
 from backcare.catalog import default_catalog
 from backcare.demo import fill_demo
 from backcare.store import open_store
-from backcare.trends_view import PERIODS, TrendsData, load_trends, trend_figures
+from backcare.trends_view import (
+    PERIODS,
+    TrendsData,
+    analyse_frames,
+    load_trends,
+    read_frames,
+    trend_figures,
+)
 from tests import reference_impl as R
 from tests.test_plots import all_figures, history, typed
 
@@ -273,14 +280,18 @@ def test_store_frames_match_the_straightforward_conversion(seed):
 
 
 # ---- load_trends ------------------------------------------------------------------------------
-def straightforward(store, patient_id: str, period: str, end: dt.date) -> TrendsData:
-    """load_trends as first written: the clinic's patient list, separate reads, each analysis afresh."""
+def straightforward(
+    store, patient_id: str, end: dt.date, days: int | None, start: dt.date | None = None
+) -> TrendsData:
+    """read_frames + analyse_frames as first written: the clinic's patient list, separate
+    reads, each analysis afresh (the last `days` days, or from start, or the whole history)."""
     pats = store.patients()
     row = pats[pats["patient_id"] == patient_id]
     end_ts = pd.Timestamp(end)
     rx = store.prescriptions(patient_id)
-    days = PERIODS[period]
-    if days is None:
+    if start is not None:
+        start_ts = pd.Timestamp(start)
+    elif days is None:
         firsts = [rx["valid_from"].min() if len(rx) else pd.NaT, row["first_day"].iloc[0]]
         pain_all = store.pain(patient_id, None, end_ts)
         firsts.append(pain_all["day"].min() if len(pain_all) else pd.NaT)
@@ -338,11 +349,24 @@ def test_load_trends_equals_the_straightforward_recomputation(demo_store, period
     for pid in pids:
         for end in (dt.date(2024, 6, 30), dt.date(2024, 2, 10), dt.date(2023, 11, 5)):
             fast = load_trends(demo_store, pid, period, end)
-            plain = straightforward(demo_store, pid, period, end)
+            plain = straightforward(demo_store, pid, end, PERIODS[period])
             same(fast, plain, f"{pid} {period} {end}")
     figures = trend_figures(fast, demo_store.catalog)  # the same data draws the same figures
     for name, fig in trend_figures(plain, demo_store.catalog).items():
         assert figures[name].to_json() == fig.to_json()
+
+
+def test_report_frames_give_the_straightforward_analysis(demo_store):
+    for pid in list(demo_store.patients()["patient_id"])[:3]:
+        for start, end in [
+            ((2024, 1, 1), (2024, 6, 30)),
+            ((2024, 3, 1), (2024, 3, 6)),
+            ((2023, 10, 1), (2023, 11, 20)),
+            ((2024, 6, 30), (2024, 6, 30)),
+        ]:
+            start, end = dt.date(*start), dt.date(*end)
+            fast = analyse_frames(read_frames(demo_store, pid, start, end), demo_store.catalog)
+            same(fast, straightforward(demo_store, pid, end, None, start), f"{pid} {start} {end}")
 
 
 def test_store_patient_is_the_patients_row(demo_store):
