@@ -274,17 +274,24 @@ def add_to_day(
         "patient_id": patient_id, "day": day, "sessions": sessions, "items_done": items_done,
         "pain_sum": pain or 0, "pain_n": 0 if pain is None else 1, "red_flag_sessions": int(red_flag),
     }
-    if conn.dialect.name == "postgresql":
+    conn.execute(_upsert_statement(conn.dialect.name), values)
+
+
+_SUMMED = ("sessions", "items_done", "pain_sum", "pain_n", "red_flag_sessions")
+
+
+@functools.cache
+def _upsert_statement(dialect: str):
+    """INSERT ... ON CONFLICT (patient_id, day) DO UPDATE adding the counts; built once per dialect."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(daily_summary).values(**values)
-    ex = stmt.excluded
-    conn.execute(stmt.on_conflict_do_update(
+    stmt = insert(daily_summary).values({c.name: sa.bindparam(c.name) for c in daily_summary.columns})
+    return stmt.on_conflict_do_update(
         index_elements=[daily_summary.c.patient_id, daily_summary.c.day],
-        set_={c: daily_summary.c[c] + ex[c] for c in
-              ("sessions", "items_done", "pain_sum", "pain_n", "red_flag_sessions")},
-    ))
+        set_={c: daily_summary.c[c] + stmt.excluded[c] for c in _SUMMED},
+    )
 
 
 def refresh_day(conn: Connection, patient_id: str, day: dt.date) -> None:
