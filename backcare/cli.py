@@ -31,6 +31,14 @@ def _positive(text: str) -> int:
     return value
 
 
+def _pseudonym_options(p: argparse.ArgumentParser, *, dates: str) -> None:
+    p.add_argument("--pseudonymise", action="store_true",
+                   help=f"stable pseudonym instead of id and name; {dates}; free text left out")
+    p.add_argument("--real-dates", action="store_true", help="with --pseudonymise: keep calendar dates")
+    p.add_argument("--keep-text", action="store_true",
+                   help="with --pseudonymise: keep notes and annotation text")
+
+
 def _db_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", metavar="URL", help="database URL (default: BACKCARE_DB or sqlite:///data/backcare.db)")
 
@@ -171,10 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="bundle file to write (.zip)")
     p.add_argument("--from", dest="date_from", type=_date, default=None, help="first day (YYYY-MM-DD)")
     p.add_argument("--to", dest="date_to", type=_date, default=None, help="last day (YYYY-MM-DD)")
-    p.add_argument("--pseudonymise", action="store_true",
-                   help="stable pseudonym instead of id and name; dates shifted; free text left out")
-    p.add_argument("--real-dates", action="store_true", help="with --pseudonymise: keep calendar dates")
-    p.add_argument("--keep-text", action="store_true", help="with --pseudonymise: keep notes and annotation text")
+    _pseudonym_options(p, dates="dates shifted by whole weeks")
     _db_option(p)
     p.set_defaults(func=cmd_export)
 
@@ -199,11 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     text.add_argument("--narrative", default="", metavar="TEXT", help="the physiotherapist's text, shown as written")
     text.add_argument("--narrative-file", default=None, metavar="FILE",
                       help="read the narrative from this UTF-8 text file")
-    p.add_argument("--pseudonymise", action="store_true",
-                   help="stable pseudonym instead of id and name; dates as day 1..N; free text left out")
-    p.add_argument("--real-dates", action="store_true", help="with --pseudonymise: keep calendar dates")
-    p.add_argument("--keep-text", action="store_true",
-                   help="with --pseudonymise: keep diary notes and annotation text")
+    _pseudonym_options(p, dates="dates as day 1..N")
     p.add_argument("--progress", action="store_true", help="with --all: always show the progress bar")
     _db_option(p)
     p.set_defaults(func=cmd_report)

@@ -9,10 +9,9 @@ column before anything is timed."""
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 
-from common import END, clinic_db, parquet_dir
+from common import END, clinic_db, main, parquet_dir
 
 REPEAT = 5
 
@@ -86,8 +85,4 @@ def memory(which: str) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[1] == "--memory":
-        memory(sys.argv[2])
-    else:
-        for k, v in run().items():
-            print(f"{k:>22}: {v:.3f}")
+    main(run, memory)

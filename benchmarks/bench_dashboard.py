@@ -9,10 +9,9 @@ pain summary from the Parquet copy."""
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 
-from common import END, clinic_db, parquet_dir
+from common import END, clinic_db, main, parquet_dir
 
 PATIENT = "demo-0500"
 REPEAT = 7
@@ -92,8 +91,4 @@ def memory(which: str) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[1] == "--memory":
-        memory(sys.argv[2])
-    else:
-        for k, v in run().items():
-            print(f"{k:>14}: {v:.2f}")
+    main(run, memory)

@@ -91,3 +91,12 @@ def peak_rss_mb() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(run, memory) -> None:
+    """Command line of a benchmark script: `--memory WHICH` for run.py, else print run()'s figures."""
+    if len(sys.argv) > 2 and sys.argv[1] == "--memory":
+        memory(sys.argv[2])
+    else:
+        for k, v in run().items():
+            print(f"{k:>30}: {v:.3f}" if isinstance(v, float) else f"{k:>30}: {v}")
