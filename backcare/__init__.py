@@ -2,8 +2,9 @@
 
 The public surface is re-exported here; modules starting with "_" are private."""
 
-from .catalog import Catalog, Exercise, default_catalog, load_catalog
-from .errors import (
+from backcare.domain.catalog import Catalog, Exercise, default_catalog, load_catalog
+from backcare.domain.programme import Prescription, Programme, default_programme
+from backcare.errors import (
     BackcareError,
     BundleError,
     CatalogError,
@@ -11,8 +12,7 @@ from .errors import (
     NotFoundError,
     ValidationError,
 )
-from .programme import Prescription, Programme, default_programme
-from .store import Session, SessionItem, Store, open_store
+from backcare.store import Session, SessionItem, Store, open_store
 
 __version__ = "0.1.0"
 

@@ -26,8 +26,10 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from . import schema as S
-from .bulk import (
+from backcare.errors import BundleError, ValidationError
+from backcare.store import Store
+from backcare.store import schema as S
+from backcare.store.bulk import (
     ANNOTATION_COLUMNS,
     ITEM_COLUMNS,
     PAIN_COLUMNS,
@@ -36,8 +38,6 @@ from .bulk import (
     SESSION_COLUMNS,
     load_frames,
 )
-from .errors import BundleError, ValidationError
-from .store import Store
 
 FORMAT = "backcare-bundle"
 BUNDLE_VERSION = 1
@@ -111,7 +111,7 @@ def patient_frames(store: Store, patient_id: str, start=None, end=None) -> dict[
     pts = store.patients()
     row = pts[pts["patient_id"] == patient_id]
     if row.empty:
-        from .errors import NotFoundError
+        from backcare.errors import NotFoundError
 
         raise NotFoundError("patient_id", patient_id, "a patient already in the store")
     pres = store.prescriptions(patient_id)

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import BackcareError, ValidationError
+from backcare.errors import BackcareError, ValidationError
 
 
 def _date(text: str) -> dt.date:
@@ -47,8 +47,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Fill a store with deterministic demo patients."""
     import time
 
-    from .demo import fill_demo
-    from .store import open_store
+    from backcare.demo import fill_demo
+    from backcare.store import open_store
 
     t0 = time.perf_counter()
     with open_store(args.db) as store:
@@ -65,7 +65,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_patients(args: argparse.Namespace) -> int:
     """List patients with their number of sessions and date range."""
-    from .store import open_store
+    from backcare.store import open_store
 
     with open_store(args.db) as store:
         df = store.patients()
@@ -83,15 +83,15 @@ def cmd_patients(args: argparse.Namespace) -> int:
 
 def cmd_lab(args: argparse.Namespace) -> int:
     """Start JupyterLab on 127.0.0.1 (token required) in notebooks/."""
-    from .servers import run_lab
+    from backcare.servers import run_lab
 
     return run_lab(args.port)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write one patient's data as a bundle (zip of CSV files with a checksummed manifest)."""
-    from .bundle import export_bundle
-    from .store import open_store
+    from backcare.bundle import export_bundle
+    from backcare.store import open_store
 
     with open_store(args.db) as store:
         manifest = export_bundle(
@@ -106,8 +106,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Load a patient bundle into a store (rows already there are skipped)."""
-    from .bundle import import_bundle
-    from .store import open_store
+    from backcare.bundle import import_bundle
+    from backcare.store import open_store
 
     with open_store(args.db) as store:
         added = import_bundle(store, args.bundle)
@@ -117,7 +117,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_app(args: argparse.Namespace) -> int:
     """Serve today's checklist (notebooks/01_today.ipynb) as a Voila app on 127.0.0.1, token required."""
-    from .servers import run_app
+    from backcare.servers import run_app
 
     return run_app(args.port)
 
@@ -126,8 +126,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Make a patient's report (notebooks/04_patient_report.ipynb run with papermill): self-contained
     HTML with code hidden and interactive figures that load nothing from the internet, or with
     --format ipynb the executed notebook. --all writes one file per patient into the --out folder."""
-    from .report import write_report, write_reports
-    from .store import open_store
+    from backcare.reports import write_report, write_reports
+    from backcare.store import open_store
 
     narrative = args.narrative or ""
     if args.narrative_file:

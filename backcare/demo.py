@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .bulk import load_frames
-from .programme import Prescription, default_programme
-from .safety import RED_FLAGS
-from .store import Store
+from backcare.domain.programme import Prescription, default_programme
+from backcare.domain.wording import RED_FLAGS
+from backcare.store import Store
+from backcare.store.bulk import load_frames
 
 FIRST_NAMES = ("Alex", "Sam", "Jo", "Chris", "Robin", "Kim", "Lee", "Pat", "Nico", "Ari",
                "Dana", "Eli", "Remy", "Sasha", "Toni", "Yuri")
@@ -87,11 +87,11 @@ def fill_demo(
     Returns how many rows of each kind were written. Patients that already exist are skipped,
     so running it twice adds nothing."""
     if not isinstance(patients, int) or isinstance(patients, bool) or not 1 <= patients <= 100_000:
-        from .errors import ValidationError
+        from backcare.errors import ValidationError
 
         raise ValidationError("patients", patients, "a whole number from 1 to 100000")
     if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 36_600:
-        from .errors import ValidationError
+        from backcare.errors import ValidationError
 
         raise ValidationError("days", days, "a whole number from 1 to 36600 (100 years)")
     end = end or dt.date.today() - dt.timedelta(days=1)  # leave today for the user to log

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from .errors import BackcareError
+from backcare.errors import BackcareError
 
 NOTEBOOKS = Path("notebooks")
 APP_NOTEBOOK = "01_today.ipynb"
@@ -96,8 +96,8 @@ def server_env(environ: Mapping[str, str] | None = None, cwd: Path | None = None
 
     Kernels run in the notebooks folder; without this, the default store data/backcare.db
     would silently become notebooks/data/backcare.db, an empty store."""
-    from .catalog import DEFAULT_USER_CATALOG
-    from .store import DEFAULT_PATH
+    from backcare.domain.catalog import DEFAULT_USER_CATALOG
+    from backcare.store import DEFAULT_PATH
 
     env = dict(os.environ if environ is None else environ)
     base = (cwd or Path.cwd()).resolve()

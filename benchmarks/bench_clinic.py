@@ -17,7 +17,7 @@ REPEAT = 5
 
 
 def backcare_overview(store):
-    from backcare.clinic import clinic_overview
+    from backcare.analysis.clinic import clinic_overview
 
     return clinic_overview(store.clinic_frames(END), END, store.catalog)
 
@@ -63,7 +63,7 @@ def memory(which: str) -> None:
     from common import peak_rss_mb
 
     if which == "backcare":
-        from backcare.clinic import clinic_overview  # noqa: F401  (imports before the baseline)
+        from backcare.analysis.clinic import clinic_overview  # noqa: F401  (imports before the baseline)
         from backcare.store import open_store
 
         base = peak_rss_mb()

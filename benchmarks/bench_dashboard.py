@@ -18,7 +18,7 @@ REPEAT = 7
 
 
 def backcare_dashboard(store) -> int:
-    from backcare.trends_view import load_trends, trend_figures
+    from backcare.ui.trends import load_trends, trend_figures
 
     data = load_trends(store, PATIENT, "Last year", END)
     figs = trend_figures(data, store.catalog)

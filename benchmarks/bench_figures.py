@@ -17,7 +17,7 @@ YEARS = (1, 10, 100)
 def run() -> dict:
     from backcare.demo import fill_demo
     from backcare.store import open_store
-    from backcare.trends_view import load_trends, trend_figures
+    from backcare.ui.trends import load_trends, trend_figures
 
     out = {}
     end = dt.date(2026, 6, 30)

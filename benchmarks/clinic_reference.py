@@ -1,6 +1,6 @@
 """The clinic overview computed by DuckDB and by polars straight from the Parquet copy.
 
-Same methods as backcare.clinic (last session, 14-day adherence capped per exercise,
+Same methods as backcare.analysis.clinic (last session, 14-day adherence capped per exercise,
 baseline/latest pain over the first/last 14 scored days, flare-up days, red flags), so the
 three can be compared; the references leave out the progression suggestions and the
 attention reasons, which backcare computes on top."""

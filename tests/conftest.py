@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import pytest
 import sqlalchemy as sa
 
-from backcare.programme import default_programme
+from backcare.domain.programme import default_programme
 from backcare.store import Store, open_store
 
 START = dt.date(2026, 1, 5)  # a Monday, safely in the past

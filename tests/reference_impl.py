@@ -47,7 +47,7 @@ from backcare.analysis import (
     pearson_ci,
     week_start,
 )
-from backcare.catalog import Catalog
+from backcare.domain.catalog import Catalog
 from backcare.store import DAY, READ_DTYPES, UTC_TS
 
 

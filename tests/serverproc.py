@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from backcare.programme import default_programme
+from backcare.domain.programme import default_programme
 from backcare.servers import server_env
 from backcare.store import open_store
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backcare import analysis as A
-from backcare.catalog import default_catalog
+from backcare.domain.catalog import default_catalog
 from backcare.store import READ_DTYPES, open_store
 
 MON = pd.Timestamp("2024-01-01")  # a Monday

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from backcare.catalog import default_catalog, load_catalog
+from backcare.domain.catalog import default_catalog, load_catalog
 from backcare.errors import CatalogError
 
 ARTICLE_IDS = [

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from backcare import analysis as A
-from backcare.clinic import clinic_overview
+from backcare.analysis.clinic import clinic_overview
 from backcare.demo import fill_demo
-from backcare.programme import Prescription
+from backcare.domain.programme import Prescription
 from backcare.store import open_store
 
 TODAY = dt.date(2026, 3, 31)

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from backcare.clinic_view import PAGE_SIZE, ClinicView, sort_overview
 from backcare.demo import fill_demo
 from backcare.store import open_store
+from backcare.ui.clinic import PAGE_SIZE, ClinicView, sort_overview
 
 TODAY = dt.date(2026, 3, 31)
 

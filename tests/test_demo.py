@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backcare.bulk import load_frames
 from backcare.demo import fill_demo
 from backcare.errors import ValidationError
 from backcare.store import open_store
+from backcare.store.bulk import load_frames
 
 END = dt.date(2026, 6, 30)
 

@@ -19,12 +19,12 @@ import plotly.graph_objects as go
 import pytest
 
 from backcare import analysis as A
-from backcare import plots as P
 from backcare import store as S
-from backcare.catalog import default_catalog
 from backcare.demo import fill_demo
+from backcare.domain.catalog import default_catalog
+from backcare.present import figures as P
 from backcare.store import open_store
-from backcare.trends_view import (
+from backcare.ui.trends import (
     PERIODS,
     TrendsData,
     analyse_frames,

@@ -1,4 +1,4 @@
-"""backcare.physio_view without a kernel: annotations, the programme editor, and the programme diff.
+"""backcare.ui.physio without a kernel: annotations, the programme editor, and the programme diff.
 
 Views are built on the `store`/`patient` fixtures (patient p1 on the default programme from
 START); values are set on the widgets and buttons are clicked as a user would."""
@@ -11,22 +11,22 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from backcare.catalog import DOSE_LIMITS, default_catalog
-from backcare.errors import ValidationError
-from backcare.physio_view import (
-    AnnotationView,
-    PhysioView,
-    ProgrammeEditor,
-    problem_text,
-    timeline_html,
-)
-from backcare.programme import (
+from backcare.domain.catalog import DOSE_LIMITS, default_catalog
+from backcare.domain.programme import (
     SETS_LIMITS,
     TIMES_PER_WEEK_LIMITS,
     Prescription,
     Programme,
     check_start,
     programme_changes,
+)
+from backcare.errors import ValidationError
+from backcare.ui.physio import (
+    AnnotationView,
+    PhysioView,
+    ProgrammeEditor,
+    problem_text,
+    timeline_html,
 )
 from tests.conftest import START
 
@@ -221,7 +221,7 @@ def test_editor_starts_from_the_default_programme_when_none_is_prescribed(store)
 
 
 def test_a_prescribed_exercise_missing_from_the_catalog_is_reported(store, patient, tmp_path):
-    from backcare.catalog import load_catalog
+    from backcare.domain.catalog import load_catalog
     from backcare.store import Store
 
     extra = tmp_path / "extra.toml"

@@ -1,4 +1,4 @@
-"""backcare.plots: figure structure, escaped user text, size bound, offline renderer."""
+"""backcare.present.figures: figure structure, escaped user text, size bound, offline renderer."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import plotly.io as pio
 import pytest
 
 from backcare import analysis as A
-from backcare import plots as P
-from backcare.catalog import Catalog, Exercise, default_catalog
+from backcare.domain.catalog import Catalog, Exercise, default_catalog
+from backcare.present import figures as P
 from backcare.store import READ_DTYPES
 
 EVIL = "<script>alert(1)</script>"

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from backcare import analysis as A
-from backcare import report as R
+from backcare import reports as R
 from backcare.bundle import pseudonym, pseudonym_key
 from backcare.cli import main
 from backcare.demo import fill_demo

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from backcare import schema as S
 from backcare.errors import BackcareError
 from backcare.store import open_store
+from backcare.store import schema as S
 
 FIXTURE = Path(__file__).parent / "fixtures" / "store_v1.db"
 

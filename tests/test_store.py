@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from backcare.domain.programme import Prescription
 from backcare.errors import ConflictError, NotFoundError, ValidationError
-from backcare.programme import Prescription
 from backcare.store import READ_DTYPES, open_store
 from tests.conftest import START
 
@@ -140,7 +140,7 @@ def test_changing_a_programme_annotates_the_timeline(store, patient):
 
 def test_same_programme_again_is_a_no_op(store, patient):
     before = counts(store)
-    from backcare.programme import default_programme
+    from backcare.domain.programme import default_programme
 
     store.set_programme(patient, default_programme(store.catalog, START), START)
     assert counts(store) == before
@@ -272,7 +272,7 @@ def test_bad_patient_and_annotation_input(store, patient):
 def test_incremental_daily_summary_equals_a_full_recompute(store, patient):
     import random
 
-    from backcare import schema as S
+    from backcare.store import schema as S
 
     rng = random.Random(4)
     for i in range(40):

@@ -1,4 +1,4 @@
-"""Today's checklist (backcare.today): built on a temporary store, driven like a user would.
+"""Today's checklist (backcare.ui.today): built on a temporary store, driven like a user would.
 
 No kernel and no browser: set widget values, .click() buttons, read what the widgets show."""
 
@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from backcare import schema as S
+from backcare.domain.programme import Prescription, default_programme
+from backcare.domain.wording import CONSULT_ADVICE, RED_FLAG_MESSAGE, RED_FLAGS
 from backcare.errors import ConflictError
-from backcare.programme import Prescription, default_programme
-from backcare.safety import CONSULT_ADVICE, RED_FLAG_MESSAGE, RED_FLAGS
-from backcare.today import PATIENT_ENV, HoldTimer, TodayView, hold_phases, week_progress
+from backcare.store import schema as S
+from backcare.ui.today import PATIENT_ENV, HoldTimer, TodayView, hold_phases, week_progress
 
 from .conftest import START
 

@@ -1,4 +1,4 @@
-"""backcare.trends_view without a kernel: it reads the store, fills its Output widgets, never writes."""
+"""backcare.ui.trends without a kernel: it reads the store, fills its Output widgets, never writes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from backcare.store import open_store
-from backcare.trends_view import PERIODS, SECTIONS, TrendsView, load_trends
+from backcare.ui.trends import PERIODS, SECTIONS, TrendsView, load_trends
 
 END = dt.date(2024, 3, 31)
 PLOTLY = "application/vnd.plotly.v1+json"

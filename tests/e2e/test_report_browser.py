@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from backcare import report as R
+from backcare import reports as R
 from backcare.store import open_store
 
 from ..test_report import AUTHOR, END, IMG, NAME, NARRATIVE, PATIENT, SCRIPT, hostile_store

@@ -15,7 +15,7 @@ import datetime as dt
 import nbformat
 import pytest
 
-from backcare.programme import Prescription
+from backcare.domain.programme import Prescription
 from backcare.servers import app_command, free_port, new_token
 from backcare.store import open_store
 
@@ -29,9 +29,9 @@ SVG = '"><svg onload=alert(1)>'
 INJECTED = "img[src='x'], svg[onload], .backcare-today script, .backcare-physio script"
 
 NOTEBOOK_CELLS = [
-    "from backcare.physio_view import PhysioView\n"
+    "from backcare.ui.physio import PhysioView\n"
     "from backcare.store import open_store\n"
-    "from backcare.today import TodayView\n"
+    "from backcare.ui.today import TodayView\n"
     "store = open_store(upgrade=False)",
     "TodayView(store, 'xss')",
     "PhysioView(store, 'xss')",

@@ -9,7 +9,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from .errors import CatalogError
+from backcare.errors import CatalogError
 
 GROUPS = ("stretching", "strengthening", "low-impact aerobic", "additional")
 DOSE_FIELDS = ("hold_s", "reps", "minutes")
@@ -157,7 +157,7 @@ def _parse_exercise(path: str, index: int, raw: object) -> Exercise:
         value = raw.get(name)
         if not isinstance(value, str) or not value.strip():
             raise _fail(path, ex_id, name, "required text is missing or empty")
-    from ._validate import ID_RE
+    from backcare.domain.rules import ID_RE
 
     if not ID_RE.match(raw["id"]):
         raise _fail(path, ex_id, "id", "use letters, digits and '-' only")

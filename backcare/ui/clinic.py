@@ -12,9 +12,9 @@ import html
 import ipywidgets as W
 import pandas as pd
 
-from . import analysis as A
-from .clinic import clinic_overview
-from .store import Store
+from backcare import analysis as A
+from backcare.analysis.clinic import clinic_overview
+from backcare.store import Store
 
 SORTS: dict[str, tuple[list[str], list[bool]]] = {
     "Needs attention first": (["priority", "red_flags_14d", "flare_ups_14d", "adherence_14d"],

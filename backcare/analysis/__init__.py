@@ -82,7 +82,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .catalog import Catalog
+from backcare.domain.catalog import Catalog
 
 # ---- thresholds (each named in the module docstring) -------------------------------------
 ADHERENT = 0.80

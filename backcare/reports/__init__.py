@@ -47,15 +47,15 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import analysis as A
-from . import plots as P
-from ._validate import check_choice, check_text
-from .bundle import pseudonym, pseudonym_key, relative_shift, text_left_out
-from .catalog import Catalog, dosage_words
-from .errors import BackcareError, NotFoundError, ValidationError
-from .safety import CONSULT_ADVICE, RED_FLAG_MESSAGE, RED_FLAGS, SUGGESTION_DISCLAIMER
-from .store import Store
-from .trends_view import (
+from backcare import analysis as A
+from backcare.present import figures as P
+from backcare.domain.rules import check_choice, check_text
+from backcare.bundle import pseudonym, pseudonym_key, relative_shift, text_left_out
+from backcare.domain.catalog import Catalog, dosage_words
+from backcare.errors import BackcareError, NotFoundError, ValidationError
+from backcare.domain.wording import CONSULT_ADVICE, RED_FLAG_MESSAGE, RED_FLAGS, SUGGESTION_DISCLAIMER
+from backcare.store import Store
+from backcare.ui.trends import (
     CAVEATS,
     PatientFrames,
     TrendsData,
@@ -63,9 +63,9 @@ from .trends_view import (
     read_frames,
     trend_figures,
 )
-from .trends_view import suggestions_html as _suggestions_html
+from backcare.ui.trends import suggestions_html as _suggestions_html
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "04_patient_report.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "04_patient_report.ipynb"
 FORMATS = ("html", "ipynb")
 PARAMETERS = (
     "patient",
@@ -681,7 +681,7 @@ def load_report(
         raise ValidationError(
             "pseudonym",
             pseudonym,
-            "the pseudonym from backcare.report.report_parameters (P- and 10 hex digits)",
+            "the pseudonym from backcare.reports.report_parameters (P- and 10 hex digits)",
         )
     try:
         frames = read_frames(store, patient, start, end)

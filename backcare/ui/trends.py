@@ -24,10 +24,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from IPython.display import HTML, display
 
-from . import analysis as A
-from . import plots as P
-from .safety import CONSULT_ADVICE, SUGGESTION_DISCLAIMER
-from .store import Store
+from backcare import analysis as A
+from backcare.domain.wording import CONSULT_ADVICE, SUGGESTION_DISCLAIMER
+from backcare.present import figures as P
+from backcare.store import Store
 
 PERIODS: dict[str, int | None] = {
     "Last 4 weeks": 28,

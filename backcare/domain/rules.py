@@ -7,7 +7,7 @@ import numbers
 import re
 from typing import Any
 
-from .errors import ValidationError
+from backcare.errors import ValidationError
 
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 ID_ALLOWED = "1-64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit"

@@ -7,9 +7,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ._validate import check_bool, check_id, check_int, check_text
-from .catalog import DOSE_FIELDS, DOSE_LIMITS, Catalog, Exercise, dosage_words
-from .errors import ValidationError
+from backcare.domain.catalog import DOSE_FIELDS, DOSE_LIMITS, Catalog, Exercise, dosage_words
+from backcare.domain.rules import check_bool, check_id, check_int, check_text
+from backcare.errors import ValidationError
 
 SETS_LIMITS = (1, 10)
 TIMES_PER_WEEK_LIMITS = (1, 14)
@@ -146,7 +146,7 @@ def make_programme(
     note: str = "",
 ) -> Programme:
     """A validated Programme."""
-    from ._validate import check_date
+    from backcare.domain.rules import check_date
 
     return Programme(
         validate_programme(items, catalog),

@@ -329,7 +329,7 @@ def stored_version(conn: Connection) -> int:
 
 def migrate(conn: Connection, target: int = SCHEMA_VERSION) -> tuple[int, int]:
     """Bring the store up to target in the caller's transaction; return (from, to)."""
-    from .errors import BackcareError
+    from backcare.errors import BackcareError
 
     current = stored_version(conn)
     if current > SCHEMA_VERSION:

@@ -21,8 +21,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from . import schema as S
-from ._validate import (
+from backcare.domain.catalog import DOSE_FIELDS, DOSE_LIMITS, Catalog, default_catalog
+from backcare.domain.programme import SETS_LIMITS, Prescription, Programme, make_programme
+from backcare.domain.rules import (
     check_bool,
     check_choice,
     check_date,
@@ -31,10 +32,9 @@ from ._validate import (
     check_int,
     check_text,
 )
-from .catalog import DOSE_FIELDS, DOSE_LIMITS, Catalog, default_catalog
-from .errors import ConflictError, NotFoundError, ValidationError
-from .programme import SETS_LIMITS, Prescription, Programme, make_programme
-from .safety import RED_FLAGS
+from backcare.domain.wording import RED_FLAGS
+from backcare.errors import ConflictError, NotFoundError, ValidationError
+from backcare.store import schema as S
 
 DEFAULT_PATH = Path("data") / "backcare.db"
 ANNOTATION_KINDS = ("note", "programme-change", "flare-up", "milestone")

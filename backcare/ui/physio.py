@@ -32,11 +32,9 @@ from typing import Any
 import ipywidgets as W
 import pandas as pd
 
-from . import analysis as A
-from ._html import esc, message_html
-from .catalog import DOSE_FIELDS, DOSE_LIMITS, Catalog, Exercise
-from .errors import ValidationError
-from .programme import (
+from backcare import analysis as A
+from backcare.domain.catalog import DOSE_FIELDS, DOSE_LIMITS, Catalog, Exercise
+from backcare.domain.programme import (
     SETS_LIMITS,
     TIMES_PER_WEEK_LIMITS,
     Prescription,
@@ -47,8 +45,10 @@ from .programme import (
     programme_changes,
     starting_prescription,
 )
-from .safety import SUGGESTION_DISCLAIMER
-from .store import ANNOTATION_KINDS, Store, new_id
+from backcare.domain.wording import SUGGESTION_DISCLAIMER
+from backcare.errors import ValidationError
+from backcare.present.html import esc, message_html
+from backcare.store import ANNOTATION_KINDS, Store, new_id
 
 __all__ = [
     "AnnotationView",

@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import sqlalchemy as sa
 
-from . import schema as S
-from ._validate import ID_ALLOWED, ID_RE, MAX_TEXT
-from .catalog import DOSE_FIELDS, DOSE_LIMITS
-from .errors import ValidationError
-from .programme import SETS_LIMITS
-from .safety import RED_FLAGS
+from backcare.domain.catalog import DOSE_FIELDS, DOSE_LIMITS
+from backcare.domain.programme import SETS_LIMITS
+from backcare.domain.rules import ID_ALLOWED, ID_RE, MAX_TEXT
+from backcare.domain.wording import RED_FLAGS
+from backcare.errors import ValidationError
+from backcare.store import schema as S
 
 if TYPE_CHECKING:
-    from .store import Store
+    from backcare.store import Store
 
 SESSION_COLUMNS = ["session_id", "patient_id", "day", "started_at", "ended_at", "pain_before",
                    "pain_after", "notes", "red_flags"]
@@ -39,8 +39,8 @@ def _none(v):
 
 def _programmes(frame: pd.DataFrame, catalog) -> list[tuple[str, object, str, str, tuple]]:
     """Group a programmes frame into validated (patient_id, valid_from, author, note, items)."""
-    from ._validate import check_date, check_text
-    from .programme import validate_programme
+    from backcare.domain.programme import validate_programme
+    from backcare.domain.rules import check_date, check_text
 
     out = []
     for key, g in frame.groupby("programme_key", sort=False):
@@ -182,8 +182,8 @@ def load_frames(
     added unless the patient already has one with the same start date and items. Sessions
     get the programme in force on their day. Rows whose id is already stored make the
     database refuse the whole load (import_bundle filters those out first)."""
-    from ._validate import check_id, check_text
-    from .store import _is_timezone
+    from backcare.domain.rules import check_id, check_text
+    from backcare.store import _is_timezone
 
     catalog = store.catalog
     patients = patients if patients is not None else pd.DataFrame(columns=PATIENT_COLUMNS)
@@ -243,7 +243,7 @@ def load_frames(
     _ids("pain", p, "patient_id")
     p_day = _days("pain", p)
     p_score = _ints("pain", p, "score", 0, 10, optional=False)
-    from .store import ANNOTATION_KINDS, PAIN_CONTEXTS
+    from backcare.store import ANNOTATION_KINDS, PAIN_CONTEXTS
 
     p_ctx = _texts("pain", p, "context", 64)
     _bad("pain", "context", p, ~p_ctx.isin(PAIN_CONTEXTS), "one of " + ", ".join(PAIN_CONTEXTS))

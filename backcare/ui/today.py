@@ -30,13 +30,13 @@ from typing import Any, Protocol
 import ipywidgets as W
 import pandas as pd
 
-from . import analysis as A
-from ._html import esc, message_html
-from .catalog import DOSE_FIELDS, DOSE_LIMITS, Exercise
-from .errors import BackcareError, NotFoundError
-from .programme import SETS_LIMITS, Prescription, Programme
-from .safety import CONSULT_ADVICE, RED_FLAG_MESSAGE, RED_FLAGS
-from .store import PAIN_CONTEXTS, PAIN_RANGE, SessionItem, Store, new_id
+from backcare import analysis as A
+from backcare.domain.catalog import DOSE_FIELDS, DOSE_LIMITS, Exercise
+from backcare.domain.programme import SETS_LIMITS, Prescription, Programme
+from backcare.domain.wording import CONSULT_ADVICE, RED_FLAG_MESSAGE, RED_FLAGS
+from backcare.errors import BackcareError, NotFoundError
+from backcare.present.html import esc, message_html
+from backcare.store import PAIN_CONTEXTS, PAIN_RANGE, SessionItem, Store, new_id
 
 __all__ = [
     "HoldTimer",

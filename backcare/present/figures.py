@@ -25,8 +25,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.io.base_renderers import NotebookRenderer
 
-from . import analysis as A
-from .catalog import Catalog
+from backcare import analysis as A
+from backcare.domain.catalog import Catalog
 
 MAX_ANNOTATIONS = 60
 ANNOTATION_CHARS = 200

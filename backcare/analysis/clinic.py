@@ -34,8 +34,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from . import analysis as A
-from .catalog import Catalog
+from backcare import analysis as A
+from backcare.domain.catalog import Catalog
 
 OVERVIEW_COLUMNS = {
     "patient_id": "str",
