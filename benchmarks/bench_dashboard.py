@@ -18,7 +18,8 @@ REPEAT = 7
 
 
 def backcare_dashboard(store) -> int:
-    from backcare.ui.trends import load_trends, trend_figures
+    from backcare.present.figures import trend_figures
+    from backcare.services import load_trends
 
     data = load_trends(store, PATIENT, "Last year", END)
     figs = trend_figures(data, store.catalog)

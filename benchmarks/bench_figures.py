@@ -16,8 +16,9 @@ YEARS = (1, 10, 100)
 
 def run() -> dict:
     from backcare.demo import fill_demo
+    from backcare.present.figures import trend_figures
+    from backcare.services import load_trends
     from backcare.store import open_store
-    from backcare.ui.trends import load_trends, trend_figures
 
     out = {}
     end = dt.date(2026, 6, 30)

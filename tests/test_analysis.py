@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from backcare import analysis as A
 from backcare.domain.catalog import default_catalog
+from backcare.present.text import summarise
 from backcare.store import READ_DTYPES, open_store
 
 MON = pd.Timestamp("2024-01-01")  # a Monday
@@ -131,7 +132,8 @@ def test_expand_prescriptions_clips_to_the_period_and_handles_nothing():
     assert list(A.expand_prescriptions(p, D(0), D(6))["day"]) == [D(5), D(6)]
     assert A.expand_prescriptions(p, D(0), D(4)).empty
     assert A.expand_prescriptions(rx(), D(0), D(6)).empty
-    assert list(A.expand_prescriptions(rx(), D(0), D(6)).columns)[:3] == [
+    assert list(A.expand_prescriptions(rx(), D(0), D(6)).columns)[:4] == [
+        "patient_id",
         "day",
         "exercise_id",
         "times_per_week",
@@ -713,20 +715,20 @@ def test_summary_sentences():
         D(0),
         D(55),
     )
-    text = A.summarise(trend_of([6] * 14 + [5] * 28 + [3] * 14), wk, A.streaks(wk), 0.42)
+    text = summarise(trend_of([6] * 14 + [5] * 28 + [3] * 14), wk, A.streaks(wk), 0.42)
     assert text.startswith(
         "Pain fell from 6.0 to 3.0 over 8 weeks: a clinically important improvement."
     )
     assert "ticked off 50 % of the prescribed times" in text  # 28 of 56
     assert "Habit strength: 42 out of 100." in text
-    assert A.summarise(trend_of([3] * 14 + [4] * 14 + [5] * 14)).startswith(
+    assert summarise(trend_of([3] * 14 + [4] * 14 + [5] * 14)).startswith(
         "Pain rose from 3.0 to 5.0 over 6 weeks: a clinically important worsening."
     )
-    assert A.summarise(trend_of([5] * 42)).startswith(
+    assert summarise(trend_of([5] * 42)).startswith(
         "Pain stayed at 5.0 over 6 weeks: no clinically"
     )
-    assert A.summarise(trend_of([5] * 10)).startswith("Not enough pain scores to judge a trend yet")
-    for t in (text, A.summarise(trend_of([5] * 10))):
+    assert summarise(trend_of([5] * 10)).startswith("Not enough pain scores to judge a trend yet")
+    for t in (text, summarise(trend_of([5] * 10))):
         assert not any(w in t.lower() for w in CAUSAL)
 
 

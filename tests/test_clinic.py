@@ -8,16 +8,35 @@ import pandas as pd
 import pytest
 
 from backcare import analysis as A
-from backcare.analysis.clinic import clinic_overview
+from backcare import services
 from backcare.demo import fill_demo
 from backcare.domain.programme import Prescription
 from backcare.store import open_store
 
 TODAY = dt.date(2026, 3, 31)
+PLANK = {"exercise_id": "plank", "done": True, "hold_s": 30}
 
 
 def _overview(store, today=TODAY):
-    return clinic_overview(store.clinic_frames(today), today, store.catalog).set_index("patient_id")
+    return services.overview(store, today).set_index("patient_id")
+
+
+def _per_patient(store, pid, today=TODAY):
+    """What one patient's own analysis says about the 14 days ending today (the dashboard's path)."""
+    lo = today - dt.timedelta(days=13)
+    f = services.read_patient(store, pid, lo, today)
+    weekly = A.weekly_adherence(f.prescriptions, f.items, lo, today)
+    whole = services.read_patient(store, pid, None, today)
+    daily = A.daily_pain(whole.sessions, whole.pain, whole.start, today)
+    return {
+        "adherence": A.period_adherence(weekly),
+        "trend": A.pain_trend(daily),
+        "flares": int((A.flare_ups(daily)["day"] >= pd.Timestamp(lo)).sum()),
+        "suggestions": services.patient_suggestions(store, pid, today),
+        "red_flags": int(
+            ((f.sessions["red_flags"] != "") & (f.sessions["day"] >= pd.Timestamp(lo))).sum()
+        ),
+    }
 
 
 def test_empty_store_gives_an_empty_overview(store):
@@ -76,40 +95,87 @@ def test_hand_built_clinic(store):
     assert list(o.index) == ["flagged", "idle", "steady"]
 
 
+def test_done_before_the_programme_began_does_not_count(store):
+    """Plank ticked on the 7 days before the programme started and never since: 0 %, not 100 %."""
+    start = TODAY - dt.timedelta(days=6)
+    store.add_patient("early", "Early")
+    store.set_programme("early", [Prescription("plank", hold_s=30, times_per_week=7)], start)
+    for d in range(7, 14):  # TODAY-13 .. TODAY-7: before the programme
+        store.save_session("early", [PLANK], day=TODAY - dt.timedelta(days=d), pain_before=4)
+    # in force TODAY-6..TODAY: 7 days x 7/7 = 7 prescribed, 0 done on those days
+    row = _overview(store).loc["early"]
+    assert row["adherence_14d"] == 0.0
+    assert _per_patient(store, "early")["adherence"] == 0.0
+
+
+def test_over_doing_one_week_does_not_hide_an_empty_next_week(store):
+    """3x/week; 6 sessions in the first week of the window, none in the second: 50 %, no progression."""
+    sunday = dt.date(2026, 3, 29)  # the window is Mon 16 .. Sun 29 March: two whole weeks
+    store.add_patient("burst", "Burst")
+    store.set_programme(
+        "burst", [Prescription("plank", hold_s=30, times_per_week=3)], sunday - dt.timedelta(days=40)
+    )
+    for d in range(40, 7, -1):  # steady 3x/week before the window, pain 3 every day
+        day = sunday - dt.timedelta(days=d)
+        store.save_session("burst", [PLANK] if day.weekday() in (0, 2, 4) else [], day=day,
+                           pain_before=3)
+    for d in range(13, 7, -1):  # Mon..Sat of the first week: 6 sessions
+        store.save_session("burst", [PLANK], day=sunday - dt.timedelta(days=d), pain_before=3)
+    for d in range(7, -1, -1):  # the second week: pain only
+        store.add_pain("burst", 3, day=sunday - dt.timedelta(days=d))
+    # week 1: min(6 done, 3 prescribed) = 3; week 2: min(0, 3) = 0 -> 3 / 6 = 50 %
+    row = _overview(store, sunday).loc["burst"]
+    assert row["adherence_14d"] == pytest.approx(0.5)
+    assert row["suggestions"] == 0
+    mine = _per_patient(store, "burst", sunday)
+    assert mine["adherence"] == pytest.approx(0.5)
+    plank = mine["suggestions"].set_index("exercise_id").loc["plank"]
+    assert plank["direction"] == "hold" and "below 80 %" in plank["reason"]
+    assert plank["done_share"] == pytest.approx(0.5)
+
+
 @pytest.fixture(scope="module")
 def demo_clinic(tmp_path_factory):
     store = open_store(f"sqlite:///{tmp_path_factory.mktemp('clinic') / 'c.db'}")
-    fill_demo(store, patients=10, days=150, seed=21, end=TODAY, progress=False)
+    fill_demo(store, patients=200, days=60, seed=21, end=TODAY, progress=False)
     yield store
     store.close()
 
 
 def test_overview_agrees_with_the_per_patient_analysis(demo_clinic):
-    """Every patient's pain class, flare-ups and suggestions equal analysis' own answers."""
+    """Every one of 200 demo patients: the overview's numbers are what the patient's own analysis gives.
+
+    Both call the same rule functions; this checks that the clinic's reads feed them the
+    same data as one patient's reads."""
     store = demo_clinic
     o = _overview(store)
-    lo = pd.Timestamp(TODAY - dt.timedelta(days=13))
-    checked_suggestions = 0
+    assert len(o) == 200
+    checked = {"suggestions": 0, "flares": 0, "red_flags": 0, "classes": set()}
     for pid in o.index:
-        sessions, pain = store.sessions(pid), store.pain(pid)
-        daily = A.daily_pain(sessions, pain, None, TODAY)
-        trend = A.pain_trend(daily)
-        row = o.loc[pid]
-        assert row["pain_class"] == trend.status
+        row, mine = o.loc[pid], _per_patient(store, pid)
+        if mine["adherence"] is None:
+            assert pd.isna(row["adherence_14d"]), pid
+        else:
+            assert row["adherence_14d"] == mine["adherence"], pid
+        trend = mine["trend"]
+        assert row["pain_class"] == trend.status, pid
         if trend.baseline is not None:
-            assert (row["baseline"], row["latest"]) == (trend.baseline, trend.latest)
-        flares = A.flare_ups(daily)
-        assert row["flare_ups_14d"] == int((flares["day"] >= lo).sum())
-        sug = A.progression_suggestions(store.prescriptions(pid), store.items(pid), daily, store.catalog,
-                                        TODAY, annotations=store.annotations(pid))
-        assert row["suggestions"] == int((sug["direction"] != "hold").sum()), pid
-        checked_suggestions += row["suggestions"]
-        reds = sessions[(sessions["day"] >= lo) & (sessions["red_flags"] != "")]
-        assert row["red_flags_14d"] == len(reds)
-    assert checked_suggestions > 0  # the comparison exercised real suggestions
+            assert (row["baseline"], row["latest"], row["change"]) == (
+                trend.baseline, trend.latest, trend.change,
+            ), pid
+        assert row["flare_ups_14d"] == mine["flares"], pid
+        assert row["red_flags_14d"] == mine["red_flags"], pid
+        moves = mine["suggestions"][mine["suggestions"]["direction"] != "hold"]
+        assert row["suggestions"] == len(moves), pid
+        checked["suggestions"] += len(moves)
+        checked["flares"] += mine["flares"]
+        checked["red_flags"] += mine["red_flags"]
+        checked["classes"].add(trend.status)
+    # the comparison exercised real suggestions, flare-ups, red flags and several classes
+    assert checked["suggestions"] > 0 and checked["flares"] > 0 and checked["red_flags"] > 0
+    assert len(checked["classes"]) >= 2
 
 
 def test_priorities_are_sorted(demo_clinic):
     o = _overview(demo_clinic)
     assert list(o["priority"]) == sorted(o["priority"])
-    assert len(o) == 10

@@ -21,6 +21,7 @@ from backcare import reports as R
 from backcare.bundle import pseudonym, pseudonym_key
 from backcare.cli import main
 from backcare.demo import fill_demo
+from backcare.domain import wording as W
 from backcare.errors import NotFoundError, ValidationError
 from backcare.store import open_store
 
@@ -169,10 +170,10 @@ def test_report_shows_summary_annotations_narrative_methods_and_caveats(normal, 
     assert "NARRATIVE-MARKER" in text and "NOTE-MARKER" in text
     assert "Severe pain at night" in text  # the red flag ticked in a session
     for caveat in (
-        A.SELF_REPORT_CAVEAT,
-        A.ASSOCIATION_CAVEAT,
-        A.TREND_CAVEAT,
-        A.SESSION_EFFECT_CAVEAT,
+        W.SELF_REPORT_CAVEAT,
+        W.ASSOCIATION_CAVEAT,
+        W.TREND_CAVEAT,
+        W.SESSION_EFFECT_CAVEAT,
     ):
         assert caveat in text
     assert "Ostelo" in text and f"{A.MIN_EFFECT_N} sessions" in text

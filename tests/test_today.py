@@ -14,11 +14,13 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from backcare.analysis import week_progress
 from backcare.domain.programme import Prescription, default_programme
 from backcare.domain.wording import CONSULT_ADVICE, RED_FLAG_MESSAGE, RED_FLAGS
 from backcare.errors import ConflictError
+from backcare.present.text import week_progress_lines
 from backcare.store import schema as S
-from backcare.ui.today import PATIENT_ENV, HoldTimer, TodayView, hold_phases, week_progress
+from backcare.ui.today import PATIENT_ENV, HoldTimer, TodayView, hold_phases
 
 from .conftest import START
 
@@ -547,11 +549,11 @@ def test_week_progress_counts_this_week_against_the_prescription_and_the_weekly_
     assert (p.sessions_done, p.sessions_prescribed) == (2, 7)
     assert (p.exercises_done, p.exercises_prescribed) == (2, 56)
     assert (p.streak.current, p.streak.in_progress) == (2, True)
-    assert "2 of 7 prescribed sessions; 2 of 56 prescribed exercises done (4 %)" in p.lines()[0]
+    assert "2 of 7 prescribed sessions; 2 of 56 prescribed exercises done (4 %)" in week_progress_lines(p)[0]
     sunday = week_progress(rx, items, START + dt.timedelta(days=20))  # the week is over: not met
     assert (sunday.streak.current, sunday.streak.longest) == (0, 2)
     none = week_progress(rx.iloc[0:0], items.iloc[0:0], wednesday)
-    assert none.exercises_prescribed == 0 and "no programme is prescribed" in none.lines()[0]
+    assert none.exercises_prescribed == 0 and "no programme is prescribed" in week_progress_lines(none)[0]
 
 
 # ---- the notebook --------------------------------------------------------------------------

@@ -8,8 +8,10 @@ import plotly.io as pio
 import pytest
 import sqlalchemy as sa
 
+from backcare.errors import NotFoundError
+from backcare.services import PERIODS, load_trends
 from backcare.store import open_store
-from backcare.ui.trends import PERIODS, SECTIONS, TrendsView, load_trends
+from backcare.ui.trends import SECTIONS, TrendsView
 
 END = dt.date(2024, 3, 31)
 PLOTLY = "application/vnd.plotly.v1+json"
@@ -119,7 +121,7 @@ def test_patient_without_data_and_empty_store(view_store, tmp_path):
 def test_load_trends_checks_its_arguments(view_store):
     with pytest.raises(ValueError, match="period"):
         load_trends(view_store, "demo-001", "fortnight")
-    with pytest.raises(ValueError, match="patient_id"):
+    with pytest.raises(NotFoundError, match="patient_id: 'nobody' not found"):
         load_trends(view_store, "nobody")
     assert set(PERIODS) >= {"Last 8 weeks", "All history"} and "summary" in SECTIONS
 

@@ -33,3 +33,26 @@ CONSULT_ADVICE = (
 SUGGESTION_DISCLAIMER = (
     "backcare only suggests: you and your physiotherapist decide what to change."
 )
+
+
+# ---- caveats shown beside the numbers (analysis methods name them) --------------------------
+SELF_REPORT_CAVEAT = (
+    "Adherence here is self-reported: people tend to tick off more than they did, so the "
+    "true figure is probably lower."
+)
+ASSOCIATION_CAVEAT = (
+    "This is an association in one person's diary, not proof that the exercises changed "
+    "the pain: other things (sleep, work, a flare-up settling on its own) move both, "
+    "neighbouring weeks are not independent (so the interval is probably too narrow), and both "
+    "adherence and pain are self-reported."
+)
+SESSION_EFFECT_CAVEAT = (
+    "Pain after a session is recorded right after exercising; a short-term change says "
+    "little about the long-term course. Exercises done together cannot be separated, with "
+    "several exercises one interval may miss zero by chance, and exercises with fewer than "
+    "5 sessions with both scores are not shown."
+)
+TREND_CAVEAT = (
+    "Pain varies from day to day and often eases on its own over weeks; a change over time "
+    "does not show what caused it."
+)

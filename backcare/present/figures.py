@@ -646,3 +646,14 @@ def use_offline_renderer() -> str:
     pio.renderers.default = OFFLINE_RENDERER
     pio.renderers["backcare_offline"].activate()
     return OFFLINE_RENDERER
+
+
+def trend_figures(d: Any, catalog: Catalog | None) -> dict[str, go.Figure]:
+    """The five figures of the trends notebook and the report for one patient (services.TrendsData)."""
+    return {
+        "pain": pain_figure(d.daily, d.trend, d.flares, d.annotations),
+        "calendar": adherence_calendar(d.completion, d.weekly),
+        "weekly": weekly_adherence_figure(d.weekly),
+        "effect": session_effect_figure(d.effect, catalog),
+        "adherence_pain": adherence_pain_figure(d.adherence_pain),
+    }

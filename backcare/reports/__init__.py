@@ -3,8 +3,8 @@
 Two halves; the notebook never writes to the store:
 
 * Inside the notebook (reads only): ``load_report`` reads one patient's frames for a period
-  (``trends_view.read_frames``), pseudonymises them if asked, runs every analysis
-  (``trends_view.analyse_frames``) and returns a ``Report`` whose ``show(section)`` displays
+  (``services.read_patient``), pseudonymises them if asked, runs every analysis
+  (``services.analyse_patient``) and returns a ``Report`` whose ``show(section)`` displays
   escaped HTML or an offline plotly figure. ``SECTIONS`` lists the sections.
 * Outside (``backcare report``): ``report_parameters`` checks a request and, for a
   pseudonymised report, computes the pseudonym (``bundle.pseudonym``; creating the store's
@@ -53,17 +53,20 @@ from backcare.domain.rules import check_choice, check_text
 from backcare.bundle import pseudonym, pseudonym_key, relative_shift, text_left_out
 from backcare.domain.catalog import Catalog, dosage_words
 from backcare.errors import BackcareError, NotFoundError, ValidationError
-from backcare.domain.wording import CONSULT_ADVICE, RED_FLAG_MESSAGE, RED_FLAGS, SUGGESTION_DISCLAIMER
-from backcare.store import Store
-from backcare.ui.trends import (
-    CAVEATS,
-    PatientFrames,
-    TrendsData,
-    analyse_frames,
-    read_frames,
-    trend_figures,
+from backcare.domain.wording import (
+    ASSOCIATION_CAVEAT,
+    CONSULT_ADVICE,
+    RED_FLAG_MESSAGE,
+    RED_FLAGS,
+    SELF_REPORT_CAVEAT,
+    SESSION_EFFECT_CAVEAT,
+    SUGGESTION_DISCLAIMER,
+    TREND_CAVEAT,
 )
-from backcare.ui.trends import suggestions_html as _suggestions_html
+from backcare.store import Store
+from backcare.present.text import CAVEATS
+from backcare.present.text import suggestions_html as _suggestions_html
+from backcare.services import PatientFrames, TrendsData, analyse_patient, read_patient
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "04_patient_report.ipynb"
 FORMATS = ("html", "ipynb")
@@ -347,7 +350,7 @@ class Report:
     def figures(self) -> dict[str, go.Figure]:
         """The five figures (those of the trends notebook), with day numbers if dates are relative."""
         d = self.data
-        figs = trend_figures(d, self.catalog)
+        figs = P.trend_figures(d, self.catalog)
         if self.days is None:
             return figs
         # one cell per day even for long periods: the long-period calendar is labelled by years
@@ -634,10 +637,10 @@ def methods_html() -> str:
         ),
     ]
     caveats = [
-        A.SELF_REPORT_CAVEAT,
-        A.TREND_CAVEAT,
-        A.SESSION_EFFECT_CAVEAT,
-        A.ASSOCIATION_CAVEAT,
+        SELF_REPORT_CAVEAT,
+        TREND_CAVEAT,
+        SESSION_EFFECT_CAVEAT,
+        ASSOCIATION_CAVEAT,
         SUGGESTION_DISCLAIMER + " " + CONSULT_ADVICE,
     ]
     return (
@@ -684,11 +687,9 @@ def load_report(
             "the pseudonym from backcare.reports.report_parameters (P- and 10 hex digits)",
         )
     try:
-        frames = read_frames(store, patient, start, end)
-    except ValueError as exc:
-        if str(exc).startswith("patient_id"):
-            raise NotFoundError("patient", patient, "a patient in the store") from None
-        raise
+        frames = read_patient(store, patient, start, end)
+    except NotFoundError:
+        raise NotFoundError("patient", patient, "a patient in the store") from None
     days = None
     if pseudonymise:
         frames = pseudonymise_report_frames(
@@ -696,7 +697,7 @@ def load_report(
         )
         days = DayLabels(frames.start) if relative_dates else None
     return Report(
-        data=analyse_frames(frames, store.catalog),
+        data=analyse_patient(frames, store.catalog),
         sessions=frames.sessions,
         prescriptions=frames.prescriptions,
         catalog=store.catalog,

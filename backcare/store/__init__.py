@@ -239,6 +239,11 @@ def _days(values: Sequence[Any]) -> np.ndarray:
     return pd.to_datetime(pd.Series(values, dtype=object)).astype(DAY).to_numpy()
 
 
+def _iso_days(values: Sequence[Any]) -> np.ndarray:
+    """Days read as the driver gives them (ISO 'YYYY-MM-DD' text or dates) as naive datetime64[ns]."""
+    return np.array([str(v) for v in values], dtype="datetime64[D]").astype(DAY)
+
+
 def _range(table: sa.Table, patient_id: str | None, start, end, col: str = "day"):
     conds = []
     if patient_id is not None:
@@ -732,6 +737,129 @@ class Store:
         q = sa.select(*[t.c[c] for c in READ_DTYPES["daily"]]).where(_range(t, patient_id, start, end))
         with self._read() as conn:
             return _frame(conn.execute(q.order_by(t.c.patient_id, t.c.day)).all(), "daily")
+
+    def patient_list(self) -> pd.DataFrame:
+        """Every patient's id, name and time zone, ordered by id (no aggregates: cheap for a clinic)."""
+        p = S.patients
+        q = sa.select(p.c.patient_id, p.c.name, p.c.timezone).order_by(p.c.patient_id)
+        with self._read() as conn:
+            rows = conn.execute(q).all()
+        return pd.DataFrame(
+            {
+                "patient_id": pd.array([r[0] for r in rows], dtype="str"),
+                "name": pd.array([r[1] for r in rows], dtype="str"),
+                "timezone": pd.array([r[2] for r in rows], dtype="str"),
+            }
+        )
+
+    def done_counts(self, start, end, patient_id: str | None = None) -> pd.DataFrame:
+        """Items ticked done per (patient, day, exercise) in [start, end], counted in SQL.
+
+        Columns patient_id, day, exercise_id, done; reads the window's sessions through the
+        day index and their items through the items' primary key."""
+        s, i = S.sessions, S.session_items
+        q = (
+            sa.select(
+                s.c.patient_id, sa.type_coerce(s.c.day, sa.String), i.c.exercise_id,
+                sa.func.count(),
+            )
+            .select_from(s.join(i, i.c.session_id == s.c.session_id))
+            .where(_range(s, patient_id, start, end), i.c.done)
+            .group_by(s.c.patient_id, s.c.day, i.c.exercise_id)
+            .order_by(s.c.patient_id, s.c.day, i.c.exercise_id)
+        )
+        with self._read() as conn:
+            rows = conn.execute(q).all()
+        return pd.DataFrame(
+            {
+                "patient_id": pd.array([r[0] for r in rows], dtype="str"),
+                "day": _iso_days([r[1] for r in rows]),
+                "exercise_id": pd.array([r[2] for r in rows], dtype="str"),
+                "done": np.array([r[3] for r in rows], dtype=np.int64),
+            }
+        )
+
+    def daily_sums(
+        self, start=None, end=None, *, near_scored_ends: int | None = None
+    ) -> pd.DataFrame:
+        """daily_summary rows of every patient as plain columns (patient_id, day, pain_sum, pain_n,
+        sessions, red_flag_sessions), read straight into numpy.
+
+        With near_scored_ends=N, only the scored rows within N days of each patient's first
+        and last day with a pain score (primary-key range reads per patient); else the rows
+        of [start, end] (through the day index)."""
+        d = S.daily_summary
+        # the day as the driver returns it (ISO text on SQLite, date on PostgreSQL): no
+        # per-row conversion through SQLAlchemy's Date type
+        cols = (
+            d.c.patient_id, sa.type_coerce(d.c.day, sa.String), d.c.pain_sum, d.c.pain_n,
+            d.c.sessions, d.c.red_flag_sessions,
+        )
+        if near_scored_ends is None:
+            q: sa.Select | sa.CompoundSelect = sa.select(*cols).where(_range(d, None, start, end))
+        else:
+            pt = S.patients.c.patient_id
+            d2 = d.alias("d2")
+
+            def seek(fn):
+                return (
+                    sa.select(fn(d2.c.day))
+                    .where(d2.c.patient_id == pt, d2.c.pain_n > 0)
+                    .scalar_subquery()
+                )
+
+            ends = sa.select(
+                pt.label("pid"), seek(sa.func.min).label("f"), seek(sa.func.max).label("l")
+            ).cte("ends")
+            span = near_scored_ends - 1
+
+            def rows_between(lo, hi):
+                return (
+                    sa.select(*cols)
+                    .select_from(ends.join(d, d.c.patient_id == ends.c.pid))
+                    .where(d.c.day >= lo, d.c.day <= hi, d.c.pain_n > 0)
+                )
+
+            q = sa.union(
+                rows_between(ends.c.f, S.days_after(ends.c.f, span)),
+                rows_between(S.days_after(ends.c.l, -span), ends.c.l),
+            )
+        with self._read() as conn:
+            rows = conn.execute(q).all()
+        c = list(zip(*rows, strict=True)) if rows else [()] * 6
+        out = pd.DataFrame(
+            {
+                "patient_id": pd.array(c[0], dtype="str"),
+                "day": _iso_days(c[1]),
+                **{
+                    name: np.array(v, dtype=np.int64)
+                    for name, v in zip(
+                        ("pain_sum", "pain_n", "sessions", "red_flag_sessions"), c[2:], strict=True
+                    )
+                },
+            }
+        )
+        return out.sort_values(["patient_id", "day"], kind="stable", ignore_index=True)
+
+    def last_session_days(self) -> pd.DataFrame:
+        """Every patient's id, name and last day with a session (NaT if none): a seek per patient."""
+        p, d = S.patients, S.daily_summary
+        last = (
+            sa.select(sa.func.max(d.c.day))
+            .where(d.c.patient_id == p.c.patient_id, d.c.sessions > 0)
+            .scalar_subquery()
+        )
+        q = sa.select(p.c.patient_id, p.c.name, last).order_by(p.c.patient_id)
+        with self._read() as conn:
+            rows = conn.execute(q).all()
+        c = list(zip(*rows, strict=True)) if rows else [()] * 3
+        return pd.DataFrame(
+            {
+                "patient_id": pd.array(c[0], dtype="str"),
+                "name": pd.array(c[1], dtype="str"),
+                "last_session": _days(c[2]),
+            }
+        )
 
     def clinic_frames(
         self, today: dt.date, *, window_days: int = 14, lookback_days: int = 21

@@ -1,6 +1,6 @@
 """The clinic overview view: every patient in one sortable, filterable, paged table.
 
-Reads only: store.clinic_frames -> clinic.clinic_overview -> an escaped HTML table.
+Reads only: services.overview (store -> analysis.clinic) -> an escaped HTML table.
 Usable with 1,000 patients: the frames are aggregated in SQL and the table shows one
 page at a time. Testable without a kernel."""
 
@@ -13,7 +13,7 @@ import ipywidgets as W
 import pandas as pd
 
 from backcare import analysis as A
-from backcare.analysis.clinic import clinic_overview
+from backcare import services
 from backcare.store import Store
 
 SORTS: dict[str, tuple[list[str], list[bool]]] = {
@@ -96,7 +96,7 @@ class ClinicView:
     def reload(self) -> None:
         """Recompute the overview from the store for the chosen date."""
         day = self.today.value or dt.date.today()
-        self.overview = clinic_overview(self.store.clinic_frames(day), day, self.store.catalog)
+        self.overview = services.overview(self.store, day)
         self._first_page()
 
     def _first_page(self) -> None:

@@ -32,7 +32,8 @@ from typing import Any
 import ipywidgets as W
 import pandas as pd
 
-from backcare import analysis as A
+from backcare import services
+from backcare.analysis.progression import PROGRESSION_WINDOW_DAYS
 from backcare.domain.catalog import DOSE_FIELDS, DOSE_LIMITS, Catalog, Exercise
 from backcare.domain.programme import (
     SETS_LIMITS,
@@ -48,6 +49,7 @@ from backcare.domain.programme import (
 from backcare.domain.wording import SUGGESTION_DISCLAIMER
 from backcare.errors import ValidationError
 from backcare.present.html import esc, message_html
+from backcare.present.text import suggestion_sentence
 from backcare.store import ANNOTATION_KINDS, Store, new_id
 
 __all__ = [
@@ -55,7 +57,6 @@ __all__ = [
     "PhysioView",
     "ProgrammeEditor",
     "ProgrammeRow",
-    "load_suggestions",
     "timeline_html",
 ]
 
@@ -90,7 +91,7 @@ FIELD_LABELS = {
     "items": "Exercises",
     "patient_id": "Patient",
 }
-SUGGESTION_DAYS = A.PROGRESSION_WINDOW_DAYS
+SUGGESTION_DAYS = PROGRESSION_WINDOW_DAYS
 TIMELINE_MAX = 300
 
 # ---- small HTML helpers (every argument that may carry user text is escaped) -----------------
@@ -299,34 +300,6 @@ def _first_patient(store: Store) -> str | None:
 
 
 # ---- progression suggestions ---------------------------------------------------------------
-def load_suggestions(store: Store, patient_id: str, end: dt.date) -> pd.DataFrame:
-    """analysis.progression_suggestions for the patient over the SUGGESTION_DAYS days ending on end.
-
-    Pain is read from 7 days earlier so that flare-ups on the window's first days can be judged."""
-    end_ts = pd.Timestamp(end)
-    lo = end_ts - pd.Timedelta(days=SUGGESTION_DAYS - 1)
-    pain_lo = lo - pd.Timedelta(days=7)
-    rx = store.prescriptions(patient_id)
-    items = store.items(patient_id, lo, end_ts)
-    daily = A.daily_pain(store.sessions(patient_id, pain_lo, end_ts), store.pain(patient_id, pain_lo, end_ts),
-                         pain_lo, end_ts)
-    notes = store.annotations(patient_id, lo, end_ts)
-    return A.progression_suggestions(rx, items, daily, store.catalog, end_ts, notes)
-
-
-def suggestion_text(s: Mapping[str, Any] | None) -> str:
-    """One suggestion in plain words (not escaped), or a line saying there is none."""
-    if s is None:
-        return "No suggestion: not in the programme in force, or no history yet."
-    unit = UNITS.get(str(s["dose"]), str(s["dose"]))
-    reason = str(s["reason"])
-    if s["direction"] == "up":
-        return f"Suggestion: progress to {int(s['suggested'])} {unit} (now {int(s['current'])}): {reason}."
-    if s["direction"] == "down":
-        return f"Suggestion: step back to {int(s['suggested'])} {unit} (now {int(s['current'])}): {reason}."
-    return f"No change suggested: {reason}."
-
-
 # ---- the programme editor ------------------------------------------------------------------
 class ProgrammeRow:
     """One exercise of the programme being edited: include box, dose inputs, suggestion, remove."""
@@ -377,7 +350,7 @@ class ProgrammeRow:
     def set_suggestion(self, suggestion: Mapping[str, Any] | None) -> None:
         """Show the analysis' suggestion (None: there is none); offer the button for up/down only."""
         self.suggestion = dict(suggestion) if suggestion is not None else None
-        text = suggestion_text(self.suggestion)
+        text = suggestion_sentence(self.suggestion)
         colour = "#5f6368"
         if self.suggestion is not None and self.suggestion["direction"] in ("up", "down"):
             colour = "#1a73e8"
@@ -498,7 +471,7 @@ class ProgrammeEditor:
         self.note.value = ""
         warnings = []
         try:
-            self.suggestions = load_suggestions(self.store, pid, self.end)
+            self.suggestions = services.patient_suggestions(self.store, pid, self.end)
         except Exception as exc:  # the programme can still be edited without them
             self.suggestions = pd.DataFrame()
             warnings.append(message_html("warning", "Could not compute suggestions", [problem_text(exc)]))
@@ -556,7 +529,7 @@ class ProgrammeEditor:
         if self.patient_id is None or self.end is None:
             return
         try:
-            self.suggestions = load_suggestions(self.store, self.patient_id, self.end)
+            self.suggestions = services.patient_suggestions(self.store, self.patient_id, self.end)
         except Exception as exc:
             self.suggestions = pd.DataFrame()
             self.message.value = message_html("warning", "Could not compute suggestions", [problem_text(exc)])

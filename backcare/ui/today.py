@@ -28,22 +28,21 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import ipywidgets as W
-import pandas as pd
 
-from backcare import analysis as A
+from backcare import services
+from backcare.analysis.adherence import WeekProgress
 from backcare.domain.catalog import DOSE_FIELDS, DOSE_LIMITS, Exercise
 from backcare.domain.programme import SETS_LIMITS, Prescription, Programme
 from backcare.domain.wording import CONSULT_ADVICE, RED_FLAG_MESSAGE, RED_FLAGS
 from backcare.errors import BackcareError, NotFoundError
 from backcare.present.html import esc, message_html
+from backcare.present.text import week_progress_lines
 from backcare.store import PAIN_CONTEXTS, PAIN_RANGE, SessionItem, Store, new_id
 
 __all__ = [
     "HoldTimer",
     "PainInput",
     "TodayView",
-    "WeekProgress",
-    "week_progress",
 ]
 
 log = logging.getLogger(__name__)
@@ -63,68 +62,6 @@ _CSS = """<style>
 .backcare-today .backcare-howto p, .backcare-today .backcare-howto ol,
 .backcare-today .backcare-howto ul { margin: 4px 0; }
 </style>"""
-
-
-# ---- progress this week (pure, from backcare.analysis) ----------------------------------
-@dataclass(frozen=True)
-class WeekProgress:
-    """This week's sessions and exercises against the prescription, and the weekly streak."""
-
-    week_start: dt.date
-    week_end: dt.date
-    sessions_done: float
-    sessions_prescribed: float
-    exercises_done: float
-    exercises_prescribed: float
-    streak: A.Streaks
-
-    @property
-    def adherence(self) -> float | None:
-        """Exercises done over prescribed this week (None if nothing is prescribed)."""
-        return self.exercises_done / self.exercises_prescribed if self.exercises_prescribed else None
-
-    def lines(self) -> list[str]:
-        """The progress in plain sentences (no HTML)."""
-        week = f"This week ({self.week_start:%a %d %b} to {self.week_end:%a %d %b})"
-        if not self.exercises_prescribed:
-            return [f"{week}: no programme is prescribed."]
-        out = [
-            f"{week}: {_n(self.sessions_done)} of {_n(self.sessions_prescribed)} prescribed sessions; "
-            f"{_n(self.exercises_done)} of {_n(self.exercises_prescribed)} prescribed exercises "
-            f"done ({self.adherence * 100:.0f} %)."
-        ]
-        s = self.streak
-        now = f"Weeks in a row at 80 % or more: {s.current}"
-        out.append(now + (" (this week is still in progress)." if s.in_progress else "."))
-        out.append(A.SELF_REPORT_CAVEAT)
-        return out
-
-
-def _n(x: float) -> str:
-    return str(round(x)) if abs(x - round(x)) < 0.05 else f"{x:.1f}"
-
-
-def week_progress(prescriptions: pd.DataFrame, items: pd.DataFrame, day: dt.date) -> WeekProgress:
-    """This week's (Monday to Sunday) sessions and exercises done against the prescription, and
-    the current streak of adherent weeks, for one patient's Store.prescriptions() and
-    Store.items() frames.
-
-    Every number comes from backcare.analysis (weekly_adherence, streaks), so the checklist
-    and the trends view agree: done counts are capped at what was prescribed, and the week
-    in progress neither extends nor breaks the streak."""
-    week = pd.Timestamp(day) - pd.Timedelta(days=day.weekday())
-    week_end = week + pd.Timedelta(days=6)
-    this = A.weekly_adherence(prescriptions, items, week, week_end)
-    row = this.iloc[0] if len(this) else None
-    first = prescriptions["valid_from"].min() if len(prescriptions) else pd.NaT
-    start = min(first, week) if not pd.isna(first) else week
-    history = items[pd.to_datetime(items["day"]) >= start] if len(items) else items
-    streak = A.streaks(A.weekly_adherence(prescriptions, history, start, pd.Timestamp(day)))
-    get = (lambda c: float(row[c])) if row is not None else (lambda c: 0.0)
-    return WeekProgress(
-        week.date(), week_end.date(), get("sessions_done"), get("sessions_prescribed"),
-        get("done"), get("prescribed"), streak,
-    )
 
 
 # ---- the hold timer ----------------------------------------------------------------------
@@ -921,16 +858,11 @@ class TodayView:
 
     def progress(self) -> WeekProgress:
         """This week's progress for the shown patient and day (read from the store)."""
-        day = self.day
-        rx = self.store.prescriptions(self.patient_id)
-        week = day - dt.timedelta(days=day.weekday())
-        first = rx["valid_from"].min().date() if len(rx) else week
-        items = self.store.items(self.patient_id, min(first, week), week + dt.timedelta(days=6))
-        return week_progress(rx, items, day)
+        return services.week_progress(self.store, self.patient_id, self.day)
 
     def _progress_lines(self) -> list[str]:
         try:
-            return self.progress().lines()
+            return week_progress_lines(self.progress())
         except Exception as exc:  # noqa: BLE001 - the save stands; progress is a bonus
             log.debug("progress failed", exc_info=True)
             return [f"(This week's progress could not be read: {_one_line(exc)})"]

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import os
-from dataclasses import dataclass, field
 from typing import Any
 
 import ipywidgets as W
@@ -24,43 +23,13 @@ import pandas as pd
 import plotly.graph_objects as go
 from IPython.display import HTML, display
 
-from backcare import analysis as A
-from backcare.domain.wording import CONSULT_ADVICE, SUGGESTION_DISCLAIMER
 from backcare.present import figures as P
+from backcare.present.text import CAVEATS, suggestions_html
+from backcare.services import PERIODS, TrendsData, load_trends
 from backcare.store import Store
 
-PERIODS: dict[str, int | None] = {
-    "Last 4 weeks": 28,
-    "Last 8 weeks": 56,
-    "Last 12 weeks": 84,
-    "Last 6 months": 182,
-    "Last year": 365,
-    "All history": None,
-}
 SECTIONS = ("summary", "pain", "calendar", "weekly", "effect", "adherence_pain", "suggestions")
-UNITS = {"hold_s": "s hold", "reps": "reps", "minutes": "min"}
-PROGRESSION_SPAN = pd.Timedelta(days=A.PROGRESSION_WINDOW_DAYS - 1)
 
-CAVEATS = {
-    "pain": (
-        A.TREND_CAVEAT + " The green band is the baseline ± 2 points: a change that "
-        "stays inside it is not clinically important."
-    ),
-    "calendar": (
-        "A cell's colour is the share of the programme's exercises ticked off that "
-        "day. Exercises prescribed fewer than 7 times a week are not due every day, "
-        "so a pale day is not necessarily a missed one: the weekly bars account for "
-        "that. " + A.SELF_REPORT_CAVEAT
-    ),
-    "weekly": (
-        "Each bar is done / prescribed for the week, using the programme in force on "
-        "each day; doing an exercise more often than prescribed does not make up for "
-        "another. Partial weeks at the edges are pro-rated. " + A.SELF_REPORT_CAVEAT
-    ),
-    "effect": A.SESSION_EFFECT_CAVEAT,
-    "adherence_pain": A.ASSOCIATION_CAVEAT,
-    "suggestions": SUGGESTION_DISCLAIMER + " " + CONSULT_ADVICE,
-}
 
 
 def _p(text: str, cls: str = "") -> str:
@@ -68,197 +37,6 @@ def _p(text: str, cls: str = "") -> str:
         "color:#555;font-size:0.9em;margin:0.2em 0 1em 0" if cls == "caveat" else "margin:0.3em 0"
     )
     return f'<p class="backcare-{cls or "text"}" style="{style}">{html.escape(text)}</p>'
-
-
-@dataclass
-class TrendsData:
-    """Everything the view shows for one patient and period (analysis results, no widgets)."""
-
-    patient_id: str
-    name: str
-    start: pd.Timestamp
-    end: pd.Timestamp
-    daily: pd.DataFrame
-    trend: A.PainTrend
-    flares: pd.DataFrame
-    weekly: pd.DataFrame
-    completion: pd.DataFrame
-    effect: pd.DataFrame
-    adherence_pain: A.AdherencePain
-    streaks: A.Streaks
-    habit: float | None
-    suggestions: pd.DataFrame
-    annotations: pd.DataFrame
-    summary: str = field(default="")
-
-
-@dataclass
-class PatientFrames:
-    """One patient's raw frames for [start, end] (store dtypes), as analyse_frames takes them.
-
-    history_items holds the items since the first programme (or start, if earlier): habit
-    strength and streaks need the history, not just the period."""
-
-    patient_id: str
-    name: str
-    start: pd.Timestamp
-    end: pd.Timestamp
-    prescriptions: pd.DataFrame
-    sessions: pd.DataFrame
-    items: pd.DataFrame
-    history_items: pd.DataFrame
-    pain: pd.DataFrame
-    annotations: pd.DataFrame
-
-
-def read_frames(
-    store: Store,
-    patient_id: str,
-    start: dt.date | None = None,
-    end: dt.date | None = None,
-    *,
-    last_days: int | None = None,
-) -> PatientFrames:
-    """Read one patient's frames for [start, end] (end None: today; start None: the last_days
-    days ending on end, or with last_days None too, the whole history)."""
-    who = store.patient(patient_id)
-    if who is None:
-        raise ValueError(f"patient_id: {patient_id!r} is not in the store")
-    name = str(who["name"])
-    end_ts = pd.Timestamp(end or store.local_today(patient_id))
-    rx = store.prescriptions(patient_id)
-    pain_all = None
-    if start is None and last_days is not None:
-        start_ts = end_ts - pd.Timedelta(days=last_days - 1)
-    elif start is None:
-        firsts = [rx["valid_from"].min() if len(rx) else pd.NaT, who["first_day"]]
-        pain_all = store.pain(patient_id, None, end_ts)
-        firsts.append(pain_all["day"].min() if len(pain_all) else pd.NaT)
-        firsts = [f for f in firsts if not pd.isna(f)]
-        start_ts = min(firsts) if firsts else end_ts
-    else:
-        start_ts = pd.Timestamp(start)
-    start_ts = min(start_ts, end_ts)
-    # items are read once, for the history (they hold the period's)
-    h_start = _history_start(rx, start_ts)
-    h_items = store.items(patient_id, h_start, end_ts)
-    items = _days(h_items, start_ts) if h_start < start_ts else h_items
-    return PatientFrames(
-        patient_id=patient_id,
-        name=name,
-        start=start_ts,
-        end=end_ts,
-        prescriptions=rx,
-        sessions=store.sessions(patient_id, start_ts, end_ts),
-        items=items,
-        history_items=h_items,
-        pain=(
-            store.pain(patient_id, start_ts, end_ts) if pain_all is None
-            else _days(pain_all, start_ts)
-        ),
-        annotations=store.annotations(patient_id, start_ts, end_ts),
-    )
-
-
-def _history_start(rx: pd.DataFrame, start: pd.Timestamp) -> pd.Timestamp:
-    """The first day of the first programme, or start if earlier (or no programme)."""
-    return min(rx["valid_from"].min(), start) if len(rx) else start
-
-
-def _days(frame: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
-    """The rows of a store frame with day >= start, in order: what the store reads from start on."""
-    return frame[frame["day"] >= start].reset_index(drop=True)
-
-
-def analyse_frames(f: PatientFrames, catalog: Any) -> TrendsData:
-    """Run every analysis the view (and the report) shows on one patient's frames."""
-    start_ts, end_ts, rx, items = f.start, f.end, f.prescriptions, f.items
-    daily = A.daily_pain(f.sessions, f.pain, start_ts, end_ts)
-    trend = A.pain_trend(daily)
-    flares = A.flare_ups(daily)
-    # habit strength and streaks need the history since the first programme, not just this
-    # period; prescriptions are expanded once, for the history, and shared (in_force)
-    h_start, h_items = _history_start(rx, start_ts), f.history_items
-    shared = A.in_force_days(rx, h_items, h_start, end_ts) if len(rx) else None
-    weekly = A.weekly_adherence(rx, items, start_ts, end_ts, in_force=shared)
-    habit, history = None, weekly
-    if len(rx):
-        hs = A.habit_strength(rx, h_items, h_start, end_ts, in_force=shared)
-        habit = float(hs["habit"].iloc[-1]) if len(hs) else None
-        if h_start < start_ts:
-            history = A.weekly_adherence(rx, h_items, h_start, end_ts, in_force=shared)
-    streak = A.streaks(history)
-    data = TrendsData(
-        patient_id=f.patient_id,
-        name=f.name,
-        start=start_ts,
-        end=end_ts,
-        daily=daily,
-        trend=trend,
-        flares=flares,
-        weekly=weekly,
-        completion=A.daily_completion(rx, items, start_ts, end_ts, in_force=shared),
-        effect=A.session_effect(f.sessions, items),
-        adherence_pain=A.adherence_vs_pain(weekly, daily),
-        streaks=streak,
-        habit=habit,
-        annotations=f.annotations,
-        suggestions=A.progression_suggestions(
-            rx, items, daily, catalog, end_ts, f.annotations, flares=flares,
-            # its window must hold only this period's items, as `items` does
-            in_force=shared if end_ts - PROGRESSION_SPAN >= start_ts else None,
-        ),
-    )
-    data.summary = A.summarise(trend, weekly, data.streaks, habit)
-    return data
-
-
-def load_trends(
-    store: Store, patient_id: str, period: str = "Last 8 weeks", end: dt.date | None = None
-) -> TrendsData:
-    """Read one patient's frames for the period from the store and run every analysis on them."""
-    if period not in PERIODS:
-        raise ValueError(f"period: {period!r} is not one of {', '.join(PERIODS)}")
-    return analyse_frames(
-        read_frames(store, patient_id, end=end, last_days=PERIODS[period]), store.catalog
-    )
-
-
-def trend_figures(d: TrendsData, catalog: Any) -> dict[str, go.Figure]:
-    """The five figures of the trends notebook for one patient's TrendsData, by section."""
-    return {
-        "pain": P.pain_figure(d.daily, d.trend, d.flares, d.annotations),
-        "calendar": P.adherence_calendar(d.completion, d.weekly),
-        "weekly": P.weekly_adherence_figure(d.weekly),
-        "effect": P.session_effect_figure(d.effect, catalog),
-        "adherence_pain": P.adherence_pain_figure(d.adherence_pain),
-    }
-
-
-def suggestions_html(suggestions: pd.DataFrame, store_catalog: Any) -> str:
-    """The up/down progression suggestions as an HTML list (user text escaped); hold rows summarised."""
-    moves = (
-        suggestions[suggestions["direction"].isin(["up", "down"])]
-        if len(suggestions)
-        else suggestions
-    )
-    if moves is None or moves.empty:
-        return _p("No change of dose is suggested at the moment.")
-    lis = []
-    for _, r in moves.iterrows():
-        name = (
-            store_catalog[r["exercise_id"]].name
-            if r["exercise_id"] in store_catalog
-            else r["exercise_id"]
-        )
-        unit = UNITS.get(r["dose"], r["dose"])
-        word = "Consider progressing" if r["direction"] == "up" else "Consider stepping back"
-        lis.append(
-            f"<li><b>{html.escape(word)}: {html.escape(str(name))}</b> from "
-            f"{int(r['current'])} to {int(r['suggested'])} {html.escape(unit)}. "
-            f"{html.escape(str(r['reason']).capitalize())}.</li>"
-        )
-    return "<ul>" + "".join(lis) + "</ul>"
 
 
 class TrendsView:
@@ -334,7 +112,7 @@ class TrendsView:
             + _p(d.summary, "summary")
         )
         cat = self.store.catalog
-        figs = trend_figures(d, cat)
+        figs = P.trend_figures(d, cat)
         return {
             "summary": [HTML(head)],
             **{name: [fig] for name, fig in figs.items()},

@@ -1,0 +1,280 @@
+"""Days, weeks and the prescription calendar: which exercise is in force on which day, and what was done.
+
+Every function here works on frames holding one patient or many (a ``patient_id`` column;
+a frame without one is a single, unnamed patient). The clinic overview and one patient's
+dashboard call the same functions: one patient is the one-patient case.
+
+Methods
+* A week runs Monday to Sunday and is labelled by its Monday.
+* In force (``expand_prescriptions``): each prescription row covers valid_from..valid_to
+  (NaT = still in force), clipped to the period. Where rows overlap for the same patient,
+  exercise and day, the one with the later valid_from (then the higher programme_id) wins,
+  as in the store.
+* Done (``done_counts``): session items ticked done, counted per patient, day and exercise.
+  Only items on a day the exercise is in force count towards adherence (``in_force_days``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+EPS = 1e-9  # tolerance for comparing sums of sevenths and rounded means with thresholds
+ONE_DAY = pd.Timedelta(days=1)
+NO_PATIENT = ""  # the patient id of frames that carry no patient_id column
+
+IN_FORCE_COLUMNS = {
+    "patient_id": "str",
+    "day": "datetime64[ns]",
+    "exercise_id": "str",
+    "times_per_week": "Int64",
+    "programme_id": "Int64",
+    "sets": "Int64",
+    "reps": "Int64",
+    "hold_s": "Int64",
+    "minutes": "Int64",
+}
+DONE_COLUMNS = {"patient_id": "str", "day": "datetime64[ns]", "exercise_id": "str", "done": "int64"}
+
+
+# ---- days ------------------------------------------------------------------------------------
+def as_day(value: Any) -> pd.Timestamp:
+    """The naive midnight Timestamp of a date, datetime or string (time zone dropped)."""
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    return ts.normalize()
+
+
+def week_start(days: pd.Series | pd.DatetimeIndex) -> pd.Series:
+    """The Monday (naive datetime64) of each day's week."""
+    s = pd.Series(pd.to_datetime(days)).dt.normalize()
+    return s - pd.to_timedelta(s.dt.day_of_week, unit="D")
+
+
+def day_numbers(days: Any) -> np.ndarray:
+    """Whole days since 1970-01-01 (int64) of naive datetime64 days."""
+    return np.asarray(days).astype("datetime64[D]").astype(np.int64)
+
+
+def monday(numbers: np.ndarray) -> np.ndarray:
+    """The day number of the Monday of each day number's week (1970-01-01 was a Thursday)."""
+    return numbers - (numbers + 3) % 7
+
+
+def datetimes(numbers: Any) -> np.ndarray:
+    """Day numbers back to naive datetime64[ns]."""
+    return np.asarray(numbers, dtype=np.int64).astype("datetime64[D]").astype("datetime64[ns]")
+
+
+def round1(x: float) -> float:
+    """Round half up to one decimal (the precision shown to users)."""
+    return math.floor(x * 10 + 0.5) / 10
+
+
+def empty(cols: dict[str, str]) -> pd.DataFrame:
+    """An empty frame with these columns and dtypes."""
+    return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in cols.items()})
+
+
+def period(
+    start: Any, end: Any, *days: pd.Series | None
+) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The period [start, end]; a missing bound is taken from the data (None if no data)."""
+    found = [d.dropna() for d in days if d is not None and len(d.dropna())]
+    lo = as_day(start) if start is not None else (min(f.min() for f in found) if found else None)
+    hi = as_day(end) if end is not None else (max(f.max() for f in found) if found else None)
+    if lo is None or hi is None or as_day(hi) < as_day(lo):
+        return None
+    return as_day(lo), as_day(hi)
+
+
+# ---- patients --------------------------------------------------------------------------------
+def patient_ids(frame: pd.DataFrame | None) -> pd.Series:
+    """The frame's patient_id column as str, or NO_PATIENT for every row when it has none."""
+    if frame is None:
+        return pd.Series([], dtype="str")
+    if "patient_id" in frame.columns:
+        return frame["patient_id"].astype("str").fillna(NO_PATIENT)
+    return pd.Series(NO_PATIENT, index=frame.index, dtype="str")
+
+
+def patients_of(*frames: pd.DataFrame | None) -> pd.Index:
+    """The sorted distinct patient ids of the frames (NO_PATIENT when they name none)."""
+    ids: set[str] = set()
+    for f in frames:
+        if f is not None and len(f):
+            ids |= set(patient_ids(f).unique())
+    return pd.Index(sorted(ids) or [NO_PATIENT], dtype="str")
+
+
+def one_patient(*frames: pd.DataFrame | None) -> None:
+    """Raise ValueError when the frames hold more than one patient (per-patient-only methods)."""
+    ids: set[str] = set()
+    for f in frames:
+        if f is not None and "patient_id" in f.columns and len(f):
+            ids |= set(f["patient_id"].astype(str).unique())
+    if len(ids) > 1:
+        raise ValueError(
+            f"patient_id: frames hold {len(ids)} patients ({', '.join(sorted(ids)[:3])}...); "
+            "this analysis works on one patient at a time"
+        )
+
+
+def codes(values: pd.Series, names: pd.Index) -> np.ndarray:
+    """Each value's position in names (-1 where absent), as int64."""
+    return np.asarray(names.get_indexer(values.astype("str")), dtype=np.int64)
+
+
+# ---- prescriptions in force ------------------------------------------------------------------
+def expand_prescriptions(prescriptions: pd.DataFrame, start: Any, end: Any) -> pd.DataFrame:
+    """One row per (patient, day, exercise) in force within [start, end], with times_per_week and dose.
+
+    Columns IN_FORCE_COLUMNS, sorted by patient, day and exercise. Method: see the module
+    docstring ("In force")."""
+    lo, hi = as_day(start), as_day(end)
+    if prescriptions is None or prescriptions.empty or hi < lo:
+        return empty(IN_FORCE_COLUMNS)
+    p = prescriptions.reset_index(drop=True)
+    d_lo, d_hi = day_numbers([lo])[0], day_numbers([hi])[0]
+    vf = p["valid_from"]
+    first = np.maximum(day_numbers(vf.fillna(lo)), d_lo)
+    last = np.minimum(day_numbers(p["valid_to"].fillna(hi)), d_hi)
+    n = np.where(vf.notna().to_numpy(), np.clip(last - first + 1, 0, None), 0)
+    if not n.any():
+        return empty(IN_FORCE_COLUMNS)
+    row = np.repeat(np.arange(len(p)), n)
+    day = first[row] + (np.arange(len(row)) - np.repeat(np.cumsum(n) - n, n))
+    # the latest valid_from (then the highest programme_id) wins a (patient, day, exercise):
+    # sort by patient, day, exercise, valid_from, programme_id (missing ones last), keep the last
+    pids = patient_ids(p)
+    p_code, p_names = pd.factorize(pids, sort=True)
+    e_code, e_names = pd.factorize(p["exercise_id"].astype("str"), sort=True)
+    e_code = np.where(e_code < 0, len(e_names), e_code)  # a missing exercise id sorts last
+    since = day_numbers(vf.fillna(lo))
+    pid = p["programme_id"].astype("Int64")
+    pid = pid.fillna(pid.max() + 1 if pid.notna().any() else 0).to_numpy(dtype=np.int64)
+    order = np.lexsort((pid[row], since[row], e_code[row], day, p_code[row]))
+    width = len(e_names) + 1
+    span = d_hi - d_lo + 1
+    key = (p_code[row[order]] * span + (day[order] - d_lo)) * width + e_code[row[order]]
+    keep = order[np.append(key[1:] != key[:-1], True)]
+    return pd.DataFrame(
+        {
+            "patient_id": pd.array(np.asarray(p_names)[p_code[row[keep]]], dtype="str"),
+            "day": datetimes(day[keep]),
+            "exercise_id": p["exercise_id"].astype("str").array.take(row[keep]),
+            **{
+                c: p[c].astype("Int64").array.take(row[keep])
+                for c in ("times_per_week", "programme_id", "sets", "reps", "hold_s", "minutes")
+            },
+        }
+    )
+
+
+def done_counts(items: pd.DataFrame | None) -> pd.DataFrame:
+    """Items ticked done per (patient, day, exercise): columns DONE_COLUMNS."""
+    if items is None or items.empty:
+        return empty(DONE_COLUMNS)
+    ok = items["done"].to_numpy(dtype=bool) & items["exercise_id"].notna().to_numpy()
+    d = items[ok]
+    if d.empty:
+        return empty(DONE_COLUMNS)
+    g = (
+        pd.DataFrame(
+            {"patient_id": patient_ids(d), "day": d["day"], "exercise_id": d["exercise_id"]}
+        )
+        .groupby(["patient_id", "day", "exercise_id"], sort=True)
+        .size()
+    )
+    out = g.reset_index(name="done")
+    return out.astype(DONE_COLUMNS)
+
+
+@dataclass(frozen=True)
+class InForce:
+    """Prescriptions expanded over [start, end], each (patient, day, exercise) row with its done count.
+
+    frame columns: IN_FORCE_COLUMNS plus done (items ticked that day), tpw (times_per_week
+    as float) and week (its Monday)."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+    frame: pd.DataFrame
+
+    def between(self, start: Any, end: Any) -> InForce:
+        """The rows of [start, end] (which must lie inside [self.start, self.end])."""
+        lo, hi = as_day(start), as_day(end)
+        if lo < self.start or hi > self.end:
+            raise ValueError(
+                f"period: {lo.date()}..{hi.date()} is outside the expanded "
+                f"{self.start.date()}..{self.end.date()}"
+            )
+        day = self.frame["day"]
+        return InForce(lo, hi, self.frame[(day >= lo) & (day <= hi)].reset_index(drop=True))
+
+
+def in_force_days(
+    prescriptions: pd.DataFrame,
+    items: pd.DataFrame | None,
+    start: Any,
+    end: Any,
+    *,
+    done: pd.DataFrame | None = None,
+) -> InForce:
+    """Every (patient, day, exercise) in force in [start, end] with its done count (see InForce).
+
+    Give items (session items, counted with done_counts) or done (counts already made, as
+    the clinic reads them). Done items on days the exercise is not in force are left out."""
+    lo, hi = as_day(start), as_day(end)
+    exp = expand_prescriptions(prescriptions, lo, hi)
+    counts = done if done is not None else done_counts(items)
+    day = day_numbers(exp["day"])
+    n_done = np.zeros(len(exp), dtype=np.int64)
+    if len(exp) and len(counts):
+        p_names = pd.Index(pd.unique(exp["patient_id"]), dtype="str")
+        e_names = pd.Index(pd.unique(exp["exercise_id"]), dtype="str")
+        d_lo = day_numbers([lo])[0]
+        span = day_numbers([hi])[0] - d_lo + 1
+
+        def key(p: np.ndarray, d: np.ndarray, e: np.ndarray) -> np.ndarray:
+            return (p * span + (d - d_lo)) * len(e_names) + e
+
+        exp_key = key(
+            codes(exp["patient_id"], p_names), day, codes(exp["exercise_id"], e_names)
+        )
+        c_p, c_e = codes(patient_ids(counts), p_names), codes(counts["exercise_id"], e_names)
+        c_d = day_numbers(counts["day"])
+        ok = (c_p >= 0) & (c_e >= 0) & (c_d >= d_lo) & (c_d < d_lo + span)
+        c_key = key(c_p[ok], c_d[ok], c_e[ok])
+        c_val = counts["done"].to_numpy(dtype=np.int64)[ok]
+        order = np.argsort(c_key, kind="stable")
+        c_key, c_val = c_key[order], c_val[order]
+        if len(c_key):
+            at = np.searchsorted(c_key, exp_key).clip(max=len(c_key) - 1)
+            hit = c_key[at] == exp_key
+            n_done[hit] = c_val[at[hit]]
+    frame = exp.assign(
+        done=n_done,
+        tpw=exp["times_per_week"].astype("float64").to_numpy(dtype=float, na_value=np.nan),
+        week=datetimes(monday(day)),
+    )
+    return InForce(lo, hi, frame)
+
+
+def calendar_days(lo: pd.Timestamp, hi: pd.Timestamp) -> np.ndarray:
+    """The day numbers of [lo, hi]."""
+    return np.arange(day_numbers([lo])[0], day_numbers([hi])[0] + 1)
+
+
+def segment_starts(keys: Sequence[Any] | np.ndarray) -> np.ndarray:
+    """Positions where a run of equal keys starts in a sorted array (always includes 0 when non-empty)."""
+    k = np.asarray(keys)
+    if len(k) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.concatenate([[True], k[1:] != k[:-1]]))

@@ -1,0 +1,646 @@
+"""Pain: daily means, the trend against the minimal clinically important change, flare-ups, stability.
+
+Every function here takes frames of one patient or many (see analysis.calendar); the
+clinic overview and one patient's dashboard call the same functions.
+
+Methods
+* Daily pain (``daily_pain``, ``daily_from_sums``). Mean of all pain scores of the day:
+  ``pain_before`` of the sessions plus standalone scores, each weighing the same.
+  ``pain_after`` is a separate series. Rolling mean: mean of the daily means of the 7
+  calendar days ending that day, shown when at least 3 of them have a score.
+* Pain trend (``pain_trends``). Baseline = mean of the daily means of the 14 calendar days
+  starting on the first day with a score; latest = the same for the 14 days ending on the
+  last day with a score. Both need >= 4 days with a score and may not overlap (first and
+  last score >= 27 days apart), otherwise the class is "insufficient data" and no number
+  is given. Means are rounded to one decimal before they are compared, so the sentence
+  shown and its class always agree. Classes follow the minimal clinically important change
+  for low back pain on the 0-10 scale (Ostelo RW et al. Interpreting change scores for
+  pain and functional status in low back pain: towards international consensus regarding
+  minimal important change. Spine 2008;33(1):90-94): "improved" when down by >= 2 points
+  AND >= 30 % of baseline, "worse" when up by >= 2 points, else "no important change".
+* Flare-ups (``flare_ups``). A day whose daily mean pain is >= 2 points above the mean of
+  the daily means of the 7 calendar days before it; days without a score are skipped, and
+  at least 3 of the 7 days must have a score (otherwise the day is not judged).
+* Pain stable or falling (``pain_stability``), over the 14 days ending on a day: the mean
+  of the last 7 days' daily means is at most 0.5 points above the mean of the 7 days
+  before, each half with >= 3 days with a score.
+* Red flags (``red_flag_counts``): sessions with any red-flag symptom ticked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from backcare.analysis.calendar import (
+    EPS,
+    as_day,
+    datetimes,
+    day_numbers,
+    empty,
+    monday,
+    one_patient,
+    patient_ids,
+    period,
+    round1,
+    segment_starts,
+)
+
+MCID_POINTS = 2.0
+MCID_FRACTION = 0.30
+TREND_WINDOW_DAYS = 14
+TREND_MIN_DAYS = 4
+ROLLING_DAYS = 7
+ROLLING_MIN_DAYS = 3
+FLARE_POINTS = 2.0
+FLARE_LOOKBACK_DAYS = 7
+FLARE_MIN_PRIOR_DAYS = 3
+STABILITY_WINDOW_DAYS = 14
+STABILITY_MIN_HALF_DAYS = 3
+PAIN_STABLE_TOLERANCE = 0.5
+WEEK_MIN_PAIN_DAYS = 3
+
+IMPROVED = "improved"
+WORSE = "worse"
+NO_CHANGE = "no important change"
+INSUFFICIENT = "insufficient data"
+
+SUMS_COLUMNS = ("patient_id", "day", "pain_sum", "pain_n", "sessions")
+DAILY_COLUMNS = {
+    "patient_id": "str",
+    "day": "datetime64[ns]",
+    "pain": "float64",
+    "n_scores": "int64",
+    "pain_after": "float64",
+    "n_after": "int64",
+    "sessions": "int64",
+    "red_flag_sessions": "int64",
+    "rolling": "float64",
+}
+
+
+# ---- daily pain ------------------------------------------------------------------------------
+def _num(frame: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in frame.columns:
+        return np.zeros(len(frame))
+    return frame[col].to_numpy(dtype=float, na_value=np.nan)
+
+
+def daily_from_sums(
+    sums: pd.DataFrame, start: Any = None, end: Any = None, *, every_day: bool = True
+) -> pd.DataFrame:
+    """Per patient, one row per calendar day of [start, end] (each bound defaulting to the patient's data).
+
+    sums: per (patient, day) rows with pain_sum, pain_n (scores and their count), sessions
+    and optionally after_sum, after_n, red_flag_sessions, as daily_summary stores them (days
+    may repeat: they are added). Columns DAILY_COLUMNS; pain = pain_sum / pain_n. With
+    every_day=False only the days present in sums are returned (and rolling is NaN): enough
+    for pain_trends, which reads scored days only."""
+    if not every_day:
+        return _days_present(sums)
+    if sums is None or sums.empty:
+        if start is None or end is None:
+            return empty(DAILY_COLUMNS)
+        sums = pd.DataFrame({"day": pd.Series([], dtype="datetime64[ns]")})
+    pid = patient_ids(sums)
+    p_code, p_names = pd.factorize(pid, sort=True)
+    if not len(p_names):
+        p_names, p_code = pd.Index([""]), np.zeros(0, dtype=np.int64)
+    d = day_numbers(sums["day"].to_numpy(dtype="datetime64[ns]"))
+    ok = ~np.isnat(sums["day"].to_numpy(dtype="datetime64[ns]"))
+    n_pat = len(p_names)
+    lo_all = np.full(n_pat, np.iinfo(np.int64).max)
+    hi_all = np.full(n_pat, np.iinfo(np.int64).min)
+    np.minimum.at(lo_all, p_code[ok], d[ok])
+    np.maximum.at(hi_all, p_code[ok], d[ok])
+    if start is not None:
+        lo_all[:] = day_numbers([as_day(start)])[0]
+    if end is not None:
+        hi_all[:] = day_numbers([as_day(end)])[0]
+    n_days = np.clip(hi_all - lo_all + 1, 0, None)
+    offset = np.concatenate([[0], np.cumsum(n_days)])
+    total = int(offset[-1])
+    # position of each sums row in the concatenated calendars (-1 outside)
+    rel = d - lo_all[p_code] if len(p_code) else np.zeros(0, dtype=np.int64)
+    inside = ok & (rel >= 0) & (rel < n_days[p_code] if len(p_code) else ok)
+    at = np.where(inside, offset[p_code] + rel, -1)
+
+    def add(col: str) -> np.ndarray:
+        v = np.nan_to_num(_num(sums, col))
+        return np.bincount(at[inside], weights=v[inside], minlength=total)
+
+    pain_sum, pain_n = add("pain_sum"), add("pain_n")
+    after_sum, after_n = add("after_sum"), add("after_n")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pain = np.where(pain_n > 0, pain_sum / np.where(pain_n > 0, pain_n, 1), np.nan)
+        pain_after = np.where(after_n > 0, after_sum / np.where(after_n > 0, after_n, 1), np.nan)
+    patient = np.repeat(np.arange(n_pat), n_days)
+    day = np.repeat(lo_all, n_days) + (np.arange(total) - np.repeat(offset[:-1], n_days))
+    return pd.DataFrame(
+        {
+            "patient_id": pd.array(np.asarray(p_names)[patient], dtype="str"),
+            "day": datetimes(day),
+            "pain": pain,
+            "n_scores": pain_n.astype(np.int64),
+            "pain_after": pain_after,
+            "n_after": after_n.astype(np.int64),
+            "sessions": add("sessions").astype(np.int64),
+            "red_flag_sessions": add("red_flag_sessions").astype(np.int64),
+            "rolling": _trailing_mean(
+                pain, patient, ROLLING_DAYS, ROLLING_MIN_DAYS, include_today=True
+            ),
+        }
+    )
+
+
+def _days_present(sums: pd.DataFrame) -> pd.DataFrame:
+    """daily_from_sums for the (patient, day) pairs present in sums only."""
+    if sums is None or sums.empty:
+        return empty(DAILY_COLUMNS)
+    cols = ["pain_sum", "pain_n", "after_sum", "after_n", "sessions", "red_flag_sessions"]
+    g = (
+        pd.DataFrame(
+            {
+                "patient_id": patient_ids(sums).to_numpy(),
+                "day": sums["day"].to_numpy(dtype="datetime64[ns]"),
+                **{c: np.nan_to_num(_num(sums, c)) for c in cols},
+            }
+        )
+        .groupby(["patient_id", "day"], sort=True)
+        .sum()
+    )
+    n, a_n = g["pain_n"].to_numpy(), g["after_n"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pain = np.where(n > 0, g["pain_sum"].to_numpy() / np.where(n > 0, n, 1), np.nan)
+        after = np.where(a_n > 0, g["after_sum"].to_numpy() / np.where(a_n > 0, a_n, 1), np.nan)
+    out = pd.DataFrame(
+        {
+            "patient_id": g.index.get_level_values(0),
+            "day": g.index.get_level_values(1),
+            "pain": pain,
+            "n_scores": n.astype(np.int64),
+            "pain_after": after,
+            "n_after": a_n.astype(np.int64),
+            "sessions": g["sessions"].to_numpy().astype(np.int64),
+            "red_flag_sessions": g["red_flag_sessions"].to_numpy().astype(np.int64),
+            "rolling": np.nan,
+        }
+    )
+    return out.astype(DAILY_COLUMNS)
+
+
+def _trailing_mean(
+    values: np.ndarray, segment: np.ndarray, days: int, min_days: int, *, include_today: bool
+) -> np.ndarray:
+    """Per position, the mean of the non-NaN values among the `days` positions ending there
+    (or just before it), within its segment; NaN with fewer than min_days values."""
+    mean, count = _trailing_sum_count(values, segment, days, include_today=include_today)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count >= min_days, mean / np.where(count > 0, count, 1), np.nan)
+
+
+def _trailing_sum_count(
+    values: np.ndarray, segment: np.ndarray, days: int, *, include_today: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per position: sum and count of the non-NaN values in the trailing window within the segment."""
+    n = len(values)
+    if n == 0:
+        return np.zeros(0), np.zeros(0, dtype=np.int64)
+    has = ~np.isnan(values)
+    cs = np.concatenate([[0.0], np.cumsum(np.where(has, values, 0.0))])
+    cn = np.concatenate([[0], np.cumsum(has)])
+    pos = np.arange(n)
+    starts = segment_starts(segment)
+    seg_start = np.repeat(starts, np.diff(np.append(starts, n)))
+    hi = pos + 1 if include_today else pos
+    lo = np.maximum(hi - days, seg_start)
+    return cs[hi] - cs[lo], cn[hi] - cn[lo]
+
+
+def daily_pain(
+    sessions: pd.DataFrame | None, pain: pd.DataFrame | None, start: Any = None, end: Any = None
+) -> pd.DataFrame:
+    """Per patient, one row per calendar day of [start, end]: mean pain, counts, pain after, sessions, rolling mean.
+
+    Method: see the module docstring ("Daily pain"); sessions and pain scores are summed per
+    day and passed to daily_from_sums. Missing bounds are taken from the data. Source:
+    self-reported 0-10 scores."""
+    s = sessions if sessions is not None else pd.DataFrame(columns=["day", "pain_before"])
+    p = pain if pain is not None else pd.DataFrame(columns=["day", "score"])
+    if period(start, end, s.get("day"), p.get("day")) is None:
+        return empty(DAILY_COLUMNS)
+    flags = (
+        (s["red_flags"].fillna("").astype(str) != "").to_numpy(dtype=float)
+        if "red_flags" in s.columns
+        else np.zeros(len(s))
+    )
+    before, after = _num(s, "pain_before"), _num(s, "pain_after")
+    score = _num(p, "score")
+    rows = pd.DataFrame(
+        {
+            "patient_id": pd.concat([patient_ids(s), patient_ids(p)], ignore_index=True),
+            "day": np.concatenate(
+                [
+                    s["day"].to_numpy(dtype="datetime64[ns]"),
+                    p["day"].to_numpy(dtype="datetime64[ns]"),
+                ]
+            ),
+            "pain_sum": np.concatenate([np.nan_to_num(before), np.nan_to_num(score)]),
+            "pain_n": np.concatenate([~np.isnan(before), ~np.isnan(score)]).astype(float),
+            "after_sum": np.concatenate([np.nan_to_num(after), np.zeros(len(p))]),
+            "after_n": np.concatenate([~np.isnan(after), np.zeros(len(p))]).astype(float),
+            "sessions": np.concatenate([np.ones(len(s)), np.zeros(len(p))]),
+            "red_flag_sessions": np.concatenate([flags, np.zeros(len(p))]),
+        }
+    )
+    # rows whose day is not a whole date belong to no day
+    d = rows["day"].to_numpy(dtype="datetime64[ns]")
+    rows = rows[d == d.astype("datetime64[D]").astype("datetime64[ns]")]
+    return daily_from_sums(rows, start, end)
+
+
+# ---- trend against the MCID ------------------------------------------------------------------
+@dataclass(frozen=True)
+class PainTrend:
+    """Baseline vs latest pain and its class against the MCID (see pain_trends)."""
+
+    status: str
+    baseline: float | None = None
+    latest: float | None = None
+    change: float | None = None
+    change_pct: float | None = None
+    baseline_days: int = 0
+    latest_days: int = 0
+    baseline_window: tuple[pd.Timestamp, pd.Timestamp] | None = None
+    latest_window: tuple[pd.Timestamp, pd.Timestamp] | None = None
+    first_day: pd.Timestamp | None = None
+    last_day: pd.Timestamp | None = None
+    reason: str = ""
+
+    @property
+    def weeks(self) -> int | None:
+        """Whole weeks from the first to the last day with a score (rounded)."""
+        if self.first_day is None or self.last_day is None:
+            return None
+        return int(round((self.last_day - self.first_day).days / 7))
+
+
+def classify_change(baseline: float, latest: float) -> str:
+    """'improved', 'worse' or 'no important change' for a change in 0-10 pain (MCID, Ostelo et al. 2008).
+
+    Method: improved when latest - baseline <= -2 AND the fall is >= 30 % of baseline;
+    worse when latest - baseline >= +2; otherwise no important change (tolerance 1e-9).
+    Source: Ostelo RW et al., Spine 2008;33(1):90-94."""
+    change = latest - baseline
+    if change <= -MCID_POINTS + EPS and baseline > 0 and -change / baseline >= MCID_FRACTION - EPS:
+        return IMPROVED
+    if change >= MCID_POINTS - EPS:
+        return WORSE
+    return NO_CHANGE
+
+
+TREND_COLUMNS = {
+    "patient_id": "str",
+    "status": "str",
+    "baseline": "float64",
+    "latest": "float64",
+    "change": "float64",
+    "change_pct": "float64",
+    "baseline_days": "int64",
+    "latest_days": "int64",
+    "baseline_start": "datetime64[ns]",
+    "baseline_end": "datetime64[ns]",
+    "latest_start": "datetime64[ns]",
+    "latest_end": "datetime64[ns]",
+    "first_day": "datetime64[ns]",
+    "last_day": "datetime64[ns]",
+    "reason": "str",
+}
+
+
+def pain_trends(daily: pd.DataFrame) -> pd.DataFrame:
+    """Per patient with a score: baseline, latest, change and its MCID class (columns TREND_COLUMNS).
+
+    Method: see the module docstring ("Pain trend"). Patients without any score get no row."""
+    if daily is None or daily.empty:
+        return empty(TREND_COLUMNS)
+    d = daily[daily["pain"].notna()]
+    if d.empty:
+        return empty(TREND_COLUMNS)
+    pid = patient_ids(d).to_numpy()
+    day = d["day"].to_numpy(dtype="datetime64[ns]")
+    pain = d["pain"].to_numpy(dtype=float)
+    g = pd.DataFrame({"p": pid, "day": day}).groupby("p", sort=True)["day"]
+    first, last = g.min(), g.max()
+    span = pd.Timedelta(days=TREND_WINDOW_DAYS - 1)
+    f_row = first.reindex(pid).to_numpy()
+    l_row = last.reindex(pid).to_numpy()
+    in_base = day <= f_row + span.to_timedelta64()
+    in_late = day >= l_row - span.to_timedelta64()
+
+    def window(mask: np.ndarray) -> tuple[pd.Series, pd.Series]:
+        w = pd.Series(pain[mask]).groupby(pid[mask], sort=True)
+        return w.mean().reindex(first.index), w.size().reindex(first.index).fillna(0)
+
+    b_mean, b_n = window(in_base)
+    l_mean, l_n = window(in_late)
+    gap = (last - first).dt.days.to_numpy()
+    b_n, l_n = b_n.to_numpy(dtype=np.int64), l_n.to_numpy(dtype=np.int64)
+    too_close = gap < 2 * TREND_WINDOW_DAYS - 1
+    too_few = ~too_close & ((b_n < TREND_MIN_DAYS) | (l_n < TREND_MIN_DAYS))
+    ok = ~too_close & ~too_few
+    b = np.array([round1(x) if o else np.nan for x, o in zip(b_mean, ok, strict=True)])
+    lt = np.array([round1(x) if o else np.nan for x, o in zip(l_mean, ok, strict=True)])
+    change = np.round(lt - b, 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pct = np.where(ok & (b > 0), change / np.where(b > 0, b, 1), np.nan)
+    status, reason = [], []
+    for i in range(len(first)):
+        if too_close[i]:
+            status.append(INSUFFICIENT)
+            reason.append(
+                f"the first and latest scores are {gap[i]} days apart; at least "
+                f"{2 * TREND_WINDOW_DAYS - 1} are needed so that the first and latest two weeks "
+                "do not overlap"
+            )
+        elif too_few[i]:
+            which = "first" if b_n[i] < TREND_MIN_DAYS else "latest"
+            n = b_n[i] if which == "first" else l_n[i]
+            status.append(INSUFFICIENT)
+            reason.append(
+                f"only {n} day(s) with a score in the {which} two weeks; at least "
+                f"{TREND_MIN_DAYS} are needed"
+            )
+        else:
+            status.append(classify_change(b[i], lt[i]))
+            reason.append("")
+    windows = ~too_close
+    out = pd.DataFrame(
+        {
+            "patient_id": first.index.astype("str"),
+            "status": status,
+            "baseline": b,
+            "latest": lt,
+            "change": np.where(ok, change, np.nan),
+            "change_pct": pct,
+            "baseline_days": b_n,
+            "latest_days": l_n,
+            "baseline_start": first.where(windows).to_numpy(),
+            "baseline_end": (first + span).where(windows).to_numpy(),
+            "latest_start": (last - span).where(windows).to_numpy(),
+            "latest_end": last.where(windows).to_numpy(),
+            "first_day": first.to_numpy(),
+            "last_day": last.to_numpy(),
+            "reason": reason,
+        }
+    )
+    return out.astype(TREND_COLUMNS)
+
+
+def _ts(value: Any) -> pd.Timestamp | None:
+    return None if pd.isna(value) else pd.Timestamp(value)
+
+
+def pain_trend(daily: pd.DataFrame) -> PainTrend:
+    """One patient's pain trend (the one-patient case of pain_trends), or 'insufficient data'."""
+    one_patient(daily)
+    t = pain_trends(daily)
+    if t.empty:
+        return PainTrend(INSUFFICIENT, reason="no pain scores in this period")
+    r = t.iloc[0]
+
+    def num(v: Any) -> float | None:
+        return None if pd.isna(v) else float(v)
+
+    has_windows = not pd.isna(r["baseline_start"])
+    return PainTrend(
+        status=str(r["status"]),
+        baseline=num(r["baseline"]),
+        latest=num(r["latest"]),
+        change=num(r["change"]),
+        change_pct=num(r["change_pct"]),
+        baseline_days=int(r["baseline_days"]),
+        latest_days=int(r["latest_days"]),
+        baseline_window=(
+            (pd.Timestamp(r["baseline_start"]), pd.Timestamp(r["baseline_end"]))
+            if has_windows
+            else None
+        ),
+        latest_window=(
+            (pd.Timestamp(r["latest_start"]), pd.Timestamp(r["latest_end"]))
+            if has_windows
+            else None
+        ),
+        first_day=_ts(r["first_day"]),
+        last_day=_ts(r["last_day"]),
+        reason=str(r["reason"]),
+    )
+
+
+# ---- flare-ups ------------------------------------------------------------------------------
+FLARE_COLUMNS = {
+    "patient_id": "str",
+    "day": "datetime64[ns]",
+    "pain": "float64",
+    "prior_mean": "float64",
+    "prior_days": "int64",
+    "rise": "float64",
+}
+
+
+def _calendar(daily: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(patient codes, day numbers, values) on every calendar day of each patient's range, in order."""
+    pid = patient_ids(daily)
+    day = daily["day"].to_numpy(dtype="datetime64[ns]")
+    ok = ~np.isnat(day)
+    frame = pd.DataFrame(
+        {"p": pid.to_numpy()[ok], "d": day_numbers(day[ok]), "v": _num(daily, col)[ok]}
+    )
+    frame = frame.sort_values(["p", "d"], kind="stable").drop_duplicates(["p", "d"])
+    p_code, _ = pd.factorize(frame["p"], sort=True)
+    d = frame["d"].to_numpy()
+    starts = segment_starts(p_code)
+    if len(d) and (np.diff(d) == 1).sum() == len(d) - len(starts):
+        return p_code, d, frame["v"].to_numpy(dtype=float)  # already whole calendars
+    ends = np.append(starts[1:], len(d)) - 1
+    n = d[ends] - d[starts] + 1
+    off = np.concatenate([[0], np.cumsum(n)])
+    patient = np.repeat(np.arange(len(starts)), n)
+    days = np.repeat(d[starts], n) + (np.arange(off[-1]) - np.repeat(off[:-1], n))
+    values = np.full(off[-1], np.nan)
+    values[off[p_code] + (d - d[starts][p_code])] = frame["v"].to_numpy(dtype=float)
+    return patient, days, values
+
+
+def flare_ups(daily: pd.DataFrame) -> pd.DataFrame:
+    """Flare-up days per patient: patient_id, day, pain, prior_mean, prior_days, rise.
+
+    Method: see the module docstring ("Flare-ups"); prior_mean = mean of the daily means of
+    the 7 calendar days before the day that have a score (tolerance 1e-9)."""
+    if daily is None or daily.empty:
+        return empty(FLARE_COLUMNS)
+    names = pd.Index(sorted(pd.unique(patient_ids(daily))), dtype="str")
+    patient, day, pain = _calendar(daily, "pain")
+    total, count = _trailing_sum_count(pain, patient, FLARE_LOOKBACK_DAYS, include_today=False)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        prior_mean = np.where(count > 0, total / np.where(count > 0, count, 1), np.nan)
+    rise = pain - prior_mean
+    ok = ~np.isnan(pain) & (count >= FLARE_MIN_PRIOR_DAYS) & (rise >= FLARE_POINTS - EPS)
+    out = pd.DataFrame(
+        {
+            "patient_id": pd.array(np.asarray(names)[patient[ok]], dtype="str"),
+            "day": datetimes(day[ok]),
+            "pain": pain[ok],
+            "prior_mean": prior_mean[ok],
+            "prior_days": count[ok].astype(np.int64),
+            "rise": rise[ok],
+        }
+    )
+    return out.astype(FLARE_COLUMNS)
+
+
+# ---- stability and red flags over a window ---------------------------------------------------
+STABILITY_COLUMNS = {
+    "patient_id": "str",
+    "early": "float64",
+    "late": "float64",
+    "early_days": "int64",
+    "late_days": "int64",
+    "judged": "bool",
+    "stable": "bool",
+}
+
+
+def pain_stability(daily: pd.DataFrame, end: Any) -> pd.DataFrame:
+    """Per patient: mean daily pain in the two 7-day halves of the 14 days ending on `end`, and whether stable.
+
+    Method: see the module docstring ("Pain stable or falling"). judged is False when a
+    half has fewer than 3 days with a score (then stable is False too)."""
+    hi = as_day(end)
+    half = STABILITY_WINDOW_DAYS // 2
+    lo = hi - pd.Timedelta(days=STABILITY_WINDOW_DAYS - 1)
+    if daily is None or daily.empty:
+        return empty(STABILITY_COLUMNS)
+    names = pd.Index(sorted(pd.unique(patient_ids(daily))), dtype="str")
+    d = daily[(daily["day"] >= lo) & (daily["day"] <= hi) & daily["pain"].notna()]
+    late_mask = (d["day"] >= hi - pd.Timedelta(days=half - 1)).to_numpy()
+    pid = patient_ids(d).to_numpy()
+    pain = d["pain"].to_numpy(dtype=float)
+
+    def half_stats(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        g = pd.Series(pain[mask]).groupby(pid[mask], sort=True)
+        return g.mean().reindex(names).to_numpy(), g.size().reindex(names).fillna(0).to_numpy()
+
+    e_mean, e_n = half_stats(~late_mask)
+    l_mean, l_n = half_stats(late_mask)
+    judged = (e_n >= STABILITY_MIN_HALF_DAYS) & (l_n >= STABILITY_MIN_HALF_DAYS)
+    with np.errstate(invalid="ignore"):
+        stable = judged & (l_mean - e_mean <= PAIN_STABLE_TOLERANCE + EPS)
+    return pd.DataFrame(
+        {
+            "patient_id": names,
+            "early": e_mean,
+            "late": l_mean,
+            "early_days": e_n.astype(np.int64),
+            "late_days": l_n.astype(np.int64),
+            "judged": judged,
+            "stable": stable,
+        }
+    ).astype(STABILITY_COLUMNS)
+
+
+def red_flag_counts(daily: pd.DataFrame, start: Any, end: Any) -> pd.Series:
+    """Per patient: sessions in [start, end] with a red-flag symptom ticked (index patient_id)."""
+    if daily is None or daily.empty:
+        return pd.Series([], dtype="int64")
+    lo, hi = as_day(start), as_day(end)
+    w = daily[(daily["day"] >= lo) & (daily["day"] <= hi)]
+    names = pd.Index(sorted(pd.unique(patient_ids(daily))), dtype="str")
+    return (
+        w["red_flag_sessions"]
+        .groupby(patient_ids(w).to_numpy(), sort=True)
+        .sum()
+        .reindex(names, fill_value=0)
+        .astype("int64")
+    )
+
+
+# ---- weekly pain and display binning (one patient) ------------------------------------------
+def weekly_pain(daily: pd.DataFrame) -> pd.DataFrame:
+    """Per week: mean of the daily mean pain and the number of days with a score (mean NaN below 3 days)."""
+    one_patient(daily)
+    cols = {"week": "datetime64[ns]", "pain": "float64", "pain_days": "int64"}
+    if daily is None or daily.empty:
+        return empty(cols)
+    day = daily["day"]
+    ok = day.notna().to_numpy()
+    week = monday(day_numbers(day[ok]))
+    pain = daily["pain"].to_numpy(dtype=float, na_value=np.nan)[ok]
+    g = pd.Series(pain).groupby(week).mean()
+    weeks, at = np.unique(week, return_inverse=True)
+    days = np.bincount(at, weights=~np.isnan(pain), minlength=len(weeks)).astype(np.int64)
+    mean = g.to_numpy()
+    return pd.DataFrame(
+        {
+            "week": datetimes(weeks),
+            "pain": np.where(days < WEEK_MIN_PAIN_DAYS, np.nan, mean),
+            "pain_days": days,
+        }
+    )
+
+
+def pain_display(
+    daily: pd.DataFrame, flares: pd.DataFrame | None = None, max_points: int = 600
+) -> tuple[pd.DataFrame, str]:
+    """Daily pain binned for plotting: (frame, 'day'|'week'|'month') with at most ~max_points rows.
+
+    Columns: x (bin start), pain (mean of daily means), pain_days, rolling (mean of the
+    7-day rolling means), pain_after, sessions (sum), flares (count of flare-up days)."""
+    one_patient(daily)
+    cols = {
+        "x": "datetime64[ns]",
+        "pain": "float64",
+        "pain_days": "int64",
+        "rolling": "float64",
+        "pain_after": "float64",
+        "sessions": "int64",
+        "flares": "int64",
+    }
+    if daily is None or daily.empty:
+        return empty(cols), "day"
+    day = daily["day"].to_numpy(dtype="datetime64[ns]")
+    ok = ~np.isnat(day)
+    n_days = len(daily)
+    if n_days <= max_points:
+        freq, key = "day", day[ok]
+    elif n_days / 7 <= max_points:
+        freq, key = "week", datetimes(monday(day_numbers(day[ok])))
+    else:
+        freq, key = "month", day[ok].astype("datetime64[M]").astype("datetime64[ns]")
+    x, at = np.unique(key, return_inverse=True)
+    pain = daily["pain"].to_numpy(dtype=float, na_value=np.nan)[ok]
+    rolling, after = (
+        daily[c].to_numpy(dtype=float, na_value=np.nan)[ok] for c in ("rolling", "pain_after")
+    )
+    means = pd.DataFrame(np.column_stack([pain, rolling, after])).groupby(at).mean().to_numpy()
+    is_flare = (
+        np.isin(day[ok], flares["day"].to_numpy(dtype="datetime64[ns]"))
+        if flares is not None and len(flares)
+        else np.zeros(len(at), dtype=bool)
+    )
+    sessions = np.nan_to_num(daily["sessions"].to_numpy(dtype=float, na_value=np.nan)[ok])
+    out = pd.DataFrame(
+        {
+            "x": x,
+            "pain": means[:, 0],
+            "pain_days": np.bincount(at, weights=~np.isnan(pain), minlength=len(x)),
+            "rolling": means[:, 1],
+            "pain_after": means[:, 2],
+            "sessions": np.bincount(at, weights=sessions, minlength=len(x)),
+            "flares": np.bincount(at, weights=is_flare, minlength=len(x)),
+        }
+    )
+    return out.astype(cols), freq

@@ -1,0 +1,245 @@
+"""Progression suggestions: one step up or down the catalog's ladder, or hold, with the reason.
+
+One implementation for one patient and for the clinic: ``suggest`` takes any number of
+patients; ``progression_suggestions`` is the one-patient case.
+
+Method, over the last 14 days (the window) ending on ``end``, per exercise in force on
+``end``:
+* With a flare-up in the window (detected by pain.flare_ups, or a timeline annotation of
+  kind "flare-up"), suggest one step back down the catalog ladder.
+* Otherwise suggest the next ladder step when (a) the current dose has been in force on
+  every day of the window, (b) the exercise's adherence over the window is >= 80 %
+  (capped per week, as adherence.by_exercise computes it, so over-doing one week cannot
+  make up for an empty one), and (c) pain is stable or falling (pain.pain_stability).
+* Else hold, saying why. Suggestions only: nothing is ever applied.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from backcare.analysis.adherence import ADHERENT, by_exercise
+from backcare.analysis.calendar import (
+    EPS,
+    InForce,
+    as_day,
+    day_numbers,
+    empty,
+    in_force_days,
+    one_patient,
+    segment_starts,
+)
+from backcare.analysis.pain import (
+    STABILITY_WINDOW_DAYS,
+    flare_ups,
+    pain_stability,
+    round1,
+)
+from backcare.domain.catalog import Catalog
+
+PROGRESSION_WINDOW_DAYS = STABILITY_WINDOW_DAYS
+
+SUGGESTION_COLUMNS = {
+    "patient_id": "str",
+    "exercise_id": "str",
+    "dose": "str",
+    "current": "Int64",
+    "suggested": "Int64",
+    "direction": "str",
+    "reason": "str",
+    "done_share": "float64",
+}
+
+
+def _pain_note(row: dict[str, Any] | None) -> tuple[bool, str]:
+    if row is None or not bool(row["judged"]):
+        return False, "not enough pain scores in the last 2 weeks to judge the trend"
+    ok = bool(row["stable"])
+    return ok, (
+        f"pain {'stable or falling' if ok else 'rising'} "
+        f"(average {round1(float(row['early'])):.1f} in the first week, "
+        f"{round1(float(row['late'])):.1f} in the second)"
+    )
+
+
+def suggest(
+    in_force: InForce,
+    daily: pd.DataFrame | None,
+    flares: pd.DataFrame | None,
+    annotations: pd.DataFrame | None,
+    catalog: Catalog,
+    *,
+    per_exercise: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Per (patient, exercise in force on in_force.end): dose, current, suggested, direction, reason, done_share.
+
+    in_force must cover exactly the window (PROGRESSION_WINDOW_DAYS ending on its end);
+    flares: pain.flare_ups rows (any days; those in the window count); annotations: rows
+    with patient_id, day and kind; per_exercise: by_exercise(in_force), when already
+    computed. Method: see the module docstring. Rows sorted by patient and exercise."""
+    lo, hi = in_force.start, in_force.end
+    exp = in_force.frame
+    on_end = exp[exp["day"] == hi]
+    if on_end.empty:
+        return empty(SUGGESTION_COLUMNS)
+    # (patient, exercise) pairs as integer codes
+    p_code, p_names = pd.factorize(exp["patient_id"])
+    e_code, e_names = pd.factorize(exp["exercise_id"])
+    width = max(len(e_names), 1)
+    pair = p_code * width + e_code
+    n_pairs = len(p_names) * width
+    # adherence per pair over the window, capped per week (the rule of adherence.by_exercise)
+    per = by_exercise(in_force) if per_exercise is None else per_exercise
+    per_pair = (
+        pd.Index(p_names).get_indexer(per["patient_id"]) * width
+        + pd.Index(e_names).get_indexer(per["exercise_id"])
+    )
+    prescribed = np.bincount(per_pair, weights=per["prescribed"].to_numpy(), minlength=n_pairs)
+    done = np.bincount(per_pair, weights=per["done"].to_numpy(dtype=float), minlength=n_pairs)
+    capped = np.bincount(per_pair, weights=per["done_capped"].to_numpy(), minlength=n_pairs)
+    # the main dose on each in-force row, and the one in force on `end`
+    main = {e.id: e.main_dose for e in catalog}
+    fields = np.array([main.get(e) for e in e_names], dtype=object)[e_code]
+    value = np.full(len(exp), np.nan)
+    for name in ("hold_s", "reps", "minutes"):
+        mine = fields == name
+        value[mine] = exp[name].to_numpy(dtype=float, na_value=np.nan)[mine]
+    day = day_numbers(exp["day"])
+    end_n = day_numbers([hi])[0]
+    last = day == end_n
+    current = np.full(n_pairs, np.nan)
+    current[pair[last]] = value[last]
+    # days in an unbroken run ending on `end` at the dose in force on `end`
+    same = value == current[pair]
+    order = np.lexsort((-day, pair))
+    back = end_n - day[order]
+    starts = segment_starts(pair[order])
+    seg_len = np.diff(np.append(starts, len(order)))
+    seg = np.repeat(np.arange(len(starts)), seg_len)
+    rank = np.arange(len(order)) - starts[seg]
+    in_run = same[order] & (back == rank)
+    # the run ends at the first row (from `end` backwards) that is not in it
+    never = np.iinfo(np.int64).max
+    first_out = np.full(len(starts), never)
+    np.minimum.at(first_out, seg, np.where(in_run, never, rank))
+    run = np.zeros(n_pairs, dtype=np.int64)
+    run[pair[order[starts]]] = np.minimum(first_out, seg_len)
+    window_days = (hi - lo).days + 1
+    # flare days and flare notes in the window, per patient: the last one of each
+    last_flare: dict[str, pd.Timestamp] = {}
+    if flares is not None and len(flares):
+        f = flares[(flares["day"] >= lo) & (flares["day"] <= hi)]
+        last_flare = f.groupby(f["patient_id"].astype(str))["day"].max().to_dict()
+    last_note: dict[str, pd.Timestamp] = {}
+    if annotations is not None and len(annotations):
+        a = annotations[
+            (annotations["kind"] == "flare-up")
+            & (annotations["day"] >= lo)
+            & (annotations["day"] <= hi)
+        ]
+        last_note = a.groupby(a["patient_id"].astype(str))["day"].max().to_dict()
+    stability: dict[str, dict[str, Any]] = {}
+    if daily is not None and len(daily):
+        st_frame = pain_stability(daily, hi)
+        stability = {
+            str(r["patient_id"]): r for r in st_frame.to_dict("records")
+        }
+
+    rows = []
+    p_list, e_list = list(p_names), list(e_names)
+    for k in np.sort(pair[last]).tolist():
+        p_id, ex_id = p_list[k // width], e_list[k % width]
+        missing = bool(np.isnan(current[k]))
+        cur = pd.NA if missing else int(current[k])
+        exercise = catalog[ex_id] if ex_id in catalog else None
+        dose = exercise.main_dose if exercise is not None else ""
+        ladder = tuple(exercise.ladder) if exercise is not None else ()
+        presc, n_done = float(prescribed[k]), int(done[k])
+        share = float(capped[k]) / presc if presc > 0 else np.nan
+        row: dict[str, Any] = {
+            "patient_id": p_id,
+            "exercise_id": ex_id,
+            "dose": dose,
+            "current": cur,
+            "suggested": cur,
+            "direction": "hold",
+            "done_share": share,
+        }
+        flare_day = last_flare.get(p_id)
+        note_day = last_note.get(p_id)
+        if exercise is None or not ladder:
+            row["reason"] = "no progression ladder in the catalog for this exercise"
+        elif missing:
+            row["reason"] = f"no {dose} recorded in the prescription"
+        elif flare_day is not None or note_day is not None:
+            when = (flare_day if flare_day is not None else note_day).date()
+            src = "flare-up" if flare_day is not None else "flare-up noted on the timeline"
+            lower = [v for v in ladder if v < cur]
+            if lower:
+                row.update(
+                    suggested=lower[-1],
+                    direction="down",
+                    reason=f"{src} on {when}: one step back until it settles",
+                )
+            else:
+                row["reason"] = f"{src} on {when}; already at the lowest step"
+        else:
+            n_run = int(run[k])
+            did = (
+                f"done {n_done} times against {presc:g} prescribed in the last 2 weeks "
+                f"({share * 100:.0f} %)"
+            )
+            pain_ok, pain_note = _pain_note(stability.get(p_id))
+            if n_run < window_days:
+                since = (hi - pd.Timedelta(days=n_run - 1)).date()
+                row["reason"] = (
+                    f"current dose in force only since {since}; judge after 2 full weeks at it"
+                )
+            elif share < ADHERENT - EPS:
+                row["reason"] = f"{did}; below 80 %, keep the current dose"
+            elif not pain_ok:
+                row["reason"] = f"{did}; {pain_note}"
+            else:
+                higher = [v for v in ladder if v > cur]
+                if higher:
+                    row.update(
+                        suggested=higher[0],
+                        direction="up",
+                        reason=f"{did}, {pain_note}, no flare-up",
+                    )
+                else:
+                    row["reason"] = f"{did}, {pain_note}; already at the top of the range"
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=list(SUGGESTION_COLUMNS)).astype(SUGGESTION_COLUMNS)
+    return out.sort_values(["patient_id", "exercise_id"], ignore_index=True)
+
+
+def progression_suggestions(
+    prescriptions: pd.DataFrame,
+    items: pd.DataFrame,
+    daily: pd.DataFrame | None,
+    catalog: Catalog,
+    end: Any,
+    annotations: pd.DataFrame | None = None,
+    window_days: int = PROGRESSION_WINDOW_DAYS,
+    *,
+    in_force: InForce | None = None,
+    flares: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One patient's suggestions (the one-patient case of suggest); columns SUGGESTION_COLUMNS.
+
+    Optional in_force (in_force_days over a period holding the window) and flares
+    (flare_ups(daily)) save recomputing them."""
+    one_patient(prescriptions, items, annotations)
+    hi = as_day(end)
+    lo = hi - pd.Timedelta(days=window_days - 1)
+    if in_force is not None and in_force.start <= lo and hi <= in_force.end:
+        window = in_force.between(lo, hi)
+    else:
+        window = in_force_days(prescriptions, items, lo, hi)
+    if flares is None:
+        flares = flare_ups(daily) if daily is not None else None
+    return suggest(window, daily, flares, annotations, catalog)

@@ -1,0 +1,163 @@
+"""Plain words for the numbers: the summary sentence a person reads first.
+
+Numbers come from backcare.analysis; this module only words them (no causal language).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from backcare.analysis.adherence import Streaks, WeekProgress, period_adherence
+from backcare.analysis.pain import IMPROVED, INSUFFICIENT, WORSE, PainTrend
+from backcare.domain.catalog import Catalog
+from backcare.domain.wording import (
+    ASSOCIATION_CAVEAT,
+    CONSULT_ADVICE,
+    SELF_REPORT_CAVEAT,
+    SESSION_EFFECT_CAVEAT,
+    SUGGESTION_DISCLAIMER,
+    TREND_CAVEAT,
+)
+from backcare.present.html import esc
+
+
+def _fmt_day(ts: pd.Timestamp) -> str:
+    return f"{ts.day} {ts.strftime('%b %Y')}"
+
+
+def summarise(
+    trend: PainTrend,
+    weekly: pd.DataFrame | None = None,
+    streak: Streaks | None = None,
+    habit: float | None = None,
+) -> str:
+    """The plain-words summary: pain change and its MCID class, then adherence (no causal language).
+
+    Method: numbers from pain_trend (rounded to one decimal), period_adherence, streaks and
+    habit_strength; see their docstrings."""
+    parts = []
+    w = trend.weeks
+    span = f"over {w} week{'s' if w != 1 else ''}" if w is not None else ""
+    if trend.status == INSUFFICIENT:
+        parts.append(f"Not enough pain scores to judge a trend yet: {trend.reason}.")
+    else:
+        b, lt = f"{trend.baseline:.1f}", f"{trend.latest:.1f}"
+        if trend.status == IMPROVED:
+            parts.append(f"Pain fell from {b} to {lt} {span}: a clinically important improvement.")
+        elif trend.status == WORSE:
+            parts.append(f"Pain rose from {b} to {lt} {span}: a clinically important worsening.")
+        elif trend.baseline == trend.latest:
+            parts.append(f"Pain stayed at {b} {span}: no clinically important change.")
+        else:
+            verb = "fell" if trend.latest < trend.baseline else "rose"
+            parts.append(f"Pain {verb} from {b} to {lt} {span}: no clinically important change.")
+        bw, lw = trend.baseline_window, trend.latest_window
+        parts.append(
+            f"(Averages of the daily scores {_fmt_day(bw[0])} to {_fmt_day(bw[1])} and "
+            f"{_fmt_day(lw[0])} to {_fmt_day(lw[1])}; an important change is 2 points and, "
+            "for an improvement, 30 %.)"
+        )
+    adh = period_adherence(weekly) if weekly is not None else None
+    if adh is not None:
+        parts.append(
+            f"Exercises were ticked off {adh * 100:.0f} % of the prescribed times in this period "
+            "(self-reported; 80 % is commonly called adherent)."
+        )
+    elif weekly is not None:
+        parts.append("No programme was in force in this period.")
+    if streak is not None and (streak.longest or streak.current):
+        parts.append(
+            f"Weeks in a row at 80 % or more: {streak.current} now, {streak.longest} at most."
+        )
+    if habit is not None and not math.isnan(habit):
+        parts.append(f"Habit strength: {round(habit * 100)} out of 100.")
+    return " ".join(parts)
+
+
+# ---- this week ---------------------------------------------------------------------------------
+def _n(x: float) -> str:
+    return str(round(x)) if abs(x - round(x)) < 0.05 else f"{x:.1f}"
+
+
+def week_progress_lines(p: WeekProgress) -> list[str]:
+    """This week's progress in plain sentences (no HTML)."""
+    week = f"This week ({p.week_start:%a %d %b} to {p.week_end:%a %d %b})"
+    if not p.exercises_prescribed or p.adherence is None:
+        return [f"{week}: no programme is prescribed."]
+    out = [
+        f"{week}: {_n(p.sessions_done)} of {_n(p.sessions_prescribed)} prescribed sessions; "
+        f"{_n(p.exercises_done)} of {_n(p.exercises_prescribed)} prescribed exercises "
+        f"done ({p.adherence * 100:.0f} %)."
+    ]
+    s = p.streak
+    now = f"Weeks in a row at 80 % or more: {s.current}"
+    out.append(now + (" (this week is still in progress)." if s.in_progress else "."))
+    out.append(SELF_REPORT_CAVEAT)
+    return out
+
+
+# ---- progression suggestions ---------------------------------------------------------------------
+UNITS = {"hold_s": "s hold", "reps": "reps", "minutes": "min"}
+
+
+def suggestion_sentence(s: Mapping[str, Any] | None) -> str:
+    """One suggestion (a row of analysis.progression_suggestions) in plain words (not escaped)."""
+    if s is None:
+        return "No suggestion: not in the programme in force, or no history yet."
+    unit = UNITS.get(str(s["dose"]), str(s["dose"]))
+    reason = str(s["reason"])
+    if s["direction"] == "up":
+        return (
+            f"Suggestion: progress to {int(s['suggested'])} {unit} "
+            f"(now {int(s['current'])}): {reason}."
+        )
+    if s["direction"] == "down":
+        return (
+            f"Suggestion: step back to {int(s['suggested'])} {unit} "
+            f"(now {int(s['current'])}): {reason}."
+        )
+    return f"No change suggested: {reason}."
+
+
+def suggestions_html(suggestions: pd.DataFrame, catalog: Catalog) -> str:
+    """The up/down suggestions as an HTML list, each named and in plain words (user text escaped)."""
+    moves = (
+        suggestions[suggestions["direction"].isin(["up", "down"])]
+        if len(suggestions)
+        else suggestions
+    )
+    if moves is None or moves.empty:
+        return "<p class='backcare-text'>No change of dose is suggested at the moment.</p>"
+    lis = []
+    for r in moves.to_dict("records"):
+        ex = str(r["exercise_id"])
+        name = catalog[ex].name if ex in catalog else ex
+        lis.append(f"<li><b>{esc(name)}</b>: {esc(suggestion_sentence(r))}</li>")
+    return "<ul>" + "".join(lis) + "</ul>"
+
+
+# ---- the caveat printed under each section of the trends view and the report ----------------
+CAVEATS = {
+    "pain": (
+        TREND_CAVEAT + " The green band is the baseline ± 2 points: a change that "
+        "stays inside it is not clinically important."
+    ),
+    "calendar": (
+        "A cell's colour is the share of the programme's exercises ticked off that "
+        "day. Exercises prescribed fewer than 7 times a week are not due every day, "
+        "so a pale day is not necessarily a missed one: the weekly bars account for "
+        "that. " + SELF_REPORT_CAVEAT
+    ),
+    "weekly": (
+        "Each bar is done / prescribed for the week, using the programme in force on "
+        "each day; doing an exercise more often than prescribed does not make up for "
+        "another. Partial weeks at the edges are pro-rated. " + SELF_REPORT_CAVEAT
+    ),
+    "effect": SESSION_EFFECT_CAVEAT,
+    "adherence_pain": ASSOCIATION_CAVEAT,
+    "suggestions": SUGGESTION_DISCLAIMER + " " + CONSULT_ADVICE,
+}

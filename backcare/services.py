@@ -1,0 +1,266 @@
+"""The only glue between the store and the analysis: read what a view needs, then analyse it.
+
+Views, the report, the CLI and the clinic overview call these functions; none of them
+chooses its own read window or re-implements a rule. Reads only: nothing here writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from backcare import analysis as A
+from backcare.analysis.clinic import LOOKBACK_DAYS, WINDOW_DAYS, clinic_overview
+from backcare.domain.catalog import Catalog
+from backcare.errors import NotFoundError, ValidationError
+from backcare.store import Store
+
+PERIODS: dict[str, int | None] = {
+    "Last 4 weeks": 28,
+    "Last 8 weeks": 56,
+    "Last 12 weeks": 84,
+    "Last 6 months": 182,
+    "Last year": 365,
+    "All history": None,
+}
+DEFAULT_PERIOD = "Last 8 weeks"
+SUGGESTION_SPAN = pd.Timedelta(days=A.PROGRESSION_WINDOW_DAYS - 1)
+FLARE_SPAN = pd.Timedelta(days=A.FLARE_LOOKBACK_DAYS)
+
+
+@dataclass
+class PatientFrames:
+    """One patient's raw frames for [start, end] (store dtypes), as analyse_patient takes them.
+
+    history_items holds the items since the first programme (or start, if earlier): habit
+    strength and streaks need the history, not just the period."""
+
+    patient_id: str
+    name: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    prescriptions: pd.DataFrame
+    sessions: pd.DataFrame
+    items: pd.DataFrame
+    history_items: pd.DataFrame
+    pain: pd.DataFrame
+    annotations: pd.DataFrame
+
+
+@dataclass
+class TrendsData:
+    """Everything the trends view and the report show for one patient and period."""
+
+    patient_id: str
+    name: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    daily: pd.DataFrame
+    trend: A.PainTrend
+    flares: pd.DataFrame
+    weekly: pd.DataFrame
+    completion: pd.DataFrame
+    effect: pd.DataFrame
+    adherence_pain: A.AdherencePain
+    streaks: A.Streaks
+    habit: float | None
+    suggestions: pd.DataFrame
+    annotations: pd.DataFrame
+    red_flag_sessions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    summary: str = field(default="")
+
+
+def _patient(store: Store, patient_id: str) -> dict[str, Any]:
+    who = store.patient(patient_id)
+    if who is None:
+        raise NotFoundError("patient_id", patient_id, "a patient in the store")
+    return who
+
+
+def _history_start(rx: pd.DataFrame, start: pd.Timestamp) -> pd.Timestamp:
+    """The first day of the first programme, or start if earlier (or no programme)."""
+    return min(rx["valid_from"].min(), start) if len(rx) else start
+
+
+def _from(frame: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
+    """The rows of a store frame with day >= start, in order (what the store reads from start on)."""
+    return frame[frame["day"] >= start].reset_index(drop=True)
+
+
+def read_patient(
+    store: Store,
+    patient_id: str,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    *,
+    last_days: int | None = None,
+) -> PatientFrames:
+    """One patient's frames for [start, end] (end None: their local today; start None: the
+    last_days days ending on end, or with last_days None too, the whole history).
+
+    Raises NotFoundError for an unknown patient."""
+    who = _patient(store, patient_id)
+    end_ts = pd.Timestamp(end or store.local_today(patient_id))
+    rx = store.prescriptions(patient_id)
+    pain_all = None
+    if start is None and last_days is not None:
+        start_ts = end_ts - pd.Timedelta(days=last_days - 1)
+    elif start is None:
+        firsts = [rx["valid_from"].min() if len(rx) else pd.NaT, who["first_day"]]
+        pain_all = store.pain(patient_id, None, end_ts)
+        firsts.append(pain_all["day"].min() if len(pain_all) else pd.NaT)
+        found = [f for f in firsts if not pd.isna(f)]
+        start_ts = min(found) if found else end_ts
+    else:
+        start_ts = pd.Timestamp(start)
+    start_ts = min(start_ts, end_ts)
+    h_start = _history_start(rx, start_ts)
+    h_items = store.items(patient_id, h_start, end_ts)
+    return PatientFrames(
+        patient_id=patient_id,
+        name=str(who["name"]),
+        start=start_ts,
+        end=end_ts,
+        prescriptions=rx,
+        sessions=store.sessions(patient_id, start_ts, end_ts),
+        items=_from(h_items, start_ts) if h_start < start_ts else h_items,
+        history_items=h_items,
+        pain=(
+            store.pain(patient_id, start_ts, end_ts)
+            if pain_all is None
+            else _from(pain_all, start_ts)
+        ),
+        annotations=store.annotations(patient_id, start_ts, end_ts),
+    )
+
+
+def analyse_patient(f: PatientFrames, catalog: Catalog) -> TrendsData:
+    """Every analysis the trends view and the report show, on one patient's frames."""
+    from backcare.present.text import summarise
+
+    start_ts, end_ts, rx, items = f.start, f.end, f.prescriptions, f.items
+    daily = A.daily_pain(f.sessions, f.pain, start_ts, end_ts)
+    trend = A.pain_trend(daily)
+    flares = A.flare_ups(daily)
+    # habit strength and streaks need the history since the first programme; prescriptions
+    # are expanded once, for the history, and shared
+    h_start, h_items = _history_start(rx, start_ts), f.history_items
+    shared = A.in_force_days(rx, h_items, h_start, end_ts) if len(rx) else None
+    weekly = A.weekly_adherence(rx, items, start_ts, end_ts, in_force=shared)
+    habit, history = None, weekly
+    if len(rx):
+        hs = A.habit_strength(rx, h_items, h_start, end_ts, in_force=shared)
+        habit = float(hs["habit"].iloc[-1]) if len(hs) else None
+        if h_start < start_ts:
+            history = A.weekly_adherence(rx, h_items, h_start, end_ts, in_force=shared)
+    streak = A.streaks(history)
+    sessions = f.sessions
+    flagged = sessions[sessions["red_flags"].fillna("") != ""] if len(sessions) else sessions
+    # the progression window must hold only this period's items, as `items` does
+    window_ok = shared is not None and end_ts - SUGGESTION_SPAN >= start_ts
+    data = TrendsData(
+        patient_id=f.patient_id,
+        name=f.name,
+        start=start_ts,
+        end=end_ts,
+        daily=daily,
+        trend=trend,
+        flares=flares,
+        weekly=weekly,
+        completion=A.daily_completion(rx, items, start_ts, end_ts, in_force=shared),
+        effect=A.session_effect(f.sessions, items),
+        adherence_pain=A.adherence_vs_pain(weekly, daily),
+        streaks=streak,
+        habit=habit,
+        annotations=f.annotations,
+        red_flag_sessions=flagged,
+        suggestions=A.progression_suggestions(
+            rx, items, daily, catalog, end_ts, f.annotations, flares=flares,
+            in_force=shared if window_ok else None,
+        ),
+    )
+    data.summary = summarise(trend, weekly, data.streaks, habit)
+    return data
+
+
+def load_trends(
+    store: Store, patient_id: str, period: str = DEFAULT_PERIOD, end: dt.date | None = None
+) -> TrendsData:
+    """One patient's analysis for a named period (a key of PERIODS) ending on end (default: today)."""
+    if period not in PERIODS:
+        raise ValidationError("period", period, "one of " + ", ".join(PERIODS))
+    return analyse_patient(
+        read_patient(store, patient_id, end=end, last_days=PERIODS[period]), store.catalog
+    )
+
+
+def patient_suggestions(store: Store, patient_id: str, end: dt.date) -> pd.DataFrame:
+    """analysis.progression_suggestions for the patient over the window ending on end.
+
+    Pain is read from 7 days earlier so that flare-ups on the window's first days can be
+    judged, exactly as the clinic overview reads it."""
+    _patient(store, patient_id)
+    end_ts = pd.Timestamp(end)
+    lo = end_ts - SUGGESTION_SPAN
+    pain_lo = lo - FLARE_SPAN
+    daily = A.daily_pain(
+        store.sessions(patient_id, pain_lo, end_ts),
+        store.pain(patient_id, pain_lo, end_ts),
+        pain_lo,
+        end_ts,
+    )
+    return A.progression_suggestions(
+        store.prescriptions(patient_id),
+        store.items(patient_id, lo, end_ts),
+        daily,
+        store.catalog,
+        end_ts,
+        store.annotations(patient_id, lo, end_ts),
+    )
+
+
+def week_progress(store: Store, patient_id: str, day: dt.date) -> A.WeekProgress:
+    """This week's progress (analysis.week_progress) for the patient, with the history its streak needs."""
+    _patient(store, patient_id)
+    rx = store.prescriptions(patient_id)
+    week = day - dt.timedelta(days=day.weekday())
+    first = rx["valid_from"].min().date() if len(rx) else week
+    items = store.items(patient_id, min(first, week), week + dt.timedelta(days=6))
+    return A.week_progress(rx, items, day)
+
+
+def clinic_frames(store: Store, today: dt.date) -> dict[str, pd.DataFrame]:
+    """What the clinic overview reads, each frame no larger than the rules need.
+
+    patients (id, name, last session day); prescriptions (every programme); done (items
+    done per patient, day and exercise in the 14-day window); daily (daily pain sums:
+    every scored day within TREND_WINDOW_DAYS of each patient's first and last score, which
+    is all analysis.pain_trends reads, plus every day of the 21-day lookback window);
+    annotations (the window's timeline notes)."""
+    end = pd.Timestamp(today)
+    lo = end - pd.Timedelta(days=WINDOW_DAYS - 1)
+    look = end - pd.Timedelta(days=LOOKBACK_DAYS - 1)
+    ends = store.daily_sums(near_scored_ends=A.TREND_WINDOW_DAYS)
+    window = store.daily_sums(look, end)
+    daily = (
+        pd.concat([ends[ends["day"] < look], window], ignore_index=True)
+        .sort_values(["patient_id", "day"], kind="stable")
+        .drop_duplicates(["patient_id", "day"])
+        .reset_index(drop=True)
+    )
+    return {
+        "patients": store.last_session_days(),
+        "prescriptions": store.prescriptions(),
+        "done": store.done_counts(lo, end),
+        "daily": daily,
+        "annotations": store.annotations(None, lo, end),
+    }
+
+
+def overview(store: Store, today: dt.date | None = None) -> pd.DataFrame:
+    """The clinic overview (analysis.clinic.clinic_overview) on the given day (default: UTC today)."""
+    day = today or dt.datetime.now(dt.UTC).date()
+    return clinic_overview(clinic_frames(store, day), day, store.catalog)
