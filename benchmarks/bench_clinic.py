@@ -1,10 +1,11 @@
 """Benchmark 3: the clinic overview for 1,000 patients x 365 days (about 2 million item rows).
 
-backcare: Store.clinic_frames (aggregation pushed into SQL, reading the per-day summary
-kept up to date on write) + clinic.clinic_overview (pandas), from its own SQLite store.
-References: the same overview computed by DuckDB and by polars from a Parquet export of
-the same data (benchmarks/clinic_reference.py). The three results are compared column by
-column before anything is timed."""
+backcare: services.overview (services.clinic_frames reads the per-day summary kept up to
+date on write and the window's done counts; analysis.clinic applies the per-patient rule
+functions to every patient), from its own SQLite store.
+Reference: the same overview computed by DuckDB from a Parquet export of the same data
+(benchmarks/clinic_reference.py). Both results are compared column by column before
+anything is timed."""
 
 from __future__ import annotations
 
@@ -17,44 +18,40 @@ REPEAT = 5
 
 
 def backcare_overview(store):
-    from backcare.analysis.clinic import clinic_overview
+    from backcare.services import overview
 
-    return clinic_overview(store.clinic_frames(END), END, store.catalog)
+    return overview(store, END)
 
 
-def agreement(ours, duck, pol) -> dict[str, float]:
-    """Share of patients on which the three agree, per compared column."""
+def agreement(ours, duck) -> dict[str, float]:
+    """Share of patients on which backcare and DuckDB agree, per compared column."""
     a = ours.set_index("patient_id").sort_index()
     b = duck.set_index("patient_id").sort_index()
-    c = pol.to_pandas().set_index("patient_id").sort_index()
     out = {}
     for col in ("adherence_14d", "baseline", "latest", "flare_ups_14d", "red_flags_14d"):
         x = a[col].astype(float).round(6).fillna(-1)
-        out[f"agree {col}"] = float(((x == b[col].astype(float).round(6).fillna(-1))
-                                     & (x == c[col].astype(float).round(6).fillna(-1))).mean())
+        out[f"agree {col}"] = float((x == b[col].astype(float).round(6).fillna(-1)).mean())
     return out
 
 
 def run() -> dict:
-    from clinic_reference import duckdb_overview, polars_overview
+    from clinic_reference import duckdb_overview
 
     from backcare.store import open_store
 
     store = open_store(f"sqlite:///{clinic_db()}")
     pq = parquet_dir()
-    result = agreement(backcare_overview(store), duckdb_overview(pq, END), polars_overview(pq, END))
-    times = {"backcare": [], "duckdb": [], "polars": []}
+    result = agreement(backcare_overview(store), duckdb_overview(pq, END))
+    times: dict[str, list[float]] = {"backcare": [], "duckdb": []}
     for _ in range(REPEAT):
         for name, fn in (("backcare", lambda: backcare_overview(store)),
-                         ("duckdb", lambda: duckdb_overview(pq, END)),
-                         ("polars", lambda: polars_overview(pq, END))):
+                         ("duckdb", lambda: duckdb_overview(pq, END))):
             t = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t)
     med = {k: statistics.median(v) for k, v in times.items()}
     result.update({f"{k}_ms": v * 1e3 for k, v in med.items()})
     result["ratio vs duckdb"] = med["backcare"] / med["duckdb"]
-    result["ratio vs polars"] = med["backcare"] / med["polars"]
     return result
 
 
@@ -63,7 +60,7 @@ def memory(which: str) -> None:
     from common import peak_rss_mb
 
     if which == "backcare":
-        from backcare.analysis.clinic import clinic_overview  # noqa: F401  (imports before the baseline)
+        from backcare.services import overview  # noqa: F401  (imports before the baseline)
         from backcare.store import open_store
 
         base = peak_rss_mb()
@@ -71,16 +68,10 @@ def memory(which: str) -> None:
     else:
         import clinic_reference as ref
 
-        if which == "duckdb":
-            import duckdb  # noqa: F401
+        import duckdb  # noqa: F401
 
-            base = peak_rss_mb()
-            ref.duckdb_overview(parquet_dir(), END)
-        else:
-            import polars  # noqa: F401
-
-            base = peak_rss_mb()
-            ref.polars_overview(parquet_dir(), END)
+        base = peak_rss_mb()
+        ref.duckdb_overview(parquet_dir(), END)
     print(f"{base:.1f} {peak_rss_mb():.1f}")
 
 

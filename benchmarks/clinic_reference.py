@@ -1,9 +1,10 @@
-"""The clinic overview computed by DuckDB and by polars straight from the Parquet copy.
+"""A reference for the benchmark only: the clinic overview computed by DuckDB from the Parquet copy.
 
-Same methods as backcare.analysis.clinic (last session, 14-day adherence capped per exercise,
-baseline/latest pain over the first/last 14 scored days, flare-up days, red flags), so the
-three can be compared; the references leave out the progression suggestions and the
-attention reasons, which backcare computes on top."""
+Not part of backcare (whose rules live once, in backcare.analysis): it is the yardstick
+bench_clinic times backcare against, and checks patient by patient before timing. Same
+methods: last session, 14-day adherence capped per exercise and week on days in force,
+baseline/latest pain over the first/last 14 scored days, flare-up days, red flags. It leaves
+out the progression suggestions and the attention reasons, which backcare computes on top."""
 
 from __future__ import annotations
 
@@ -54,19 +55,23 @@ def duckdb_overview(parquet: Path, today: dt.date):
         SELECT patient_id, max(day) AS last_session,
                count(*) FILTER (WHERE red_flags <> '' AND day >= DATE '{lo}') AS red_flags_14d
         FROM s GROUP BY 1),
-    presc AS (
-        SELECT rx.patient_id, exercise_id,
-               sum(greatest(0, date_diff('day', greatest(g.valid_from, DATE '{lo}'),
-                                         least(coalesce(g.valid_to, DATE '{today}'), DATE '{today}')) + 1)
-                   * times_per_week / 7.0) AS prescribed
-        FROM rx JOIN progs g USING (programme_id) GROUP BY 1, 2),
+    days AS (SELECT CAST(range AS DATE) AS day
+             FROM range(DATE '{lo}', DATE '{today}' + INTERVAL 1 DAY, INTERVAL 1 DAY)),
+    inforce AS (
+        SELECT g.patient_id, d.day, rx.exercise_id, rx.times_per_week / 7.0 AS presc
+        FROM days d JOIN progs g ON d.day >= g.valid_from AND (g.valid_to IS NULL OR d.day <= g.valid_to)
+        JOIN rx USING (programme_id)),
     done AS (
-        SELECT patient_id, exercise_id, count(*) AS done FROM i
-        WHERE done AND day BETWEEN DATE '{lo}' AND DATE '{today}' GROUP BY 1, 2),
+        SELECT patient_id, day, exercise_id, count(*) AS n FROM i
+        WHERE done AND day BETWEEN DATE '{lo}' AND DATE '{today}' GROUP BY 1, 2, 3),
+    wk AS (
+        SELECT f.patient_id, date_trunc('week', f.day) AS week, f.exercise_id,
+               sum(presc) AS prescribed, sum(coalesce(n, 0)) AS done
+        FROM inforce f LEFT JOIN done USING (patient_id, day, exercise_id) GROUP BY 1, 2, 3),
     adh AS (
-        SELECT presc.patient_id,
-               sum(least(coalesce(done.done, 0), prescribed)) / nullif(sum(prescribed), 0) AS adherence_14d
-        FROM presc LEFT JOIN done USING (patient_id, exercise_id) GROUP BY 1)
+        SELECT patient_id,
+               sum(least(done, prescribed)) / nullif(sum(prescribed), 0) AS adherence_14d
+        FROM wk GROUP BY 1)
     SELECT sess.patient_id, last_session, adherence_14d,
            CASE WHEN span >= 27 AND baseline_days >= 4 AND latest_days >= 4
                 THEN round(baseline_raw, 1) END AS baseline,
@@ -82,68 +87,3 @@ def duckdb_overview(parquet: Path, today: dt.date):
         return con.execute(q).df()
     finally:
         con.close()
-
-
-def _round1(expr):
-    """Half-up rounding to one decimal, as backcare.analysis shows numbers."""
-    return (expr * 10 + 0.5).floor() / 10
-
-
-def polars_overview(parquet: Path, today: dt.date):
-    """The overview as a polars DataFrame, computed lazily by polars."""
-    import polars as pl
-
-    lo = today - dt.timedelta(days=WINDOW - 1)
-    s = pl.scan_parquet(parquet / "sessions.parquet").with_columns(pl.col("day").cast(pl.Date))
-    i = pl.scan_parquet(parquet / "items.parquet").with_columns(pl.col("day").cast(pl.Date))
-    p = pl.scan_parquet(parquet / "pain.parquet").with_columns(pl.col("day").cast(pl.Date))
-    rx = pl.scan_parquet(parquet / "prescriptions.parquet").with_columns(pl.col("valid_from").cast(pl.Date))
-    scores = pl.concat([
-        s.filter(pl.col("pain_before").is_not_null()).select(
-            "patient_id", "day", pl.col("pain_before").cast(pl.Float64).alias("score")),
-        p.select("patient_id", "day", pl.col("score").cast(pl.Float64)),
-    ])
-    daily = scores.group_by("patient_id", "day").agg(pl.col("score").mean().alias("pain"))
-    bounds = daily.group_by("patient_id").agg(pl.col("day").min().alias("f"), pl.col("day").max().alias("l"))
-    d = daily.join(bounds, on="patient_id")
-    in_b = pl.col("day") <= pl.col("f") + pl.duration(days=13)
-    in_l = pl.col("day") >= pl.col("l") - pl.duration(days=13)
-    trend = d.group_by("patient_id").agg(
-        pl.col("pain").filter(in_b).mean().alias("baseline_raw"), in_b.sum().alias("baseline_days"),
-        pl.col("pain").filter(in_l).mean().alias("latest_raw"), in_l.sum().alias("latest_days"),
-        ((pl.col("l") - pl.col("f")).dt.total_days()).first().alias("span"),
-    )
-    ok = (pl.col("span") >= 27) & (pl.col("baseline_days") >= 4) & (pl.col("latest_days") >= 4)
-    trend = trend.select("patient_id",
-                         pl.when(ok).then(_round1(pl.col("baseline_raw"))).alias("baseline"),
-                         pl.when(ok).then(_round1(pl.col("latest_raw"))).alias("latest"))
-    recent = (daily.filter(pl.col("day") >= lo - dt.timedelta(days=7)).sort("patient_id", "day")
-              .rolling(index_column="day", period="7d", offset="-8d", closed="right", group_by="patient_id")
-              .agg(pl.col("pain").mean().alias("prior_mean"), pl.col("pain").count().alias("prior_n")))
-    recent = recent.join(daily, on=["patient_id", "day"])
-    flares = (recent.filter((pl.col("day") >= lo) & (pl.col("prior_n") >= 3)
-                            & (pl.col("pain") - pl.col("prior_mean") >= 2 - 1e-9))
-              .group_by("patient_id").agg(pl.len().alias("flare_ups_14d")))
-    sess = s.group_by("patient_id").agg(
-        pl.col("day").max().alias("last_session"),
-        ((pl.col("red_flags") != "") & (pl.col("day") >= lo)).sum().alias("red_flags_14d"))
-    progs = (rx.select("programme_id", "patient_id", "valid_from").unique()
-             .sort("patient_id", "valid_from", "programme_id")
-             .with_columns((pl.col("valid_from").shift(-1).over("patient_id") - pl.duration(days=1)).alias("valid_to")))
-    presc = (rx.join(progs.select("programme_id", "valid_to"), on="programme_id")
-             .with_columns(
-                 ((pl.min_horizontal(pl.col("valid_to").fill_null(today), pl.lit(today))
-                   - pl.max_horizontal(pl.col("valid_from"), pl.lit(lo))).dt.total_days() + 1)
-                 .clip(lower_bound=0).alias("days_in"))
-             .group_by("patient_id", "exercise_id")
-             .agg((pl.col("days_in") * pl.col("times_per_week") / 7.0).sum().alias("prescribed")))
-    done = (i.filter(pl.col("done") & (pl.col("day") >= lo) & (pl.col("day") <= today))
-            .group_by("patient_id", "exercise_id").agg(pl.len().alias("done")))
-    adh = (presc.join(done, on=["patient_id", "exercise_id"], how="left")
-           .with_columns(pl.min_horizontal(pl.col("done").fill_null(0), pl.col("prescribed")).alias("capped"))
-           .group_by("patient_id").agg((pl.col("capped").sum() / pl.col("prescribed").sum()).alias("adherence_14d")))
-    out = (sess.join(adh, on="patient_id", how="left").join(trend, on="patient_id", how="left")
-           .join(flares, on="patient_id", how="left")
-           .with_columns(pl.col("flare_ups_14d").fill_null(0))
-           .sort(["red_flags_14d", "flare_ups_14d", "adherence_14d"], descending=[True, True, False]))
-    return out.collect()

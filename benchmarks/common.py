@@ -45,7 +45,7 @@ def clinic_db() -> Path:
 
 
 def parquet_dir() -> Path:
-    """Parquet export of the clinic store's tables (what DuckDB and polars read)."""
+    """Parquet export of the clinic store's tables (what DuckDB reads)."""
     out = CACHE / f"parquet-{PATIENTS}x{DAYS}"
     if not (out / "done").exists():
         import sqlite3

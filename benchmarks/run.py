@@ -4,10 +4,11 @@
 
 1. saving one 8-exercise session: backcare vs raw sqlite3 (same durability settings)
 2. one patient's dashboard: backcare vs DuckDB on Parquet
-3. clinic overview, 1,000 patients x 365 days: backcare vs DuckDB and polars on Parquet
+3. clinic overview, 1,000 patients x 365 days: backcare vs DuckDB on Parquet
 4. JSON size of every trends figure for 1, 10 and 100 patient-years
 5. peak memory of 2 and 3 (each measured in a fresh process)
 6. a per-patient report (HTML size and seconds), normal and pseudonymised
+7. start-up: `import backcare` and `backcare --help` against a bare `python -c pass`
 
 The first run builds a cached store (benchmarks/.cache, git-ignored) with backcare demo.
 Never run by `make test`: timings belong here, not in assertions."""
@@ -41,6 +42,7 @@ def main() -> None:
     import bench_clinic
     import bench_dashboard
     import bench_figures
+    import bench_import
     import bench_report
     import bench_save
     from common import clinic_db, parquet_dir
@@ -56,7 +58,7 @@ def main() -> None:
     _print("4. figure JSON size (KB; target < 200 each)", bench_figures.run())
     mem = {}
     for script, label, kinds in (("bench_dashboard.py", "dashboard", ("backcare", "duckdb")),
-                                 ("bench_clinic.py", "clinic", ("backcare", "duckdb", "polars"))):
+                                 ("bench_clinic.py", "clinic", ("backcare", "duckdb"))):
         for kind in kinds:
             base, peak = _memory(script, kind)
             mem[f"{label} {kind} peak MB"] = peak
@@ -66,6 +68,7 @@ def main() -> None:
                                                 / max(mem["clinic duckdb above imports MB"], 1.0))
     _print("5. peak memory (RSS; target clinic backcare <= 2x DuckDB)", mem)
     _print("6. per-patient report, 1-year demo patient", bench_report.run())
+    _print("7. start-up (ms; each a fresh process)", bench_import.run())
 
 
 if __name__ == "__main__":
