@@ -67,7 +67,6 @@ def memory(which: str) -> None:
         backcare_overview(open_store(f"sqlite:///{clinic_db()}"))
     else:
         import clinic_reference as ref
-
         import duckdb  # noqa: F401
 
         base = peak_rss_mb()
