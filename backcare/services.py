@@ -178,7 +178,13 @@ def analyse_patient(f: PatientFrames, catalog: Catalog) -> TrendsData:
         annotations=f.annotations,
         red_flag_sessions=flagged,
         suggestions=A.progression_suggestions(
-            rx, items, daily, catalog, end_ts, f.annotations, flares=flares,
+            rx,
+            items,
+            daily,
+            catalog,
+            end_ts,
+            f.annotations,
+            flares=flares,
             in_force=shared if window_ok else None,
         ),
     )

@@ -53,23 +53,41 @@ def test_hand_built_clinic(store):
     for d in range(60):
         day = start + dt.timedelta(days=d)
         # steady: plank every day; pain 6 for the first 30 days, then 3
-        store.save_session("steady", [{"exercise_id": "plank", "done": True, "hold_s": 30}], day=day,
-                           pain_before=6 if d < 30 else 3)
+        store.save_session(
+            "steady",
+            [{"exercise_id": "plank", "done": True, "hold_s": 30}],
+            day=day,
+            pain_before=6 if d < 30 else 3,
+        )
         # flagged: plank every other day; pain 5, a red flag on the last day
         if d % 2 == 0 or d == 59:
-            store.save_session("flagged", [{"exercise_id": "plank", "done": True, "hold_s": 30}], day=day,
-                               pain_before=5, red_flags=["night-pain"] if d == 59 else [])
+            store.save_session(
+                "flagged",
+                [{"exercise_id": "plank", "done": True, "hold_s": 30}],
+                day=day,
+                pain_before=5,
+                red_flags=["night-pain"] if d == 59 else [],
+            )
     # idle: last session 10 days before today, pain 4 then 7 (worse)
     for d in range(50):
-        store.save_session("idle", [{"exercise_id": "plank", "done": d % 7 == 0, "hold_s": 30}],
-                           day=start + dt.timedelta(days=d), pain_before=4 if d < 25 else 7)
+        store.save_session(
+            "idle",
+            [{"exercise_id": "plank", "done": d % 7 == 0, "hold_s": 30}],
+            day=start + dt.timedelta(days=d),
+            pain_before=4 if d < 25 else 7,
+        )
     o = _overview(store)
 
     s = o.loc["steady"]
     # 14 days x 7/7 = 14 prescribed, 14 done -> 100 %; baseline 6.0, latest 3.0:
     # change -3.0 is >= 2 points and 50 % >= 30 % -> improved
     assert s["adherence_14d"] == pytest.approx(1.0)
-    assert (s["baseline"], s["latest"], s["change"], s["pain_class"]) == (6.0, 3.0, -3.0, "improved")
+    assert (s["baseline"], s["latest"], s["change"], s["pain_class"]) == (
+        6.0,
+        3.0,
+        -3.0,
+        "improved",
+    )
     assert s["days_since"] == 0 and s["flare_ups_14d"] == 0 and s["red_flags_14d"] == 0
     # plank 30 s steady for 14 days, 100 %, pain flat -> next ladder step 45 s
     assert s["suggestions"] == 1 and s["suggestion_text"] == "Plank 30->45"
@@ -113,12 +131,15 @@ def test_over_doing_one_week_does_not_hide_an_empty_next_week(store):
     sunday = dt.date(2026, 3, 29)  # the window is Mon 16 .. Sun 29 March: two whole weeks
     store.add_patient("burst", "Burst")
     store.set_programme(
-        "burst", [Prescription("plank", hold_s=30, times_per_week=3)], sunday - dt.timedelta(days=40)
+        "burst",
+        [Prescription("plank", hold_s=30, times_per_week=3)],
+        sunday - dt.timedelta(days=40),
     )
     for d in range(40, 7, -1):  # steady 3x/week before the window, pain 3 every day
         day = sunday - dt.timedelta(days=d)
-        store.save_session("burst", [PLANK] if day.weekday() in (0, 2, 4) else [], day=day,
-                           pain_before=3)
+        store.save_session(
+            "burst", [PLANK] if day.weekday() in (0, 2, 4) else [], day=day, pain_before=3
+        )
     for d in range(13, 7, -1):  # Mon..Sat of the first week: 6 sessions
         store.save_session("burst", [PLANK], day=sunday - dt.timedelta(days=d), pain_before=3)
     for d in range(7, -1, -1):  # the second week: pain only
@@ -161,7 +182,9 @@ def test_overview_agrees_with_the_per_patient_analysis(demo_clinic):
         assert row["pain_class"] == trend.status, pid
         if trend.baseline is not None:
             assert (row["baseline"], row["latest"], row["change"]) == (
-                trend.baseline, trend.latest, trend.change,
+                trend.baseline,
+                trend.latest,
+                trend.change,
             ), pid
         assert row["flare_ups_14d"] == mine["flares"], pid
         assert row["red_flags_14d"] == mine["red_flags"], pid

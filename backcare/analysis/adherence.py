@@ -230,7 +230,9 @@ def weekly_adherence(
     weeks, days = np.unique(monday(cal), return_counts=True)
     n = len(weeks)
     prescribed, done = np.zeros(n), np.zeros(n)
-    days_in_force, tpw_max, sessions = np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n)
+    days_in_force = np.zeros(n, dtype=np.int64)
+    tpw_max: np.ndarray = np.zeros(n)
+    sessions: np.ndarray = np.zeros(n)
 
     f = _in_force(prescriptions, items, lo, hi, in_force)
     exp = f.frame
@@ -347,7 +349,8 @@ def adherence_by_month(weekly: pd.DataFrame) -> pd.DataFrame:
 def _trailing_sums(m: np.ndarray, days: int) -> np.ndarray:
     """Per row, the column sums of that row and the days - 1 rows before it (whole numbers: exact)."""
     c = np.vstack([np.zeros((1, m.shape[1])), np.cumsum(m, axis=0)])
-    return c[1:] - c[np.maximum(np.arange(1, len(c)) - days, 0)]
+    out: np.ndarray = c[1:] - c[np.maximum(np.arange(1, len(c)) - days, 0)]
+    return out
 
 
 def _sum_columns(m: np.ndarray) -> np.ndarray:

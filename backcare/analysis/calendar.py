@@ -59,12 +59,14 @@ def week_start(days: pd.Series | pd.DatetimeIndex) -> pd.Series:
 
 def day_numbers(days: Any) -> np.ndarray:
     """Whole days since 1970-01-01 (int64) of naive datetime64 days."""
-    return np.asarray(days).astype("datetime64[D]").astype(np.int64)
+    out: np.ndarray = np.asarray(days).astype("datetime64[D]").astype(np.int64)
+    return out
 
 
 def monday(numbers: np.ndarray) -> np.ndarray:
     """The day number of the Monday of each day number's week (1970-01-01 was a Thursday)."""
-    return numbers - (numbers + 3) % 7
+    out: np.ndarray = numbers - (numbers + 3) % 7
+    return out
 
 
 def datetimes(numbers: Any) -> np.ndarray:
@@ -128,7 +130,7 @@ def one_patient(*frames: pd.DataFrame | None) -> None:
 
 def codes(values: pd.Series, names: pd.Index) -> np.ndarray:
     """Each value's position in names (-1 where absent), as int64."""
-    return np.asarray(names.get_indexer(values.astype("str")), dtype=np.int64)
+    return np.asarray(names.get_indexer(pd.Index(values.astype("str"))), dtype=np.int64)
 
 
 # ---- prescriptions in force ------------------------------------------------------------------
@@ -157,8 +159,8 @@ def expand_prescriptions(prescriptions: pd.DataFrame, start: Any, end: Any) -> p
     e_code, e_names = pd.factorize(p["exercise_id"].astype("str"), sort=True)
     e_code = np.where(e_code < 0, len(e_names), e_code)  # a missing exercise id sorts last
     since = day_numbers(vf.fillna(lo))
-    pid = p["programme_id"].astype("Int64")
-    pid = pid.fillna(pid.max() + 1 if pid.notna().any() else 0).to_numpy(dtype=np.int64)
+    ids = p["programme_id"].astype("Int64")
+    pid = ids.fillna(ids.max() + 1 if ids.notna().any() else 0).to_numpy(dtype=np.int64)
     order = np.lexsort((pid[row], since[row], e_code[row], day, p_code[row]))
     width = len(e_names) + 1
     span = d_hi - d_lo + 1
@@ -243,11 +245,10 @@ def in_force_days(
         span = day_numbers([hi])[0] - d_lo + 1
 
         def key(p: np.ndarray, d: np.ndarray, e: np.ndarray) -> np.ndarray:
-            return (p * span + (d - d_lo)) * len(e_names) + e
+            out: np.ndarray = (p * span + (d - d_lo)) * len(e_names) + e
+            return out
 
-        exp_key = key(
-            codes(exp["patient_id"], p_names), day, codes(exp["exercise_id"], e_names)
-        )
+        exp_key = key(codes(exp["patient_id"], p_names), day, codes(exp["exercise_id"], e_names))
         c_p, c_e = codes(patient_ids(counts), p_names), codes(counts["exercise_id"], e_names)
         c_d = day_numbers(counts["day"])
         ok = (c_p >= 0) & (c_e >= 0) & (c_d >= d_lo) & (c_d < d_lo + span)

@@ -22,6 +22,7 @@ Columns and methods
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import numpy as np
 import pandas as pd
@@ -102,21 +103,18 @@ def clinic_overview(
     recent = daily_from_sums(sums[sums["day"] >= look], look, end)
     flares = flare_ups(recent)
     in_window = flares[flares["day"] >= lo]
-    out["flare_ups_14d"] = (
-        pid.map(in_window.groupby("patient_id").size()).fillna(0).astype("int64")
-    )
+    out["flare_ups_14d"] = pid.map(in_window.groupby("patient_id").size()).fillna(0).astype("int64")
     out["red_flags_14d"] = pid.map(red_flag_counts(recent, lo, end)).fillna(0).astype("int64")
 
-    sug = suggest(
-        window, recent, flares, frames["annotations"], catalog, per_exercise=per_exercise
-    )
+    sug = suggest(window, recent, flares, frames["annotations"], catalog, per_exercise=per_exercise)
     moves = sug[sug["direction"] != "hold"]
     names = {e.id: e.name for e in catalog}
     labels = pd.Series(
         [
             suggestion_label(names.get(e, e), c, s)
-            for e, c, s in zip(moves["exercise_id"], moves["current"], moves["suggested"],
-                               strict=True)
+            for e, c, s in zip(
+                moves["exercise_id"], moves["current"], moves["suggested"], strict=True
+            )
         ],
         index=moves.index,
         dtype="str",
@@ -127,20 +125,27 @@ def clinic_overview(
     out["suggestion_text"] = pid.map(text).astype("str").fillna("")
 
     reasons, priority = [], []
-    for r in out.itertuples(index=False):
-        why = []
-        if r.red_flags_14d:
-            why.append((1, f"red flag in {r.red_flags_14d} session(s): contact the patient"))
-        if r.pain_class == WORSE:
+    for red, worse, flares_n, since, adh in zip(
+        out["red_flags_14d"].tolist(),
+        (out["pain_class"] == WORSE).tolist(),
+        out["flare_ups_14d"].tolist(),
+        out["days_since"].astype("float64").tolist(),
+        out["adherence_14d"].tolist(),
+        strict=True,
+    ):
+        why: list[tuple[int, str]] = []
+        if red:
+            why.append((1, f"red flag in {red} session(s): contact the patient"))
+        if worse:
             why.append((2, "pain worse than at baseline"))
-        if r.flare_ups_14d:
-            why.append((3, f"{r.flare_ups_14d} flare-up day(s)"))
-        if pd.isna(r.days_since):
+        if flares_n:
+            why.append((3, f"{flares_n} flare-up day(s)"))
+        if math.isnan(since):
             why.append((4, "no sessions yet"))
-        elif r.days_since >= INACTIVE_DAYS:
+        elif since >= INACTIVE_DAYS:
             why.append((4, "no session for 7 days or more"))
-        if not pd.isna(r.adherence_14d) and r.adherence_14d < ADHERENT - EPS:
-            why.append((5, f"adherence {r.adherence_14d * 100:.0f} %"))
+        if not math.isnan(adh) and adh < ADHERENT - EPS:
+            why.append((5, f"adherence {adh * 100:.0f} %"))
         priority.append(min((p for p, _ in why), default=9))
         reasons.append("; ".join(text for _, text in why))
     out["priority"] = np.asarray(priority, dtype=np.int64)

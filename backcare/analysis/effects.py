@@ -105,14 +105,16 @@ def _diffs_by_exercise(items: pd.DataFrame, both: pd.DataFrame) -> list[tuple[st
         done = items[items["done"].astype(bool)][["session_id", "exercise_id"]].drop_duplicates()
         joined = done.merge(both, on="session_id", how="inner")
         return [(str(ex), g["diff"]) for ex, g in joined.groupby("exercise_id", sort=True)]
-    done = items["done"].to_numpy(dtype=bool)
+    ticked = items["done"].to_numpy(dtype=bool)
     s_code, s_names = pd.factorize(items["session_id"])
     e_code, e_names = pd.factorize(items["exercise_id"], sort=True)
-    ok = done & (s_code >= 0) & (e_code >= 0)
+    ok = ticked & (s_code >= 0) & (e_code >= 0)
     # each (session, exercise) once, at its first done item
     key = s_code.astype(np.int64) * (len(e_names) + 1) + e_code
-    first = np.sort(np.unique(key[ok], return_index=True)[1]) if ok.any() else np.zeros(0, int)
-    first = np.flatnonzero(ok)[first]
+    firsts: np.ndarray = (
+        np.sort(np.unique(key[ok], return_index=True)[1]) if ok.any() else np.zeros(0, int)
+    )
+    first = np.flatnonzero(ok)[firsts]
     at = pd.Index(sid).get_indexer(s_names.take(s_code[first]))
     first, at = first[at >= 0], at[at >= 0]
     diff = both["diff"].to_numpy(dtype=float)[at]
@@ -193,4 +195,3 @@ def adherence_vs_pain(weekly: pd.DataFrame, daily: pd.DataFrame) -> AdherencePai
     x, y = pairs["adherence"].to_numpy(), pairs["change"].to_numpy()
     slope = float(((x - x.mean()) * (y - y.mean())).sum() / ((x - x.mean()) ** 2).sum())
     return AdherencePain(pairs, n, r, lo, hi, slope, float(y.mean() - slope * x.mean()), "ok")
-

@@ -348,9 +348,9 @@ def pain_trends(daily: pd.DataFrame) -> pd.DataFrame:
     b_mean, b_n = window(in_base)
     l_mean, l_n = window(in_late)
     gap = (last - first).dt.days.to_numpy()
-    b_n, l_n = b_n.to_numpy(dtype=np.int64), l_n.to_numpy(dtype=np.int64)
+    base_n, late_n = b_n.to_numpy(dtype=np.int64), l_n.to_numpy(dtype=np.int64)
     too_close = gap < 2 * TREND_WINDOW_DAYS - 1
-    too_few = ~too_close & ((b_n < TREND_MIN_DAYS) | (l_n < TREND_MIN_DAYS))
+    too_few = ~too_close & ((base_n < TREND_MIN_DAYS) | (late_n < TREND_MIN_DAYS))
     ok = ~too_close & ~too_few
     b = np.array([round1(x) if o else np.nan for x, o in zip(b_mean, ok, strict=True)])
     lt = np.array([round1(x) if o else np.nan for x, o in zip(l_mean, ok, strict=True)])
@@ -367,8 +367,8 @@ def pain_trends(daily: pd.DataFrame) -> pd.DataFrame:
                 "do not overlap"
             )
         elif too_few[i]:
-            which = "first" if b_n[i] < TREND_MIN_DAYS else "latest"
-            n = b_n[i] if which == "first" else l_n[i]
+            which = "first" if base_n[i] < TREND_MIN_DAYS else "latest"
+            n = base_n[i] if which == "first" else late_n[i]
             status.append(INSUFFICIENT)
             reason.append(
                 f"only {n} day(s) with a score in the {which} two weeks; at least "
@@ -386,8 +386,8 @@ def pain_trends(daily: pd.DataFrame) -> pd.DataFrame:
             "latest": lt,
             "change": np.where(ok, change, np.nan),
             "change_pct": pct,
-            "baseline_days": b_n,
-            "latest_days": l_n,
+            "baseline_days": base_n,
+            "latest_days": late_n,
             "baseline_start": first.where(windows).to_numpy(),
             "baseline_end": (first + span).where(windows).to_numpy(),
             "latest_start": (last - span).where(windows).to_numpy(),

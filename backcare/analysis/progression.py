@@ -30,14 +30,10 @@ from backcare.analysis.calendar import (
     empty,
     in_force_days,
     one_patient,
+    round1,
     segment_starts,
 )
-from backcare.analysis.pain import (
-    STABILITY_WINDOW_DAYS,
-    flare_ups,
-    pain_stability,
-    round1,
-)
+from backcare.analysis.pain import STABILITY_WINDOW_DAYS, flare_ups, pain_stability
 from backcare.domain.catalog import Catalog
 
 PROGRESSION_WINDOW_DAYS = STABILITY_WINDOW_DAYS
@@ -93,10 +89,9 @@ def suggest(
     n_pairs = len(p_names) * width
     # adherence per pair over the window, capped per week (the rule of adherence.by_exercise)
     per = by_exercise(in_force) if per_exercise is None else per_exercise
-    per_pair = (
-        pd.Index(p_names).get_indexer(per["patient_id"]) * width
-        + pd.Index(e_names).get_indexer(per["exercise_id"])
-    )
+    per_pair = pd.Index(p_names).get_indexer(per["patient_id"]) * width + pd.Index(
+        e_names
+    ).get_indexer(per["exercise_id"])
     prescribed = np.bincount(per_pair, weights=per["prescribed"].to_numpy(), minlength=n_pairs)
     done = np.bincount(per_pair, weights=per["done"].to_numpy(dtype=float), minlength=n_pairs)
     capped = np.bincount(per_pair, weights=per["done_capped"].to_numpy(), minlength=n_pairs)
@@ -129,11 +124,11 @@ def suggest(
     run[pair[order[starts]]] = np.minimum(first_out, seg_len)
     window_days = (hi - lo).days + 1
     # flare days and flare notes in the window, per patient: the last one of each
-    last_flare: dict[str, pd.Timestamp] = {}
+    last_flare: dict[Any, pd.Timestamp] = {}
     if flares is not None and len(flares):
         f = flares[(flares["day"] >= lo) & (flares["day"] <= hi)]
         last_flare = f.groupby(f["patient_id"].astype(str))["day"].max().to_dict()
-    last_note: dict[str, pd.Timestamp] = {}
+    last_note: dict[Any, pd.Timestamp] = {}
     if annotations is not None and len(annotations):
         a = annotations[
             (annotations["kind"] == "flare-up")
@@ -141,12 +136,10 @@ def suggest(
             & (annotations["day"] <= hi)
         ]
         last_note = a.groupby(a["patient_id"].astype(str))["day"].max().to_dict()
-    stability: dict[str, dict[str, Any]] = {}
+    stability: dict[str, dict[Any, Any]] = {}
     if daily is not None and len(daily):
         st_frame = pain_stability(daily, hi)
-        stability = {
-            str(r["patient_id"]): r for r in st_frame.to_dict("records")
-        }
+        stability = {str(r["patient_id"]): r for r in st_frame.to_dict("records")}
 
     rows = []
     p_list, e_list = list(p_names), list(e_names)
@@ -174,8 +167,8 @@ def suggest(
             row["reason"] = "no progression ladder in the catalog for this exercise"
         elif missing:
             row["reason"] = f"no {dose} recorded in the prescription"
-        elif flare_day is not None or note_day is not None:
-            when = (flare_day if flare_day is not None else note_day).date()
+        elif (seen := flare_day if flare_day is not None else note_day) is not None:
+            when = pd.Timestamp(seen).date()
             src = "flare-up" if flare_day is not None else "flare-up noted on the timeline"
             lower = [v for v in ladder if v < cur]
             if lower:

@@ -91,4 +91,3 @@ def pearson_ci(
         return n, r, r, r
     z, half = math.atanh(r), NormalDist().inv_cdf(0.5 + level / 2) / math.sqrt(n - 3)
     return n, r, math.tanh(z - half), math.tanh(z + half)
-
