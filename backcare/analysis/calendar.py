@@ -102,7 +102,10 @@ def patient_ids(frame: pd.DataFrame | None) -> pd.Series:
     if frame is None:
         return pd.Series([], dtype="str")
     if "patient_id" in frame.columns:
-        return frame["patient_id"].astype("str").fillna(NO_PATIENT)
+        col = frame["patient_id"]
+        if col.dtype == "str" and not col.hasnans:
+            return col
+        return col.astype("str").fillna(NO_PATIENT)
     return pd.Series(NO_PATIENT, index=frame.index, dtype="str")
 
 
@@ -120,7 +123,7 @@ def one_patient(*frames: pd.DataFrame | None) -> None:
     ids: set[str] = set()
     for f in frames:
         if f is not None and "patient_id" in f.columns and len(f):
-            ids |= set(f["patient_id"].astype(str).unique())
+            ids |= {str(v) for v in pd.unique(f["patient_id"])}
     if len(ids) > 1:
         raise ValueError(
             f"patient_id: frames hold {len(ids)} patients ({', '.join(sorted(ids)[:3])}...); "
@@ -130,7 +133,9 @@ def one_patient(*frames: pd.DataFrame | None) -> None:
 
 def codes(values: pd.Series, names: pd.Index) -> np.ndarray:
     """Each value's position in names (-1 where absent), as int64."""
-    return np.asarray(names.get_indexer(pd.Index(values.astype("str"))), dtype=np.int64)
+    if values.dtype != "str":
+        values = values.astype("str")
+    return np.asarray(names.get_indexer(pd.Index(values)), dtype=np.int64)
 
 
 # ---- prescriptions in force ------------------------------------------------------------------
@@ -184,18 +189,25 @@ def done_counts(items: pd.DataFrame | None) -> pd.DataFrame:
     if items is None or items.empty:
         return empty(DONE_COLUMNS)
     ok = items["done"].to_numpy(dtype=bool) & items["exercise_id"].notna().to_numpy()
-    d = items[ok]
-    if d.empty:
+    ok &= items["day"].notna().to_numpy()
+    if not ok.any():
         return empty(DONE_COLUMNS)
-    g = (
-        pd.DataFrame(
-            {"patient_id": patient_ids(d), "day": d["day"], "exercise_id": d["exercise_id"]}
-        )
-        .groupby(["patient_id", "day", "exercise_id"], sort=True)
-        .size()
+    p_code, p_names = pd.factorize(patient_ids(items)[ok], sort=True)
+    e_code, e_names = pd.factorize(items["exercise_id"][ok].astype("str"), sort=True)
+    day = day_numbers(items["day"].to_numpy(dtype="datetime64[ns]")[ok])
+    d0 = int(day.min())
+    span = int(day.max()) - d0 + 1
+    key = (p_code.astype(np.int64) * span + (day - d0)) * len(e_names) + e_code
+    keys, counts = np.unique(key, return_counts=True)
+    pd_key, e = keys // len(e_names), keys % len(e_names)
+    return pd.DataFrame(
+        {
+            "patient_id": pd.array(np.asarray(p_names)[pd_key // span], dtype="str"),
+            "day": datetimes(d0 + pd_key % span),
+            "exercise_id": pd.array(np.asarray(e_names)[e], dtype="str"),
+            "done": counts.astype(np.int64),
+        }
     )
-    out = g.reset_index(name="done")
-    return out.astype(DONE_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -217,8 +229,11 @@ class InForce:
                 f"period: {lo.date()}..{hi.date()} is outside the expanded "
                 f"{self.start.date()}..{self.end.date()}"
             )
-        day = self.frame["day"]
-        return InForce(lo, hi, self.frame[(day >= lo) & (day <= hi)].reset_index(drop=True))
+        if lo == self.start and hi == self.end:
+            return self
+        day = self.frame["day"].to_numpy()
+        at = np.flatnonzero((day >= lo.to_datetime64()) & (day <= hi.to_datetime64()))
+        return InForce(lo, hi, self.frame.take(at).reset_index(drop=True))
 
 
 def in_force_days(

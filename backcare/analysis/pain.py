@@ -38,6 +38,7 @@ import pandas as pd
 from backcare.analysis.calendar import (
     EPS,
     as_day,
+    codes,
     datetimes,
     day_numbers,
     empty,
@@ -330,25 +331,26 @@ def pain_trends(daily: pd.DataFrame) -> pd.DataFrame:
     d = daily[daily["pain"].notna()]
     if d.empty:
         return empty(TREND_COLUMNS)
-    pid = patient_ids(d).to_numpy()
-    day = d["day"].to_numpy(dtype="datetime64[ns]")
+    p_code, p_names = pd.factorize(patient_ids(d), sort=True)
+    day = day_numbers(d["day"].to_numpy(dtype="datetime64[ns]"))
     pain = d["pain"].to_numpy(dtype=float)
-    g = pd.DataFrame({"p": pid, "day": day}).groupby("p", sort=True)["day"]
-    first, last = g.min(), g.max()
-    span = pd.Timedelta(days=TREND_WINDOW_DAYS - 1)
-    f_row = first.reindex(pid).to_numpy()
-    l_row = last.reindex(pid).to_numpy()
-    in_base = day <= f_row + span.to_timedelta64()
-    in_late = day >= l_row - span.to_timedelta64()
+    n_pat = len(p_names)
+    first = np.full(n_pat, np.iinfo(np.int64).max)
+    last = np.full(n_pat, np.iinfo(np.int64).min)
+    np.minimum.at(first, p_code, day)
+    np.maximum.at(last, p_code, day)
+    span = TREND_WINDOW_DAYS - 1
+    in_base = day <= first[p_code] + span
+    in_late = day >= last[p_code] - span
 
-    def window(mask: np.ndarray) -> tuple[pd.Series, pd.Series]:
-        w = pd.Series(pain[mask]).groupby(pid[mask], sort=True)
-        return w.mean().reindex(first.index), w.size().reindex(first.index).fillna(0)
+    def window(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n = np.bincount(p_code[mask], minlength=n_pat)
+        total = np.bincount(p_code[mask], weights=pain[mask], minlength=n_pat)
+        return total / np.where(n > 0, n, 1), n.astype(np.int64)
 
-    b_mean, b_n = window(in_base)
-    l_mean, l_n = window(in_late)
-    gap = (last - first).dt.days.to_numpy()
-    base_n, late_n = b_n.to_numpy(dtype=np.int64), l_n.to_numpy(dtype=np.int64)
+    b_mean, base_n = window(in_base)
+    l_mean, late_n = window(in_late)
+    gap = last - first
     too_close = gap < 2 * TREND_WINDOW_DAYS - 1
     too_few = ~too_close & ((base_n < TREND_MIN_DAYS) | (late_n < TREND_MIN_DAYS))
     ok = ~too_close & ~too_few
@@ -358,7 +360,7 @@ def pain_trends(daily: pd.DataFrame) -> pd.DataFrame:
     with np.errstate(invalid="ignore", divide="ignore"):
         pct = np.where(ok & (b > 0), change / np.where(b > 0, b, 1), np.nan)
     status, reason = [], []
-    for i in range(len(first)):
+    for i in range(n_pat):
         if too_close[i]:
             status.append(INSUFFICIENT)
             reason.append(
@@ -378,9 +380,14 @@ def pain_trends(daily: pd.DataFrame) -> pd.DataFrame:
             status.append(classify_change(b[i], lt[i]))
             reason.append("")
     windows = ~too_close
+    nat = np.datetime64("NaT", "ns")
+
+    def days_or_nat(numbers: np.ndarray) -> np.ndarray:
+        return np.where(windows, datetimes(numbers), nat)
+
     out = pd.DataFrame(
         {
-            "patient_id": first.index.astype("str"),
+            "patient_id": pd.array(np.asarray(p_names), dtype="str"),
             "status": status,
             "baseline": b,
             "latest": lt,
@@ -388,12 +395,12 @@ def pain_trends(daily: pd.DataFrame) -> pd.DataFrame:
             "change_pct": pct,
             "baseline_days": base_n,
             "latest_days": late_n,
-            "baseline_start": first.where(windows).to_numpy(),
-            "baseline_end": (first + span).where(windows).to_numpy(),
-            "latest_start": (last - span).where(windows).to_numpy(),
-            "latest_end": last.where(windows).to_numpy(),
-            "first_day": first.to_numpy(),
-            "last_day": last.to_numpy(),
+            "baseline_start": days_or_nat(first),
+            "baseline_end": days_or_nat(first + span),
+            "latest_start": days_or_nat(last - span),
+            "latest_end": days_or_nat(last),
+            "first_day": datetimes(first),
+            "last_day": datetimes(last),
             "reason": reason,
         }
     )
@@ -525,14 +532,18 @@ def pain_stability(daily: pd.DataFrame, end: Any) -> pd.DataFrame:
     if daily is None or daily.empty:
         return empty(STABILITY_COLUMNS)
     names = pd.Index(sorted(pd.unique(patient_ids(daily))), dtype="str")
-    d = daily[(daily["day"] >= lo) & (daily["day"] <= hi) & daily["pain"].notna()]
-    late_mask = (d["day"] >= hi - pd.Timedelta(days=half - 1)).to_numpy()
-    pid = patient_ids(d).to_numpy()
-    pain = d["pain"].to_numpy(dtype=float)
+    day = daily["day"].to_numpy(dtype="datetime64[ns]")
+    pain_all = daily["pain"].to_numpy(dtype=float, na_value=np.nan)
+    keep = (day >= lo.to_datetime64()) & (day <= hi.to_datetime64()) & ~np.isnan(pain_all)
+    late_mask = day[keep] >= (hi - pd.Timedelta(days=half - 1)).to_datetime64()
+    at = codes(patient_ids(daily)[keep], names)
+    pain = pain_all[keep]
 
     def half_stats(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        g = pd.Series(pain[mask]).groupby(pid[mask], sort=True)
-        return g.mean().reindex(names).to_numpy(), g.size().reindex(names).fillna(0).to_numpy()
+        n = np.bincount(at[mask], minlength=len(names))
+        total = np.bincount(at[mask], weights=pain[mask], minlength=len(names))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(n > 0, total / np.where(n > 0, n, 1), np.nan), n
 
     e_mean, e_n = half_stats(~late_mask)
     l_mean, l_n = half_stats(late_mask)

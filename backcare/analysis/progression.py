@@ -123,19 +123,21 @@ def suggest(
     run = np.zeros(n_pairs, dtype=np.int64)
     run[pair[order[starts]]] = np.minimum(first_out, seg_len)
     window_days = (hi - lo).days + 1
+
     # flare days and flare notes in the window, per patient: the last one of each
-    last_flare: dict[Any, pd.Timestamp] = {}
-    if flares is not None and len(flares):
-        f = flares[(flares["day"] >= lo) & (flares["day"] <= hi)]
-        last_flare = f.groupby(f["patient_id"].astype(str))["day"].max().to_dict()
-    last_note: dict[Any, pd.Timestamp] = {}
-    if annotations is not None and len(annotations):
-        a = annotations[
-            (annotations["kind"] == "flare-up")
-            & (annotations["day"] >= lo)
-            & (annotations["day"] <= hi)
-        ]
-        last_note = a.groupby(a["patient_id"].astype(str))["day"].max().to_dict()
+    def last_day(frame: pd.DataFrame | None, kind: str | None = None) -> dict[Any, pd.Timestamp]:
+        if frame is None or frame.empty:
+            return {}
+        day = frame["day"].to_numpy(dtype="datetime64[ns]")
+        keep = (day >= lo.to_datetime64()) & (day <= hi.to_datetime64())
+        if kind is not None:
+            keep &= (frame["kind"] == kind).to_numpy()
+        order = np.argsort(day[keep], kind="stable")
+        pids = np.asarray(frame["patient_id"].astype(str))[keep][order]
+        return dict(zip(pids.tolist(), pd.to_datetime(day[keep][order]), strict=True))
+
+    last_flare = last_day(flares)
+    last_note = last_day(annotations, "flare-up")
     stability: dict[str, dict[Any, Any]] = {}
     if daily is not None and len(daily):
         st_frame = pain_stability(daily, hi)
@@ -206,8 +208,10 @@ def suggest(
                 else:
                     row["reason"] = f"{did}, {pain_note}; already at the top of the range"
         rows.append(row)
-    out = pd.DataFrame(rows, columns=list(SUGGESTION_COLUMNS)).astype(SUGGESTION_COLUMNS)
-    return out.sort_values(["patient_id", "exercise_id"], ignore_index=True)
+    rows.sort(key=lambda r: (r["patient_id"], r["exercise_id"]))
+    return pd.DataFrame(
+        {c: pd.array([r[c] for r in rows], dtype=t) for c, t in SUGGESTION_COLUMNS.items()}
+    )
 
 
 def progression_suggestions(
