@@ -209,9 +209,11 @@ def suggest(
                     row["reason"] = f"{did}, {pain_note}; already at the top of the range"
         rows.append(row)
     rows.sort(key=lambda r: (r["patient_id"], r["exercise_id"]))
-    return pd.DataFrame(
-        {c: pd.array([r[c] for r in rows], dtype=t) for c, t in SUGGESTION_COLUMNS.items()}
-    )
+    columns: dict[str, Any] = {
+        c: pd.Series([r[c] for r in rows], dtype=object).astype(t)
+        for c, t in SUGGESTION_COLUMNS.items()
+    }
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(rows)))
 
 
 def progression_suggestions(
