@@ -65,7 +65,7 @@ from backcare.ui.trends import (
 )
 from backcare.ui.trends import suggestions_html as _suggestions_html
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "04_patient_report.ipynb"
+from backcare.resources import REPORT_NOTEBOOK as NOTEBOOK  # shipped in the package
 FORMATS = ("html", "ipynb")
 PARAMETERS = (
     "patient",
