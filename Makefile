@@ -1,13 +1,14 @@
 # backcare: two commands do all the set-up on a fresh machine.
 #   make lab   - create .venv, install, fill a demo store if none, start JupyterLab
-#   make test  - create or update .venv and run the whole suite (ruff + pytest + nbval)
+#   make test  - create or update .venv and run the whole suite (ruff + pytest + nbval), including
+#                tests/test_wheel.py: the built wheel run from a fresh environment outside the checkout
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 STORE  := data/backcare.db
 
-.PHONY: lab app test lint format bench demo clean
+.PHONY: lab app test lint format bench demo notebooks clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 $(STORE): | $(STAMP)
+	mkdir -p data && chmod 700 data
 	$(BIN)/backcare demo --patients 20 --days 120 --db sqlite:///$(STORE)
 
 lab: $(STAMP) $(STORE)
@@ -25,7 +27,13 @@ app: $(STAMP) $(STORE)
 	$(BIN)/backcare app
 
 demo: $(STAMP)
+	mkdir -p data && chmod 700 data
 	$(BIN)/backcare demo --patients 20 --days 120
+
+# The package ships copies of notebooks/ (backcare/notebooks/: what backcare app, report and lab
+# use when installed); run this after changing a notebook. tests/test_resources.py checks it.
+notebooks:
+	cp notebooks/*.ipynb backcare/notebooks/
 
 lint: $(STAMP)
 	$(BIN)/ruff check backcare tests conftest.py $(wildcard benchmarks)
@@ -34,7 +42,7 @@ format: $(STAMP)
 	$(BIN)/ruff format backcare tests conftest.py $(wildcard benchmarks)
 
 test: $(STAMP) lint
-	$(BIN)/python -m pytest --nbval-lax tests notebooks
+	$(BIN)/python -m pytest --nbval-lax --durations=10 tests notebooks
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -1,5 +1,7 @@
 """The `backcare` command: a thin layer over the library.
 
+Only the standard library is imported here: each command imports what it needs when it runs,
+so `backcare --help` stays quick (tests/test_light_import.py checks it).
 Every subcommand has --help. A user error (bad input, missing patient, unusable file)
 prints one line `backcare: error: ...` and exits 2; it never shows a traceback."""
 
@@ -11,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from backcare.errors import BackcareError, ValidationError
+from backcare.errors import BackcareError, ValidationError  # standard library only
 
 
 def _date(text: str) -> dt.date:
@@ -32,15 +34,27 @@ def _positive(text: str) -> int:
 
 
 def _pseudonym_options(p: argparse.ArgumentParser, *, dates: str) -> None:
-    p.add_argument("--pseudonymise", action="store_true",
-                   help=f"stable pseudonym instead of id and name; {dates}; free text left out")
-    p.add_argument("--real-dates", action="store_true", help="with --pseudonymise: keep calendar dates")
-    p.add_argument("--keep-text", action="store_true",
-                   help="with --pseudonymise: keep notes and annotation text")
+    p.add_argument(
+        "--pseudonymise",
+        action="store_true",
+        help=f"stable pseudonym instead of id and name; {dates}; free text left out",
+    )
+    p.add_argument(
+        "--real-dates", action="store_true", help="with --pseudonymise: keep calendar dates"
+    )
+    p.add_argument(
+        "--keep-text",
+        action="store_true",
+        help="with --pseudonymise: keep notes and annotation text",
+    )
 
 
 def _db_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", metavar="URL", help="database URL (default: BACKCARE_DB or sqlite:///data/backcare.db)")
+    p.add_argument(
+        "--db",
+        metavar="URL",
+        help="database URL (default: BACKCARE_DB or sqlite:///data/backcare.db)",
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -52,8 +66,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     with open_store(args.db) as store:
-        counts = fill_demo(store, args.patients, args.days, args.seed, end=args.end,
-                           progress=True if args.progress else None)
+        counts = fill_demo(
+            store,
+            args.patients,
+            args.days,
+            args.seed,
+            end=args.end,
+            progress=True if args.progress else None,
+        )
     took = time.perf_counter() - t0
     print(
         f"added {counts['patients']} patients, {counts['sessions']} sessions, "
@@ -82,7 +102,8 @@ def cmd_patients(args: argparse.Namespace) -> int:
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
-    """Start JupyterLab on 127.0.0.1 (token required) in notebooks/."""
+    """Start JupyterLab on 127.0.0.1 (token required) in ./notebooks, else a checkout's notebooks/;
+    run elsewhere for the first time, it copies the packaged notebooks into ./notebooks."""
     from backcare.servers import run_lab
 
     return run_lab(args.port)
@@ -95,9 +116,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     with open_store(args.db) as store:
         manifest = export_bundle(
-            store, args.patient, args.out, pseudonymise=args.pseudonymise,
+            store,
+            args.patient,
+            args.out,
+            pseudonymise=args.pseudonymise,
             relative_dates=None if not args.pseudonymise else not args.real_dates,
-            keep_text=args.keep_text, start=args.date_from, end=args.date_to,
+            keep_text=args.keep_text,
+            start=args.date_from,
+            end=args.date_to,
         )
     rows = ", ".join(f"{v['rows']} {k.removesuffix('.csv')}" for k, v in manifest["files"].items())
     print(f"wrote {args.out} for {manifest['patient_id']}: {rows}")
@@ -116,16 +142,18 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_app(args: argparse.Namespace) -> int:
-    """Serve today's checklist (notebooks/01_today.ipynb) as a Voila app on 127.0.0.1, token required."""
+    """Serve today's checklist (the 01_today notebook shipped in the package) as a Voila app on
+    127.0.0.1, token required."""
     from backcare.servers import run_app
 
     return run_app(args.port)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Make a patient's report (notebooks/04_patient_report.ipynb run with papermill): self-contained
-    HTML with code hidden and interactive figures that load nothing from the internet, or with
-    --format ipynb the executed notebook. --all writes one file per patient into the --out folder."""
+    """Make a patient's report (the 04_patient_report notebook shipped in the package, run with
+    papermill): self-contained HTML with code hidden and interactive figures that load nothing
+    from the internet, or with --format ipynb the executed notebook. --all writes one file per
+    patient into the --out folder."""
     from backcare.reports import write_report, write_reports
     from backcare.store import open_store
 
@@ -134,16 +162,24 @@ def cmd_report(args: argparse.Namespace) -> int:
         try:
             narrative = Path(args.narrative_file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise ValidationError("--narrative-file", args.narrative_file, f"a readable UTF-8 text file ({exc})") from None
+            raise ValidationError(
+                "--narrative-file", args.narrative_file, f"a readable UTF-8 text file ({exc})"
+            ) from None
     fmt = args.format or ("ipynb" if not args.all and args.out.endswith(".ipynb") else "html")
     options = {
-        "period_from": args.date_from, "period_to": args.date_to, "author": args.author,
-        "narrative": narrative, "pseudonymise": args.pseudonymise,
-        "relative_dates": not args.real_dates, "keep_text": args.keep_text,
+        "period_from": args.date_from,
+        "period_to": args.date_to,
+        "author": args.author,
+        "narrative": narrative,
+        "pseudonymise": args.pseudonymise,
+        "relative_dates": not args.real_dates,
+        "keep_text": args.keep_text,
     }
     with open_store(args.db) as store:
         if args.all:
-            results = write_reports(store, args.out, fmt=fmt, progress=True if args.progress else None, **options)
+            results = write_reports(
+                store, args.out, fmt=fmt, progress=True if args.progress else None, **options
+            )
             size = sum(r.bytes for r in results) / 1e6
             took = sum(r.seconds for r in results)
             print(f"wrote {len(results)} reports to {args.out} ({size:.1f} MB, {took:.0f} s)")
@@ -155,67 +191,125 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser for every subcommand."""
-    parser = argparse.ArgumentParser(prog="backcare", description="Track a back-pain exercise programme.")
+    parser = argparse.ArgumentParser(
+        prog="backcare", description="Track a back-pain exercise programme."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("demo", help="fill a store with deterministic demo patients",
-                       description=cmd_demo.__doc__)
+    p = sub.add_parser(
+        "demo", help="fill a store with deterministic demo patients", description=cmd_demo.__doc__
+    )
     p.add_argument("--patients", type=_positive, default=20, help="number of patients (default 20)")
     p.add_argument("--days", type=_positive, default=120, help="days of history (default 120)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    p.add_argument("--end", type=_date, default=None, help="last day of history (default yesterday)")
+    p.add_argument(
+        "--end", type=_date, default=None, help="last day of history (default yesterday)"
+    )
     p.add_argument("--progress", action="store_true", help="always show the progress bar")
     _db_option(p)
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("patients", help="list patients with their sessions and date range",
-                       description=cmd_patients.__doc__)
+    p = sub.add_parser(
+        "patients",
+        help="list patients with their sessions and date range",
+        description=cmd_patients.__doc__,
+    )
     p.add_argument("--limit", type=_positive, default=None, help="show at most this many rows")
     _db_option(p)
     p.set_defaults(func=cmd_patients)
 
-    p = sub.add_parser("export", help="write a patient's data as a zip bundle", description=cmd_export.__doc__)
+    p = sub.add_parser(
+        "export", help="write a patient's data as a zip bundle", description=cmd_export.__doc__
+    )
     p.add_argument("--patient", required=True, help="patient id")
     p.add_argument("--out", required=True, help="bundle file to write (.zip)")
-    p.add_argument("--from", dest="date_from", type=_date, default=None, help="first day (YYYY-MM-DD)")
+    p.add_argument(
+        "--from", dest="date_from", type=_date, default=None, help="first day (YYYY-MM-DD)"
+    )
     p.add_argument("--to", dest="date_to", type=_date, default=None, help="last day (YYYY-MM-DD)")
     _pseudonym_options(p, dates="dates shifted by whole weeks")
     _db_option(p)
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("import", help="load a patient bundle into a store", description=cmd_import.__doc__)
+    p = sub.add_parser(
+        "import", help="load a patient bundle into a store", description=cmd_import.__doc__
+    )
     p.add_argument("bundle", help="bundle file (.zip) written by backcare export")
     _db_option(p)
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("report", help="make a patient's report (self-contained HTML or a notebook)",
-                       description=cmd_report.__doc__)
+    p = sub.add_parser(
+        "report",
+        help="make a patient's report (self-contained HTML or a notebook)",
+        description=cmd_report.__doc__,
+    )
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--patient", metavar="ID", help="patient id")
-    who.add_argument("--all", action="store_true", help="every patient, one file each in the --out folder")
-    p.add_argument("--out", required=True, metavar="FILE", help="file to write (.html or .ipynb); with --all, a folder")
-    p.add_argument("--from", dest="date_from", type=_date, default=None, metavar="DATE",
-                   help="first day (YYYY-MM-DD; default: start of the history)")
-    p.add_argument("--to", dest="date_to", type=_date, default=None, metavar="DATE", help="last day (YYYY-MM-DD; default: today)")
-    p.add_argument("--format", choices=("html", "ipynb"), default=None,
-                   help="html (default) or ipynb: the executed notebook, outputs kept")
-    p.add_argument("--author", default="", metavar="NAME", help="the physiotherapist writing the report")
+    who.add_argument(
+        "--all", action="store_true", help="every patient, one file each in the --out folder"
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE",
+        help="file to write (.html or .ipynb); with --all, a folder",
+    )
+    p.add_argument(
+        "--from",
+        dest="date_from",
+        type=_date,
+        default=None,
+        metavar="DATE",
+        help="first day (YYYY-MM-DD; default: start of the history)",
+    )
+    p.add_argument(
+        "--to",
+        dest="date_to",
+        type=_date,
+        default=None,
+        metavar="DATE",
+        help="last day (YYYY-MM-DD; default: today)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("html", "ipynb"),
+        default=None,
+        help="html (default) or ipynb: the executed notebook, outputs kept",
+    )
+    p.add_argument(
+        "--author", default="", metavar="NAME", help="the physiotherapist writing the report"
+    )
     text = p.add_mutually_exclusive_group()
-    text.add_argument("--narrative", default="", metavar="TEXT", help="the physiotherapist's text, shown as written")
-    text.add_argument("--narrative-file", default=None, metavar="FILE",
-                      help="read the narrative from this UTF-8 text file")
+    text.add_argument(
+        "--narrative",
+        default="",
+        metavar="TEXT",
+        help="the physiotherapist's text, shown as written",
+    )
+    text.add_argument(
+        "--narrative-file",
+        default=None,
+        metavar="FILE",
+        help="read the narrative from this UTF-8 text file",
+    )
     _pseudonym_options(p, dates="dates as day 1..N")
-    p.add_argument("--progress", action="store_true", help="with --all: always show the progress bar")
+    p.add_argument(
+        "--progress", action="store_true", help="with --all: always show the progress bar"
+    )
     _db_option(p)
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("lab", help="start JupyterLab on 127.0.0.1 with a token",
-                       description=cmd_lab.__doc__)
+    p = sub.add_parser(
+        "lab", help="start JupyterLab on 127.0.0.1 with a token", description=cmd_lab.__doc__
+    )
     p.add_argument("--port", type=_positive, default=None, help="port (default 8888)")
     p.set_defaults(func=cmd_lab)
 
-    p = sub.add_parser("app", help="serve today's checklist as a web app on 127.0.0.1 with a token",
-                       description=cmd_app.__doc__)
+    p = sub.add_parser(
+        "app",
+        help="serve today's checklist as a web app on 127.0.0.1 with a token",
+        description=cmd_app.__doc__,
+    )
     p.add_argument("--port", type=_positive, default=None, help="port (default 8866)")
     p.set_defaults(func=cmd_app)
 
@@ -236,7 +330,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if not isinstance(exc, (sqlalchemy.exc.ArgumentError, sqlalchemy.exc.OperationalError)):
             raise
-        print(f"backcare: error: cannot open the store: {str(exc).splitlines()[0]}", file=sys.stderr)
+        print(
+            f"backcare: error: cannot open the store: {str(exc).splitlines()[0]}", file=sys.stderr
+        )
         return 2
     except KeyboardInterrupt:
         print("backcare: interrupted", file=sys.stderr)

@@ -1,6 +1,9 @@
 """Start JupyterLab and the Voila app bound to 127.0.0.1 with a token, printing the full URL.
 
-Both servers start kernels in the notebooks folder, so the store and catalog paths are made
+The app serves the checklist notebook shipped inside the package (backcare.resources), so it
+works from any folder. JupyterLab opens ./notebooks, else a checkout's notebooks/, else (an
+installed backcare run elsewhere for the first time) ./notebooks filled with the packaged ones.
+Both servers start kernels in a notebooks folder, so the store and catalog paths are made
 absolute (server_env) before they start: `data/backcare.db` then means the data folder of
 the directory you started from, not notebooks/data."""
 
@@ -8,6 +11,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -15,9 +20,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from backcare.errors import BackcareError
+from backcare.resources import APP_NOTEBOOK, checkout_notebooks, packaged_notebooks
 
-NOTEBOOKS = Path("notebooks")
-APP_NOTEBOOK = "01_today.ipynb"
+NOTEBOOKS = Path("notebooks")  # what JupyterLab opens, relative to the working directory
 LAB_PORT = 8888
 APP_PORT = 8866
 APP_TEMPLATE = "backcare"  # Voila's lab template minus third-party stylesheets (see JUPYTER_DATA)
@@ -40,12 +45,17 @@ def _as_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-def lab_command(port: int, token: str, notebook_dir: Path = NOTEBOOKS) -> list[str]:
+def lab_command(port: int, token: str, notebook_dir: Path) -> list[str]:
     """The argv that starts JupyterLab on 127.0.0.1:port with token, rooted at notebook_dir."""
     cmd = [
-        sys.executable, "-m", "jupyterlab",
-        "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}", "--no-browser",
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        "--no-browser",
         f"--ServerApp.root_dir={notebook_dir}",
     ]
     if _as_root():
@@ -54,14 +64,21 @@ def lab_command(port: int, token: str, notebook_dir: Path = NOTEBOOKS) -> list[s
 
 
 def app_command(port: int, token: str, notebook: Path | None = None) -> list[str]:
-    """The argv that serves notebook with Voila on 127.0.0.1:port, code hidden, token required.
+    """The argv that serves notebook (default: the packaged checklist) with Voila on
+    127.0.0.1:port, code hidden, token required.
 
     Voila 0.5 (on jupyter_server 2) refuses requests without the token (redirect to its
     login page, 403 for the API); tests/test_servers.py checks that on a real server."""
-    notebook = notebook or NOTEBOOKS / APP_NOTEBOOK
+    notebook = notebook or APP_NOTEBOOK
     return [
-        sys.executable, "-m", "voila", str(notebook),
-        "--no-browser", "--Voila.ip=127.0.0.1", f"--Voila.port={port}", "--Voila.port_retries=0",
+        sys.executable,
+        "-m",
+        "voila",
+        str(notebook),
+        "--no-browser",
+        "--Voila.ip=127.0.0.1",
+        f"--Voila.port={port}",
+        "--Voila.port_retries=0",
         f"--Voila.token={token}",
         "--VoilaConfiguration.strip_sources=True",
         "--VoilaConfiguration.show_tracebacks=False",
@@ -84,7 +101,7 @@ def _absolute_sqlite(url: str, base: Path) -> str:
     prefix = "sqlite:///"
     if not url.startswith(prefix):
         return url
-    path = url[len(prefix):]
+    path = url[len(prefix) :]
     if not path or path.startswith(("/", ":memory:")):
         return url
     return prefix + str((base / path).resolve())
@@ -116,27 +133,64 @@ def server_env(environ: Mapping[str, str] | None = None, cwd: Path | None = None
     return env
 
 
-def find_notebooks() -> Path:
-    """notebooks/ under the working directory, else the one next to the backcare package."""
-    if NOTEBOOKS.is_dir():
-        return NOTEBOOKS
-    beside = Path(__file__).resolve().parents[1] / NOTEBOOKS
-    if beside.is_dir():
-        return beside
-    raise BackcareError("cannot find the notebooks folder; run this from the backcare project folder")
+def copy_notebooks(folder: Path) -> list[Path]:
+    """Create folder (owner-only: saved notebooks can hold health data) with a copy of every
+    packaged notebook; return the copies. Refuses a folder that already exists."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=False)
+    copies = []
+    for source in packaged_notebooks():
+        copies.append(folder / source.name)
+        shutil.copyfile(source, copies[-1])  # no copy of the package's own (maybe read-only) mode
+    return copies
+
+
+def find_notebooks(cwd: Path | None = None) -> Path:
+    """The folder JupyterLab opens: ./notebooks if it exists, else the checkout's notebooks/
+    (backcare run from a checkout), else ./notebooks newly filled with the packaged notebooks."""
+    here = (cwd or Path.cwd()) / NOTEBOOKS
+    if here.is_dir():
+        return here
+    checkout = checkout_notebooks()
+    if checkout is not None:
+        return checkout
+    try:
+        copies = copy_notebooks(here)
+    except OSError as exc:
+        raise BackcareError(
+            f"{here}: cannot create the notebooks folder ({exc.strerror or exc})"
+        ) from None
+    print(
+        f"backcare: copied {len(copies)} notebooks into {here} (first run here); they are yours "
+        "to change: a newer backcare never overwrites them.",
+        flush=True,
+    )
+    return here
 
 
 def _store_hint(env: Mapping[str, str]) -> None:
     db = env.get("BACKCARE_DB", "")
-    if db.startswith("sqlite:///") and not Path(db[len("sqlite:///"):]).exists():
-        print(f"backcare: no store at {db[len('sqlite:///'):]} yet; fill one with "
-              "`backcare demo` (or `make lab`), or add a patient from Python.", flush=True)
+    if db.startswith("sqlite:///") and not Path(db[len("sqlite:///") :]).exists():
+        print(
+            f"backcare: no store at {db[len('sqlite:///') :]} yet; fill one with "
+            "`backcare demo` (or `make lab`), or add a patient from Python.",
+            flush=True,
+        )
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _serve(cmd: list[str], env: dict[str, str], *, grace: float = 20.0) -> int:
-    """Run the server in the foreground; on Ctrl-C stop it cleanly (SIGTERM: it shuts its
-    kernels down, without Jupyter's "Shutdown this server?" prompt), then return 0."""
+    """Run the server in the foreground; on Ctrl-C or SIGTERM stop it cleanly (SIGTERM: it shuts
+    its kernels down, without Jupyter's "Shutdown this server?" prompt), then return 0."""
     proc = subprocess.Popen(cmd, env=env)
+    # A service manager stops `backcare app` with SIGTERM: pass it on instead of dying and
+    # leaving the server and its kernels running.
+    try:
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+    except ValueError:  # not the main thread: signals stay as they are
+        previous = None
     try:
         return proc.wait()
     except KeyboardInterrupt:
@@ -147,6 +201,9 @@ def _serve(cmd: list[str], env: dict[str, str], *, grace: float = 20.0) -> int:
             proc.kill()
             proc.wait()
         return 0
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def run_lab(port: int | None = None, notebook_dir: Path | None = None) -> int:
@@ -164,13 +221,15 @@ def run_lab(port: int | None = None, notebook_dir: Path | None = None) -> int:
 def run_app(port: int | None = None, notebook: Path | None = None) -> int:
     """Serve today's checklist with Voila in the foreground until Ctrl-C; return its exit code."""
     port = port or APP_PORT
-    notebook = notebook or find_notebooks() / APP_NOTEBOOK
+    notebook = notebook or APP_NOTEBOOK
     if not notebook.is_file():
         raise BackcareError(f"{notebook}: notebook not found")
     token = os.environ.get("BACKCARE_TOKEN") or new_token()
     env = server_env()
     _store_hint(env)
     print(f"backcare: today's checklist on {app_url(port, token)}", flush=True)
-    print("backcare: open that URL in your browser (the token is required); "
-          "press Ctrl-C to stop.", flush=True)
+    print(
+        "backcare: open that URL in your browser (the token is required); press Ctrl-C to stop.",
+        flush=True,
+    )
     return _serve(app_command(port, token, notebook), env)

@@ -1,8 +1,8 @@
 """Test helpers: start a local server (JupyterLab or Voila), wait until it answers, stop it.
 
-Used by tests/test_servers.py and tests/e2e. A server runs in its own process group so that
-stopping it also stops the kernels it started; its output goes to a log file that is shown
-when it fails to start."""
+Used by tests/test_servers.py, tests/test_wheel.py and tests/e2e. A server runs in its own
+process group so that stopping it also stops the kernels it started; its output goes to a log
+file that is shown when it fails to start."""
 
 from __future__ import annotations
 
@@ -40,7 +40,9 @@ class Server:
             return "(no log)"
 
 
-def get(url: str, timeout: float = 30.0, cookie: str | None = None) -> tuple[int, dict[str, str], str]:
+def get(
+    url: str, timeout: float = 30.0, cookie: str | None = None
+) -> tuple[int, dict[str, str], str]:
     """GET url without following redirects: (status, headers, body)."""
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
@@ -65,29 +67,87 @@ def make_store(path: Path, name: str = "Sam Example", timezone: str = "Europe/Lo
     return url
 
 
-def start_server(cmd: list[str], *, db_url: str, token: str, port: int, ready_path: str,
-                 log: Path, timeout: float = 90.0) -> Server:
+def quiet_jupyter_env(env: dict[str, str], home: Path) -> dict[str, str]:
+    """env with Jupyter's settings, workspaces, runtime files and IPython's profile under home
+    (never $HOME), JupyterLab's news pop-up and autosave off."""
+    env = dict(env)
+    for var, sub in (
+        ("JUPYTERLAB_SETTINGS_DIR", "settings"),
+        ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
+        ("JUPYTER_RUNTIME_DIR", "runtime"),
+        ("IPYTHONDIR", "ipython"),
+    ):
+        (home / sub).mkdir(parents=True, exist_ok=True)
+        env[var] = str(home / sub)
+    quiet = (
+        home
+        / "settings"
+        / "@jupyterlab"
+        / "apputils-extension"
+        / "notification.jupyterlab-settings"
+    )
+    quiet.parent.mkdir(parents=True, exist_ok=True)
+    quiet.write_text(
+        '{"fetchNews": "false", "checkForUpdates": false}'
+    )  # no news pop-up over the page
+    docs = home / "settings" / "@jupyterlab" / "docmanager-extension" / "plugin.jupyterlab-settings"
+    docs.parent.mkdir(parents=True, exist_ok=True)
+    docs.write_text('{"autosave": false}')  # a test never saves a notebook
+    return env
+
+
+def start_server(
+    cmd: list[str],
+    *,
+    db_url: str,
+    token: str,
+    port: int,
+    ready_path: str,
+    log: Path,
+    timeout: float = 90.0,
+) -> Server:
     """Start cmd (from the project root, BACKCARE_DB=db_url) and wait until ready_path answers.
 
     ready_path is polled with the token; any HTTP answer below 500 means the server is up."""
     env = server_env({**os.environ, "BACKCARE_DB": db_url}, cwd=ROOT)
-    # Keep Jupyter's settings, workspaces, runtime files and IPython's profile out of $HOME.
-    home = log.parent / "jupyter-home"
-    for var, sub in (("JUPYTERLAB_SETTINGS_DIR", "settings"), ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
-                     ("JUPYTER_RUNTIME_DIR", "runtime"), ("IPYTHONDIR", "ipython")):
-        (home / sub).mkdir(parents=True, exist_ok=True)
-        env[var] = str(home / sub)
-    quiet = home / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
-    quiet.parent.mkdir(parents=True, exist_ok=True)
-    quiet.write_text('{"fetchNews": "false", "checkForUpdates": false}')  # no news pop-up over the page
-    docs = home / "settings" / "@jupyterlab" / "docmanager-extension" / "plugin.jupyterlab-settings"
-    docs.parent.mkdir(parents=True, exist_ok=True)
-    docs.write_text('{"autosave": false}')  # a test never saves a notebook
+    env = quiet_jupyter_env(env, log.parent / "jupyter-home")
     env.pop("BACKCARE_PATIENT", None)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    return launch(
+        cmd,
+        cwd=ROOT,
+        env=env,
+        token=token,
+        port=port,
+        ready_path=ready_path,
+        log=log,
+        timeout=timeout,
+    )
+
+
+def launch(
+    cmd: list[str],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    token: str,
+    port: int,
+    ready_path: str,
+    log: Path,
+    timeout: float = 90.0,
+) -> Server:
+    """Start cmd in cwd with exactly env, in its own process group, and wait until ready_path
+    answers (polled with the token; any HTTP answer below 500 means the server is up)."""
     out = open(log, "wb")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     out.close()
     server = Server(proc, f"http://127.0.0.1:{port}", token, log)
     deadline = time.monotonic() + timeout
@@ -107,18 +167,38 @@ def start_server(cmd: list[str], *, db_url: str, token: str, port: int, ready_pa
         time.sleep(0.25)
 
 
-def stop_server(server: Server, timeout: float = 20.0) -> None:
-    """Stop the server politely (SIGTERM, it shuts its kernels down), then its whole group."""
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - a process of another user took the id
+        return True
+    return True
+
+
+def stop_server(server: Server, timeout: float = 20.0) -> bool:
+    """Stop the server politely (SIGTERM, it shuts its kernels down), then its whole group.
+
+    True when the stop was clean: the server exited by itself and, within a few seconds,
+    left nothing running in its process group."""
     proc = server.proc
+    clean = True
     if proc.poll() is None:
         proc.terminate()
         try:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
+            clean = False
+    deadline = time.monotonic() + 5
+    while _group_alive(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if _group_alive(proc.pid):
+        clean = False
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # leftovers of this group only (kernels)
+        except (ProcessLookupError, PermissionError):
             pass
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)  # leftovers of this group only (kernels)
-    except (ProcessLookupError, PermissionError):
-        pass
     if proc.poll() is None:
         proc.wait(timeout=5)
+    return clean

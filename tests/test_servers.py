@@ -6,6 +6,8 @@ is refused while one with it gets the page."""
 from __future__ import annotations
 
 import os
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -28,11 +30,17 @@ def test_lab_command_binds_localhost_with_a_token_and_no_port_retries():
 
 def test_app_command_serves_the_checklist_with_voila_code_hidden_and_a_token():
     cmd = app_command(8124, "tok")
-    assert cmd[1:4] == ["-m", "voila", str(Path("notebooks") / "01_today.ipynb")]
-    for arg in ("--Voila.ip=127.0.0.1", "--Voila.port=8124", "--Voila.port_retries=0",
-                "--Voila.token=tok", "--VoilaConfiguration.strip_sources=True",
-                "--VoilaConfiguration.show_tracebacks=False", "--no-browser",
-                "--VoilaConfiguration.template=backcare"):
+    assert cmd[1:4] == ["-m", "voila", str(ROOT / "backcare" / "notebooks" / "01_today.ipynb")]
+    for arg in (
+        "--Voila.ip=127.0.0.1",
+        "--Voila.port=8124",
+        "--Voila.port_retries=0",
+        "--Voila.token=tok",
+        "--VoilaConfiguration.strip_sources=True",
+        "--VoilaConfiguration.show_tracebacks=False",
+        "--no-browser",
+        "--VoilaConfiguration.template=backcare",
+    ):
         assert arg in cmd
 
 
@@ -96,9 +104,74 @@ def test_ctrl_c_stops_the_server_cleanly(monkeypatch):
             self.signals.append("KILL")
 
     made = []
-    monkeypatch.setattr(servers.subprocess, "Popen", lambda cmd, env: made.append(FakeServer(cmd, env)) or made[-1])
+    monkeypatch.setattr(
+        servers.subprocess, "Popen", lambda cmd, env: made.append(FakeServer(cmd, env)) or made[-1]
+    )
     assert servers._serve(["x"], {}) == 0
     assert made[0].signals == ["TERM"]  # a clean stop, no kill needed
+
+
+def test_sigterm_stops_the_server_cleanly_and_the_handler_is_put_back(monkeypatch):
+    class FakeServer:
+        def __init__(self, cmd, env):
+            self.signals, self.waits = [], 0
+
+        def wait(self, timeout=None):
+            self.waits += 1
+            if self.waits == 1:
+                os.kill(os.getpid(), signal.SIGTERM)  # a service manager stops `backcare app`
+                time.sleep(1)  # the handler runs here
+                raise AssertionError("SIGTERM did not interrupt the wait")
+            return 0
+
+        def terminate(self):
+            self.signals.append("TERM")
+
+        def kill(self):
+            self.signals.append("KILL")
+
+    made = []
+    monkeypatch.setattr(
+        servers.subprocess, "Popen", lambda cmd, env: made.append(FakeServer(cmd, env)) or made[-1]
+    )
+    before = signal.getsignal(signal.SIGTERM)
+    assert servers._serve(["x"], {}) == 0
+    assert made[0].signals == ["TERM"] and made[0].waits == 2  # passed on, then waited for
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_lab_opens_the_notebooks_folder_of_the_working_directory(tmp_path):
+    (tmp_path / "notebooks").mkdir()
+    assert servers.find_notebooks(tmp_path) == tmp_path / "notebooks"
+
+
+def test_lab_in_a_checkout_opens_its_notebooks_from_any_folder(tmp_path):
+    assert servers.find_notebooks(tmp_path) == ROOT / "notebooks"
+    assert not (tmp_path / "notebooks").exists()  # nothing copied
+
+
+def test_lab_installed_elsewhere_copies_the_packaged_notebooks_once(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(servers, "checkout_notebooks", lambda: None)  # as in site-packages
+    folder = servers.find_notebooks(tmp_path)
+    assert folder == tmp_path / "notebooks"
+    packaged = ROOT / "backcare" / "notebooks"
+    assert f"copied {len(list(packaged.glob('*.ipynb')))} notebooks" in capsys.readouterr().out
+    assert folder.stat().st_mode & 0o777 == 0o700  # saved outputs can hold health data
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        p.name for p in packaged.glob("*.ipynb")
+    )
+    assert (folder / "01_today.ipynb").read_bytes() == (packaged / "01_today.ipynb").read_bytes()
+    (folder / "01_today.ipynb").write_text("my own edits")
+    assert servers.find_notebooks(tmp_path) == folder  # the second run opens it as it is
+    assert (folder / "01_today.ipynb").read_text() == "my own edits"
+    assert capsys.readouterr().out == ""
+
+
+def test_lab_that_cannot_make_the_notebooks_folder_says_so_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(servers, "checkout_notebooks", lambda: None)
+    (tmp_path / "notebooks").write_text("a file, not a folder")
+    with pytest.raises(BackcareError, match="cannot create the notebooks folder"):
+        servers.find_notebooks(tmp_path)
 
 
 def test_run_app_without_the_notebook_is_a_user_error(tmp_path):
@@ -121,8 +194,14 @@ def served_store(tmp_path_factory):
 def voila_app(served_store, tmp_path_factory):
     port, token = free_port(), new_token()
     log = tmp_path_factory.mktemp("voila") / "voila.log"
-    server = start_server(app_command(port, token), db_url=served_store, token=token, port=port,
-                          ready_path="/login", log=log)
+    server = start_server(
+        app_command(port, token),
+        db_url=served_store,
+        token=token,
+        port=port,
+        ready_path="/login",
+        log=log,
+    )
     yield server
     stop_server(server)
 
@@ -131,13 +210,21 @@ def voila_app(served_store, tmp_path_factory):
 def lab(served_store, tmp_path_factory):
     port, token = free_port(), new_token()
     log = tmp_path_factory.mktemp("lab") / "lab.log"
-    server = start_server(lab_command(port, token, ROOT / "notebooks"), db_url=served_store,
-                          token=token, port=port, ready_path="/api/status", log=log)
+    server = start_server(
+        lab_command(port, token, ROOT / "notebooks"),
+        db_url=served_store,
+        token=token,
+        port=port,
+        ready_path="/api/status",
+        log=log,
+    )
     yield server
     stop_server(server)
 
 
-@pytest.mark.parametrize("path", ["/", "/?token=wrong", "/voila/render/01_today.ipynb", "/api/kernels"])
+@pytest.mark.parametrize(
+    "path", ["/", "/?token=wrong", "/voila/render/01_today.ipynb", "/api/kernels"]
+)
 def test_the_app_refuses_requests_without_the_token(voila_app, path):
     status, headers, _ = get(voila_app.base + path)
     assert status in (302, 403), (status, headers)
@@ -145,7 +232,9 @@ def test_the_app_refuses_requests_without_the_token(voila_app, path):
         assert "/login" in headers["location"]
 
 
-def test_the_app_with_the_token_shows_the_checklist_without_code_and_writes_nothing(voila_app, served_store):
+def test_the_app_with_the_token_shows_the_checklist_without_code_and_writes_nothing(
+    voila_app, served_store
+):
     before = _store_counts(served_store)
     status, headers, body = get(f"{voila_app.base}/?token={voila_app.token}", timeout=120)
     assert status == 200, voila_app.log_tail()

@@ -68,7 +68,7 @@ from backcare.present.text import CAVEATS
 from backcare.present.text import suggestions_html as _suggestions_html
 from backcare.services import PatientFrames, TrendsData, analyse_patient, read_patient
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "04_patient_report.ipynb"
+from backcare.resources import REPORT_NOTEBOOK as NOTEBOOK  # shipped in the package
 FORMATS = ("html", "ipynb")
 PARAMETERS = (
     "patient",
