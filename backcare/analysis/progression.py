@@ -209,11 +209,8 @@ def suggest(
                     row["reason"] = f"{did}, {pain_note}; already at the top of the range"
         rows.append(row)
     rows.sort(key=lambda r: (r["patient_id"], r["exercise_id"]))
-    columns: dict[str, Any] = {
-        c: pd.Series([r[c] for r in rows], dtype=object).astype(t)
-        for c, t in SUGGESTION_COLUMNS.items()
-    }
-    return pd.DataFrame(columns, index=pd.RangeIndex(len(rows)))
+    out = pd.DataFrame({c: [r[c] for r in rows] for c in SUGGESTION_COLUMNS}, dtype=object)
+    return out.astype(SUGGESTION_COLUMNS)
 
 
 def progression_suggestions(
