@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from backcare.bundle import export_bundle, import_bundle, pseudonym, pseudonym_key, read_bundle
+from backcare.bundle import export_bundle, import_bundle, read_bundle
 from backcare.demo import fill_demo
 from backcare.errors import BundleError
+from backcare.reports.privacy import pseudonym, pseudonym_key
 from backcare.store import open_store
 
 END = dt.date(2026, 5, 31)

@@ -19,11 +19,11 @@ import plotly.graph_objects as go
 import pytest
 
 from backcare import analysis as A
-from backcare import store as S
 from backcare.demo import fill_demo
 from backcare.domain.catalog import default_catalog
 from backcare.present import figures as P
 from backcare.store import open_store
+from backcare.store.frames import typed_frame, with_valid_to
 from backcare.ui.trends import (
     PERIODS,
     TrendsData,
@@ -92,7 +92,7 @@ def generated(seed: int) -> dict:
                     "",
                 )
             )
-    rx = S._set_valid_to(S._frame(rows, "prescriptions"))
+    rx = with_valid_to(typed_frame(rows, "prescriptions"))
     n_sess = int(rng.integers(0, days + 20))
     sess_day = DAY0 + pd.to_timedelta(np.sort(rng.integers(-20, days + 5, n_sess)), unit="D")
     sid = [f"s{i:04d}" for i in rng.permutation(n_sess)]
@@ -250,9 +250,9 @@ def test_a_shared_expansion_gives_the_same_results(seed):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_store_frames_match_the_straightforward_conversion(seed):
     g = generated(seed)
-    same(S._frame(g["rows"], "prescriptions"), R._frame(g["rows"], "prescriptions"))
+    same(typed_frame(g["rows"], "prescriptions"), R._frame(g["rows"], "prescriptions"))
     for kind in ("prescriptions", "items", "sessions"):
-        same(S._frame([], kind), R._frame([], kind), kind)
+        same(typed_frame([], kind), R._frame([], kind), kind)
     utc = dt.UTC
     rows = [
         (
@@ -271,12 +271,12 @@ def test_store_frames_match_the_straightforward_conversion(seed):
         ),
         ("s2", "p", dt.date(1969, 12, 31), None, None, 4, None, 2, None, "x", None, None),
     ]
-    same(S._frame(rows, "sessions"), R._frame(rows, "sessions"))
-    rx = S._frame(g["rows"], "prescriptions")
-    same(S._set_valid_to(rx), R._set_valid_to(rx))
+    same(typed_frame(rows, "sessions"), R._frame(rows, "sessions"))
+    rx = typed_frame(g["rows"], "prescriptions")
+    same(with_valid_to(rx), R._set_valid_to(rx))
     several = pd.concat([rx, rx.assign(patient_id="q", programme_id=rx["programme_id"] + 100)])
     shuffled = several.sample(frac=1, random_state=seed).reset_index(drop=True)
-    same(S._set_valid_to(shuffled), R._set_valid_to(shuffled))
+    same(with_valid_to(shuffled), R._set_valid_to(shuffled))
 
 
 # ---- load_trends ------------------------------------------------------------------------------

@@ -18,10 +18,11 @@ import pytest
 
 from backcare import analysis as A
 from backcare import reports as R
-from backcare.bundle import pseudonym, pseudonym_key
 from backcare.cli import main
 from backcare.demo import fill_demo
 from backcare.errors import NotFoundError, ValidationError
+from backcare.present.html import esc
+from backcare.reports.privacy import pseudonym, pseudonym_key
 from backcare.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -165,7 +166,7 @@ def test_report_shows_summary_annotations_narrative_methods_and_caveats(normal, 
     with open_store(url) as s:
         rep = R.load_report(s, PATIENT, "", END)
     assert rep.data.summary and rep.data.summary in text
-    assert "ANNOTATION-MARKER" in text and "milestone" in text
+    assert "ANNOTATION-MARKER" in text and "Milestone" in text  # its kind, as labelled
     assert "NARRATIVE-MARKER" in text and "NOTE-MARKER" in text
     assert "Severe pain at night" in text  # the red flag ticked in a session
     for caveat in (
@@ -214,7 +215,7 @@ def test_user_text_is_escaped(normal):
     text = outside_plotlyjs(normal)
     assert SCRIPT not in normal and IMG not in normal
     assert "onerror=alert(1)>" not in normal
-    assert R._e(NAME) in text and R._e(AUTHOR) in text and R._e(IMG) in text
+    assert esc(NAME) in text and esc(AUTHOR) in text and esc(IMG) in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
 
 

@@ -33,3 +33,11 @@ CONSULT_ADVICE = (
 SUGGESTION_DISCLAIMER = (
     "backcare only suggests: you and your physiotherapist decide what to change."
 )
+
+# How each kind of timeline annotation is named wherever annotations are shown.
+KIND_LABELS: dict[str, str] = {
+    "note": "Note",
+    "programme-change": "Programme change",
+    "flare-up": "Flare-up",
+    "milestone": "Milestone",
+}
