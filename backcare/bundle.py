@@ -5,28 +5,26 @@ annotations.csv and manifest.json (format, bundle and schema versions, row count
 SHA-256 of every file). Import checks every checksum and column before writing anything,
 and skips rows already in the target store, so importing twice duplicates nothing.
 
-Pseudonymised bundles replace the patient id and every record id by keyed hashes (a secret
-kept in the exporting store, so the same patient always gets the same pseudonym and nobody
-without the store can reverse it), drop the name, leave out free text (notes, annotation
-text) unless asked, and can shift every date so the first day falls in the week of
-2000-01-03: weekdays, and so weekly adherence, are kept; the calendar is not.
+Pseudonymised bundles are made by backcare.reports.privacy, the pseudonymiser reports use
+too: the patient id and every record id become keyed hashes (a secret kept in the exporting
+store, so the same patient always gets the same pseudonym and nobody without the store can
+reverse it), the name is dropped, free text (notes, annotation text) left out unless asked,
+and every date can be shifted so the first day falls in the week of 2000-01-03: weekdays,
+and so weekly adherence, are kept; the calendar is not.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import hmac
 import io
 import json
-import secrets
 import zipfile
 from pathlib import Path
 
 import pandas as pd
-import sqlalchemy as sa
 
-from backcare.errors import BundleError, ValidationError
+from backcare.errors import BundleError, NotFoundError, ValidationError
 from backcare.store import Store
 from backcare.store import schema as S
 from backcare.store.bulk import (
@@ -41,7 +39,6 @@ from backcare.store.bulk import (
 
 FORMAT = "backcare-bundle"
 BUNDLE_VERSION = 1
-RELATIVE_EPOCH = dt.date(2000, 1, 3)  # a Monday
 
 COLUMNS: dict[str, list[str]] = {
     "patient.csv": PATIENT_COLUMNS,
@@ -87,32 +84,11 @@ COLUMN_DOCS = {
 }
 
 
-def pseudonym_key(store: Store) -> bytes:
-    """The store's secret for pseudonyms, created on first use and kept in its meta table."""
-    with store._write() as conn:
-        value = conn.execute(sa.select(S.meta.c.value).where(S.meta.c.key == "pseudonym_key")).scalar()
-        if value is None:
-            value = secrets.token_hex(32)
-            conn.execute(sa.insert(S.meta).values(key="pseudonym_key", value=value))
-    return bytes.fromhex(value)
-
-
-def pseudonym(key: bytes, patient_id: str) -> str:
-    """The stable pseudonym of a patient under key, e.g. 'P-3f9a0c1d2e'."""
-    return "P-" + hmac.new(key, patient_id.encode(), hashlib.sha256).hexdigest()[:10]
-
-
-def _hashed(key: bytes, prefix: str, values: pd.Series) -> pd.Series:
-    return values.map(lambda v: f"{prefix}-" + hmac.new(key, v.encode(), hashlib.sha256).hexdigest()[:16])
-
-
 def patient_frames(store: Store, patient_id: str, start=None, end=None) -> dict[str, pd.DataFrame]:
     """A patient's data as the bundle's frames (one per CSV file)."""
     pts = store.patients()
     row = pts[pts["patient_id"] == patient_id]
     if row.empty:
-        from backcare.errors import NotFoundError
-
         raise NotFoundError("patient_id", patient_id, "a patient already in the store")
     pres = store.prescriptions(patient_id)
     programmes = pres.assign(programme_key=pres["programme_id"].astype(str))[PROGRAMME_COLUMNS]
@@ -127,55 +103,26 @@ def patient_frames(store: Store, patient_id: str, start=None, end=None) -> dict[
     }
 
 
+KINDS = {  # the kind of data each file holds, as backcare.reports.privacy names them
+    "patient.csv": "patients",
+    "programmes.csv": "programmes",
+    "sessions.csv": "sessions",
+    "items.csv": "items",
+    "pain.csv": "pain",
+    "annotations.csv": "annotations",
+}
+
+
 def pseudonymise_frames(
     frames: dict[str, pd.DataFrame], key: bytes, *, relative_dates: bool = True, keep_text: bool = False
 ) -> dict[str, pd.DataFrame]:
-    """Replace ids by keyed hashes, drop the name and (unless keep_text) free text, shift dates."""
-    out = {k: v.copy() for k, v in frames.items()}
-    pid = out["patient.csv"]["patient_id"].iloc[0]
-    alias = pseudonym(key, pid)
-    for df in out.values():
-        if "patient_id" in df:
-            df["patient_id"] = alias
-    out["patient.csv"]["name"] = ""
-    for name, col, prefix in (("sessions.csv", "session_id", "S"), ("items.csv", "session_id", "S"),
-                              ("pain.csv", "pain_id", "N"), ("annotations.csv", "annotation_id", "A"),
-                              ("programmes.csv", "programme_key", "R")):
-        out[name][col] = _hashed(key, prefix, out[name][col].astype(str))
-    if not keep_text:
-        out["sessions.csv"]["notes"] = ""
-        out["programmes.csv"]["note"] = ""
-        ann = out["annotations.csv"]
-        ann["text"] = text_left_out(ann["kind"])
-    if relative_dates:
-        shift = relative_shift(
-            [out[n]["day"] for n in ("sessions.csv", "pain.csv", "annotations.csv")]
-            + [out["programmes.csv"]["valid_from"]]
-        )
-        for name, cols in (("sessions.csv", ["day", "started_at", "ended_at"]),
-                           ("pain.csv", ["day", "recorded_at"]),
-                           ("annotations.csv", ["day", "created_at"]),
-                           ("programmes.csv", ["valid_from"])):
-            for col in cols:
-                out[name][col] = out[name][col] - shift
+    """The bundle's frames pseudonymised (backcare.reports.privacy): ids hashed under key, no name,
+    free text left out unless keep_text, dates shifted by whole weeks unless relative_dates=False."""
+    from backcare.reports.privacy import pseudonym, pseudonymise  # see export_bundle
+
+    alias = pseudonym(key, frames["patient.csv"]["patient_id"].iloc[0])
+    out, _ = pseudonymise(frames, alias, key=key, relative_dates=relative_dates, keep_text=keep_text, kinds=KINDS)
     return out
-
-
-def text_left_out(kinds: pd.Series) -> pd.Series:
-    """What pseudonymised data shows instead of an annotation's text, e.g. '(note: text left out)'."""
-    return "(" + kinds.astype(str) + ": text left out)"
-
-
-def relative_shift(days: list[pd.Series]) -> pd.Timedelta:
-    """The shift to subtract from dates so the first of `days` falls in the week of RELATIVE_EPOCH.
-
-    Whole weeks, so weekdays (and weekly adherence) are kept; zero when there are no days."""
-    found = pd.concat(days).dropna() if days else pd.Series([], dtype="datetime64[ns]")
-    if not len(found):
-        return pd.Timedelta(0)
-    first = found.min()
-    monday = first - pd.Timedelta(days=first.weekday())
-    return monday - pd.Timestamp(RELATIVE_EPOCH)
 
 
 def _csv_bytes(df: pd.DataFrame) -> bytes:
@@ -202,6 +149,10 @@ def export_bundle(
     """Write the patient's bundle (zip) to out; return its manifest."""
     frames = patient_frames(store, patient_id, start, end)
     if pseudonymise:
+        # imported here: backcare.reports' __init__ loads plotly and the views, which plain
+        # export and import do not need
+        from backcare.reports.privacy import pseudonym_key
+
         frames = pseudonymise_frames(
             frames, pseudonym_key(store),
             relative_dates=True if relative_dates is None else relative_dates,

@@ -10,8 +10,9 @@ import zipfile
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from backcare.reports.privacy import pseudonym, pseudonym_key
 
-from backcare.bundle import export_bundle, import_bundle, pseudonym, pseudonym_key, read_bundle
+from backcare.bundle import export_bundle, import_bundle, read_bundle
 from backcare.demo import fill_demo
 from backcare.errors import BundleError
 from backcare.store import open_store

@@ -146,6 +146,32 @@ def test_same_programme_again_is_a_no_op(store, patient):
     assert counts(store) == before
 
 
+def test_a_programme_edited_from_a_stale_one_is_refused_and_writes_nothing(store, patient):
+    loaded = store.programme_on(patient, START).programme_id  # what two editors start from
+    later = START + dt.timedelta(days=3)
+    first = store.set_programme(patient, [Prescription("plank", hold_s=45)], later, expected_current=loaded)
+    before = counts(store)
+    with pytest.raises(ConflictError, match="changed meanwhile"):
+        store.set_programme(patient, [Prescription("plank", hold_s=60)], later, expected_current=loaded)
+    assert counts(store) == before
+    assert store.programme_on(patient, later).get("plank").hold_s == 45
+    # expected None: "no programme yet", refused once there is one; accepted for a new patient
+    with pytest.raises(ConflictError):
+        store.set_programme(patient, [Prescription("plank", hold_s=60)], later, expected_current=None)
+    store.add_patient("p2")
+    store.set_programme("p2", [Prescription("plank", hold_s=30)], START, expected_current=None)
+    # editing from the latest programme goes through
+    again = store.set_programme(patient, [Prescription("plank", hold_s=60)], later, expected_current=first)
+    assert again != first and store.programme_on(patient, later).get("plank").hold_s == 60
+
+
+def test_secret_is_made_once_and_kept(store):
+    key = store.secret("pseudonym_key")
+    assert len(key) == 32
+    assert store.secret("pseudonym_key") == key
+    assert store.secret("other") != key
+
+
 def test_pain_scores_and_annotations_round_trip(store, patient):
     at = dt.datetime(2026, 1, 9, 7, 0, tzinfo=dt.UTC)
     store.add_pain(patient, 7, recorded_at=at, context="morning", pain_id="pain-1")
@@ -287,7 +313,7 @@ def test_incremental_daily_summary_equals_a_full_recompute(store, patient):
             store.add_pain(patient, rng.randrange(11), day=day,
                            recorded_at=dt.datetime(2026, 1, 5, 8, tzinfo=dt.UTC))
     kept = store.daily(patient)
-    with store._write() as conn:
+    with store.transaction() as conn:
         S.refresh_summary(conn, lambda t: sa.true())
     pd.testing.assert_frame_equal(kept, store.daily(patient))
     assert int(kept["sessions"].sum()) == 40

@@ -20,7 +20,8 @@ from backcare.domain.wording import CONSULT_ADVICE, RED_FLAG_MESSAGE, RED_FLAGS
 from backcare.errors import ConflictError
 from backcare.present.text import week_progress_lines
 from backcare.store import schema as S
-from backcare.ui.today import PATIENT_ENV, HoldTimer, TodayView, hold_phases
+from backcare.ui.today import PATIENT_ENV, TodayView
+from backcare.ui.widgets import HoldTimer, hold_phases
 
 from .conftest import START
 
@@ -126,7 +127,7 @@ def test_several_patients_give_a_dropdown(store, patient):
     v = TodayView(store, now=clock())
     assert v.patient_id is None and v.rows == []
     assert v.patient.layout.display != "none"
-    assert ("Test Patient · p1", "p1") in v.patient.options
+    assert ("Test Patient (p1)", "p1") in v.patient.options
     assert "Choose a patient" in text_of(v, v.status)
     assert v.save() is None and "Choose a patient" in text_of(v)
     v.patient.value = "p1"

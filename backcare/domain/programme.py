@@ -8,11 +8,21 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from backcare.domain.catalog import DOSE_FIELDS, DOSE_LIMITS, Catalog, Exercise, dosage_words
-from backcare.domain.rules import check_bool, check_id, check_int, check_text
+from backcare.domain.rules import (
+    ANNOTATION_CHARS,
+    NAME_CHARS,
+    check_bool,
+    check_date,
+    check_id,
+    check_int,
+    check_text,
+)
 from backcare.errors import ValidationError
 
 SETS_LIMITS = (1, 10)
 TIMES_PER_WEEK_LIMITS = (1, 14)
+PLANNING_DAYS = 366  # how far ahead a programme may be scheduled
+AUTOMATIC_AUTHOR = "backcare"  # the author of what backcare writes on its own
 
 
 @dataclass(frozen=True)
@@ -64,7 +74,7 @@ class Programme:
 def default_programme(catalog: Catalog, valid_from: dt.date) -> Programme:
     """The article's programme: every catalog exercise from the seed article, daily, at the low dose."""
     items = [starting_prescription(ex) for ex in catalog if ex.source.startswith("seed article")]
-    return Programme(tuple(items), valid_from, author="backcare", note="default programme")
+    return Programme(tuple(items), valid_from, author=AUTOMATIC_AUTHOR, note="default programme")
 
 
 def starting_prescription(exercise: Exercise, times_per_week: int = 7) -> Prescription:
@@ -146,12 +156,10 @@ def make_programme(
     note: str = "",
 ) -> Programme:
     """A validated Programme."""
-    from backcare.domain.rules import check_date
-
     return Programme(
         validate_programme(items, catalog),
-        check_date("valid_from", valid_from, today=dt.date.today() + dt.timedelta(days=366)),
-        author=check_text("author", author, max_len=200),
+        check_date("valid_from", valid_from, today=dt.date.today() + dt.timedelta(days=PLANNING_DAYS)),
+        author=check_text("author", author, max_len=NAME_CHARS),
         note=check_text("note", note),
     )
 
@@ -200,6 +208,13 @@ class ProgrammeChange:
             return f"Removed {name} (was {_in_words(self.old)})"
         word = _FIELD_WORDS.get(self.field or "", self.field or "")
         return f"{name}: {word} {_value_words(self.field, self.old)} to {_value_words(self.field, self.new)}"
+
+
+def programme_change_note(programme: Programme, catalog: Catalog) -> str:
+    """The timeline note recorded with a new programme, e.g. 'Programme from 2026-01-05: Plank (Hold 30 s, 7x/week)'."""
+    names = ", ".join(f"{catalog[p.exercise_id].name} ({_in_words(p)})" for p in programme.items)
+    text = f"Programme from {programme.valid_from}: {names}" + (f". {programme.note}" if programme.note else "")
+    return text[:ANNOTATION_CHARS]
 
 
 def _in_words(p: Prescription) -> str:

@@ -34,6 +34,14 @@ SUGGESTION_DISCLAIMER = (
     "backcare only suggests: you and your physiotherapist decide what to change."
 )
 
+# How each kind of timeline annotation is named wherever annotations are shown.
+KIND_LABELS: dict[str, str] = {
+    "note": "Note",
+    "programme-change": "Programme change",
+    "flare-up": "Flare-up",
+    "milestone": "Milestone",
+}
+
 
 # ---- caveats shown beside the numbers (analysis methods name them) --------------------------
 SELF_REPORT_CAVEAT = (

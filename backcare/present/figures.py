@@ -15,7 +15,6 @@ without fetching plotly.js (or MathJax) from a CDN.
 from __future__ import annotations
 
 import copy
-import html
 import math
 from typing import Any
 
@@ -27,6 +26,8 @@ from plotly.io.base_renderers import NotebookRenderer
 
 from backcare import analysis as A
 from backcare.domain.catalog import Catalog
+from backcare.domain.wording import KIND_LABELS
+from backcare.present.html import esc
 
 MAX_ANNOTATIONS = 60
 ANNOTATION_CHARS = 200
@@ -46,23 +47,9 @@ COLOURS = {
     "missed": "#d9a441",
     "line": "#555555",
 }
-KIND_LABELS = {
-    "note": "note",
-    "programme-change": "programme",
-    "flare-up": "flare-up",
-    "milestone": "milestone",
-}
 
 
 # ---- helpers --------------------------------------------------------------------------------
-def esc(text: Any, limit: int | None = None) -> str:
-    """User text made safe for plotly labels: truncated to `limit` characters, HTML-escaped, newlines as <br>."""
-    s = "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
-    if limit is not None and len(s) > limit:
-        s = s[: limit - 1].rstrip() + "…"
-    return html.escape(s, quote=True).replace("\r\n", "\n").replace("\n", "<br>")
-
-
 def _dates(s: pd.Series) -> list[str]:
     return pd.to_datetime(s).dt.strftime("%Y-%m-%d").tolist()
 

@@ -1,8 +1,12 @@
-"""Small HTML helpers shared by the widget views: every argument that may carry user text is escaped."""
+"""The one HTML escaper and the small HTML helpers built on it (widgets, figures, reports).
+
+Every argument that may carry user text is escaped; ``trusted`` arguments are HTML that
+backcare built itself."""
 
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Iterable
 
 STYLES = {
@@ -11,11 +15,31 @@ STYLES = {
     "warning": ("#fef7e0", "#e37400"),
     "error": ("#fce8e6", "#c5221f"),
 }
+_PARAGRAPH_STYLES = {
+    "caveat": "color:#555;font-size:0.9em;margin:0.2em 0 1em 0",
+    "text": "margin:0.3em 0",
+}
 
 
-def esc(value: object) -> str:
-    """value as text, HTML-escaped (quotes included): safe inside an HTML widget."""
-    return html.escape(str(value), quote=True)
+def _missing(value: object) -> bool:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return True
+    return type(value).__name__ == "NAType"  # pandas.NA, without importing pandas
+
+
+def esc(value: object, limit: int | None = None) -> str:
+    """value as HTML text: quotes escaped too, newlines as <br>, None / NaN / NA as nothing,
+    cut to `limit` characters (ending in '…') when given."""
+    s = "" if _missing(value) else str(value)
+    if limit is not None and len(s) > limit:
+        s = s[: limit - 1].rstrip() + "…"
+    return html.escape(s, quote=True).replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def paragraph(text: object, cls: str = "text") -> str:
+    """text as an escaped paragraph of class backcare-{cls}; a 'caveat' is small and grey."""
+    style = _PARAGRAPH_STYLES.get(cls, _PARAGRAPH_STYLES["text"])
+    return f'<p class="backcare-{cls}" style="{style}">{esc(text)}</p>'
 
 
 def message_html(kind: str, title: str, lines: Iterable[str] = (), *, trusted: str = "") -> str:

@@ -7,7 +7,7 @@ Two halves; the notebook never writes to the store:
   (``services.analyse_patient``) and returns a ``Report`` whose ``show(section)`` displays
   escaped HTML or an offline plotly figure. ``SECTIONS`` lists the sections.
 * Outside (``backcare report``): ``report_parameters`` checks a request and, for a
-  pseudonymised report, computes the pseudonym (``bundle.pseudonym``; creating the store's
+  pseudonymised report, computes the pseudonym (``privacy.pseudonym``; creating the store's
   key on first use is the one write, done here, never by the notebook, and the key never
   reaches the notebook); ``execute_report`` runs the notebook with papermill; ``to_html``
   exports it with code hidden, plotly.js embedded once and nothing fetched from the
@@ -15,14 +15,16 @@ Two halves; the notebook never writes to the store:
 
 Escaping: every piece of user text (names, notes, annotation text and author, the
 physiotherapist's narrative, exercise names from user catalogs) is HTML-escaped before it
-reaches HTML; tables use ``DataFrame.to_html(escape=True)``; plots escape with ``plots.esc``.
+reaches HTML with the one escaper, ``present.html.esc`` (figures use it too); tables use
+``DataFrame.to_html(escape=True)``.
 
-Pseudonymised reports (``pseudonymise=True``) show the stable pseudonym instead of the
+Pseudonymised reports (``pseudonymise=True``) are made by ``reports.privacy``, the
+pseudonymiser bundles use too. They show the stable pseudonym instead of the
 patient's id and name, leave out free text (diary notes, annotation text, programme notes)
 unless ``keep_text``, and, unless ``relative_dates=False``, show dates as day numbers: day 1
 is the first day of the report's period. Day numbers read better in a clinical report than
 shifted calendar dates (which look real); as a second line of defence the dates are first
-shifted by whole weeks with the bundles' rule (``bundle.relative_shift``), so a date that
+shifted by whole weeks with the bundles' rule (``privacy.relative_shift``), so a date that
 escaped relabelling would still not be a real one. The report's creation date is not shown
 and execution timestamps are removed from the notebook, since with day numbers they could
 date the period. The physiotherapist's narrative and the report's author are shown as given.
@@ -32,8 +34,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import html
-import math
 import os
 import re
 import time
@@ -48,14 +48,12 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from backcare import analysis as A
-from backcare.present import figures as P
-from backcare.domain.rules import check_choice, check_text
-from backcare.bundle import pseudonym, pseudonym_key, relative_shift, text_left_out
 from backcare.domain.catalog import Catalog, dosage_words
-from backcare.errors import BackcareError, NotFoundError, ValidationError
+from backcare.domain.rules import NAME_CHARS, check_choice, check_text
 from backcare.domain.wording import (
     ASSOCIATION_CAVEAT,
     CONSULT_ADVICE,
+    KIND_LABELS,
     RED_FLAG_MESSAGE,
     RED_FLAGS,
     SELF_REPORT_CAVEAT,
@@ -63,12 +61,16 @@ from backcare.domain.wording import (
     SUGGESTION_DISCLAIMER,
     TREND_CAVEAT,
 )
-from backcare.store import Store
+from backcare.errors import BackcareError, NotFoundError, ValidationError
+from backcare.present import figures as P
+from backcare.present.html import esc, paragraph
 from backcare.present.text import CAVEATS
 from backcare.present.text import suggestions_html as _suggestions_html
-from backcare.services import PatientFrames, TrendsData, analyse_patient, read_patient
-
+from backcare.reports.privacy import pseudonym, pseudonym_key, pseudonymise
 from backcare.resources import REPORT_NOTEBOOK as NOTEBOOK  # shipped in the package
+from backcare.services import PatientFrames, TrendsData, analyse_patient, read_patient
+from backcare.store import Store
+
 FORMATS = ("html", "ipynb")
 PARAMETERS = (
     "patient",
@@ -107,21 +109,7 @@ class ReportError(BackcareError):
     """A report that could not be made (the notebook failed, or its HTML would fetch files)."""
 
 
-# ---- small HTML helpers ------------------------------------------------------------------------
-def _e(text: Any) -> str:
-    """User text as HTML text (None and NaN as empty)."""
-    if text is None or (isinstance(text, float) and math.isnan(text)) or text is pd.NA:
-        return ""
-    return html.escape(str(text), quote=True)
-
-
-def _p(text: str, cls: str = "text") -> str:
-    style = (
-        "color:#555;font-size:0.9em;margin:0.2em 0 1em 0" if cls == "caveat" else "margin:0.3em 0"
-    )
-    return f'<p class="backcare-{cls}" style="{style}">{_e(text)}</p>'
-
-
+# ---- small HTML helpers (escaping: present.html) ------------------------------------------------
 def _table(df: pd.DataFrame, cls: str) -> str:
     """An escaped HTML table (pandas escapes every cell and header by default; said explicitly)."""
     return df.to_html(index=False, escape=True, border=0, na_rep="-", classes=f"backcare-{cls}")
@@ -130,7 +118,7 @@ def _table(df: pd.DataFrame, cls: str) -> str:
 def _paragraphs(text: str) -> str:
     """Free text as escaped paragraphs: blank lines separate paragraphs, newlines become <br>."""
     paras = [p.strip() for p in re.split(r"\n\s*\n", text.replace("\r\n", "\n")) if p.strip()]
-    return "".join("<p>" + _e(p).replace("\n", "<br>") + "</p>" for p in paras)
+    return "".join("<p>" + esc(p) + "</p>" for p in paras)  # esc turns newlines into <br>
 
 
 # ---- dates as day numbers ------------------------------------------------------------------------
@@ -227,47 +215,21 @@ def _x_as_day(template: str) -> str:
 
 
 # ---- pseudonymising frames -------------------------------------------------------------------------
-_SHIFTED = {
-    "sessions": ("day", "started_at", "ended_at", "created_at", "updated_at"),
-    "items": ("day",),
-    "history_items": ("day",),
-    "pain": ("day", "recorded_at"),
-    "annotations": ("day", "created_at"),
-    "prescriptions": ("valid_from", "valid_to"),
-}
+_FRAMES = ("sessions", "items", "history_items", "pain", "annotations", "prescriptions")
+_KINDS = {"history_items": "items", "prescriptions": "programmes"}  # as reports.privacy names them
 
 
 def pseudonymise_report_frames(
     f: PatientFrames, alias: str, *, relative_dates: bool = True, keep_text: bool = False
 ) -> PatientFrames:
-    """The frames with the pseudonym as patient id, no name, free text left out unless keep_text
-    (as in bundles) and, with relative_dates, every date shifted by the bundles' whole-week rule."""
-    frames = {name: getattr(f, name).copy() for name in _SHIFTED}
-    for df in frames.values():
-        if "patient_id" in df:
-            df["patient_id"] = alias
-    if not keep_text:
-        frames["sessions"]["notes"] = ""
-        frames["prescriptions"]["note"] = ""
-        ann = frames["annotations"]
-        ann["text"] = text_left_out(ann["kind"]) if len(ann) else ann["text"]
-    start, end = f.start, f.end
-    if relative_dates:
-        shift = relative_shift(
-            [
-                pd.Series([f.start]),
-                f.prescriptions["valid_from"],
-                f.history_items["day"],
-                f.sessions["day"],
-                f.pain["day"],
-                f.annotations["day"],
-            ]
-        )
-        for name, cols in _SHIFTED.items():
-            for col in cols:
-                frames[name][col] = frames[name][col] - shift
-        start, end = start - shift, end - shift
-    return replace(f, patient_id=alias, name="", start=start, end=end, **frames)
+    """The frames pseudonymised as bundles are (reports.privacy): the pseudonym as patient id, no
+    name, free text left out unless keep_text and, with relative_dates, every date shifted by the
+    whole-week rule so the report's first day falls in the epoch week."""
+    frames, shift = pseudonymise(
+        {name: getattr(f, name) for name in _FRAMES}, alias, relative_dates=relative_dates,
+        keep_text=keep_text, also_days=[pd.Series([f.start])], kinds=_KINDS,
+    )
+    return replace(f, patient_id=alias, name="", start=f.start - shift, end=f.end - shift, **frames)
 
 
 # ---- the report (what the notebook shows) ------------------------------------------------------------
@@ -371,7 +333,7 @@ class Report:
         else:
             display(HTML(self.html(section)))
         if section in CAVEATS:
-            display(HTML(_p(CAVEATS[section], "caveat")))
+            display(HTML(paragraph(CAVEATS[section], "caveat")))
 
     def _header(self) -> str:
         d = self.data
@@ -387,13 +349,13 @@ class Report:
         if self.days is None:
             rows.append(("Made on", f"{dt.date.today():%d %b %Y}".lstrip("0")))
         dl = "".join(
-            f"<tr><th style='text-align:left;padding-right:1em'>{_e(k)}</th><td>{_e(v)}</td></tr>"
+            f"<tr><th style='text-align:left;padding-right:1em'>{esc(k)}</th><td>{esc(v)}</td></tr>"
             for k, v in rows
         )
         return (
-            f"<h1 style='margin-bottom:0.3em'>{_e(self.title)}</h1>"
+            f"<h1 style='margin-bottom:0.3em'>{esc(self.title)}</h1>"
             f"<table class='backcare-header'>{dl}</table>"
-            + _p(
+            + paragraph(
                 "backcare records and suggests; it does not diagnose. The physiotherapist and "
                 "the patient decide."
             )
@@ -428,13 +390,13 @@ class Report:
             ("Notes on the timeline", f"{len(d.annotations)}"),
         ]
         table = pd.DataFrame(rows, columns=["", "value"])
-        return _p(self.words(d.summary), "summary") + _table(table, "key-numbers")
+        return paragraph(self.words(d.summary), "summary") + _table(table, "key-numbers")
 
     def _red_flags(self) -> str:
         s = self.sessions
         flagged = s[s["red_flags"].fillna("") != ""] if len(s) else s
         if flagged.empty:
-            return _p("No red flag was ticked in this period.")
+            return paragraph("No red flag was ticked in this period.")
         rows = [
             (
                 self.when(day),
@@ -449,29 +411,29 @@ class Report:
             f"<p style='color:#a00;font-weight:bold'>{len(flagged)} session(s) with a red flag ticked "
             "in this period. Check they were followed up.</p>"
             + _table(table, "red-flags")
-            + _p(RED_FLAG_MESSAGE, "caveat")
+            + paragraph(RED_FLAG_MESSAGE, "caveat")
         )
 
     def _narrative(self) -> str:
         if not self.narrative.strip():
-            return _p("(No narrative was written for this report.)")
-        by = f"<p style='color:#555'>Written by {_e(self.author)}.</p>" if self.author else ""
+            return paragraph("(No narrative was written for this report.)")
+        by = f"<p style='color:#555'>Written by {esc(self.author)}.</p>" if self.author else ""
         return f"<div class='backcare-narrative'>{_paragraphs(self.narrative)}</div>{by}"
 
     def _annotations(self) -> str:
         a = self.data.annotations
         if a.empty:
-            return _p("No notes on the timeline in this period.")
+            return paragraph("No notes on the timeline in this period.")
         shown = a.tail(MAX_TABLE_ROWS)
         table = pd.DataFrame(
             {
                 "day": [self.when(x) for x in shown["day"]],
-                "kind": [P.KIND_LABELS.get(k, k) for k in shown["kind"]],
+                "kind": [KIND_LABELS.get(k, k) for k in shown["kind"]],
                 "author": shown["author"].fillna("").astype(str).tolist(),
                 "note": shown["text"].fillna("").astype(str).tolist(),
             }
         )
-        more = _p(f"Latest {len(shown)} of {len(a)} notes shown.") if len(a) > len(shown) else ""
+        more = paragraph(f"Latest {len(shown)} of {len(a)} notes shown.") if len(a) > len(shown) else ""
         return more + _table(table, "annotations")
 
     def _programme(self) -> str:
@@ -483,7 +445,7 @@ class Report:
             else rx
         )
         if now.empty:
-            return _p("No programme was in force at the end of the period.")
+            return paragraph("No programme was in force at the end of the period.")
         names = [self.catalog[e].name if e in self.catalog else e for e in now["exercise_id"]]
         doses = [
             dosage_words(
@@ -508,9 +470,9 @@ class Report:
             since += f", prescribed by {first['author']}"
         note = str(first["note"] or "")
         return (
-            _p(since + ".")
+            paragraph(since + ".")
             + _table(table, "programme")
-            + (f"<p><i>Programme note:</i> {_e(note)}</p>" if note else "")
+            + (f"<p><i>Programme note:</i> {esc(note)}</p>" if note else "")
         )
 
     def _suggestions(self) -> str:
@@ -518,11 +480,11 @@ class Report:
 
     def _notes(self) -> str:
         if self.pseudonymised and not self.keep_text:
-            return _p("Left out: this report is pseudonymised and free text can identify a person.")
+            return paragraph("Left out: this report is pseudonymised and free text can identify a person.")
         s = self.sessions
         noted = s[s["notes"].fillna("").str.strip() != ""] if len(s) else s
         if noted.empty:
-            return _p("No diary notes in this period.")
+            return paragraph("No diary notes in this period.")
         shown = noted.tail(MAX_TABLE_ROWS)
         table = pd.DataFrame(
             {
@@ -533,7 +495,7 @@ class Report:
             }
         )
         more = (
-            _p(f"Latest {len(shown)} of {len(noted)} notes shown.")
+            paragraph(f"Latest {len(shown)} of {len(noted)} notes shown.")
             if len(noted) > len(shown)
             else ""
         )
@@ -541,7 +503,7 @@ class Report:
 
     def _pseudonymisation(self) -> str:
         if not self.pseudonymised:
-            return _p(
+            return paragraph(
                 "This report names the patient. Share it only with people who may see their "
                 "health record; `backcare report --pseudonymise` makes a pseudonymised one."
             )
@@ -565,7 +527,7 @@ class Report:
                 "the kind of each timeline note is kept."
             )
         parts.append("The narrative and the author are shown as the physiotherapist gave them.")
-        return _p(" ".join(parts))
+        return paragraph(" ".join(parts))
 
     def _methods(self) -> str:
         return methods_html()
@@ -645,12 +607,12 @@ def methods_html() -> str:
     ]
     return (
         "<ul class='backcare-methods'>"
-        + "".join(f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in items)
+        + "".join(f"<li><b>{esc(k)}</b>: {esc(v)}</li>" for k, v in items)
         + "</ul>"
         + "<p><b>Caveats</b></p><ul class='backcare-caveats'>"
-        + "".join(f"<li>{_e(c)}</li>" for c in caveats)
+        + "".join(f"<li>{esc(c)}</li>" for c in caveats)
         + "</ul>"
-        + _p("The full description of every method is in help(backcare.analysis).")
+        + paragraph("The full description of every method is in help(backcare.analysis).")
     )
 
 
@@ -673,7 +635,7 @@ def load_report(
     today. With pseudonymise, `pseudonym` (from report_parameters) is required: the notebook
     never sees the store's key."""
     start, end = check_period(period_from, period_to)
-    author = check_text("author", author, max_len=200)
+    author = check_text("author", author, max_len=NAME_CHARS)
     narrative = check_text("narrative", narrative, max_len=NARRATIVE_CHARS)
     if not patient:
         pats = store.patients()
@@ -735,7 +697,7 @@ def report_parameters(
         "patient": patient_id,
         "period_from": start.isoformat() if start else "",
         "period_to": end.isoformat() if end else "",
-        "author": check_text("author", author, max_len=200),
+        "author": check_text("author", author, max_len=NAME_CHARS),
         "narrative": check_text("narrative", narrative, max_len=NARRATIVE_CHARS),
         "pseudonymise": bool(pseudonymise),
         "pseudonym": pseudonym(pseudonym_key(store), patient_id) if pseudonymise else "",

@@ -7,13 +7,13 @@ page at a time. Testable without a kernel."""
 from __future__ import annotations
 
 import datetime as dt
-import html
 
 import ipywidgets as W
 import pandas as pd
 
 from backcare import analysis as A
 from backcare import services
+from backcare.present.html import esc
 from backcare.store import Store
 
 SORTS: dict[str, tuple[list[str], list[bool]]] = {
@@ -82,7 +82,7 @@ class ClinicView:
         self.page = W.BoundedIntText(description="Page", value=1, min=1, max=1)
         self.status = W.HTML()
         self.table = W.HTML()
-        self.caveat = W.HTML(f'<p style="color:#555;font-size:0.9em">{html.escape(CAVEAT)}</p>')
+        self.caveat = W.HTML(f'<p style="color:#555;font-size:0.9em">{esc(CAVEAT)}</p>')
         self.overview = pd.DataFrame()
         self.controls = W.VBox([W.HBox([self.today, self.sort]), W.HBox([self.attention_only, self.search]),
                                 self.page])
@@ -124,5 +124,5 @@ class ClinicView:
             f"{int((o['priority'] < 9).sum()) if len(o) else 0} needing attention. "
             f"Showing {len(chunk)} of {len(rows)} (page {page} of {pages})."
         )
-        self.status.value = f"<p>{html.escape(counts)}</p>"
+        self.status.value = f"<p>{esc(counts)}</p>"
         self.table.value = overview_table_html(chunk) if len(chunk) else "<p>No patients match.</p>"

@@ -14,8 +14,9 @@ Rules the views keep:
 - Add holds a client-generated annotation id: clicking again with the same content does
   nothing; any change of day, kind, author or text after a save makes a new annotation
   (an id is only ever sent with the content it was first sent with).
-- Save never double-saves: an unchanged programme is not sent, and the store ignores the
-  same items for the same start date anyway (e.g. from a second, stale editor).
+- Save never double-saves nor overwrites unseen changes: an unchanged programme is not sent,
+  and the store refuses (in the same transaction) a programme whose editor loaded a programme
+  that is no longer the latest, e.g. a second, stale editor; the editor says why.
 - A suggestion is only shown; "Use suggestion" fills the input, the physiotherapist saves.
 - Errors are shown as messages naming the field, never as tracebacks; nothing is written.
 - Everything a user or a catalog file typed is HTML-escaped before it reaches an HTML widget.
@@ -46,11 +47,13 @@ from backcare.domain.programme import (
     programme_changes,
     starting_prescription,
 )
-from backcare.domain.wording import SUGGESTION_DISCLAIMER
-from backcare.errors import ValidationError
+from backcare.domain.session import ANNOTATION_KINDS, new_id
+from backcare.domain.wording import KIND_LABELS, SUGGESTION_DISCLAIMER
+from backcare.errors import ConflictError, ValidationError
 from backcare.present.html import esc, message_html
 from backcare.present.text import suggestion_sentence
-from backcare.store import ANNOTATION_KINDS, Store, new_id
+from backcare.store import Store
+from backcare.ui.widgets import PatientPicker, patient_names
 
 __all__ = [
     "AnnotationView",
@@ -60,12 +63,6 @@ __all__ = [
     "timeline_html",
 ]
 
-KIND_LABELS = {
-    "note": "Note",
-    "programme-change": "Programme change",
-    "flare-up": "Flare-up",
-    "milestone": "Milestone",
-}
 KIND_COLOURS = {
     "note": "#5f6368",
     "programme-change": "#1a73e8",
@@ -123,13 +120,6 @@ def problem_text(exc: Exception, names: Mapping[int, str] | None = None) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _patient_options(store: Store) -> tuple[list[tuple[str, str]], dict[str, str]]:
-    pats = store.patients()
-    names = {str(p): str(n) for p, n in zip(pats["patient_id"], pats["name"], strict=True)}
-    # Dropdown labels are set as text by ipywidgets (never as HTML), so names need no escaping here.
-    return [(f"{n} ({p})" if n else p, p) for p, n in names.items()], names
-
-
 def _who(patient_id: str, name: str) -> str:
     return f"{esc(name)} ({esc(patient_id)})" if name else esc(patient_id)
 
@@ -146,7 +136,7 @@ def timeline_html(annotations: pd.DataFrame, limit: int = TIMELINE_MAX) -> str:
         kind = str(r.get("kind", "note"))
         colour = KIND_COLOURS.get(kind, "#5f6368")
         author = str(r.get("author", "") or "")
-        text = esc(r.get("text", "")).replace("\n", "<br>")
+        text = esc(r.get("text", ""))  # newlines become <br>
         by = f' <span class="backcare-author" style="color:#5f6368">by {esc(author)}</span>' if author else ""
         lis.append(
             f'<li class="backcare-annotation" style="margin:4px 0">'
@@ -293,10 +283,9 @@ class AnnotationView:
 
 def _first_patient(store: Store) -> str | None:
     try:
-        pats = store.patients()
+        return next(iter(patient_names(store)), None)
     except Exception:  # the view says so when it tries to read
         return None
-    return str(pats["patient_id"].iloc[0]) if len(pats) else None
 
 
 # ---- progression suggestions ---------------------------------------------------------------
@@ -630,23 +619,11 @@ class ProgrammeEditor:
                  "" if (prev.author, prev.note) == (prog.author, prog.note) or not same_day else
                  "Author and note are saved with a change of programme; to record a remark, add an annotation."])
             return prev.programme_id
-        current = self._stored_programme()
-        if _pid(current) != _pid(self.previous):  # changed by someone else since this editor loaded
-            if current is not None and (current.valid_from, current.items) == (prog.valid_from, prog.items):
-                self.previous = current
-                self._refresh_title()
-                self.message.value = message_html(
-                    "info", "Already saved",
-                    [f"This programme was already stored from {prog.valid_from:%d %b %Y}; nothing was written."])
-                return current.programme_id
-            who = f" by {current.author}" if current is not None and current.author else ""
-            self.message.value = message_html(
-                "warning", "Not saved: the programme was changed meanwhile",
-                [f"A programme was saved{who} after this editor loaded it. Press Reload to see it, "
-                 "then make your changes again. Nothing was written."])
-            return None
-        pid = self.store.set_programme(self.patient_id, prog.items, prog.valid_from,
-                                       author=prog.author, note=prog.note)
+        try:  # the store refuses, in the same transaction, if the programme changed since it was loaded
+            pid = self.store.set_programme(self.patient_id, prog.items, prog.valid_from, author=prog.author,
+                                           note=prog.note, expected_current=_pid(self.previous))
+        except ConflictError:
+            return self._changed_meanwhile(prog)
         old = self.previous
         self.previous = self.store.programme_on(self.patient_id, prog.valid_from)
         self._refresh_title()
@@ -666,6 +643,23 @@ class ProgrammeEditor:
             self.on_saved(pid)
         return pid
 
+    def _changed_meanwhile(self, prog: Programme) -> int | None:
+        """Say why the store refused prog: someone saved the same programme (already saved) or another one."""
+        current = self._stored_programme()
+        if current is not None and (current.valid_from, current.items) == (prog.valid_from, prog.items):
+            self.previous = current
+            self._refresh_title()
+            self.message.value = message_html(
+                "info", "Already saved",
+                [f"This programme was already stored from {prog.valid_from:%d %b %Y}; nothing was written."])
+            return current.programme_id
+        who = f" by {current.author}" if current is not None and current.author else ""
+        self.message.value = message_html(
+            "warning", "Not saved: the programme was changed meanwhile",
+            [f"A programme was saved{who} after this editor loaded it. Press Reload to see it, "
+             "then make your changes again. Nothing was written."])
+        return None
+
 
 def _pid(programme: Programme | None) -> int | None:
     return None if programme is None else programme.programme_id
@@ -681,17 +675,17 @@ class PhysioView:
     def __init__(self, store: Store, patient_id: str | None = None, *, today: dt.date | None = None) -> None:
         self.store = store
         self.error = ""
+        self.patient = PatientPicker()
         try:
-            options, self.names = _patient_options(store)
+            names = patient_names(store)
         except Exception as exc:  # e.g. no store yet
             self.error = f"Could not read the store: {problem_text(exc)}"
-            options, self.names = [], {}
-        if patient_id is not None and patient_id not in self.names:
+            names = {}
+        if patient_id is not None and patient_id not in names:
             self.error = f"Patient: {patient_id!r} is not in the store."
             patient_id = None
-        first = patient_id or (options[0][1] if options else None)
-        self.patient = W.Dropdown(description="Patient", options=options, value=first,
-                                  style={"description_width": "60px"}, layout=W.Layout(width="380px"))
+        self.patient.set_names(names, patient_id)
+        first = self.patient.value
         self.header = W.HTML()
         self.annotations = AnnotationView(store, first, today=today,
                                           on_added=lambda _id: self.editor.refresh_suggestions())
@@ -716,7 +710,7 @@ class PhysioView:
         elif pid is None:
             self.header.value = message_html("info", "No patients in the store yet.")
         else:
-            self.header.value = f'<h2 class="backcare-physio-patient" style="margin:6px 0">{_who(pid, self.names.get(pid, ""))}</h2>'
+            self.header.value = f'<h2 class="backcare-physio-patient" style="margin:6px 0">{_who(pid, self.patient.name(pid))}</h2>'
 
     def _patient_changed(self, change: dict) -> None:
         self.error = ""

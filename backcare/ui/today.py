@@ -18,14 +18,12 @@ Rules the view keeps:
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
-import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import ipywidgets as W
 
@@ -33,15 +31,15 @@ from backcare import services
 from backcare.analysis.adherence import WeekProgress
 from backcare.domain.catalog import DOSE_FIELDS, DOSE_LIMITS, Exercise
 from backcare.domain.programme import SETS_LIMITS, Prescription, Programme
+from backcare.domain.session import PAIN_CONTEXTS, SessionItem, new_id
 from backcare.domain.wording import CONSULT_ADVICE, RED_FLAG_MESSAGE, RED_FLAGS
 from backcare.errors import BackcareError, NotFoundError
 from backcare.present.html import esc, message_html
 from backcare.present.text import week_progress_lines
-from backcare.store import PAIN_CONTEXTS, PAIN_RANGE, SessionItem, Store, new_id
+from backcare.store import Store
+from backcare.ui.widgets import HoldTimer, PainInput, PatientPicker, Scheduler, hold_phases
 
 __all__ = [
-    "HoldTimer",
-    "PainInput",
     "TodayView",
 ]
 
@@ -64,177 +62,6 @@ _CSS = """<style>
 </style>"""
 
 
-# ---- the hold timer ----------------------------------------------------------------------
-class Scheduler(Protocol):
-    """What the timer needs from an event loop: asyncio loops have both methods."""
-
-    def time(self) -> float: ...
-
-    def call_later(self, delay: float, callback: Callable[[], Any]) -> Any: ...
-
-
-def kernel_loop() -> asyncio.AbstractEventLoop:
-    """The asyncio loop the kernel runs on (the running one, else the thread's current loop)."""
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.get_event_loop()
-
-
-class HoldTimer:
-    """Counts holds down on an event loop (never sleeping) and calls on_done after the last.
-
-    A hold is a list of phases (label, seconds). The timer reschedules itself with
-    scheduler.call_later at most every `tick` seconds and shows what is left in `label`."""
-
-    def __init__(
-        self,
-        label: W.HTML,
-        on_done: Callable[[], None],
-        *,
-        scheduler: Scheduler | Callable[[], Scheduler] | None = None,
-        tick: float = 1.0,
-        on_change: Callable[[bool], None] | None = None,
-    ) -> None:
-        self.label = label
-        self.on_done = on_done
-        self.on_change = on_change
-        self.tick = tick
-        self._scheduler = scheduler
-        self._phases: list[tuple[str, float]] = []
-        self._deadline = 0.0
-        self._handle: Any = None
-        self._loop: Scheduler | None = None
-
-    @property
-    def running(self) -> bool:
-        """True while a countdown is in progress."""
-        return self._handle is not None
-
-    def _resolve(self) -> Scheduler:
-        s = self._scheduler
-        if s is None:
-            return kernel_loop()
-        return s if hasattr(s, "call_later") else s()
-
-    def start(self, phases: Sequence[tuple[str, float]]) -> None:
-        """Start counting down phases (cancelling any countdown in progress)."""
-        self.stop(quiet=True)
-        self._phases = [(name, float(secs)) for name, secs in phases if secs > 0]
-        if not self._phases:
-            return
-        self._loop = self._resolve()
-        self._next_phase()
-        if self.on_change:
-            self.on_change(True)
-
-    def stop(self, *, quiet: bool = False) -> None:
-        """Cancel the countdown; the box is not ticked."""
-        was_running = self.running
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
-        self._phases = []
-        if was_running and not quiet:
-            self.label.value = '<span class="backcare-timer">Timer stopped.</span>'
-        if was_running and self.on_change:
-            self.on_change(False)
-
-    def _next_phase(self) -> None:
-        name, secs = self._phases[0]
-        self._deadline = self._loop.time() + secs
-        self._show(name, secs)
-        self._schedule(secs)
-
-    def _schedule(self, remaining: float) -> None:
-        self._handle = self._loop.call_later(min(self.tick, remaining), self._on_tick)
-
-    def _show(self, name: str, remaining: float) -> None:
-        secs = max(0, math.ceil(remaining - 1e-9))
-        self.label.value = f'<span class="backcare-timer" aria-live="polite">{esc(name)}: <b>{secs} s</b></span>'
-
-    def _on_tick(self) -> None:
-        self._handle = None
-        if not self._phases:
-            return
-        remaining = self._deadline - self._loop.time()
-        if remaining > 1e-6:
-            self._show(self._phases[0][0], remaining)
-            self._schedule(remaining)
-            return
-        self._phases.pop(0)
-        if self._phases:
-            self._next_phase()
-            return
-        self.label.value = '<span class="backcare-timer">Hold done: ticked.</span>'
-        if self.on_change:
-            self.on_change(False)
-        self.on_done()
-
-
-def hold_phases(seconds: int, *, sets: int = 1, each_side: bool = False,
-                switch_s: float = 5.0) -> list[tuple[str, float]]:
-    """The countdown phases of a hold: each set, each side, with a short switch in between."""
-    sides = ("first side", "second side") if each_side else ("",)
-    holds = []
-    for s in range(1, sets + 1):
-        for side in sides:
-            parts = ([f"set {s} of {sets}"] if sets > 1 else []) + ([side] if side else [])
-            holds.append("Hold, " + ", ".join(parts) if parts else "Hold")
-    phases: list[tuple[str, float]] = []
-    for i, name in enumerate(holds):
-        if i and switch_s > 0:
-            phases.append(("Switch sides, get ready" if each_side else "Rest, get ready", switch_s))
-        phases.append((name, float(seconds)))
-    return phases
-
-
-# ---- pain input --------------------------------------------------------------------------
-class PainInput:
-    """A 0-10 pain slider with an explicit 'not recorded' box, ticked until the user moves the
-    slider (or unticks it): an untouched slider is never stored as a score."""
-
-    def __init__(self, label: str) -> None:
-        self.slider = W.IntSlider(
-            value=0, min=PAIN_RANGE[0], max=PAIN_RANGE[1], description=label, readout=False,
-            style={"description_width": "110px"}, layout=W.Layout(width="360px"),
-        )
-        self.not_recorded = W.Checkbox(value=True, description="not recorded", indent=False,
-                                       layout=W.Layout(width="140px", margin="0 0 0 12px"))
-        self.readout = W.HTML()
-        self.slider.observe(self._moved, "value")
-        self.not_recorded.observe(self._refresh, "value")
-        self.widget = W.HBox([self.slider, self.readout, self.not_recorded],
-                             layout=W.Layout(align_items="center"))
-        self.widget.add_class("backcare-pain")
-        self._refresh()
-
-    @property
-    def value(self) -> int | None:
-        """The score, or None when 'not recorded' is ticked."""
-        return None if self.not_recorded.value else int(self.slider.value)
-
-    def set(self, value: int | None) -> None:
-        """Show a score (None: not recorded)."""
-        if value is None:
-            self.not_recorded.value = True
-        else:
-            self.slider.value = int(value)
-            self.not_recorded.value = False
-        self._refresh()
-
-    def _moved(self, change: dict) -> None:
-        self.not_recorded.value = False
-        self._refresh()
-
-    def _refresh(self, change: dict | None = None) -> None:
-        v = self.value
-        self.slider.readout = False
-        self.slider.style.handle_color = "#9aa0a6" if v is None else None
-        self.readout.value = (
-            '<span class="backcare-pain-readout" style="color:#5f6368">not recorded</span>'
-            if v is None else f'<span class="backcare-pain-readout"><b>{v}</b> / 10</span>'
-        )
 
 
 # ---- one exercise row --------------------------------------------------------------------
@@ -451,9 +278,7 @@ class TodayView:
         self.title = W.HTML(_CSS)
         self.advice = W.HTML(message_html("info", "Before you start", [CONSULT_ADVICE]))
         self.patient_label = W.HTML()
-        self.patient = W.Dropdown(description="Patient", options=[("Choose a patient", None)],
-                                  value=None, style={"description_width": "60px"},
-                                  layout=W.Layout(width="340px", display="none"))
+        self.patient = PatientPicker(prompt="Choose a patient", layout=W.Layout(width="340px", display="none"))
         self.date = W.DatePicker(description="Day", style={"description_width": "40px"},
                                  layout=W.Layout(width="230px"))
         self.status = W.HTML()
@@ -547,15 +372,12 @@ class TodayView:
 
     def _choose_patient(self, requested: str | None, day: dt.date | None) -> None:
         try:
-            patients = self.store.patients()
+            self.patient.load(self.store)
         except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
             self._fail(self.status, "Cannot read the store", exc)
             self._set_form_enabled(False)
             return
-        names = dict(zip(patients["patient_id"], patients["name"], strict=True))
-        self.patient.options = [("Choose a patient", None)] + [
-            (f"{names[p]} · {p}" if names[p] else p, p) for p in names
-        ]
+        names = self.patient.names
         problem = ""
         chosen = None
         pinned = False

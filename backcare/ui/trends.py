@@ -14,29 +14,26 @@ without any widget JavaScript.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import os
 from typing import Any
 
 import ipywidgets as W
-import pandas as pd
 import plotly.graph_objects as go
 from IPython.display import HTML, display
 
+from backcare.errors import ValidationError
 from backcare.present import figures as P
+from backcare.present.html import esc
+from backcare.present.html import paragraph as _p
 from backcare.present.text import CAVEATS, suggestions_html
 from backcare.services import PERIODS, TrendsData, load_trends
 from backcare.store import Store
+from backcare.ui.widgets import PatientPicker
 
 SECTIONS = ("summary", "pain", "calendar", "weekly", "effect", "adherence_pain", "suggestions")
 
 
 
-def _p(text: str, cls: str = "") -> str:
-    style = (
-        "color:#555;font-size:0.9em;margin:0.2em 0 1em 0" if cls == "caveat" else "margin:0.3em 0"
-    )
-    return f'<p class="backcare-{cls or "text"}" style="{style}">{html.escape(text)}</p>'
 
 
 class TrendsView:
@@ -56,23 +53,13 @@ class TrendsView:
         self.live = (os.environ.get("BACKCARE_STATIC", "") in ("", "0")) if live is None else live
         P.use_offline_renderer()
         self._store_error = ""
+        self.patient = PatientPicker(layout=W.Layout(width="24em"), style={})
         try:
-            pats = store.patients()
+            self.patient.load(store, patient_id)  # an unknown patient_id: ValidationError (a ValueError)
+        except ValidationError:
+            raise
         except Exception as exc:  # e.g. no store yet, or one that needs upgrading
             self._store_error = f"Could not read the store: {exc}"
-            pats = pd.DataFrame({"patient_id": [], "name": []})
-        options = [
-            (f"{n} ({p})" if n else p, p)
-            for p, n in zip(pats["patient_id"], pats["name"], strict=True)
-        ]
-        if patient_id is not None and patient_id not in set(pats["patient_id"]):
-            raise ValueError(f"patient_id: {patient_id!r} is not in the store")
-        self.patient = W.Dropdown(
-            options=options,
-            value=patient_id or (options[0][1] if options else None),
-            description="Patient",
-            layout=W.Layout(width="24em"),
-        )
         self.period = W.Dropdown(options=list(PERIODS), value=period, description="Period")
         self.outputs = {name: W.Output() for name in SECTIONS}
         self.contents: dict[str, list[Any]] = {name: [] for name in SECTIONS}
@@ -106,7 +93,7 @@ class TrendsView:
             return {name: [HTML(_p(text))] if name == "summary" else [] for name in SECTIONS}
         d = load_trends(self.store, self.patient.value, self.period.value, self.end)
         self.data = d
-        who = html.escape(d.name or d.patient_id)
+        who = esc(d.name or d.patient_id)
         head = (
             f"<h3 style='margin:0.2em 0'>{who}: {d.start:%d %b %Y} to {d.end:%d %b %Y}</h3>"
             + _p(d.summary, "summary")

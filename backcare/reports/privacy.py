@@ -1,0 +1,131 @@
+"""The one pseudonymiser of patient data, used by bundles (backcare.bundle) and reports.
+
+A pseudonym is a keyed hash of the patient id under a secret kept in the exporting store,
+so the same patient always gets the same pseudonym and nobody without the store can trace
+it back. Pseudonymised frames show the pseudonym as patient id and no name, leave out free
+text (diary notes, programme notes, annotation text: the kind of each annotation is kept)
+unless asked, and can shift every date by whole weeks so the first day falls in the week of
+2000-01-03: weekdays, and so weekly adherence, are kept; the calendar is not. With the key,
+record ids are replaced by keyed hashes too (bundles); reports show no record ids and never
+see the key.
+
+Each frame is of one kind: patients, programmes, sessions, items, pain or annotations
+(``pseudonymise`` takes the kind of a frame named otherwise from ``kinds``). A frame holds
+any subset of the columns listed here for its kind; absent ones are skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from backcare.store import Store
+
+RELATIVE_EPOCH = dt.date(2000, 1, 3)  # a Monday
+KEY_NAME = "pseudonym_key"  # the store secret pseudonyms are made with
+DATE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "patients": (),
+    "programmes": ("valid_from", "valid_to"),
+    "sessions": ("day", "started_at", "ended_at", "created_at", "updated_at"),
+    "items": ("day",),
+    "pain": ("day", "recorded_at"),
+    "annotations": ("day", "created_at"),
+}
+# the date shift puts the earliest of these in the epoch week
+FIRST_DAY_COLUMNS = ("day", "valid_from")
+FREE_TEXT: dict[str, tuple[str, ...]] = {"sessions": ("notes",), "programmes": ("note",)}
+HASHED_IDS: dict[str, tuple[str, str]] = {  # frame: (id column, prefix of its hashes)
+    "sessions": ("session_id", "S"),
+    "items": ("session_id", "S"),
+    "pain": ("pain_id", "N"),
+    "annotations": ("annotation_id", "A"),
+    "programmes": ("programme_key", "R"),
+}
+
+
+def pseudonym_key(store: Store) -> bytes:
+    """The store's secret for pseudonyms, created on first use (the one write pseudonymising makes)."""
+    return store.secret(KEY_NAME)
+
+
+def pseudonym(key: bytes, patient_id: str) -> str:
+    """The stable pseudonym of a patient under key, e.g. 'P-3f9a0c1d2e'."""
+    return "P-" + hmac.new(key, patient_id.encode(), hashlib.sha256).hexdigest()[:10]
+
+
+def hashed_ids(key: bytes, prefix: str, values: pd.Series) -> pd.Series:
+    """Record ids replaced by keyed hashes, e.g. 'S-0123456789abcdef' (the same id, the same hash)."""
+    return values.astype(str).map(
+        lambda v: f"{prefix}-" + hmac.new(key, v.encode(), hashlib.sha256).hexdigest()[:16]
+    )
+
+
+def text_left_out(kinds: pd.Series) -> pd.Series:
+    """What pseudonymised data shows instead of an annotation's text, e.g. '(note: text left out)'."""
+    return "(" + kinds.astype(str) + ": text left out)"
+
+
+def relative_shift(days: Iterable[pd.Series]) -> pd.Timedelta:
+    """The shift to subtract from dates so the first of `days` falls in the week of RELATIVE_EPOCH.
+
+    Whole weeks, so weekdays (and weekly adherence) are kept; zero when there are no days."""
+    found = [s.dropna() for s in days]
+    found = [s for s in found if len(s)]
+    if not found:
+        return pd.Timedelta(0)
+    first = pd.Timestamp(min(s.min() for s in found))
+    monday = first - pd.Timedelta(days=first.weekday())
+    return monday - pd.Timestamp(RELATIVE_EPOCH)
+
+
+def pseudonymise(
+    frames: Mapping[str, pd.DataFrame],
+    alias: str,
+    *,
+    key: bytes | None = None,
+    relative_dates: bool = True,
+    keep_text: bool = False,
+    also_days: Iterable[pd.Series] = (),
+    kinds: Mapping[str, str] | None = None,
+) -> tuple[dict[str, pd.DataFrame], pd.Timedelta]:
+    """Pseudonymised copies of frames and the date shift applied (zero without relative_dates).
+
+    alias replaces every patient_id and the name is emptied; free text is left out unless
+    keep_text; with key, record ids become keyed hashes; with relative_dates, every date column
+    is shifted so the first record's day (or of also_days, e.g. a report's first day) falls in
+    the week of RELATIVE_EPOCH. kinds maps a frame's name to its kind when they differ."""
+    kind_of = {name: (kinds or {}).get(name, name) for name in frames}
+    unknown = sorted(k for k in kind_of.values() if k not in DATE_COLUMNS)
+    if unknown:
+        raise ValueError(f"kinds: {unknown[0]!r} is not one of {', '.join(DATE_COLUMNS)}")
+    out = {name: df.copy() for name, df in frames.items()}
+    for name, df in out.items():
+        kind = kind_of[name]
+        if "patient_id" in df:
+            df["patient_id"] = alias
+        if kind == "patients" and "name" in df:
+            df["name"] = ""
+        if key is not None and kind in HASHED_IDS and HASHED_IDS[kind][0] in df:
+            col, prefix = HASHED_IDS[kind]
+            df[col] = hashed_ids(key, prefix, df[col])
+        if not keep_text:
+            for col in FREE_TEXT.get(kind, ()):
+                if col in df:
+                    df[col] = ""
+            if kind == "annotations" and len(df):
+                df["text"] = text_left_out(df["kind"])
+    shift = pd.Timedelta(0)
+    if relative_dates:
+        firsts = [df[c] for df in frames.values() for c in FIRST_DAY_COLUMNS if c in df]
+        shift = relative_shift([*also_days, *firsts])
+        for name, df in out.items():
+            for col in DATE_COLUMNS[kind_of[name]]:
+                if col in df:
+                    df[col] = df[col] - shift
+    return out, shift

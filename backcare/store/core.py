@@ -1,0 +1,811 @@
+"""The store: the one way backcare data is read and written (SQLAlchemy Core; SQLite or PostgreSQL).
+
+Writes are single transactions validated (by backcare.domain) before anything touches the
+database. Readers return pandas DataFrames with fixed dtypes (see store.frames.READ_DTYPES)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import os
+import secrets
+import zoneinfo
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from backcare.domain.catalog import Catalog, default_catalog
+from backcare.domain.programme import (
+    AUTOMATIC_AUTHOR,
+    Prescription,
+    Programme,
+    make_programme,
+    programme_change_note,
+)
+from backcare.domain.rules import (
+    ANNOTATION_CHARS,
+    NAME_CHARS,
+    check_bool,
+    check_choice,
+    check_date,
+    check_datetime,
+    check_id,
+    check_int,
+    check_text,
+    check_timezone,
+)
+from backcare.domain.session import (
+    ANNOTATION_KINDS,
+    PAIN_CONTEXTS,
+    PAIN_RANGE,
+    Session,
+    SessionItem,
+    new_id,
+    validate_session,
+)
+from backcare.errors import ConflictError, NotFoundError, ValidationError
+from backcare.store import schema as S
+from backcare.store.frames import DAY, READ_DTYPES, _days, typed_frame, with_valid_to
+
+DEFAULT_PATH = Path("data") / "backcare.db"
+
+
+def default_url() -> str:
+    """BACKCARE_DB if set, else the SQLite file data/backcare.db under the working directory."""
+    return os.environ.get("BACKCARE_DB") or f"sqlite:///{DEFAULT_PATH}"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _iso_days(values: Sequence[Any]) -> np.ndarray:
+    """Days read as the driver gives them (ISO 'YYYY-MM-DD' text or dates) as naive datetime64[ns]."""
+    return np.array([str(v) for v in values], dtype="datetime64[D]").astype(DAY)
+
+
+def _range(table: sa.Table, patient_id: str | None, start, end, col: str = "day"):
+    conds = []
+    if patient_id is not None:
+        conds.append(table.c.patient_id == patient_id)
+    if start is not None:
+        conds.append(table.c[col] >= pd.Timestamp(start).date())
+    if end is not None:
+        conds.append(table.c[col] <= pd.Timestamp(end).date())
+    return sa.and_(sa.true(), *conds)
+
+
+class _Unchecked(enum.Enum):
+    """set_programme's default expected_current: write whatever the latest programme is."""
+
+    ANY = "any"
+
+
+class _Q:
+    """Statements on the save path, built once (building a statement costs more than running it)."""
+
+    patient_tz = sa.select(S.patients.c.timezone).where(S.patients.c.patient_id == sa.bindparam("pid"))
+    programme_on = (
+        sa.select(S.programmes.c.programme_id)
+        .where(S.programmes.c.patient_id == sa.bindparam("pid"), S.programmes.c.valid_from <= sa.bindparam("day"))
+        .order_by(S.programmes.c.valid_from.desc(), S.programmes.c.programme_id.desc())
+        .limit(1)
+    )
+    latest_programme = (
+        sa.select(S.programmes.c.programme_id)
+        .where(S.programmes.c.patient_id == sa.bindparam("pid"))
+        .order_by(S.programmes.c.valid_from.desc(), S.programmes.c.programme_id.desc())
+        .limit(1)
+    )
+    patient_and_programme = sa.select(S.patients.c.timezone, programme_on.scalar_subquery()).where(
+        S.patients.c.patient_id == sa.bindparam("pid")
+    )
+    session = sa.select(S.sessions).where(S.sessions.c.session_id == sa.bindparam("sid"))
+    session_items = sa.select(
+        S.session_items.c.exercise_id, S.session_items.c.done, S.session_items.c.sets,
+        S.session_items.c.reps, S.session_items.c.hold_s, S.session_items.c.minutes,
+    ).where(S.session_items.c.session_id == sa.bindparam("sid"))
+
+
+def lock_patient(conn: Connection, patient_id: str) -> None:
+    """Serialise writers of one patient's daily summary within conn's transaction (PostgreSQL;
+    SQLite's BEGIN IMMEDIATE already serialises every writer)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(patient_id))))
+
+
+def programme_items(conn: Connection, programme_id: int) -> tuple[Prescription, ...]:
+    """The prescriptions of one stored programme, in programme order."""
+    t = S.programme_items
+    rows = conn.execute(
+        sa.select(t.c.exercise_id, t.c.sets, t.c.reps, t.c.hold_s, t.c.minutes, t.c.each_side, t.c.times_per_week)
+        .where(t.c.programme_id == programme_id)
+        .order_by(t.c.position)
+    ).all()
+    return tuple(Prescription(**r._mapping) for r in rows)
+
+
+class Store:
+    """A backcare store. Open with open_store(); every public method is one transaction."""
+
+    def __init__(self, engine: Engine, catalog: Catalog | None = None) -> None:
+        self.engine = engine
+        self.catalog = catalog or default_catalog()
+        self.is_sqlite = engine.dialect.name == "sqlite"
+
+    # ---- plumbing ----------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A write transaction: what is done on the connection commits together or not at all.
+
+        Writers take the write lock up front (SQLite: BEGIN IMMEDIATE). Only the store package
+        uses it (bulk loading); everyone else writes through the Store's methods."""
+        with self.engine.connect() as conn:
+            conn.execution_options(backcare_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def schema_version(self) -> int:
+        """The schema version stored in the database."""
+        with self._read() as conn:
+            return S.stored_version(conn)
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def secret(self, name: str) -> bytes:
+        """A random 32-byte secret kept in the store's meta table under name, made on first use (a write)."""
+        check_id("name", name)
+        meta = S.meta
+        with self.transaction() as conn:
+            value = conn.execute(sa.select(meta.c.value).where(meta.c.key == name)).scalar()
+            if value is None:
+                value = secrets.token_hex(32)
+                conn.execute(sa.insert(meta).values(key=name, value=value))
+        return bytes.fromhex(value)
+
+    def _require_patient(self, conn: Connection, patient_id: str) -> str:
+        tz = conn.execute(_Q.patient_tz, {"pid": patient_id}).scalar()
+        if tz is None:
+            raise NotFoundError("patient_id", patient_id, "a patient already in the store")
+        return tz
+
+    # ---- patients ----------------------------------------------------------------------
+    def add_patient(self, patient_id: str, name: str = "", timezone: str = "UTC") -> str:
+        """Add a patient (no-op if it exists with the same name and time zone); return its id."""
+        check_id("patient_id", patient_id)
+        name = check_text("name", name, max_len=NAME_CHARS)
+        check_timezone("timezone", timezone)
+        with self.transaction() as conn:
+            row = conn.execute(
+                sa.select(S.patients.c.name, S.patients.c.timezone).where(
+                    S.patients.c.patient_id == patient_id
+                )
+            ).first()
+            if row is None:
+                conn.execute(
+                    sa.insert(S.patients).values(
+                        patient_id=patient_id, name=name, timezone=timezone, created_at=_now()
+                    )
+                )
+            elif (row.name, row.timezone) != (name, timezone):
+                conn.execute(
+                    sa.update(S.patients)
+                    .where(S.patients.c.patient_id == patient_id)
+                    .values(name=name, timezone=timezone)
+                )
+        return patient_id
+
+    def patients(self) -> pd.DataFrame:
+        """One row per patient: id, name, time zone, number of sessions, first and last day."""
+        s = S.sessions
+        agg = (
+            sa.select(
+                s.c.patient_id,
+                sa.func.count().label("sessions"),
+                sa.func.min(s.c.day).label("first_day"),
+                sa.func.max(s.c.day).label("last_day"),
+            )
+            .group_by(s.c.patient_id)
+            .subquery()
+        )
+        p = S.patients
+        q = (
+            sa.select(
+                p.c.patient_id, p.c.name, p.c.timezone, p.c.created_at,
+                sa.func.coalesce(agg.c.sessions, 0), agg.c.first_day, agg.c.last_day,
+            )
+            .select_from(p.outerjoin(agg, agg.c.patient_id == p.c.patient_id))
+            .order_by(p.c.patient_id)
+        )
+        with self._read() as conn:
+            return typed_frame(conn.execute(q).all(), "patients")
+
+    def patient(self, patient_id: str) -> dict[str, Any] | None:
+        """One patient's row of patients() as a dict (first_day, last_day: Timestamp or NaT), or None.
+
+        Reads only this patient's sessions (through the (patient_id, day) index), so its cost
+        does not grow with the clinic."""
+        p, s = S.patients, S.sessions
+        mine = s.c.patient_id == p.c.patient_id
+        q = sa.select(
+            p.c.patient_id, p.c.name, p.c.timezone, p.c.created_at,
+            sa.select(sa.func.count()).where(mine).scalar_subquery(),
+            sa.select(sa.func.min(s.c.day)).where(mine).scalar_subquery(),
+            sa.select(sa.func.max(s.c.day)).where(mine).scalar_subquery(),
+        ).where(p.c.patient_id == patient_id)
+        with self._read() as conn:
+            rows = conn.execute(q).all()
+        if not rows:
+            return None
+        return typed_frame(rows, "patients").iloc[0].to_dict()
+
+    def patient_timezone(self, patient_id: str) -> zoneinfo.ZoneInfo:
+        """The patient's time zone (the day a session counts for is local to it)."""
+        with self._read() as conn:
+            return zoneinfo.ZoneInfo(self._require_patient(conn, patient_id))
+
+    def local_today(self, patient_id: str) -> dt.date:
+        """Today's date in the patient's time zone."""
+        return dt.datetime.now(self.patient_timezone(patient_id)).date()
+
+    # ---- programmes --------------------------------------------------------------------
+    def set_programme(
+        self,
+        patient_id: str,
+        items: Iterable[Prescription | Mapping[str, Any]] | Programme,
+        valid_from: dt.date | None = None,
+        *,
+        author: str = "",
+        note: str = "",
+        annotate: bool = True,
+        expected_current: int | None | _Unchecked = _Unchecked.ANY,
+    ) -> int:
+        """Prescribe a programme from valid_from (superseding earlier ones); return its id.
+
+        Records a 'programme-change' annotation on the patient's timeline unless annotate=False.
+        Storing the same items for the same start date again is a no-op returning the same id.
+
+        expected_current: the programme_id an edit started from (None: the patient had no
+        programme). If the patient's latest programme (latest start, then latest saved) is
+        another one, someone changed it meanwhile: nothing is written and ConflictError is
+        raised. The check and the write are one transaction."""
+        check_id("patient_id", patient_id)
+        if isinstance(items, Programme):
+            valid_from = valid_from or items.valid_from
+            author = author or items.author
+            note = note or items.note
+            items = items.items
+        prog = make_programme(items, valid_from or dt.date.today(), self.catalog, author=author, note=note)
+        with self.transaction() as conn:
+            self._require_patient(conn, patient_id)
+            lock_patient(conn, patient_id)
+            if not isinstance(expected_current, _Unchecked):
+                latest = conn.execute(_Q.latest_programme, {"pid": patient_id}).scalar()
+                if latest != expected_current:
+                    raise ConflictError(
+                        f"expected_current: {expected_current!r} is no longer the patient's latest programme "
+                        f"(it is {latest!r}); the programme was changed meanwhile and nothing was written"
+                    )
+            same_day = conn.execute(
+                sa.select(S.programmes.c.programme_id)
+                .where(S.programmes.c.patient_id == patient_id, S.programmes.c.valid_from == prog.valid_from)
+                .order_by(S.programmes.c.programme_id.desc())
+                .limit(1)
+            ).scalar()
+            if same_day is not None and programme_items(conn, same_day) == prog.items:
+                return same_day
+            pid = conn.execute(
+                sa.insert(S.programmes)
+                .values(
+                    patient_id=patient_id, valid_from=prog.valid_from, author=prog.author,
+                    note=prog.note, created_at=_now(),
+                )
+                .returning(S.programmes.c.programme_id)
+            ).scalar_one()
+            conn.execute(
+                sa.insert(S.programme_items),
+                [{"programme_id": pid, "position": i, **vars(p)} for i, p in enumerate(prog.items)],
+            )
+            if annotate:
+                conn.execute(
+                    sa.insert(S.annotations).values(
+                        annotation_id=new_id(), patient_id=patient_id,
+                        day=min(prog.valid_from, dt.date.today()),
+                        author=prog.author or AUTOMATIC_AUTHOR, kind="programme-change",
+                        text=programme_change_note(prog, self.catalog), created_at=_now(),
+                    )
+                )
+        return pid
+
+    def _programme_id_on(self, conn: Connection, patient_id: str, day: dt.date) -> int | None:
+        return conn.execute(_Q.programme_on, {"pid": patient_id, "day": day}).scalar()
+
+    def programme_on(self, patient_id: str, day: dt.date) -> Programme | None:
+        """The programme in force for the patient on day, or None if nothing was prescribed yet."""
+        with self._read() as conn:
+            pid = self._programme_id_on(conn, patient_id, day)
+            if pid is None:
+                return None
+            row = conn.execute(sa.select(S.programmes).where(S.programmes.c.programme_id == pid)).one()
+            return Programme(programme_items(conn, pid), row.valid_from, row.author, row.note, pid)
+
+    def prescriptions(self, patient_id: str | None = None) -> pd.DataFrame:
+        """Every programme item with the programme's valid_from and valid_to (NaT while in force).
+
+        valid_to is the day before the next programme starts; programmes superseded on their
+        own start day (same valid_from, later id) are dropped."""
+        p, i = S.programmes, S.programme_items
+        q = (
+            sa.select(
+                p.c.programme_id, p.c.patient_id, p.c.valid_from, sa.null(), i.c.position,
+                i.c.exercise_id, i.c.sets, i.c.reps, i.c.hold_s, i.c.minutes, i.c.each_side,
+                i.c.times_per_week, p.c.author, p.c.note,
+            )
+            .select_from(p.join(i, i.c.programme_id == p.c.programme_id))
+            .order_by(p.c.patient_id, p.c.valid_from, p.c.programme_id, i.c.position)
+        )
+        if patient_id is not None:
+            q = q.where(p.c.patient_id == patient_id)
+        with self._read() as conn:
+            df = typed_frame(conn.execute(q).all(), "prescriptions")
+        return with_valid_to(df)
+
+    # ---- sessions ----------------------------------------------------------------------
+    def save_session(
+        self,
+        patient_id: str,
+        items: Iterable[SessionItem | Mapping[str, Any]],
+        *,
+        day: dt.date | None = None,
+        pain_before: int | None = None,
+        pain_after: int | None = None,
+        notes: str = "",
+        red_flags: Iterable[str] = (),
+        started_at: dt.datetime | None = None,
+        ended_at: dt.datetime | None = None,
+        session_id: str | None = None,
+        replace: bool = False,
+    ) -> str:
+        """Save one session and its items in one transaction; return the session id.
+
+        Saving the same id again with the same content is a no-op; with different content it
+        raises ConflictError unless replace=True, which updates the stored session in place.
+        The day defaults to the local date (patient's time zone) of started_at, or today."""
+        check_id("patient_id", patient_id)
+        session_id = session_id if session_id is not None else new_id()
+        check_bool("replace", replace)
+        if day is None:
+            tz = self.patient_timezone(patient_id)
+            ref = check_datetime("started_at", started_at, optional=True) or _now()
+            day = ref.astimezone(tz).date()
+        sess = validate_session(
+            catalog=self.catalog, session_id=session_id, patient_id=patient_id, day=day,
+            items=items, pain_before=pain_before, pain_after=pain_after, notes=notes,
+            red_flags=red_flags, started_at=started_at, ended_at=ended_at,
+        )
+        try:
+            return self._save(sess, replace)
+        except sa.exc.IntegrityError:
+            # Another writer inserted the same id between our check and insert (PostgreSQL):
+            # retry once; the check now sees the row and answers no-op or conflict.
+            return self._save(sess, replace)
+
+    def _save(self, sess: Session, replace: bool) -> str:
+        with self.transaction() as conn:
+            # one round trip: does the patient exist, and which programme is in force that day
+            row = conn.execute(_Q.patient_and_programme, {"pid": sess.patient_id, "day": sess.day}).first()
+            if row is None:
+                raise NotFoundError("patient_id", sess.patient_id, "a patient already in the store")
+            sess = dataclasses.replace(sess, programme_id=row[1])
+            lock_patient(conn, sess.patient_id)
+            existing = self._load_session(conn, sess.session_id)
+            if existing is not None:
+                if existing == sess:
+                    return sess.session_id
+                if not replace:
+                    raise ConflictError(
+                        f"session_id: {sess.session_id!r} is already saved with different "
+                        "content; pass replace=True to update it"
+                    )
+                if existing.patient_id != sess.patient_id:
+                    raise ConflictError(f"session_id: {sess.session_id!r} belongs to another patient")
+                conn.execute(sa.delete(S.session_items).where(S.session_items.c.session_id == sess.session_id))
+                conn.execute(sa.delete(S.sessions).where(S.sessions.c.session_id == sess.session_id))
+            self._insert_sessions(conn, [sess])
+            if existing is None:
+                S.add_to_day(conn, sess.patient_id, sess.day, sessions=1,
+                             items_done=sum(it.done for it in sess.items),
+                             pain=sess.pain_before, red_flag=bool(sess.red_flags))
+            else:  # an update may move the session to another day: recompute both days
+                for d in {sess.day, existing.day}:
+                    self._refresh_day(conn, sess.patient_id, d)
+        return sess.session_id
+
+    def _insert_sessions(self, conn: Connection, batch: Sequence[Session]) -> None:
+        now = _now()
+        rows, items = [], []
+        for s in batch:
+            pid = s.programme_id or self._programme_id_on(conn, s.patient_id, s.day)
+            rows.append({
+                "session_id": s.session_id, "patient_id": s.patient_id, "day": s.day,
+                "started_at": s.started_at, "ended_at": s.ended_at, "programme_id": pid,
+                "pain_before": s.pain_before, "pain_after": s.pain_after, "notes": s.notes,
+                "red_flags": ",".join(s.red_flags), "created_at": now, "updated_at": now,
+            })
+            items.extend({"session_id": s.session_id, **vars(it)} for it in s.items)
+        conn.execute(sa.insert(S.sessions), rows)
+        if items:
+            conn.execute(sa.insert(S.session_items), items)
+
+    def _refresh_day(self, conn: Connection, patient_id: str, day: dt.date) -> None:
+        S.refresh_day(conn, patient_id, day)
+
+    def _load_session(self, conn: Connection, session_id: str) -> Session | None:
+        row = conn.execute(_Q.session, {"sid": session_id}).first()
+        if row is None:
+            return None
+        items = conn.execute(_Q.session_items, {"sid": session_id}).all()
+        return Session(
+            row.session_id, row.patient_id, row.day,
+            tuple(sorted((SessionItem(**r._mapping) for r in items), key=lambda i: i.exercise_id)),
+            row.pain_before, row.pain_after, row.notes,
+            tuple(f for f in row.red_flags.split(",") if f), row.started_at, row.ended_at,
+            row.programme_id,
+        )
+
+    def get_session(self, session_id: str) -> Session:
+        """The stored session with this id (raises NotFoundError)."""
+        with self._read() as conn:
+            s = self._load_session(conn, session_id)
+        if s is None:
+            raise NotFoundError("session_id", session_id)
+        return s
+
+    def delete_session(self, session_id: str) -> None:
+        """Delete a session and its items (raises NotFoundError if absent)."""
+        with self.transaction() as conn:
+            s = self._load_session(conn, session_id)
+            if s is None:
+                raise NotFoundError("session_id", session_id)
+            lock_patient(conn, s.patient_id)
+            conn.execute(sa.delete(S.session_items).where(S.session_items.c.session_id == session_id))
+            conn.execute(sa.delete(S.sessions).where(S.sessions.c.session_id == session_id))
+            self._refresh_day(conn, s.patient_id, s.day)
+
+    # ---- pain scores and annotations ---------------------------------------------------
+    def add_pain(
+        self,
+        patient_id: str,
+        score: int,
+        *,
+        recorded_at: dt.datetime | None = None,
+        context: str = "",
+        day: dt.date | None = None,
+        pain_id: str | None = None,
+    ) -> str:
+        """Record a pain score outside a session; the same pain_id twice is stored once."""
+        check_id("patient_id", patient_id)
+        pain_id = check_id("pain_id", pain_id if pain_id is not None else new_id())
+        score = check_int("score", score, *PAIN_RANGE)
+        context = check_choice("context", context, PAIN_CONTEXTS)
+        recorded_at = check_datetime("recorded_at", recorded_at, optional=True) or _now()
+        tz = self.patient_timezone(patient_id)
+        day = check_date("day", day if day is not None else recorded_at.astimezone(tz).date())
+        row = {"pain_id": pain_id, "patient_id": patient_id, "recorded_at": recorded_at,
+               "day": day, "score": score, "context": context}
+        with self.transaction() as conn:
+            self._require_patient(conn, patient_id)
+            lock_patient(conn, patient_id)
+            old = conn.execute(sa.select(S.pain_scores).where(S.pain_scores.c.pain_id == pain_id)).first()
+            if old is not None:
+                if dict(old._mapping) != row:
+                    raise ConflictError(f"pain_id: {pain_id!r} is already saved with different content")
+                return pain_id
+            conn.execute(sa.insert(S.pain_scores).values(**row))
+            S.add_to_day(conn, patient_id, day, sessions=0, items_done=0, pain=score, red_flag=False)
+        return pain_id
+
+    def add_annotation(
+        self,
+        patient_id: str,
+        text: str,
+        *,
+        day: dt.date | None = None,
+        author: str = "",
+        kind: str = "note",
+        annotation_id: str | None = None,
+    ) -> str:
+        """Add a dated note to the patient's timeline; the same annotation_id twice is stored once."""
+        check_id("patient_id", patient_id)
+        annotation_id = check_id("annotation_id", annotation_id if annotation_id is not None else new_id())
+        text = check_text("text", text, max_len=ANNOTATION_CHARS, empty=False)
+        author = check_text("author", author, max_len=NAME_CHARS)
+        kind = check_choice("kind", kind, ANNOTATION_KINDS)
+        day = check_date("day", day if day is not None else dt.date.today())
+        with self.transaction() as conn:
+            self._require_patient(conn, patient_id)
+            a = S.annotations
+            old = conn.execute(
+                sa.select(a.c.patient_id, a.c.day, a.c.author, a.c.kind, a.c.text)
+                .where(a.c.annotation_id == annotation_id)
+            ).first()
+            if old is not None and tuple(old) != (patient_id, day, author, kind, text):
+                raise ConflictError(
+                    f"annotation_id: {annotation_id!r} is already saved with different content"
+                )
+            if old is None:
+                conn.execute(
+                    sa.insert(S.annotations).values(
+                        annotation_id=annotation_id, patient_id=patient_id, day=day,
+                        author=author, kind=kind, text=text, created_at=_now(),
+                    )
+                )
+        return annotation_id
+
+    # ---- readers -----------------------------------------------------------------------
+    def sessions(self, patient_id: str | None = None, start=None, end=None) -> pd.DataFrame:
+        """Sessions (one row each) for a patient and inclusive day range, ordered by day."""
+        s = S.sessions
+        q = sa.select(*[s.c[c] for c in READ_DTYPES["sessions"]]).where(_range(s, patient_id, start, end))
+        with self._read() as conn:
+            return typed_frame(conn.execute(q.order_by(s.c.patient_id, s.c.day, s.c.started_at.asc().nulls_last(), s.c.session_id)).all(), "sessions")
+
+    def items(self, patient_id: str | None = None, start=None, end=None) -> pd.DataFrame:
+        """Session items joined with their session's patient and day."""
+        s, i = S.sessions, S.session_items
+        q = (
+            sa.select(
+                i.c.session_id, s.c.patient_id, s.c.day, i.c.exercise_id, i.c.done,
+                i.c.sets, i.c.reps, i.c.hold_s, i.c.minutes,
+            )
+            .select_from(s.join(i, i.c.session_id == s.c.session_id))
+            .where(_range(s, patient_id, start, end))
+            .order_by(s.c.patient_id, s.c.day, i.c.session_id, i.c.exercise_id)
+        )
+        with self._read() as conn:
+            return typed_frame(conn.execute(q).all(), "items")
+
+    def pain(self, patient_id: str | None = None, start=None, end=None) -> pd.DataFrame:
+        """Pain scores recorded outside sessions."""
+        t = S.pain_scores
+        q = sa.select(*[t.c[c] for c in READ_DTYPES["pain"]]).where(_range(t, patient_id, start, end))
+        with self._read() as conn:
+            return typed_frame(conn.execute(q.order_by(t.c.patient_id, t.c.recorded_at, t.c.pain_id)).all(), "pain")
+
+    def annotations(self, patient_id: str | None = None, start=None, end=None) -> pd.DataFrame:
+        """Timeline annotations, ordered by day then creation time."""
+        t = S.annotations
+        q = sa.select(*[t.c[c] for c in READ_DTYPES["annotations"]]).where(_range(t, patient_id, start, end))
+        with self._read() as conn:
+            return typed_frame(conn.execute(q.order_by(t.c.patient_id, t.c.day, t.c.created_at, t.c.annotation_id)).all(), "annotations")
+
+    def daily(self, patient_id: str | None = None, start=None, end=None) -> pd.DataFrame:
+        """The per-patient per-day summary (sessions, items done, pain sum and count, red flags)."""
+        t = S.daily_summary
+        q = sa.select(*[t.c[c] for c in READ_DTYPES["daily"]]).where(_range(t, patient_id, start, end))
+        with self._read() as conn:
+            return typed_frame(conn.execute(q.order_by(t.c.patient_id, t.c.day)).all(), "daily")
+
+    def patient_list(self) -> pd.DataFrame:
+        """Every patient's id, name and time zone, ordered by id (no aggregates: cheap for a clinic)."""
+        p = S.patients
+        q = sa.select(p.c.patient_id, p.c.name, p.c.timezone).order_by(p.c.patient_id)
+        with self._read() as conn:
+            rows = conn.execute(q).all()
+        return pd.DataFrame(
+            {
+                "patient_id": pd.array([r[0] for r in rows], dtype="str"),
+                "name": pd.array([r[1] for r in rows], dtype="str"),
+                "timezone": pd.array([r[2] for r in rows], dtype="str"),
+            }
+        )
+
+    def done_counts(self, start, end, patient_id: str | None = None) -> pd.DataFrame:
+        """Items ticked done per (patient, day, exercise) in [start, end], counted in SQL.
+
+        Columns patient_id, day, exercise_id, done; reads the window's sessions through the
+        day index and their items through the items' primary key."""
+        s, i = S.sessions, S.session_items
+        q = (
+            sa.select(
+                s.c.patient_id, sa.type_coerce(s.c.day, sa.String), i.c.exercise_id,
+                sa.func.count(),
+            )
+            .select_from(s.join(i, i.c.session_id == s.c.session_id))
+            .where(_range(s, patient_id, start, end), i.c.done)
+            .group_by(s.c.patient_id, s.c.day, i.c.exercise_id)
+            .order_by(s.c.patient_id, s.c.day, i.c.exercise_id)
+        )
+        with self._read() as conn:
+            rows = conn.execute(q).all()
+        return pd.DataFrame(
+            {
+                "patient_id": pd.array([r[0] for r in rows], dtype="str"),
+                "day": _iso_days([r[1] for r in rows]),
+                "exercise_id": pd.array([r[2] for r in rows], dtype="str"),
+                "done": np.array([r[3] for r in rows], dtype=np.int64),
+            }
+        )
+
+    def daily_sums(
+        self, start=None, end=None, *, near_scored_ends: int | None = None
+    ) -> pd.DataFrame:
+        """daily_summary rows of every patient as plain columns (patient_id, day, pain_sum, pain_n,
+        sessions, red_flag_sessions), read straight into numpy.
+
+        With near_scored_ends=N, only the scored rows within N days of each patient's first
+        and last day with a pain score (primary-key range reads per patient); else the rows
+        of [start, end] (through the day index)."""
+        d = S.daily_summary
+        # the day as the driver returns it (ISO text on SQLite, date on PostgreSQL): no
+        # per-row conversion through SQLAlchemy's Date type
+        cols = (
+            d.c.patient_id, sa.type_coerce(d.c.day, sa.String), d.c.pain_sum, d.c.pain_n,
+            d.c.sessions, d.c.red_flag_sessions,
+        )
+        if near_scored_ends is None:
+            q: sa.Select | sa.CompoundSelect = sa.select(*cols).where(_range(d, None, start, end))
+        else:
+            pt = S.patients.c.patient_id
+            d2 = d.alias("d2")
+
+            def seek(fn):
+                return (
+                    sa.select(fn(d2.c.day))
+                    .where(d2.c.patient_id == pt, d2.c.pain_n > 0)
+                    .scalar_subquery()
+                )
+
+            ends = sa.select(
+                pt.label("pid"), seek(sa.func.min).label("f"), seek(sa.func.max).label("l")
+            ).cte("ends")
+            span = near_scored_ends - 1
+
+            def rows_between(lo, hi):
+                return (
+                    sa.select(*cols)
+                    .select_from(ends.join(d, d.c.patient_id == ends.c.pid))
+                    .where(d.c.day >= lo, d.c.day <= hi, d.c.pain_n > 0)
+                )
+
+            q = sa.union(
+                rows_between(ends.c.f, S.days_after(ends.c.f, span)),
+                rows_between(S.days_after(ends.c.l, -span), ends.c.l),
+            )
+        with self._read() as conn:
+            rows = conn.execute(q).all()
+        c = list(zip(*rows, strict=True)) if rows else [()] * 6
+        out = pd.DataFrame(
+            {
+                "patient_id": pd.array(c[0], dtype="str"),
+                "day": _iso_days(c[1]),
+                **{
+                    name: np.array(v, dtype=np.int64)
+                    for name, v in zip(
+                        ("pain_sum", "pain_n", "sessions", "red_flag_sessions"), c[2:], strict=True
+                    )
+                },
+            }
+        )
+        return out.sort_values(["patient_id", "day"], kind="stable", ignore_index=True)
+
+    def last_session_days(self) -> pd.DataFrame:
+        """Every patient's id, name and last day with a session (NaT if none): a seek per patient."""
+        p, d = S.patients, S.daily_summary
+        last = (
+            sa.select(sa.func.max(d.c.day))
+            .where(d.c.patient_id == p.c.patient_id, d.c.sessions > 0)
+            .scalar_subquery()
+        )
+        q = sa.select(p.c.patient_id, p.c.name, last).order_by(p.c.patient_id)
+        with self._read() as conn:
+            rows = conn.execute(q).all()
+        c = list(zip(*rows, strict=True)) if rows else [()] * 3
+        return pd.DataFrame(
+            {
+                "patient_id": pd.array(c[0], dtype="str"),
+                "name": pd.array(c[1], dtype="str"),
+                "last_session": _days(c[2]),
+            }
+        )
+
+    # ---- bulk --------------------------------------------------------------------------
+    def save_sessions(self, batch: Iterable[Session], *, on_existing: str = "skip") -> int:
+        """Insert many validated Sessions in one transaction; return how many were new.
+
+        Sessions whose id is already stored are skipped if identical and refused
+        (ConflictError, nothing written) otherwise."""
+        check_choice("on_existing", on_existing, ("skip",))
+        batch = list(batch)
+        for s in batch:
+            if not isinstance(s, Session):
+                raise ValidationError("batch", s, "Session objects (see validate_session)")
+        with self.transaction() as conn:
+            for pid in sorted({s.patient_id for s in batch}):
+                self._require_patient(conn, pid)
+                lock_patient(conn, pid)
+            new = []
+            for chunk_start in range(0, len(batch), 500):
+                chunk = batch[chunk_start:chunk_start + 500]
+                have = set(conn.execute(
+                    sa.select(S.sessions.c.session_id).where(S.sessions.c.session_id.in_([s.session_id for s in chunk]))
+                ).scalars())
+                for s in chunk:
+                    if s.session_id in have:
+                        if self._load_session(conn, s.session_id) != s:
+                            raise ConflictError(f"session_id: {s.session_id!r} is already saved with different content")
+                    else:
+                        new.append(s)
+            if len({s.session_id for s in new}) != len(new):
+                raise ValidationError("batch.session_id", "duplicate", "each session id once per batch")
+            if new:
+                self._insert_sessions(conn, new)
+                for pid in {s.patient_id for s in new}:
+                    days = sorted({s.day for s in new if s.patient_id == pid})
+                    S.refresh_summary(conn, lambda t, pid=pid, days=days: sa.and_(
+                        t.c.patient_id == pid, t.c.day >= days[0], t.c.day <= days[-1]))
+        return len(new)
+
+def _configure_sqlite(engine: Engine) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised by every test
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout = 30000")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = FULL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn):  # pragma: no cover
+        # Writers take the write lock up front, so concurrent writers queue on busy_timeout
+        # instead of failing with "database is locked" when upgrading a read lock.
+        immediate = conn.get_execution_options().get("backcare_write")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    """An Engine for url with backcare's connection settings (SQLite: WAL, FULL sync, FKs)."""
+    if url.startswith("sqlite"):
+        sa_url = sa.make_url(url)
+        if sa_url.database and sa_url.database != ":memory:":
+            Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def open_store(url: str | None = None, *, catalog: Catalog | None = None, upgrade: bool = True) -> Store:
+    """Open (creating or upgrading in place) the store at url, BACKCARE_DB or data/backcare.db."""
+    engine = make_engine(url or default_url())
+    store = Store(engine, catalog)
+    if upgrade:
+        with store.transaction() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
+            S.migrate(conn)
+    return store

@@ -1,0 +1,156 @@
+"""Typed frames of what the store's readers return: one fixed dtype per column (READ_DTYPES).
+
+Days are naive ``datetime64[ns]`` (the patient's local date), times ``datetime64[ns, UTC]``,
+counts and doses nullable ``Int64``, text the ``str`` dtype (empty, never missing)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+DAY = "datetime64[ns]"
+UTC_TS = "datetime64[ns, UTC]"
+READ_DTYPES: dict[str, dict[str, str]] = {
+    "sessions": {
+        "session_id": "str",
+        "patient_id": "str",
+        "day": DAY,
+        "started_at": UTC_TS,
+        "ended_at": UTC_TS,
+        "programme_id": "Int64",
+        "pain_before": "Int64",
+        "pain_after": "Int64",
+        "notes": "str",
+        "red_flags": "str",
+        "created_at": UTC_TS,
+        "updated_at": UTC_TS,
+    },
+    "items": {
+        "session_id": "str",
+        "patient_id": "str",
+        "day": DAY,
+        "exercise_id": "str",
+        "done": "bool",
+        "sets": "Int64",
+        "reps": "Int64",
+        "hold_s": "Int64",
+        "minutes": "Int64",
+    },
+    "pain": {
+        "pain_id": "str",
+        "patient_id": "str",
+        "recorded_at": UTC_TS,
+        "day": DAY,
+        "score": "Int64",
+        "context": "str",
+    },
+    "annotations": {
+        "annotation_id": "str",
+        "patient_id": "str",
+        "day": DAY,
+        "author": "str",
+        "kind": "str",
+        "text": "str",
+        "created_at": UTC_TS,
+    },
+    "prescriptions": {
+        "programme_id": "Int64",
+        "patient_id": "str",
+        "valid_from": DAY,
+        "valid_to": DAY,
+        "position": "Int64",
+        "exercise_id": "str",
+        "sets": "Int64",
+        "reps": "Int64",
+        "hold_s": "Int64",
+        "minutes": "Int64",
+        "each_side": "bool",
+        "times_per_week": "Int64",
+        "author": "str",
+        "note": "str",
+    },
+    "daily": {
+        "patient_id": "str",
+        "day": DAY,
+        "sessions": "Int64",
+        "items_done": "Int64",
+        "pain_sum": "Int64",
+        "pain_n": "Int64",
+        "red_flag_sessions": "Int64",
+    },
+    "patients": {
+        "patient_id": "str",
+        "name": "str",
+        "timezone": "str",
+        "created_at": UTC_TS,
+        "sessions": "Int64",
+        "first_day": DAY,
+        "last_day": DAY,
+    },
+}
+
+
+def typed_frame(rows: Sequence[Any], kind: str) -> pd.DataFrame:
+    """Rows read from the database (plain tuples in READ_DTYPES[kind] column order) as a frame of those dtypes."""
+    dtypes = READ_DTYPES[kind]
+    # column by column from plain tuples: fixed cost per column, not per frame operation
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(dtypes)
+    out = {}
+    for (col, dtype), values in zip(dtypes.items(), columns, strict=True):
+        if dtype == DAY:
+            out[col] = _days(values)
+        elif dtype == UTC_TS:
+            out[col] = _utc_times(values)
+        elif dtype == "str":
+            out[col] = pd.array(
+                [v if type(v) is str else "" if v is None else str(v) for v in values], dtype="str"
+            )
+        elif dtype == "bool":
+            out[col] = np.array(values, dtype=bool)
+        else:
+            out[col] = pd.Series(values, dtype=object).astype(dtype).array
+    return pd.DataFrame(out, index=pd.RangeIndex(len(rows)))
+
+
+def _utc_times(values: Sequence[Any]) -> Any:
+    """Aware UTC datetimes (or None), as UTCDateTime reads them, as datetime64[ns, UTC]."""
+    if all(v is None or (type(v) is dt.datetime and v.tzinfo is dt.UTC) for v in values):
+        naive = np.array(
+            [None if v is None else v.replace(tzinfo=None) for v in values], dtype="datetime64[us]"
+        )
+        return pd.DatetimeIndex(naive.astype("datetime64[ns]")).tz_localize("UTC").array
+    return pd.to_datetime(pd.Series(values, dtype=object), utc=True).astype(UTC_TS).array
+
+
+def _days(values: Sequence[Any]) -> np.ndarray:
+    """Dates (or None) as naive datetime64[ns] days."""
+    if all(type(v) is dt.date or v is None for v in values):
+        return np.array(values, dtype="datetime64[D]").astype(DAY)
+    return pd.to_datetime(pd.Series(values, dtype=object)).astype(DAY).to_numpy()
+
+
+def with_valid_to(df: pd.DataFrame) -> pd.DataFrame:
+    """The prescriptions with valid_to from the next programme of the same patient; same-day superseded ones dropped."""
+    if df.empty:
+        return df
+    pid = df["programme_id"].to_numpy(dtype=np.int64)  # a primary key: never missing
+    patient, _ = pd.factorize(df["patient_id"], sort=True)
+    since = df["valid_from"].to_numpy(dtype="datetime64[ns]")
+    # one row per programme, ordered by patient, valid_from, programme_id
+    first = np.unique(pid, return_index=True)[1]
+    order = first[np.lexsort((pid[first], since[first], patient[first]))]
+    # of programmes starting the same day, the last one (highest id) is kept
+    same_patient = patient[order][1:] == patient[order][:-1]
+    order = order[np.append(~(same_patient & (since[order][1:] == since[order][:-1])), True)]
+    nxt = np.full(len(order), np.datetime64("NaT"), dtype="datetime64[ns]")
+    follows = patient[order][1:] == patient[order][:-1]
+    nxt[:-1] = np.where(follows, since[order][1:] - np.timedelta64(1, "D"), np.datetime64("NaT"))
+    kept = pd.Index(pid[order])
+    at = kept.get_indexer(pid)
+    out = df[at >= 0].reset_index(drop=True)
+    out["valid_to"] = nxt[at[at >= 0]]
+    return out

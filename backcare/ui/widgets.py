@@ -1,0 +1,282 @@
+"""The small widgets every view shares: PatientPicker, PainInput and HoldTimer.
+
+Each one is plain ipywidgets, built and driven without a kernel (tests set values and
+click buttons on them directly); the timer runs on any scheduler with ``time`` and
+``call_later`` (an asyncio loop in the kernel, a fake clock in tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+import ipywidgets as W
+
+from backcare.domain.session import PAIN_RANGE
+from backcare.errors import ValidationError
+from backcare.present.html import esc
+
+if TYPE_CHECKING:
+    from backcare.store import Store
+
+__all__ = [
+    "HoldTimer",
+    "PainInput",
+    "PatientPicker",
+    "Scheduler",
+    "hold_phases",
+    "kernel_loop",
+    "patient_label",
+    "patient_names",
+]
+
+
+# ---- the patient picker --------------------------------------------------------------------
+def patient_names(store: Store) -> dict[str, str]:
+    """Every patient of the store as {patient_id: name}, in id order (what a PatientPicker offers)."""
+    pats = store.patients()
+    return {str(p): str(n) for p, n in zip(pats["patient_id"], pats["name"], strict=True)}
+
+
+def patient_label(patient_id: str, name: str = "") -> str:
+    """How a patient is offered: 'name (id)', or the id alone (plain text: ipywidgets never
+    renders option labels as HTML, so names need no escaping here)."""
+    return f"{name} ({patient_id})" if name else patient_id
+
+
+class PatientPicker(W.Dropdown):
+    """A dropdown of patients; ``value`` is the chosen patient id (None until one is chosen).
+
+    names: {patient_id: name}, e.g. from patient_names(store). prompt: a first option such as
+    'Choose a patient' that stands for no patient; without it the first patient is chosen
+    unless value names one. Layout and style keywords go to the Dropdown."""
+
+    def __init__(
+        self,
+        names: Mapping[str, str] | None = None,
+        *,
+        value: str | None = None,
+        prompt: str | None = None,
+        description: str = "Patient",
+        **kwargs: Any,
+    ) -> None:
+        self.prompt = prompt
+        self.names: dict[str, str] = {}
+        kwargs.setdefault("style", {"description_width": "60px"})
+        kwargs.setdefault("layout", W.Layout(width="380px"))
+        super().__init__(description=description, options=self._options({}), value=None, **kwargs)
+        self.add_class("backcare-patient-picker")
+        self.set_names(names or {}, value)
+
+    def _options(self, names: Mapping[str, str]) -> list[tuple[str, str | None]]:
+        head: list[tuple[str, str | None]] = [(self.prompt, None)] if self.prompt else []
+        return head + [(patient_label(p, n), p) for p, n in names.items()]
+
+    def set_names(self, names: Mapping[str, str], value: str | None = None) -> None:
+        """Offer these patients; choose value (ValidationError if it is not one of them), else the
+        prompt, else the first patient."""
+        if value is not None and value not in names:
+            raise ValidationError("patient_id", value, "a patient in the store")
+        self.names = {str(p): str(n) for p, n in names.items()}
+        if value is None and not self.prompt:
+            value = next(iter(self.names), None)
+        self.options = self._options(self.names)
+        self.value = value
+
+    def load(self, store: Store, value: str | None = None) -> None:
+        """Offer the store's patients (see set_names); the store's own errors pass through."""
+        self.set_names(patient_names(store), value)
+
+    def name(self, patient_id: str | None = None) -> str:
+        """The name of patient_id (default: the chosen patient); '' if it has none."""
+        pid = self.value if patient_id is None else patient_id
+        return self.names.get(pid, "") if pid is not None else ""
+
+
+# ---- the hold timer ----------------------------------------------------------------------
+class Scheduler(Protocol):
+    """What the timer needs from an event loop: asyncio loops have both methods."""
+
+    def time(self) -> float: ...
+
+    def call_later(self, delay: float, callback: Callable[[], Any]) -> Any: ...
+
+
+def kernel_loop() -> asyncio.AbstractEventLoop:
+    """The asyncio loop the kernel runs on (the running one, else the thread's current loop)."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.get_event_loop()
+
+
+class HoldTimer:
+    """Counts holds down on an event loop (never sleeping) and calls on_done after the last.
+
+    A hold is a list of phases (label, seconds). The timer reschedules itself with
+    scheduler.call_later at most every `tick` seconds and shows what is left in `label`."""
+
+    def __init__(
+        self,
+        label: W.HTML,
+        on_done: Callable[[], None],
+        *,
+        scheduler: Scheduler | Callable[[], Scheduler] | None = None,
+        tick: float = 1.0,
+        on_change: Callable[[bool], None] | None = None,
+    ) -> None:
+        self.label = label
+        self.on_done = on_done
+        self.on_change = on_change
+        self.tick = tick
+        self._scheduler = scheduler
+        self._phases: list[tuple[str, float]] = []
+        self._deadline = 0.0
+        self._handle: Any = None
+        self._loop: Scheduler | None = None
+
+    @property
+    def running(self) -> bool:
+        """True while a countdown is in progress."""
+        return self._handle is not None
+
+    def _resolve(self) -> Scheduler:
+        s = self._scheduler
+        if s is None:
+            return kernel_loop()
+        return s if hasattr(s, "call_later") else s()
+
+    def start(self, phases: Sequence[tuple[str, float]]) -> None:
+        """Start counting down phases (cancelling any countdown in progress)."""
+        self.stop(quiet=True)
+        self._phases = [(name, float(secs)) for name, secs in phases if secs > 0]
+        if not self._phases:
+            return
+        self._loop = self._resolve()
+        self._next_phase()
+        if self.on_change:
+            self.on_change(True)
+
+    def stop(self, *, quiet: bool = False) -> None:
+        """Cancel the countdown; the box is not ticked."""
+        was_running = self.running
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        self._phases = []
+        if was_running and not quiet:
+            self.label.value = '<span class="backcare-timer">Timer stopped.</span>'
+        if was_running and self.on_change:
+            self.on_change(False)
+
+    def _next_phase(self) -> None:
+        name, secs = self._phases[0]
+        self._deadline = self._loop.time() + secs
+        self._show(name, secs)
+        self._schedule(secs)
+
+    def _schedule(self, remaining: float) -> None:
+        self._handle = self._loop.call_later(min(self.tick, remaining), self._on_tick)
+
+    def _show(self, name: str, remaining: float) -> None:
+        secs = max(0, math.ceil(remaining - 1e-9))
+        self.label.value = (
+            f'<span class="backcare-timer" aria-live="polite">{esc(name)}: <b>{secs} s</b></span>'
+        )
+
+    def _on_tick(self) -> None:
+        self._handle = None
+        if not self._phases:
+            return
+        remaining = self._deadline - self._loop.time()
+        if remaining > 1e-6:
+            self._show(self._phases[0][0], remaining)
+            self._schedule(remaining)
+            return
+        self._phases.pop(0)
+        if self._phases:
+            self._next_phase()
+            return
+        self.label.value = '<span class="backcare-timer">Hold done: ticked.</span>'
+        if self.on_change:
+            self.on_change(False)
+        self.on_done()
+
+
+def hold_phases(
+    seconds: int, *, sets: int = 1, each_side: bool = False, switch_s: float = 5.0
+) -> list[tuple[str, float]]:
+    """The countdown phases of a hold: each set, each side, with a short switch in between."""
+    sides = ("first side", "second side") if each_side else ("",)
+    holds = []
+    for s in range(1, sets + 1):
+        for side in sides:
+            parts = ([f"set {s} of {sets}"] if sets > 1 else []) + ([side] if side else [])
+            holds.append("Hold, " + ", ".join(parts) if parts else "Hold")
+    phases: list[tuple[str, float]] = []
+    for i, name in enumerate(holds):
+        if i and switch_s > 0:
+            phases.append(("Switch sides, get ready" if each_side else "Rest, get ready", switch_s))
+        phases.append((name, float(seconds)))
+    return phases
+
+
+# ---- pain input --------------------------------------------------------------------------
+class PainInput:
+    """A 0-10 pain slider with an explicit 'not recorded' box, ticked until the user moves the
+    slider (or unticks it): an untouched slider is never stored as a score."""
+
+    def __init__(self, label: str) -> None:
+        self.slider = W.IntSlider(
+            value=0,
+            min=PAIN_RANGE[0],
+            max=PAIN_RANGE[1],
+            description=label,
+            readout=False,
+            style={"description_width": "110px"},
+            layout=W.Layout(width="360px"),
+        )
+        self.not_recorded = W.Checkbox(
+            value=True,
+            description="not recorded",
+            indent=False,
+            layout=W.Layout(width="140px", margin="0 0 0 12px"),
+        )
+        self.readout = W.HTML()
+        self.slider.observe(self._moved, "value")
+        self.not_recorded.observe(self._refresh, "value")
+        self.widget = W.HBox(
+            [self.slider, self.readout, self.not_recorded], layout=W.Layout(align_items="center")
+        )
+        self.widget.add_class("backcare-pain")
+        self._refresh()
+
+    @property
+    def value(self) -> int | None:
+        """The score, or None when 'not recorded' is ticked."""
+        return None if self.not_recorded.value else int(self.slider.value)
+
+    def set(self, value: int | None) -> None:
+        """Show a score (None: not recorded)."""
+        if value is None:
+            self.not_recorded.value = True
+        else:
+            self.slider.value = int(value)
+            self.not_recorded.value = False
+        self._refresh()
+
+    def _moved(self, change: dict) -> None:
+        self.not_recorded.value = False
+        self._refresh()
+
+    def _refresh(self, change: dict | None = None) -> None:
+        v = self.value
+        self.slider.readout = False
+        self.slider.style.handle_color = "#9aa0a6" if v is None else None
+        self.readout.value = (
+            '<span class="backcare-pain-readout" style="color:#5f6368">not recorded</span>'
+            if v is None
+            else f'<span class="backcare-pain-readout"><b>{v}</b> / 10</span>'
+        )

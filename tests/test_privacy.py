@@ -1,0 +1,107 @@
+"""backcare.reports.privacy: the one pseudonymiser of bundles and reports, on frames worked by hand."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from backcare.reports.privacy import (
+    RELATIVE_EPOCH,
+    hashed_ids,
+    pseudonym,
+    pseudonymise,
+    relative_shift,
+)
+
+KEY = bytes(range(32))
+
+
+def frames() -> dict[str, pd.DataFrame]:
+    return {
+        "patients": pd.DataFrame(
+            {"patient_id": ["p1"], "name": ["Ann Example"], "timezone": ["UTC"]}
+        ),
+        "sessions": pd.DataFrame(
+            {
+                "session_id": ["s1", "s2"],
+                "patient_id": ["p1", "p1"],
+                "day": pd.to_datetime(["2026-01-07", "2026-01-12"]),  # a Wednesday, the next Monday
+                "started_at": pd.to_datetime(["2026-01-07 10:00", "2026-01-12 18:30"]).tz_localize(
+                    "UTC"
+                ),
+                "notes": ["knee sore", ""],
+            }
+        ),
+        "annotations": pd.DataFrame(
+            {
+                "annotation_id": ["a1"],
+                "patient_id": ["p1"],
+                "day": pd.to_datetime(["2026-01-09"]),
+                "kind": ["flare-up"],
+                "text": ["moved house"],
+            }
+        ),
+        "plans": pd.DataFrame(
+            {
+                "programme_key": ["1"],
+                "patient_id": ["p1"],
+                "valid_from": pd.to_datetime(["2026-01-08"]),
+                "note": ["plank up"],
+            }
+        ),
+    }
+
+
+def test_pseudonymised_frames_hide_identity_and_free_text_and_shift_dates_by_whole_weeks():
+    out, shift = pseudonymise(frames(), "P-x", key=KEY, kinds={"plans": "programmes"})
+    assert out["patients"].loc[0, "name"] == "" and set(out["sessions"]["patient_id"]) == {"P-x"}
+    assert list(out["sessions"]["notes"]) == ["", ""] and out["plans"].loc[0, "note"] == ""
+    assert out["annotations"].loc[0, "text"] == "(flare-up: text left out)"
+    # the first day is Wed 7 Jan 2026: its Monday (5 Jan 2026) moves to Mon 3 Jan 2000
+    assert shift == pd.Timestamp("2026-01-05") - pd.Timestamp("2000-01-03")
+    assert list(out["sessions"]["day"]) == [pd.Timestamp("2000-01-05"), pd.Timestamp("2000-01-10")]
+    assert out["sessions"].loc[0, "started_at"] == pd.Timestamp("2000-01-05 10:00", tz="UTC")
+    assert out["plans"].loc[0, "valid_from"] == pd.Timestamp("2000-01-06")
+    assert out["annotations"].loc[0, "day"] == pd.Timestamp("2000-01-07")
+    # with the key, record ids are keyed hashes: stable, prefixed, not the id
+    assert out["sessions"]["session_id"].str.fullmatch(r"S-[0-9a-f]{16}").all()
+    assert out["sessions"].loc[0, "session_id"] == hashed_ids(KEY, "S", pd.Series(["s1"])).iloc[0]
+    assert out["annotations"].loc[0, "annotation_id"].startswith("A-")
+    assert out["plans"].loc[0, "programme_key"].startswith("R-")
+    assert frames()["sessions"].loc[0, "notes"] == "knee sore"  # the input is left as it was
+
+
+def test_without_a_key_ids_stay_and_text_and_dates_can_be_kept():
+    out, shift = pseudonymise(
+        frames(), "P-x", relative_dates=False, keep_text=True, kinds={"plans": "programmes"}
+    )
+    assert shift == pd.Timedelta(0)
+    assert list(out["sessions"]["session_id"]) == ["s1", "s2"]
+    assert (
+        out["sessions"].loc[0, "notes"] == "knee sore"
+        and out["annotations"].loc[0, "text"] == "moved house"
+    )
+    assert out["sessions"].loc[0, "day"] == pd.Timestamp("2026-01-07")
+
+
+def test_extra_days_can_move_the_first_week():
+    # a report whose period starts on Sun 4 Jan 2026: that week's Monday (29 Dec 2025) goes to 3 Jan 2000
+    _, shift = pseudonymise(
+        frames(),
+        "P-x",
+        also_days=[pd.Series([pd.Timestamp("2026-01-04")])],
+        kinds={"plans": "programmes"},
+    )
+    assert shift == pd.Timestamp("2025-12-29") - pd.Timestamp(RELATIVE_EPOCH)
+
+
+def test_no_dates_no_shift_and_unknown_kinds_are_refused():
+    assert relative_shift([pd.Series([], dtype="datetime64[ns]")]) == pd.Timedelta(0)
+    with pytest.raises(ValueError, match="kinds: 'plans'"):
+        pseudonymise(frames(), "P-x")
+
+
+def test_a_pseudonym_is_stable_under_one_key_and_differs_under_another():
+    assert pseudonym(KEY, "p1") == pseudonym(KEY, "p1")
+    assert pseudonym(KEY, "p1") != pseudonym(KEY, "p2")
+    assert pseudonym(KEY, "p1") != pseudonym(bytes(32), "p1")
+    assert pseudonym(KEY, "p1").startswith("P-") and len(pseudonym(KEY, "p1")) == 12

@@ -1,0 +1,65 @@
+"""backcare.ui.widgets without a kernel: the patient picker and the pain input, driven like a user would."""
+
+from __future__ import annotations
+
+import pytest
+
+from backcare.errors import ValidationError
+from backcare.ui.widgets import PainInput, PatientPicker, patient_names
+
+IMG = "<img src=x onerror=alert(1)>"
+
+
+def test_the_picker_offers_name_and_id_and_chooses_the_first_patient():
+    picker = PatientPicker({"p1": "Ann Example", "p2": ""})
+    assert picker.options == (("Ann Example (p1)", "p1"), ("p2", "p2"))
+    assert picker.value == "p1" and picker.name() == "Ann Example" and picker.name("p2") == ""
+    picker.value = "p2"
+    assert picker.name() == ""
+
+
+def test_with_a_prompt_no_patient_is_chosen_until_the_user_chooses():
+    picker = PatientPicker({"p1": "Ann"}, prompt="Choose a patient")
+    assert picker.options[0] == ("Choose a patient", None) and picker.value is None
+    seen = []
+    picker.observe(lambda change: seen.append(change["new"]), "value")
+    picker.value = "p1"
+    assert seen == ["p1"]
+
+
+def test_a_patient_asked_for_must_be_offered():
+    assert PatientPicker({"p1": "", "p2": ""}, value="p2").value == "p2"
+    with pytest.raises(ValidationError, match="patient_id: 'nobody'"):
+        PatientPicker({"p1": ""}, value="nobody")
+
+
+def test_an_empty_picker_chooses_nobody():
+    assert PatientPicker().value is None and PatientPicker().options == ()
+
+
+def test_names_are_offered_as_text(store):
+    """Option labels are plain text in ipywidgets, so the name is offered as typed (never as HTML)."""
+    store.add_patient("xss", IMG)
+    store.add_patient("a1", "Ann")
+    assert patient_names(store) == {"a1": "Ann", "xss": IMG}
+    picker = PatientPicker()
+    picker.load(store, "xss")
+    assert (
+        picker.value == "xss"
+        and ("Ann (a1)", "a1") in picker.options
+        and (f"{IMG} (xss)", "xss") in picker.options
+    )
+
+
+def test_an_untouched_pain_input_records_nothing_and_a_moved_one_its_score():
+    pain = PainInput("Pain now")
+    assert pain.value is None and "not recorded" in pain.readout.value
+    pain.slider.value = 4
+    assert pain.value == 4 and "<b>4</b> / 10" in pain.readout.value
+    pain.not_recorded.value = True
+    assert pain.value is None
+    pain.set(0)  # no pain is a score, not "not recorded"
+    assert pain.value == 0
+    pain.set(None)
+    assert pain.value is None
+    assert (pain.slider.min, pain.slider.max) == (0, 10)
