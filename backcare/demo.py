@@ -178,4 +178,5 @@ def fill_demo(
             totals[k] += v
         bar.update(len(chunk))
     bar.close()
+    store.optimize()  # fresh planner statistics after a bulk load
     return totals

@@ -166,6 +166,15 @@ class Store:
         """Release every pooled connection."""
         self.engine.dispose()
 
+    def optimize(self) -> None:
+        """Refresh the query planner's statistics (ANALYZE): run after loading many rows.
+
+        Without statistics SQLite plans the clinic's window joins as full scans of the item
+        table (measured: 1.3 s instead of 0.2 s on a 1.77M-item store); ANALYZE on that store
+        takes about 0.4 s."""
+        with self.transaction() as conn:
+            conn.exec_driver_sql("ANALYZE")
+
     def __enter__(self) -> Store:
         return self
 
@@ -808,4 +817,15 @@ def open_store(url: str | None = None, *, catalog: Catalog | None = None, upgrad
             if engine.dialect.name == "postgresql":
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
             S.migrate(conn)
+        if engine.dialect.name == "sqlite" and not _has_statistics(store):
+            store.optimize()  # a store written before statistics were kept: once
     return store
+
+
+def _has_statistics(store: Store) -> bool:
+    """True when the SQLite store holds planner statistics (sqlite_stat1)."""
+    with store.transaction() as conn:
+        found = conn.exec_driver_sql(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'"
+        ).scalar()
+    return bool(found)
