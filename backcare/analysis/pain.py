@@ -460,25 +460,28 @@ FLARE_COLUMNS = {
 
 def _calendar(daily: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(patient codes, day numbers, values) on every calendar day of each patient's range, in order."""
-    pid = patient_ids(daily)
     day = daily["day"].to_numpy(dtype="datetime64[ns]")
     ok = ~np.isnat(day)
-    frame = pd.DataFrame(
-        {"p": pid.to_numpy()[ok], "d": day_numbers(day[ok]), "v": _num(daily, col)[ok]}
-    )
-    frame = frame.sort_values(["p", "d"], kind="stable").drop_duplicates(["p", "d"])
-    p_code, _ = pd.factorize(frame["p"], sort=True)
-    d = frame["d"].to_numpy()
+    p_code, _ = pd.factorize(patient_ids(daily)[ok], sort=True)
+    d, v = day_numbers(day[ok]), _num(daily, col)[ok]
+    step_p, step_d = np.diff(p_code), np.diff(d)
+    in_order = bool(np.all((step_p > 0) | ((step_p == 0) & (step_d > 0))))
+    if not in_order:
+        order = np.lexsort((d, p_code))
+        p_code, d, v = p_code[order], d[order], v[order]
+        first = np.concatenate([[True], (np.diff(p_code) != 0) | (np.diff(d) != 0)])
+        p_code, d, v = p_code[first], d[first], v[first]  # one row per (patient, day)
+        step_p, step_d = np.diff(p_code), np.diff(d)
     starts = segment_starts(p_code)
-    if len(d) and (np.diff(d) == 1).sum() == len(d) - len(starts):
-        return p_code, d, frame["v"].to_numpy(dtype=float)  # already whole calendars
+    if len(d) and bool(np.all((step_p != 0) | (step_d == 1))):
+        return p_code, d, v  # already whole calendars
     ends = np.append(starts[1:], len(d)) - 1
     n = d[ends] - d[starts] + 1
     off = np.concatenate([[0], np.cumsum(n)])
     patient = np.repeat(np.arange(len(starts)), n)
     days = np.repeat(d[starts], n) + (np.arange(off[-1]) - np.repeat(off[:-1], n))
     values = np.full(off[-1], np.nan)
-    values[off[p_code] + (d - d[starts][p_code])] = frame["v"].to_numpy(dtype=float)
+    values[off[p_code] + (d - d[starts][p_code])] = v
     return patient, days, values
 
 
@@ -489,7 +492,8 @@ def flare_ups(daily: pd.DataFrame) -> pd.DataFrame:
     the 7 calendar days before the day that have a score (tolerance 1e-9)."""
     if daily is None or daily.empty:
         return empty(FLARE_COLUMNS)
-    names = pd.Index(sorted(pd.unique(patient_ids(daily))), dtype="str")
+    day_ok = ~np.isnat(daily["day"].to_numpy(dtype="datetime64[ns]"))
+    names = pd.Index(sorted(pd.unique(patient_ids(daily)[day_ok])), dtype="str")
     patient, day, pain = _calendar(daily, "pain")
     total, count = _trailing_sum_count(pain, patient, FLARE_LOOKBACK_DAYS, include_today=False)
     with np.errstate(invalid="ignore", divide="ignore"):
