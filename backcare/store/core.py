@@ -66,6 +66,19 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _driver_columns(conn: Connection, stmt: sa.Executable, width: int) -> list[tuple[Any, ...]]:
+    """The statement's result as columns of the driver's own values (no per-row conversion).
+
+    SQLAlchemy binds the parameters; rows are then fetched straight from the DBAPI cursor,
+    so days come as ISO text (SQLite) or dates (PostgreSQL): read them with _iso_days."""
+    result = conn.execute(stmt)
+    try:
+        rows = result.cursor.fetchall() if result.cursor is not None else []
+    finally:
+        result.close()
+    return list(zip(*rows, strict=True)) if rows else [()] * width
+
+
 def _iso_days(values: Sequence[Any]) -> np.ndarray:
     """Days read as the driver gives them (ISO 'YYYY-MM-DD' text or dates) as naive datetime64[ns]."""
     return np.array([str(v) for v in values], dtype="datetime64[D]").astype(DAY)
@@ -646,13 +659,13 @@ class Store:
             .order_by(s.c.patient_id, s.c.day, i.c.exercise_id)
         )
         with self._read() as conn:
-            rows = conn.execute(q).all()
+            c = _driver_columns(conn, q, 4)
         return pd.DataFrame(
             {
-                "patient_id": pd.array([r[0] for r in rows], dtype="str"),
-                "day": _iso_days([r[1] for r in rows]),
-                "exercise_id": pd.array([r[2] for r in rows], dtype="str"),
-                "done": np.array([r[3] for r in rows], dtype=np.int64),
+                "patient_id": pd.array(c[0], dtype="str"),
+                "day": _iso_days(c[1]),
+                "exercise_id": pd.array(c[2], dtype="str"),
+                "done": np.array(c[3], dtype=np.int64),
             }
         )
 
@@ -697,13 +710,12 @@ class Store:
                     .where(d.c.day >= lo, d.c.day <= hi, d.c.pain_n > 0)
                 )
 
-            q = sa.union(
+            q = sa.union_all(
                 rows_between(ends.c.f, S.days_after(ends.c.f, span)),
                 rows_between(S.days_after(ends.c.l, -span), ends.c.l),
             )
         with self._read() as conn:
-            rows = conn.execute(q).all()
-        c = list(zip(*rows, strict=True)) if rows else [()] * 6
+            c = _driver_columns(conn, q, 6)
         out = pd.DataFrame(
             {
                 "patient_id": pd.array(c[0], dtype="str"),
@@ -716,6 +728,8 @@ class Store:
                 },
             }
         )
+        # the two windows of near_scored_ends may share days: each (patient, day) once
+        out = out.drop_duplicates(["patient_id", "day"])
         return out.sort_values(["patient_id", "day"], kind="stable", ignore_index=True)
 
     def last_session_days(self) -> pd.DataFrame:
