@@ -100,8 +100,8 @@ def by_exercise(in_force: InForce) -> pd.DataFrame:
     exp = in_force.frame
     if exp.empty:
         return empty(BY_EXERCISE_COLUMNS)
-    p_code, p_names = pd.factorize(exp["patient_id"], sort=True)
-    e_code, e_names = pd.factorize(exp["exercise_id"], sort=True)
+    p_code, p_names = in_force.patient_code, in_force.patients
+    e_code, e_names = in_force.exercise_code, in_force.exercises
     week = day_numbers(exp["week"])
     w0 = int(week.min())
     n_w = (int(week.max()) - w0) // 7 + 1

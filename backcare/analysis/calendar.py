@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -144,9 +144,24 @@ def expand_prescriptions(prescriptions: pd.DataFrame, start: Any, end: Any) -> p
 
     Columns IN_FORCE_COLUMNS, sorted by patient, day and exercise. Method: see the module
     docstring ("In force")."""
-    lo, hi = as_day(start), as_day(end)
+    return _expand(prescriptions, as_day(start), as_day(end))[0]
+
+
+_NO_CODES = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+
+
+def _expand(
+    prescriptions: pd.DataFrame | None, lo: pd.Timestamp, hi: pd.Timestamp
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, pd.Index, pd.Index]:
+    """expand_prescriptions, with each row's patient and exercise as codes into sorted names."""
+    none = (
+        empty(IN_FORCE_COLUMNS),
+        *_NO_CODES,
+        pd.Index([], dtype="str"),
+        pd.Index([], dtype="str"),
+    )
     if prescriptions is None or prescriptions.empty or hi < lo:
-        return empty(IN_FORCE_COLUMNS)
+        return none
     p = prescriptions.reset_index(drop=True)
     d_lo, d_hi = day_numbers([lo])[0], day_numbers([hi])[0]
     vf = p["valid_from"]
@@ -154,7 +169,7 @@ def expand_prescriptions(prescriptions: pd.DataFrame, start: Any, end: Any) -> p
     last = np.minimum(day_numbers(p["valid_to"].fillna(hi)), d_hi)
     n = np.where(vf.notna().to_numpy(), np.clip(last - first + 1, 0, None), 0)
     if not n.any():
-        return empty(IN_FORCE_COLUMNS)
+        return none
     row = np.repeat(np.arange(len(p)), n)
     day = first[row] + (np.arange(len(row)) - np.repeat(np.cumsum(n) - n, n))
     # the latest valid_from (then the highest programme_id) wins a (patient, day, exercise):
@@ -171,7 +186,7 @@ def expand_prescriptions(prescriptions: pd.DataFrame, start: Any, end: Any) -> p
     span = d_hi - d_lo + 1
     key = (p_code[row[order]] * span + (day[order] - d_lo)) * width + e_code[row[order]]
     keep = order[np.append(key[1:] != key[:-1], True)]
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "patient_id": pd.array(np.asarray(p_names)[p_code[row[keep]]], dtype="str"),
             "day": datetimes(day[keep]),
@@ -182,6 +197,8 @@ def expand_prescriptions(prescriptions: pd.DataFrame, start: Any, end: Any) -> p
             },
         }
     )
+    names = pd.Index([*e_names, None], dtype="str")  # a missing exercise id is the last code
+    return frame, p_code[row[keep]], e_code[row[keep]], pd.Index(p_names, dtype="str"), names
 
 
 def done_counts(items: pd.DataFrame | None) -> pd.DataFrame:
@@ -220,6 +237,12 @@ class InForce:
     start: pd.Timestamp
     end: pd.Timestamp
     frame: pd.DataFrame
+    # each row's patient and exercise as codes into these sorted names (computed once,
+    # shared by every function that groups the rows)
+    patient_code: np.ndarray = field(default_factory=lambda: _NO_CODES[0])
+    exercise_code: np.ndarray = field(default_factory=lambda: _NO_CODES[1])
+    patients: pd.Index = field(default_factory=lambda: pd.Index([], dtype="str"))
+    exercises: pd.Index = field(default_factory=lambda: pd.Index([], dtype="str"))
 
     def between(self, start: Any, end: Any) -> InForce:
         """The rows of [start, end] (which must lie inside [self.start, self.end])."""
@@ -233,7 +256,15 @@ class InForce:
             return self
         day = self.frame["day"].to_numpy()
         at = np.flatnonzero((day >= lo.to_datetime64()) & (day <= hi.to_datetime64()))
-        return InForce(lo, hi, self.frame.take(at).reset_index(drop=True))
+        return InForce(
+            lo,
+            hi,
+            self.frame.take(at).reset_index(drop=True),
+            self.patient_code[at],
+            self.exercise_code[at],
+            self.patients,
+            self.exercises,
+        )
 
 
 def in_force_days(
@@ -249,13 +280,11 @@ def in_force_days(
     Give items (session items, counted with done_counts) or done (counts already made, as
     the clinic reads them). Done items on days the exercise is not in force are left out."""
     lo, hi = as_day(start), as_day(end)
-    exp = expand_prescriptions(prescriptions, lo, hi)
+    exp, p_code, e_code, p_names, e_names = _expand(prescriptions, lo, hi)
     counts = done if done is not None else done_counts(items)
     day = day_numbers(exp["day"])
     n_done = np.zeros(len(exp), dtype=np.int64)
     if len(exp) and len(counts):
-        p_names = pd.Index(pd.unique(exp["patient_id"]), dtype="str")
-        e_names = pd.Index(pd.unique(exp["exercise_id"]), dtype="str")
         d_lo = day_numbers([lo])[0]
         span = day_numbers([hi])[0] - d_lo + 1
 
@@ -263,7 +292,7 @@ def in_force_days(
             out: np.ndarray = (p * span + (d - d_lo)) * len(e_names) + e
             return out
 
-        exp_key = key(codes(exp["patient_id"], p_names), day, codes(exp["exercise_id"], e_names))
+        exp_key = key(p_code, day, e_code)
         c_p, c_e = codes(patient_ids(counts), p_names), codes(counts["exercise_id"], e_names)
         c_d = day_numbers(counts["day"])
         ok = (c_p >= 0) & (c_e >= 0) & (c_d >= d_lo) & (c_d < d_lo + span)
@@ -280,7 +309,7 @@ def in_force_days(
         tpw=exp["times_per_week"].astype("float64").to_numpy(dtype=float, na_value=np.nan),
         week=datetimes(monday(day)),
     )
-    return InForce(lo, hi, frame)
+    return InForce(lo, hi, frame, p_code, e_code, p_names, e_names)
 
 
 def calendar_days(lo: pd.Timestamp, hi: pd.Timestamp) -> np.ndarray:

@@ -69,21 +69,24 @@ def suggest(
     catalog: Catalog,
     *,
     per_exercise: pd.DataFrame | None = None,
+    reasons: bool = True,
 ) -> pd.DataFrame:
     """Per (patient, exercise in force on in_force.end): dose, current, suggested, direction, reason, done_share.
 
     in_force must cover exactly the window (PROGRESSION_WINDOW_DAYS ending on its end);
     flares: pain.flare_ups rows (any days; those in the window count); annotations: rows
     with patient_id, day and kind; per_exercise: by_exercise(in_force), when already
-    computed. Method: see the module docstring. Rows sorted by patient and exercise."""
+    computed; reasons=False leaves the reason column empty (the clinic overview shows only
+    the suggestions, not why each exercise holds). Method: see the module docstring. Rows
+    sorted by patient and exercise."""
     lo, hi = in_force.start, in_force.end
     exp = in_force.frame
     on_end = exp[exp["day"] == hi]
     if on_end.empty:
         return empty(SUGGESTION_COLUMNS)
     # (patient, exercise) pairs as integer codes
-    p_code, p_names = pd.factorize(exp["patient_id"])
-    e_code, e_names = pd.factorize(exp["exercise_id"])
+    p_code, p_names = in_force.patient_code, in_force.patients
+    e_code, e_names = in_force.exercise_code, in_force.exercises
     width = max(len(e_names), 1)
     pair = p_code * width + e_code
     n_pairs = len(p_names) * width
@@ -105,10 +108,10 @@ def suggest(
     day = day_numbers(exp["day"])
     end_n = day_numbers([hi])[0]
     last = day == end_n
-    current = np.full(n_pairs, np.nan)
-    current[pair[last]] = value[last]
+    current_dose = np.full(n_pairs, np.nan)
+    current_dose[pair[last]] = value[last]
     # days in an unbroken run ending on `end` at the dose in force on `end`
-    same = value == current[pair]
+    same = value == current_dose[pair]
     order = np.lexsort((-day, pair))
     back = end_n - day[order]
     starts = segment_starts(pair[order])
@@ -143,74 +146,90 @@ def suggest(
         st_frame = pain_stability(daily, hi)
         stability = {str(r["patient_id"]): r for r in st_frame.to_dict("records")}
 
-    rows = []
+    keys = np.sort(pair[last])  # codes of sorted names: rows in (patient, exercise) order
     p_list, e_list = list(p_names), list(e_names)
-    for k in np.sort(pair[last]).tolist():
+    info = {}  # per exercise: (dose field, ladder) from the catalog, looked up once
+    for ex_id in e_list:
+        exercise = catalog[ex_id] if ex_id is not None and ex_id in catalog else None
+        info[ex_id] = (
+            (exercise.main_dose, tuple(exercise.ladder)) if exercise is not None else ("", ())
+        )
+    cols: dict[str, list[Any]] = {c: [] for c in SUGGESTION_COLUMNS}
+    add_patient, add_exercise = cols["patient_id"].append, cols["exercise_id"].append
+    add_dose, add_current = cols["dose"].append, cols["current"].append
+    add_suggested, add_direction = cols["suggested"].append, cols["direction"].append
+    add_reason, add_share = cols["reason"].append, cols["done_share"].append
+    for k in keys.tolist():
         p_id, ex_id = p_list[k // width], e_list[k % width]
-        missing = bool(np.isnan(current[k]))
-        cur = pd.NA if missing else int(current[k])
-        exercise = catalog[ex_id] if ex_id in catalog else None
-        dose = exercise.main_dose if exercise is not None else ""
-        ladder = tuple(exercise.ladder) if exercise is not None else ()
-        presc, n_done = float(prescribed[k]), int(done[k])
+        now = float(current_dose[k])
+        missing = now != now  # NaN
+        cur: Any = pd.NA if missing else int(now)
+        dose, ladder = info[ex_id]
+        presc = float(prescribed[k])
         share = float(capped[k]) / presc if presc > 0 else np.nan
-        row: dict[str, Any] = {
-            "patient_id": p_id,
-            "exercise_id": ex_id,
-            "dose": dose,
-            "current": cur,
-            "suggested": cur,
-            "direction": "hold",
-            "done_share": share,
-        }
-        flare_day = last_flare.get(p_id)
-        note_day = last_note.get(p_id)
-        if exercise is None or not ladder:
-            row["reason"] = "no progression ladder in the catalog for this exercise"
+        suggested, direction, why = cur, "hold", ""
+        seen = last_flare.get(p_id)
+        src = "flare-up"
+        if seen is None:
+            seen, src = last_note.get(p_id), "flare-up noted on the timeline"
+        if not ladder:
+            why = "no progression ladder in the catalog for this exercise"
         elif missing:
-            row["reason"] = f"no {dose} recorded in the prescription"
-        elif (seen := flare_day if flare_day is not None else note_day) is not None:
-            when = pd.Timestamp(seen).date()
-            src = "flare-up" if flare_day is not None else "flare-up noted on the timeline"
+            why = f"no {dose} recorded in the prescription"
+        elif seen is not None:
             lower = [v for v in ladder if v < cur]
             if lower:
-                row.update(
-                    suggested=lower[-1],
-                    direction="down",
-                    reason=f"{src} on {when}: one step back until it settles",
+                suggested, direction = lower[-1], "down"
+            if reasons:
+                when = pd.Timestamp(seen).date()
+                why = (
+                    f"{src} on {when}: one step back until it settles"
+                    if lower
+                    else f"{src} on {when}; already at the lowest step"
                 )
-            else:
-                row["reason"] = f"{src} on {when}; already at the lowest step"
         else:
             n_run = int(run[k])
-            did = (
-                f"done {n_done} times against {presc:g} prescribed in the last 2 weeks "
-                f"({share * 100:.0f} %)"
-            )
-            pain_ok, pain_note = _pain_note(stability.get(p_id))
-            if n_run < window_days:
-                since = (hi - pd.Timedelta(days=n_run - 1)).date()
-                row["reason"] = (
-                    f"current dose in force only since {since}; judge after 2 full weeks at it"
+            steady = n_run >= window_days
+            adherent = share >= ADHERENT - EPS
+            pain_ok, pain_note = (
+                _pain_note(stability.get(p_id))
+                if steady and adherent
+                else (
+                    False,
+                    "",
                 )
-            elif share < ADHERENT - EPS:
-                row["reason"] = f"{did}; below 80 %, keep the current dose"
-            elif not pain_ok:
-                row["reason"] = f"{did}; {pain_note}"
-            else:
-                higher = [v for v in ladder if v > cur]
-                if higher:
-                    row.update(
-                        suggested=higher[0],
-                        direction="up",
-                        reason=f"{did}, {pain_note}, no flare-up",
+            )
+            higher = [v for v in ladder if v > cur]
+            if steady and adherent and pain_ok and higher:
+                suggested, direction = higher[0], "up"
+            if reasons:
+                did = (
+                    f"done {int(done[k])} times against {presc:g} prescribed in the last 2 "
+                    f"weeks ({share * 100:.0f} %)"
+                )
+                if not steady:
+                    since = (hi - pd.Timedelta(days=n_run - 1)).date()
+                    why = (
+                        f"current dose in force only since {since}; judge after 2 full weeks at it"
                     )
+                elif not adherent:
+                    why = f"{did}; below 80 %, keep the current dose"
+                elif not pain_ok:
+                    why = f"{did}; {pain_note}"
+                elif higher:
+                    why = f"{did}, {pain_note}, no flare-up"
                 else:
-                    row["reason"] = f"{did}, {pain_note}; already at the top of the range"
-        rows.append(row)
-    rows.sort(key=lambda r: (r["patient_id"], r["exercise_id"]))
-    out = pd.DataFrame({c: [r[c] for r in rows] for c in SUGGESTION_COLUMNS}, dtype=object)
-    return out.astype(SUGGESTION_COLUMNS)
+                    why = f"{did}, {pain_note}; already at the top of the range"
+        add_patient(p_id)
+        add_exercise(ex_id)
+        add_dose(dose)
+        add_current(cur)
+        add_suggested(suggested)
+        add_direction(direction)
+        add_reason(why)
+        add_share(share)
+    frame = pd.DataFrame(cols, dtype=object)
+    return frame.astype(SUGGESTION_COLUMNS)
 
 
 def progression_suggestions(
