@@ -154,14 +154,12 @@ def _expand(
     prescriptions: pd.DataFrame | None, lo: pd.Timestamp, hi: pd.Timestamp
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, pd.Index, pd.Index]:
     """expand_prescriptions, with each row's patient and exercise as codes into sorted names."""
-    none = (
-        empty(IN_FORCE_COLUMNS),
-        *_NO_CODES,
-        pd.Index([], dtype="str"),
-        pd.Index([], dtype="str"),
-    )
+    def none() -> tuple[pd.DataFrame, np.ndarray, np.ndarray, pd.Index, pd.Index]:
+        no_names = pd.Index([], dtype="str")
+        return empty(IN_FORCE_COLUMNS), *_NO_CODES, no_names, no_names
+
     if prescriptions is None or prescriptions.empty or hi < lo:
-        return none
+        return none()
     p = prescriptions.reset_index(drop=True)
     d_lo, d_hi = day_numbers([lo])[0], day_numbers([hi])[0]
     vf = p["valid_from"]
@@ -169,7 +167,7 @@ def _expand(
     last = np.minimum(day_numbers(p["valid_to"].fillna(hi)), d_hi)
     n = np.where(vf.notna().to_numpy(), np.clip(last - first + 1, 0, None), 0)
     if not n.any():
-        return none
+        return none()
     row = np.repeat(np.arange(len(p)), n)
     day = first[row] + (np.arange(len(row)) - np.repeat(np.cumsum(n) - n, n))
     # the latest valid_from (then the highest programme_id) wins a (patient, day, exercise):

@@ -388,7 +388,7 @@ def pain_trends(daily: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "patient_id": pd.array(np.asarray(p_names), dtype="str"),
-            "status": status,
+            "status": pd.array(status, dtype="str"),
             "baseline": b,
             "latest": lt,
             "change": np.where(ok, change, np.nan),
@@ -401,10 +401,10 @@ def pain_trends(daily: pd.DataFrame) -> pd.DataFrame:
             "latest_end": days_or_nat(last),
             "first_day": datetimes(first),
             "last_day": datetimes(last),
-            "reason": reason,
+            "reason": pd.array(reason, dtype="str"),
         }
     )
-    return out.astype(TREND_COLUMNS)
+    return out
 
 
 def _ts(value: Any) -> pd.Timestamp | None:
@@ -510,7 +510,7 @@ def flare_ups(daily: pd.DataFrame) -> pd.DataFrame:
             "rise": rise[ok],
         }
     )
-    return out.astype(FLARE_COLUMNS)
+    return out
 
 
 # ---- stability and red flags over a window ---------------------------------------------------
@@ -564,7 +564,7 @@ def pain_stability(daily: pd.DataFrame, end: Any) -> pd.DataFrame:
             "judged": judged,
             "stable": stable,
         }
-    ).astype(STABILITY_COLUMNS)
+    )
 
 
 def red_flag_counts(daily: pd.DataFrame, start: Any, end: Any) -> pd.Series:

@@ -228,8 +228,18 @@ def suggest(
         add_direction(direction)
         add_reason(why)
         add_share(share)
-    frame = pd.DataFrame(cols, dtype=object)
-    return frame.astype(SUGGESTION_COLUMNS)
+    return pd.DataFrame(
+        {
+            "patient_id": pd.array(cols["patient_id"], dtype="str"),
+            "exercise_id": pd.array(cols["exercise_id"], dtype="str"),
+            "dose": pd.array(cols["dose"], dtype="str"),
+            "current": pd.array(cols["current"], dtype="Int64"),
+            "suggested": pd.array(cols["suggested"], dtype="Int64"),
+            "direction": pd.array(cols["direction"], dtype="str"),
+            "reason": pd.array(cols["reason"], dtype="str"),
+            "done_share": np.asarray(cols["done_share"], dtype=float),
+        }
+    )
 
 
 def progression_suggestions(
