@@ -144,7 +144,8 @@ def expand_prescriptions(prescriptions: pd.DataFrame, start: Any, end: Any) -> p
 
     Columns IN_FORCE_COLUMNS, sorted by patient, day and exercise. Method: see the module
     docstring ("In force")."""
-    return _expand(prescriptions, as_day(start), as_day(end))[0]
+    frame = _expand(prescriptions, as_day(start), as_day(end))[0]
+    return frame.astype({"patient_id": "str", "exercise_id": "str"})
 
 
 _NO_CODES = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
@@ -184,18 +185,24 @@ def _expand(
     span = d_hi - d_lo + 1
     key = (p_code[row[order]] * span + (day[order] - d_lo)) * width + e_code[row[order]]
     keep = order[np.append(key[1:] != key[:-1], True)]
+    names = pd.Index([*e_names, None], dtype="str")  # a missing exercise id is the last code
+    # patient and exercise as categoricals over the sorted names: no string per row
     frame = pd.DataFrame(
         {
-            "patient_id": pd.array(np.asarray(p_names)[p_code[row[keep]]], dtype="str"),
+            "patient_id": pd.Categorical.from_codes(
+                p_code[row[keep]], categories=pd.Index(p_names, dtype="str")
+            ),
             "day": datetimes(day[keep]),
-            "exercise_id": p["exercise_id"].astype("str").array.take(row[keep]),
+            "exercise_id": pd.Categorical.from_codes(
+                np.where(e_code[row[keep]] < len(e_names), e_code[row[keep]], -1),
+                categories=pd.Index(e_names, dtype="str"),
+            ),
             **{
                 c: p[c].astype("Int64").array.take(row[keep])
                 for c in ("times_per_week", "programme_id", "sets", "reps", "hold_s", "minutes")
             },
         }
     )
-    names = pd.Index([*e_names, None], dtype="str")  # a missing exercise id is the last code
     return frame, p_code[row[keep]], e_code[row[keep]], pd.Index(p_names, dtype="str"), names
 
 
