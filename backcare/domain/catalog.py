@@ -186,7 +186,9 @@ def _parse_exercise(path: str, index: int, raw: object) -> Exercise:
         or ladder != sorted(set(ladder))
         or any(not low <= v <= high for v in ladder)
     ):
-        raise _fail(path, ex_id, "ladder", f"must be increasing whole numbers within {main} {low}-{high}")
+        raise _fail(
+            path, ex_id, "ladder", f"must be increasing whole numbers within {main} {low}-{high}"
+        )
     note = raw.get("dosage_note", "")
     if not isinstance(note, str):
         raise _fail(path, ex_id, "dosage_note", "must be text")
@@ -227,7 +229,9 @@ def parse_catalog_text(text: str, path: str) -> list[Exercise]:
 def load_catalog(*extra: str | os.PathLike[str]) -> Catalog:
     """The shipped catalog plus each extra file, in order (an extra may not reuse an id)."""
     shipped = resources.files("backcare").joinpath("data/catalog.toml")
-    exercises = parse_catalog_text(shipped.read_text(encoding="utf-8"), "backcare/data/catalog.toml")
+    exercises = parse_catalog_text(
+        shipped.read_text(encoding="utf-8"), "backcare/data/catalog.toml"
+    )
     ids = {e.id for e in exercises}
     for path in extra:
         p = Path(path)
@@ -237,7 +241,9 @@ def load_catalog(*extra: str | os.PathLike[str]) -> Catalog:
             raise CatalogError(f"{p}: cannot read catalog file: {exc.strerror}") from None
         for e in parse_catalog_text(text, str(p)):
             if e.id in ids:
-                raise _fail(str(p), e.id, "id", "already defined in the shipped catalog or an earlier file")
+                raise _fail(
+                    str(p), e.id, "id", "already defined in the shipped catalog or an earlier file"
+                )
             ids.add(e.id)
             exercises.append(e)
     return Catalog(exercises)

@@ -101,8 +101,16 @@ def _hline(y: float, line: dict[str, Any], text: str | None = None) -> dict[str,
     out: dict[str, Any] = {"shapes": [{**shape, "line": line}]}
     if text is not None:
         out["annotations"] = [
-            {"showarrow": False, "text": text, "x": 0, "xanchor": "left", "xref": "x domain",
-             "y": y, "yanchor": "bottom", "yref": "y"}
+            {
+                "showarrow": False,
+                "text": text,
+                "x": 0,
+                "xanchor": "left",
+                "xref": "x domain",
+                "y": y,
+                "yanchor": "bottom",
+                "yref": "y",
+            }
         ]
     return out
 

@@ -226,8 +226,12 @@ def pseudonymise_report_frames(
     name, free text left out unless keep_text and, with relative_dates, every date shifted by the
     whole-week rule so the report's first day falls in the epoch week."""
     frames, shift = pseudonymise(
-        {name: getattr(f, name) for name in _FRAMES}, alias, relative_dates=relative_dates,
-        keep_text=keep_text, also_days=[pd.Series([f.start])], kinds=_KINDS,
+        {name: getattr(f, name) for name in _FRAMES},
+        alias,
+        relative_dates=relative_dates,
+        keep_text=keep_text,
+        also_days=[pd.Series([f.start])],
+        kinds=_KINDS,
     )
     return replace(f, patient_id=alias, name="", start=f.start - shift, end=f.end - shift, **frames)
 
@@ -433,7 +437,11 @@ class Report:
                 "note": shown["text"].fillna("").astype(str).tolist(),
             }
         )
-        more = paragraph(f"Latest {len(shown)} of {len(a)} notes shown.") if len(a) > len(shown) else ""
+        more = (
+            paragraph(f"Latest {len(shown)} of {len(a)} notes shown.")
+            if len(a) > len(shown)
+            else ""
+        )
         return more + _table(table, "annotations")
 
     def _programme(self) -> str:
@@ -480,7 +488,9 @@ class Report:
 
     def _notes(self) -> str:
         if self.pseudonymised and not self.keep_text:
-            return paragraph("Left out: this report is pseudonymised and free text can identify a person.")
+            return paragraph(
+                "Left out: this report is pseudonymised and free text can identify a person."
+            )
         s = self.sessions
         noted = s[s["notes"].fillna("").str.strip() != ""] if len(s) else s
         if noted.empty:

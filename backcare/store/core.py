@@ -91,10 +91,15 @@ class _Unchecked(enum.Enum):
 class _Q:
     """Statements on the save path, built once (building a statement costs more than running it)."""
 
-    patient_tz = sa.select(S.patients.c.timezone).where(S.patients.c.patient_id == sa.bindparam("pid"))
+    patient_tz = sa.select(S.patients.c.timezone).where(
+        S.patients.c.patient_id == sa.bindparam("pid")
+    )
     programme_on = (
         sa.select(S.programmes.c.programme_id)
-        .where(S.programmes.c.patient_id == sa.bindparam("pid"), S.programmes.c.valid_from <= sa.bindparam("day"))
+        .where(
+            S.programmes.c.patient_id == sa.bindparam("pid"),
+            S.programmes.c.valid_from <= sa.bindparam("day"),
+        )
         .order_by(S.programmes.c.valid_from.desc(), S.programmes.c.programme_id.desc())
         .limit(1)
     )
@@ -109,8 +114,12 @@ class _Q:
     )
     session = sa.select(S.sessions).where(S.sessions.c.session_id == sa.bindparam("sid"))
     session_items = sa.select(
-        S.session_items.c.exercise_id, S.session_items.c.done, S.session_items.c.sets,
-        S.session_items.c.reps, S.session_items.c.hold_s, S.session_items.c.minutes,
+        S.session_items.c.exercise_id,
+        S.session_items.c.done,
+        S.session_items.c.sets,
+        S.session_items.c.reps,
+        S.session_items.c.hold_s,
+        S.session_items.c.minutes,
     ).where(S.session_items.c.session_id == sa.bindparam("sid"))
 
 
@@ -125,7 +134,15 @@ def programme_items(conn: Connection, programme_id: int) -> tuple[Prescription, 
     """The prescriptions of one stored programme, in programme order."""
     t = S.programme_items
     rows = conn.execute(
-        sa.select(t.c.exercise_id, t.c.sets, t.c.reps, t.c.hold_s, t.c.minutes, t.c.each_side, t.c.times_per_week)
+        sa.select(
+            t.c.exercise_id,
+            t.c.sets,
+            t.c.reps,
+            t.c.hold_s,
+            t.c.minutes,
+            t.c.each_side,
+            t.c.times_per_week,
+        )
         .where(t.c.programme_id == programme_id)
         .order_by(t.c.position)
     ).all()
@@ -231,8 +248,13 @@ class Store:
         p = S.patients
         q = (
             sa.select(
-                p.c.patient_id, p.c.name, p.c.timezone, p.c.created_at,
-                sa.func.coalesce(agg.c.sessions, 0), agg.c.first_day, agg.c.last_day,
+                p.c.patient_id,
+                p.c.name,
+                p.c.timezone,
+                p.c.created_at,
+                sa.func.coalesce(agg.c.sessions, 0),
+                agg.c.first_day,
+                agg.c.last_day,
             )
             .select_from(p.outerjoin(agg, agg.c.patient_id == p.c.patient_id))
             .order_by(p.c.patient_id)
@@ -248,7 +270,10 @@ class Store:
         p, s = S.patients, S.sessions
         mine = s.c.patient_id == p.c.patient_id
         q = sa.select(
-            p.c.patient_id, p.c.name, p.c.timezone, p.c.created_at,
+            p.c.patient_id,
+            p.c.name,
+            p.c.timezone,
+            p.c.created_at,
             sa.select(sa.func.count()).where(mine).scalar_subquery(),
             sa.select(sa.func.min(s.c.day)).where(mine).scalar_subquery(),
             sa.select(sa.func.max(s.c.day)).where(mine).scalar_subquery(),
@@ -295,7 +320,9 @@ class Store:
             author = author or items.author
             note = note or items.note
             items = items.items
-        prog = make_programme(items, valid_from or dt.date.today(), self.catalog, author=author, note=note)
+        prog = make_programme(
+            items, valid_from or dt.date.today(), self.catalog, author=author, note=note
+        )
         with self.transaction() as conn:
             self._require_patient(conn, patient_id)
             lock_patient(conn, patient_id)
@@ -308,7 +335,10 @@ class Store:
                     )
             same_day = conn.execute(
                 sa.select(S.programmes.c.programme_id)
-                .where(S.programmes.c.patient_id == patient_id, S.programmes.c.valid_from == prog.valid_from)
+                .where(
+                    S.programmes.c.patient_id == patient_id,
+                    S.programmes.c.valid_from == prog.valid_from,
+                )
                 .order_by(S.programmes.c.programme_id.desc())
                 .limit(1)
             ).scalar()
@@ -317,8 +347,11 @@ class Store:
             pid = conn.execute(
                 sa.insert(S.programmes)
                 .values(
-                    patient_id=patient_id, valid_from=prog.valid_from, author=prog.author,
-                    note=prog.note, created_at=_now(),
+                    patient_id=patient_id,
+                    valid_from=prog.valid_from,
+                    author=prog.author,
+                    note=prog.note,
+                    created_at=_now(),
                 )
                 .returning(S.programmes.c.programme_id)
             ).scalar_one()
@@ -329,10 +362,13 @@ class Store:
             if annotate:
                 conn.execute(
                     sa.insert(S.annotations).values(
-                        annotation_id=new_id(), patient_id=patient_id,
+                        annotation_id=new_id(),
+                        patient_id=patient_id,
                         day=min(prog.valid_from, dt.date.today()),
-                        author=prog.author or AUTOMATIC_AUTHOR, kind="programme-change",
-                        text=programme_change_note(prog, self.catalog), created_at=_now(),
+                        author=prog.author or AUTOMATIC_AUTHOR,
+                        kind="programme-change",
+                        text=programme_change_note(prog, self.catalog),
+                        created_at=_now(),
                     )
                 )
         return pid
@@ -346,7 +382,9 @@ class Store:
             pid = self._programme_id_on(conn, patient_id, day)
             if pid is None:
                 return None
-            row = conn.execute(sa.select(S.programmes).where(S.programmes.c.programme_id == pid)).one()
+            row = conn.execute(
+                sa.select(S.programmes).where(S.programmes.c.programme_id == pid)
+            ).one()
             return Programme(programme_items(conn, pid), row.valid_from, row.author, row.note, pid)
 
     def prescriptions(self, patient_id: str | None = None) -> pd.DataFrame:
@@ -357,9 +395,20 @@ class Store:
         p, i = S.programmes, S.programme_items
         q = (
             sa.select(
-                p.c.programme_id, p.c.patient_id, p.c.valid_from, sa.null(), i.c.position,
-                i.c.exercise_id, i.c.sets, i.c.reps, i.c.hold_s, i.c.minutes, i.c.each_side,
-                i.c.times_per_week, p.c.author, p.c.note,
+                p.c.programme_id,
+                p.c.patient_id,
+                p.c.valid_from,
+                sa.null(),
+                i.c.position,
+                i.c.exercise_id,
+                i.c.sets,
+                i.c.reps,
+                i.c.hold_s,
+                i.c.minutes,
+                i.c.each_side,
+                i.c.times_per_week,
+                p.c.author,
+                p.c.note,
             )
             .select_from(p.join(i, i.c.programme_id == p.c.programme_id))
             .order_by(p.c.patient_id, p.c.valid_from, p.c.programme_id, i.c.position)
@@ -399,9 +448,17 @@ class Store:
             ref = check_datetime("started_at", started_at, optional=True) or _now()
             day = ref.astimezone(tz).date()
         sess = validate_session(
-            catalog=self.catalog, session_id=session_id, patient_id=patient_id, day=day,
-            items=items, pain_before=pain_before, pain_after=pain_after, notes=notes,
-            red_flags=red_flags, started_at=started_at, ended_at=ended_at,
+            catalog=self.catalog,
+            session_id=session_id,
+            patient_id=patient_id,
+            day=day,
+            items=items,
+            pain_before=pain_before,
+            pain_after=pain_after,
+            notes=notes,
+            red_flags=red_flags,
+            started_at=started_at,
+            ended_at=ended_at,
         )
         try:
             return self._save(sess, replace)
@@ -413,7 +470,9 @@ class Store:
     def _save(self, sess: Session, replace: bool) -> str:
         with self.transaction() as conn:
             # one round trip: does the patient exist, and which programme is in force that day
-            row = conn.execute(_Q.patient_and_programme, {"pid": sess.patient_id, "day": sess.day}).first()
+            row = conn.execute(
+                _Q.patient_and_programme, {"pid": sess.patient_id, "day": sess.day}
+            ).first()
             if row is None:
                 raise NotFoundError("patient_id", sess.patient_id, "a patient already in the store")
             sess = dataclasses.replace(sess, programme_id=row[1])
@@ -428,14 +487,28 @@ class Store:
                         "content; pass replace=True to update it"
                     )
                 if existing.patient_id != sess.patient_id:
-                    raise ConflictError(f"session_id: {sess.session_id!r} belongs to another patient")
-                conn.execute(sa.delete(S.session_items).where(S.session_items.c.session_id == sess.session_id))
-                conn.execute(sa.delete(S.sessions).where(S.sessions.c.session_id == sess.session_id))
+                    raise ConflictError(
+                        f"session_id: {sess.session_id!r} belongs to another patient"
+                    )
+                conn.execute(
+                    sa.delete(S.session_items).where(
+                        S.session_items.c.session_id == sess.session_id
+                    )
+                )
+                conn.execute(
+                    sa.delete(S.sessions).where(S.sessions.c.session_id == sess.session_id)
+                )
             self._insert_sessions(conn, [sess])
             if existing is None:
-                S.add_to_day(conn, sess.patient_id, sess.day, sessions=1,
-                             items_done=sum(it.done for it in sess.items),
-                             pain=sess.pain_before, red_flag=bool(sess.red_flags))
+                S.add_to_day(
+                    conn,
+                    sess.patient_id,
+                    sess.day,
+                    sessions=1,
+                    items_done=sum(it.done for it in sess.items),
+                    pain=sess.pain_before,
+                    red_flag=bool(sess.red_flags),
+                )
             else:  # an update may move the session to another day: recompute both days
                 for d in {sess.day, existing.day}:
                     self._refresh_day(conn, sess.patient_id, d)
@@ -446,12 +519,22 @@ class Store:
         rows, items = [], []
         for s in batch:
             pid = s.programme_id or self._programme_id_on(conn, s.patient_id, s.day)
-            rows.append({
-                "session_id": s.session_id, "patient_id": s.patient_id, "day": s.day,
-                "started_at": s.started_at, "ended_at": s.ended_at, "programme_id": pid,
-                "pain_before": s.pain_before, "pain_after": s.pain_after, "notes": s.notes,
-                "red_flags": ",".join(s.red_flags), "created_at": now, "updated_at": now,
-            })
+            rows.append(
+                {
+                    "session_id": s.session_id,
+                    "patient_id": s.patient_id,
+                    "day": s.day,
+                    "started_at": s.started_at,
+                    "ended_at": s.ended_at,
+                    "programme_id": pid,
+                    "pain_before": s.pain_before,
+                    "pain_after": s.pain_after,
+                    "notes": s.notes,
+                    "red_flags": ",".join(s.red_flags),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
             items.extend({"session_id": s.session_id, **vars(it)} for it in s.items)
         conn.execute(sa.insert(S.sessions), rows)
         if items:
@@ -466,10 +549,16 @@ class Store:
             return None
         items = conn.execute(_Q.session_items, {"sid": session_id}).all()
         return Session(
-            row.session_id, row.patient_id, row.day,
+            row.session_id,
+            row.patient_id,
+            row.day,
             tuple(sorted((SessionItem(**r._mapping) for r in items), key=lambda i: i.exercise_id)),
-            row.pain_before, row.pain_after, row.notes,
-            tuple(f for f in row.red_flags.split(",") if f), row.started_at, row.ended_at,
+            row.pain_before,
+            row.pain_after,
+            row.notes,
+            tuple(f for f in row.red_flags.split(",") if f),
+            row.started_at,
+            row.ended_at,
             row.programme_id,
         )
 
@@ -488,7 +577,9 @@ class Store:
             if s is None:
                 raise NotFoundError("session_id", session_id)
             lock_patient(conn, s.patient_id)
-            conn.execute(sa.delete(S.session_items).where(S.session_items.c.session_id == session_id))
+            conn.execute(
+                sa.delete(S.session_items).where(S.session_items.c.session_id == session_id)
+            )
             conn.execute(sa.delete(S.sessions).where(S.sessions.c.session_id == session_id))
             self._refresh_day(conn, s.patient_id, s.day)
 
@@ -511,18 +602,30 @@ class Store:
         recorded_at = check_datetime("recorded_at", recorded_at, optional=True) or _now()
         tz = self.patient_timezone(patient_id)
         day = check_date("day", day if day is not None else recorded_at.astimezone(tz).date())
-        row = {"pain_id": pain_id, "patient_id": patient_id, "recorded_at": recorded_at,
-               "day": day, "score": score, "context": context}
+        row = {
+            "pain_id": pain_id,
+            "patient_id": patient_id,
+            "recorded_at": recorded_at,
+            "day": day,
+            "score": score,
+            "context": context,
+        }
         with self.transaction() as conn:
             self._require_patient(conn, patient_id)
             lock_patient(conn, patient_id)
-            old = conn.execute(sa.select(S.pain_scores).where(S.pain_scores.c.pain_id == pain_id)).first()
+            old = conn.execute(
+                sa.select(S.pain_scores).where(S.pain_scores.c.pain_id == pain_id)
+            ).first()
             if old is not None:
                 if dict(old._mapping) != row:
-                    raise ConflictError(f"pain_id: {pain_id!r} is already saved with different content")
+                    raise ConflictError(
+                        f"pain_id: {pain_id!r} is already saved with different content"
+                    )
                 return pain_id
             conn.execute(sa.insert(S.pain_scores).values(**row))
-            S.add_to_day(conn, patient_id, day, sessions=0, items_done=0, pain=score, red_flag=False)
+            S.add_to_day(
+                conn, patient_id, day, sessions=0, items_done=0, pain=score, red_flag=False
+            )
         return pain_id
 
     def add_annotation(
@@ -537,7 +640,9 @@ class Store:
     ) -> str:
         """Add a dated note to the patient's timeline; the same annotation_id twice is stored once."""
         check_id("patient_id", patient_id)
-        annotation_id = check_id("annotation_id", annotation_id if annotation_id is not None else new_id())
+        annotation_id = check_id(
+            "annotation_id", annotation_id if annotation_id is not None else new_id()
+        )
         text = check_text("text", text, max_len=ANNOTATION_CHARS, empty=False)
         author = check_text("author", author, max_len=NAME_CHARS)
         kind = check_choice("kind", kind, ANNOTATION_KINDS)
@@ -546,8 +651,9 @@ class Store:
             self._require_patient(conn, patient_id)
             a = S.annotations
             old = conn.execute(
-                sa.select(a.c.patient_id, a.c.day, a.c.author, a.c.kind, a.c.text)
-                .where(a.c.annotation_id == annotation_id)
+                sa.select(a.c.patient_id, a.c.day, a.c.author, a.c.kind, a.c.text).where(
+                    a.c.annotation_id == annotation_id
+                )
             ).first()
             if old is not None and tuple(old) != (patient_id, day, author, kind, text):
                 raise ConflictError(
@@ -556,8 +662,13 @@ class Store:
             if old is None:
                 conn.execute(
                     sa.insert(S.annotations).values(
-                        annotation_id=annotation_id, patient_id=patient_id, day=day,
-                        author=author, kind=kind, text=text, created_at=_now(),
+                        annotation_id=annotation_id,
+                        patient_id=patient_id,
+                        day=day,
+                        author=author,
+                        kind=kind,
+                        text=text,
+                        created_at=_now(),
                     )
                 )
         return annotation_id
@@ -566,17 +677,33 @@ class Store:
     def sessions(self, patient_id: str | None = None, start=None, end=None) -> pd.DataFrame:
         """Sessions (one row each) for a patient and inclusive day range, ordered by day."""
         s = S.sessions
-        q = sa.select(*[s.c[c] for c in READ_DTYPES["sessions"]]).where(_range(s, patient_id, start, end))
+        q = sa.select(*[s.c[c] for c in READ_DTYPES["sessions"]]).where(
+            _range(s, patient_id, start, end)
+        )
         with self._read() as conn:
-            return typed_frame(conn.execute(q.order_by(s.c.patient_id, s.c.day, s.c.started_at.asc().nulls_last(), s.c.session_id)).all(), "sessions")
+            return typed_frame(
+                conn.execute(
+                    q.order_by(
+                        s.c.patient_id, s.c.day, s.c.started_at.asc().nulls_last(), s.c.session_id
+                    )
+                ).all(),
+                "sessions",
+            )
 
     def items(self, patient_id: str | None = None, start=None, end=None) -> pd.DataFrame:
         """Session items joined with their session's patient and day."""
         s, i = S.sessions, S.session_items
         q = (
             sa.select(
-                i.c.session_id, s.c.patient_id, s.c.day, i.c.exercise_id, i.c.done,
-                i.c.sets, i.c.reps, i.c.hold_s, i.c.minutes,
+                i.c.session_id,
+                s.c.patient_id,
+                s.c.day,
+                i.c.exercise_id,
+                i.c.done,
+                i.c.sets,
+                i.c.reps,
+                i.c.hold_s,
+                i.c.minutes,
             )
             .select_from(s.join(i, i.c.session_id == s.c.session_id))
             .where(_range(s, patient_id, start, end))
@@ -588,21 +715,34 @@ class Store:
     def pain(self, patient_id: str | None = None, start=None, end=None) -> pd.DataFrame:
         """Pain scores recorded outside sessions."""
         t = S.pain_scores
-        q = sa.select(*[t.c[c] for c in READ_DTYPES["pain"]]).where(_range(t, patient_id, start, end))
+        q = sa.select(*[t.c[c] for c in READ_DTYPES["pain"]]).where(
+            _range(t, patient_id, start, end)
+        )
         with self._read() as conn:
-            return typed_frame(conn.execute(q.order_by(t.c.patient_id, t.c.recorded_at, t.c.pain_id)).all(), "pain")
+            return typed_frame(
+                conn.execute(q.order_by(t.c.patient_id, t.c.recorded_at, t.c.pain_id)).all(), "pain"
+            )
 
     def annotations(self, patient_id: str | None = None, start=None, end=None) -> pd.DataFrame:
         """Timeline annotations, ordered by day then creation time."""
         t = S.annotations
-        q = sa.select(*[t.c[c] for c in READ_DTYPES["annotations"]]).where(_range(t, patient_id, start, end))
+        q = sa.select(*[t.c[c] for c in READ_DTYPES["annotations"]]).where(
+            _range(t, patient_id, start, end)
+        )
         with self._read() as conn:
-            return typed_frame(conn.execute(q.order_by(t.c.patient_id, t.c.day, t.c.created_at, t.c.annotation_id)).all(), "annotations")
+            return typed_frame(
+                conn.execute(
+                    q.order_by(t.c.patient_id, t.c.day, t.c.created_at, t.c.annotation_id)
+                ).all(),
+                "annotations",
+            )
 
     def daily(self, patient_id: str | None = None, start=None, end=None) -> pd.DataFrame:
         """The per-patient per-day summary (sessions, items done, pain sum and count, red flags)."""
         t = S.daily_summary
-        q = sa.select(*[t.c[c] for c in READ_DTYPES["daily"]]).where(_range(t, patient_id, start, end))
+        q = sa.select(*[t.c[c] for c in READ_DTYPES["daily"]]).where(
+            _range(t, patient_id, start, end)
+        )
         with self._read() as conn:
             return typed_frame(conn.execute(q.order_by(t.c.patient_id, t.c.day)).all(), "daily")
 
@@ -628,7 +768,9 @@ class Store:
         s, i = S.sessions, S.session_items
         q = (
             sa.select(
-                s.c.patient_id, sa.type_coerce(s.c.day, sa.String), i.c.exercise_id,
+                s.c.patient_id,
+                sa.type_coerce(s.c.day, sa.String),
+                i.c.exercise_id,
                 sa.func.count(),
             )
             .select_from(s.join(i, i.c.session_id == s.c.session_id))
@@ -660,8 +802,12 @@ class Store:
         # the day as the driver returns it (ISO text on SQLite, date on PostgreSQL): no
         # per-row conversion through SQLAlchemy's Date type
         cols = (
-            d.c.patient_id, sa.type_coerce(d.c.day, sa.String), d.c.pain_sum, d.c.pain_n,
-            d.c.sessions, d.c.red_flag_sessions,
+            d.c.patient_id,
+            sa.type_coerce(d.c.day, sa.String),
+            d.c.pain_sum,
+            d.c.pain_n,
+            d.c.sessions,
+            d.c.red_flag_sessions,
         )
         if near_scored_ends is None:
             q: sa.Select | sa.CompoundSelect = sa.select(*cols).where(_range(d, None, start, end))
@@ -746,25 +892,38 @@ class Store:
                 lock_patient(conn, pid)
             new = []
             for chunk_start in range(0, len(batch), 500):
-                chunk = batch[chunk_start:chunk_start + 500]
-                have = set(conn.execute(
-                    sa.select(S.sessions.c.session_id).where(S.sessions.c.session_id.in_([s.session_id for s in chunk]))
-                ).scalars())
+                chunk = batch[chunk_start : chunk_start + 500]
+                have = set(
+                    conn.execute(
+                        sa.select(S.sessions.c.session_id).where(
+                            S.sessions.c.session_id.in_([s.session_id for s in chunk])
+                        )
+                    ).scalars()
+                )
                 for s in chunk:
                     if s.session_id in have:
                         if self._load_session(conn, s.session_id) != s:
-                            raise ConflictError(f"session_id: {s.session_id!r} is already saved with different content")
+                            raise ConflictError(
+                                f"session_id: {s.session_id!r} is already saved with different content"
+                            )
                     else:
                         new.append(s)
             if len({s.session_id for s in new}) != len(new):
-                raise ValidationError("batch.session_id", "duplicate", "each session id once per batch")
+                raise ValidationError(
+                    "batch.session_id", "duplicate", "each session id once per batch"
+                )
             if new:
                 self._insert_sessions(conn, new)
                 for pid in {s.patient_id for s in new}:
                     days = sorted({s.day for s in new if s.patient_id == pid})
-                    S.refresh_summary(conn, lambda t, pid=pid, days=days: sa.and_(
-                        t.c.patient_id == pid, t.c.day >= days[0], t.c.day <= days[-1]))
+                    S.refresh_summary(
+                        conn,
+                        lambda t, pid=pid, days=days: sa.and_(
+                            t.c.patient_id == pid, t.c.day >= days[0], t.c.day <= days[-1]
+                        ),
+                    )
         return len(new)
+
 
 def _configure_sqlite(engine: Engine) -> None:
     @sa.event.listens_for(engine, "connect")
@@ -795,11 +954,13 @@ def make_engine(url: str) -> Engine:
         _configure_sqlite(engine)
         return engine
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return sa.create_engine(url, pool_pre_ping=True)
 
 
-def open_store(url: str | None = None, *, catalog: Catalog | None = None, upgrade: bool = True) -> Store:
+def open_store(
+    url: str | None = None, *, catalog: Catalog | None = None, upgrade: bool = True
+) -> Store:
     """Open (creating or upgrading in place) the store at url, BACKCARE_DB or data/backcare.db."""
     engine = make_engine(url or default_url())
     store = Store(engine, catalog)

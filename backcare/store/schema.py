@@ -191,7 +191,16 @@ V3_INDEXES = {
     "ix_daily_summary_day": "CREATE INDEX IF NOT EXISTS ix_daily_summary_day ON daily_summary (day)",
 }
 
-V1_TABLES = (meta, patients, programmes, programme_items, sessions, session_items, pain_scores, annotations)
+V1_TABLES = (
+    meta,
+    patients,
+    programmes,
+    programme_items,
+    sessions,
+    session_items,
+    pain_scores,
+    annotations,
+)
 
 
 def summary_select(where: sa.ColumnElement[bool] | None = None) -> sa.Select:
@@ -243,7 +252,15 @@ def refresh_summary(conn: Connection, where) -> None:
     conn.execute(sa.delete(daily_summary).where(where(daily_summary)))
     conn.execute(
         sa.insert(daily_summary).from_select(
-            ["patient_id", "day", "sessions", "items_done", "pain_sum", "pain_n", "red_flag_sessions"],
+            [
+                "patient_id",
+                "day",
+                "sessions",
+                "items_done",
+                "pain_sum",
+                "pain_n",
+                "red_flag_sessions",
+            ],
             summary_select(where),
         )
     )
@@ -263,16 +280,27 @@ def _day_statements() -> tuple[sa.Delete, sa.Insert]:
 
 
 def add_to_day(
-    conn: Connection, patient_id: str, day: dt.date, *, sessions: int, items_done: int,
-    pain: int | None, red_flag: bool,
+    conn: Connection,
+    patient_id: str,
+    day: dt.date,
+    *,
+    sessions: int,
+    items_done: int,
+    pain: int | None,
+    red_flag: bool,
 ) -> None:
     """Add one new record's counts to its daily_summary row in a single upsert.
 
     Equivalent to refresh_day after inserting a new session or pain score (a test checks
     it), without re-aggregating the day."""
     values = {
-        "patient_id": patient_id, "day": day, "sessions": sessions, "items_done": items_done,
-        "pain_sum": pain or 0, "pain_n": 0 if pain is None else 1, "red_flag_sessions": int(red_flag),
+        "patient_id": patient_id,
+        "day": day,
+        "sessions": sessions,
+        "items_done": items_done,
+        "pain_sum": pain or 0,
+        "pain_n": 0 if pain is None else 1,
+        "red_flag_sessions": int(red_flag),
     }
     conn.execute(_upsert_statement(conn.dialect.name), values)
 
@@ -287,7 +315,9 @@ def _upsert_statement(dialect: str):
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(daily_summary).values({c.name: sa.bindparam(c.name) for c in daily_summary.columns})
+    stmt = insert(daily_summary).values(
+        {c.name: sa.bindparam(c.name) for c in daily_summary.columns}
+    )
     return stmt.on_conflict_do_update(
         index_elements=[daily_summary.c.patient_id, daily_summary.c.day],
         set_={c: daily_summary.c[c] + stmt.excluded[c] for c in _SUMMED},

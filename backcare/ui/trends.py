@@ -33,9 +33,6 @@ from backcare.ui.widgets import PatientPicker
 SECTIONS = ("summary", "pain", "calendar", "weekly", "effect", "adherence_pain", "suggestions")
 
 
-
-
-
 class TrendsView:
     """Patient and period dropdowns plus one Output per section, redrawn on every change."""
 
@@ -55,7 +52,9 @@ class TrendsView:
         self._store_error = ""
         self.patient = PatientPicker(layout=W.Layout(width="24em"), style={})
         try:
-            self.patient.load(store, patient_id)  # an unknown patient_id: ValidationError (a ValueError)
+            self.patient.load(
+                store, patient_id
+            )  # an unknown patient_id: ValidationError (a ValueError)
         except ValidationError:
             raise
         except Exception as exc:  # e.g. no store yet, or one that needs upgrading
