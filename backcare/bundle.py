@@ -120,8 +120,10 @@ def pseudonymise_frames(
     relative_dates: bool = True,
     keep_text: bool = False,
 ) -> dict[str, pd.DataFrame]:
-    """The bundle's frames pseudonymised (backcare.reports.privacy): ids hashed under key, no name,
-    free text left out unless keep_text, dates shifted by whole weeks unless relative_dates=False."""
+    """The bundle's frames pseudonymised (backcare.reports.privacy).
+
+    Ids hashed under key, no name, free text left out unless keep_text, dates shifted by whole
+    weeks unless relative_dates=False."""
     from backcare.reports.privacy import pseudonym, pseudonymise  # see export_bundle
 
     alias = pseudonym(key, frames["patient.csv"]["patient_id"].iloc[0])
@@ -238,14 +240,15 @@ def read_bundle(path: str | Path) -> tuple[dict, dict[str, pd.DataFrame]]:
                 raise BundleError(f"{path}: {name} has columns {list(df.columns)}; expected {cols}")
             if len(df) != listed[name].get("rows"):
                 raise BundleError(
-                    f"{path}: {name} has {len(df)} rows; the manifest says {listed[name].get('rows')}"
+                    f"{path}: {name} has {len(df)} rows; "
+                    f"the manifest says {listed[name].get('rows')}"
                 )
             frames[name] = df.replace("", None)
     return manifest, frames
 
 
 def _typed(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Frames from CSV text to the types load_frames expects (bad values stay, to be refused there)."""
+    """Frames from CSV text to the types load_frames expects (bad values stay, refused there)."""
     f = {k: v.copy() for k, v in frames.items()}
     f["patient.csv"]["name"] = f["patient.csv"]["name"].fillna("")
     for name, cols in (
@@ -349,5 +352,6 @@ def _check_same(path, name: str, id_col: str, incoming: pd.DataFrame, stored: pd
     if diff.any():
         first = diff[diff].index[0]
         raise BundleError(
-            f"{path}: {name} row {first!r} is already in the store with different content; nothing was imported"
+            f"{path}: {name} row {first!r} is already in the store with different content; "
+            "nothing was imported"
         )

@@ -109,10 +109,10 @@ def fill_demo(
     end: dt.date | None = None,
     progress: bool | None = None,
 ) -> dict[str, int]:
-    """Add `patients` deterministic demo patients with `days` days of history ending at `end` (default: yesterday).
+    """Add `patients` deterministic demo patients with `days` days of history up to `end`.
 
-    Returns how many rows of each kind were written. Patients that already exist are skipped,
-    so running it twice adds nothing."""
+    `end` defaults to yesterday. Returns how many rows of each kind were written. Patients that
+    already exist are skipped, so running it twice adds nothing."""
     if not isinstance(patients, int) or isinstance(patients, bool) or not 1 <= patients <= 100_000:
         from backcare.errors import ValidationError
 

@@ -75,12 +75,14 @@ def run() -> dict:
         sid = uuid.uuid4().hex
         con.execute("BEGIN IMMEDIATE")
         con.execute(
-            "INSERT INTO sessions (session_id, patient_id, day, programme_id, pain_before, pain_after, notes, "
-            "red_flags, created_at, updated_at) VALUES (?, ?, ?, NULL, 5, 4, 'bench', '', ?, ?)",
+            "INSERT INTO sessions (session_id, patient_id, day, programme_id, pain_before, "
+            "pain_after, notes, red_flags, created_at, updated_at) "
+            "VALUES (?, ?, ?, NULL, 5, 4, 'bench', '', ?, ?)",
             (sid, "demo-0500", (day0 + dt.timedelta(days=i % 100)).isoformat(), now, now),
         )
         con.executemany(
-            "INSERT INTO session_items (session_id, exercise_id, done, sets, reps, hold_s, minutes) "
+            "INSERT INTO session_items "
+            "(session_id, exercise_id, done, sets, reps, hold_s, minutes) "
             "VALUES (?, ?, ?, NULL, ?, ?, ?)",
             [
                 (

@@ -53,8 +53,8 @@ def main() -> None:
     from common import clinic_db, parquet_dir
 
     print(
-        f"backcare benchmarks on {platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"{time.strftime('%Y-%m-%d %H:%M')}"
+        f"backcare benchmarks on {platform.node()}: {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M')}"
     )
     clinic_db()
     parquet_dir()
@@ -63,7 +63,8 @@ def main() -> None:
         bench_save.run(),
     )
     _print(
-        "2. one patient's dashboard, 365 days (ms; target backcare <= 150; ratio = backcare / DuckDB)",
+        "2. one patient's dashboard, 365 days "
+        "(ms; target backcare <= 150; ratio = backcare / DuckDB)",
         bench_dashboard.run(),
     )
     _print("3. clinic overview, 1,000 x 365 (ms; target ratio vs DuckDB < 1)", bench_clinic.run())

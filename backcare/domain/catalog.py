@@ -250,7 +250,9 @@ def load_catalog(*extra: str | os.PathLike[str]) -> Catalog:
 
 
 def user_catalog_paths() -> list[Path]:
-    """Extra catalog files in use: BACKCARE_CATALOG (os.pathsep-separated) or data/exercises.toml."""
+    """Extra catalog files in use: those in BACKCARE_CATALOG, else data/exercises.toml if any.
+
+    BACKCARE_CATALOG holds paths separated by os.pathsep."""
     env = os.environ.get("BACKCARE_CATALOG")
     if env:
         return [Path(p) for p in env.split(os.pathsep) if p]

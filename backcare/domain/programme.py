@@ -72,7 +72,7 @@ class Programme:
 
 
 def default_programme(catalog: Catalog, valid_from: dt.date) -> Programme:
-    """The article's programme: every catalog exercise from the seed article, daily, at the low dose."""
+    """The article's programme: every catalog exercise from the seed article, daily, low dose."""
     items = [starting_prescription(ex) for ex in catalog if ex.source.startswith("seed article")]
     return Programme(tuple(items), valid_from, author=AUTOMATIC_AUTHOR, note="default programme")
 
@@ -222,11 +222,14 @@ class ProgrammeChange:
         if self.kind == "removed":
             return f"Removed {name} (was {_in_words(self.old)})"
         word = _FIELD_WORDS.get(self.field or "", self.field or "")
-        return f"{name}: {word} {_value_words(self.field, self.old)} to {_value_words(self.field, self.new)}"
+        old, new = _value_words(self.field, self.old), _value_words(self.field, self.new)
+        return f"{name}: {word} {old} to {new}"
 
 
 def programme_change_note(programme: Programme, catalog: Catalog) -> str:
-    """The timeline note recorded with a new programme, e.g. 'Programme from 2026-01-05: Plank (Hold 30 s, 7x/week)'."""
+    """The timeline note recorded with a new programme.
+
+    E.g. 'Programme from 2026-01-05: Plank (Hold 30 s, 7x/week)'."""
     names = ", ".join(f"{catalog[p.exercise_id].name} ({_in_words(p)})" for p in programme.items)
     text = f"Programme from {programme.valid_from}: {names}" + (
         f". {programme.note}" if programme.note else ""
@@ -258,7 +261,7 @@ def programme_changes(
     old: Programme | Iterable[Prescription] | None,
     new: Programme | Iterable[Prescription],
 ) -> list[ProgrammeChange]:
-    """What changed from old to new (None: no previous programme): removals, field changes, additions.
+    """What changed from old to new (None: no previous programme): removals, changes, additions.
 
     Exercises are matched by id; their order in the programme is not a change. Removed and
     changed exercises are listed in old's order, added ones in new's order."""

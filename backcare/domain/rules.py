@@ -134,7 +134,7 @@ def check_int(field: str, value: Any, low: int, high: int, *, optional: bool = F
 def int_column(
     frame: str, values: pd.Series, low: int, high: int, *, optional: bool = False
 ) -> pd.Series:
-    """values as Int64 if every one is a whole number in [low, high] (missing allowed if optional)."""
+    """values as Int64 if each is a whole number in [low, high] (missing allowed if optional)."""
     import pandas as pd
 
     num = pd.to_numeric(values, errors="coerce")
@@ -171,7 +171,7 @@ def bool_column(frame: str, values: pd.Series) -> pd.Series:
 
 # ---- text --------------------------------------------------------------------------------------
 def check_text(field: str, value: Any, *, max_len: int = MAX_TEXT, empty: bool = True) -> str:
-    """value if it is a str of at most max_len characters (None is empty text if empty is allowed)."""
+    """value if it is a str of at most max_len characters (None is "" if empty is allowed)."""
     if value is None and empty:
         return ""
     if not isinstance(value, str) or len(value) > max_len or (not empty and not value.strip()):
@@ -266,7 +266,7 @@ def _last_day(today: dt.date | None) -> dt.date:
 
 
 def check_date(field: str, value: Any, *, today: dt.date | None = None) -> dt.date:
-    """A date not in the future (one day of slack) nor before 1900; accepts a date or 'YYYY-MM-DD' text."""
+    """A date not in the future (one day of slack) nor before 1900, from a date or 'YYYY-MM-DD'."""
     if isinstance(value, str):
         try:
             value = dt.date.fromisoformat(value)
@@ -304,7 +304,7 @@ def _latest_time() -> dt.datetime:
 
 
 def check_datetime(field: str, value: Any, *, optional: bool = False) -> dt.datetime | None:
-    """An aware datetime (or ISO 8601 text with an offset) as UTC, not in the future; naive ones are refused."""
+    """An aware datetime (or ISO 8601 text with an offset) as UTC, not in the future; not naive."""
     if value is None and optional:
         return None
     allowed = datetime_allowed(optional)
@@ -341,7 +341,9 @@ def _naive(values: pd.Series) -> pd.Series:
 
 
 def datetime_column(frame: str, values: pd.Series, *, optional: bool = False) -> pd.Series:
-    """values as datetime64[ns, UTC] if every one is an aware time not in the future (ISO 8601 text, any precision)."""
+    """values as datetime64[ns, UTC] if each is an aware time not in the future.
+
+    Text is ISO 8601 at any precision."""
     import pandas as pd
 
     ts = pd.to_datetime(values, format="ISO8601", utc=True, errors="coerce")
@@ -354,11 +356,11 @@ def datetime_column(frame: str, values: pd.Series, *, optional: bool = False) ->
 
 
 def check_not_before(field: str, value: Any, earlier: Any, earlier_name: str) -> None:
-    """Nothing if value or earlier is missing or value is not before earlier; else ValidationError."""
+    """ValidationError if value comes before earlier (both given); else nothing."""
     if value is not None and earlier is not None and value < earlier:
         raise ValidationError(field, value, f"{not_before_allowed(earlier_name)} ({earlier})")
 
 
 def not_before_column(frame: str, values: pd.Series, earlier: pd.Series, earlier_name: str) -> None:
-    """Nothing if no value comes before the earlier column's value of its row; else ValidationError."""
+    """ValidationError if a value comes before the earlier column's value in its row."""
     refuse_rows(frame, values, (values < earlier).fillna(False), not_before_allowed(earlier_name))

@@ -124,7 +124,7 @@ def suggestion_sentence(s: Mapping[str, Any] | None) -> str:
 
 
 def suggestions_html(suggestions: pd.DataFrame, catalog: Catalog) -> str:
-    """The up/down suggestions as an HTML list, each named and in plain words (user text escaped)."""
+    """The up/down suggestions as an HTML list, named and in plain words (user text escaped)."""
     moves = (
         suggestions[suggestions["direction"].isin(["up", "down"])]
         if len(suggestions)

@@ -3,7 +3,8 @@
 - ``core``: Store (every public method one transaction), open_store, make_engine.
 - ``frames``: the fixed dtypes of what readers return (READ_DTYPES) and typed frame building.
 - ``schema``: tables, migrations and the daily summary kept on every write.
-- ``bulk``: whole frames validated by the column forms of backcare.domain.rules, loaded in one transaction.
+- ``bulk``: whole frames validated by the column forms of backcare.domain.rules, loaded in one
+  transaction.
 
 Sessions, pain scores and annotations as plain data (Session, SessionItem, validate_session)
 live in backcare.domain.session; the store only stores them."""

@@ -67,7 +67,7 @@ def _now() -> dt.datetime:
 
 
 def _iso_days(values: Sequence[Any]) -> np.ndarray:
-    """Days read as the driver gives them (ISO 'YYYY-MM-DD' text or dates) as naive datetime64[ns]."""
+    """Days as the driver gives them (ISO 'YYYY-MM-DD' text or dates) as naive datetime64[ns]."""
     return np.array([str(v) for v in values], dtype="datetime64[D]").astype(DAY)
 
 
@@ -190,7 +190,7 @@ class Store:
         self.close()
 
     def secret(self, name: str) -> bytes:
-        """A random 32-byte secret kept in the store's meta table under name, made on first use (a write)."""
+        """A random 32-byte secret in the meta table under name, made on first use (a write)."""
         check_id("name", name)
         meta = S.meta
         with self.transaction() as conn:
@@ -263,10 +263,10 @@ class Store:
             return typed_frame(conn.execute(q).all(), "patients")
 
     def patient(self, patient_id: str) -> dict[str, Any] | None:
-        """One patient's row of patients() as a dict (first_day, last_day: Timestamp or NaT), or None.
+        """One patient's row of patients() as a dict, or None.
 
-        Reads only this patient's sessions (through the (patient_id, day) index), so its cost
-        does not grow with the clinic."""
+        first_day and last_day are Timestamps or NaT. Reads only this patient's sessions (through
+        the (patient_id, day) index), so its cost does not grow with the clinic."""
         p, s = S.patients, S.sessions
         mine = s.c.patient_id == p.c.patient_id
         q = sa.select(
@@ -330,8 +330,9 @@ class Store:
                 latest = conn.execute(_Q.latest_programme, {"pid": patient_id}).scalar()
                 if latest != expected_current:
                     raise ConflictError(
-                        f"expected_current: {expected_current!r} is no longer the patient's latest programme "
-                        f"(it is {latest!r}); the programme was changed meanwhile and nothing was written"
+                        f"expected_current: {expected_current!r} is no longer the patient's "
+                        f"latest programme (it is {latest!r}); the programme was changed "
+                        "meanwhile and nothing was written"
                     )
             same_day = conn.execute(
                 sa.select(S.programmes.c.programme_id)
@@ -638,7 +639,7 @@ class Store:
         kind: str = "note",
         annotation_id: str | None = None,
     ) -> str:
-        """Add a dated note to the patient's timeline; the same annotation_id twice is stored once."""
+        """Add a dated note to the patient's timeline; one annotation_id is stored only once."""
         check_id("patient_id", patient_id)
         annotation_id = check_id(
             "annotation_id", annotation_id if annotation_id is not None else new_id()
@@ -747,7 +748,7 @@ class Store:
             return typed_frame(conn.execute(q.order_by(t.c.patient_id, t.c.day)).all(), "daily")
 
     def patient_list(self) -> pd.DataFrame:
-        """Every patient's id, name and time zone, ordered by id (no aggregates: cheap for a clinic)."""
+        """Every patient's id, name and time zone by id (no aggregates: cheap for a clinic)."""
         p = S.patients
         q = sa.select(p.c.patient_id, p.c.name, p.c.timezone).order_by(p.c.patient_id)
         with self._read() as conn:
@@ -856,7 +857,7 @@ class Store:
         return out.sort_values(["patient_id", "day"], kind="stable", ignore_index=True)
 
     def last_session_days(self) -> pd.DataFrame:
-        """Every patient's id, name and last day with a session (NaT if none): a seek per patient."""
+        """Every patient's id, name and last day with a session (NaT if none), a seek each."""
         p, d = S.patients, S.daily_summary
         last = (
             sa.select(sa.func.max(d.c.day))
@@ -904,7 +905,8 @@ class Store:
                     if s.session_id in have:
                         if self._load_session(conn, s.session_id) != s:
                             raise ConflictError(
-                                f"session_id: {s.session_id!r} is already saved with different content"
+                                f"session_id: {s.session_id!r} is already saved "
+                                "with different content"
                             )
                     else:
                         new.append(s)

@@ -95,7 +95,9 @@ READ_DTYPES: dict[str, dict[str, str]] = {
 
 
 def typed_frame(rows: Sequence[Any], kind: str) -> pd.DataFrame:
-    """Rows read from the database (plain tuples in READ_DTYPES[kind] column order) as a frame of those dtypes."""
+    """Rows read from the database as a frame of READ_DTYPES[kind].
+
+    Rows are plain tuples in the column order of READ_DTYPES[kind]."""
     dtypes = READ_DTYPES[kind]
     # column by column from plain tuples: fixed cost per column, not per frame operation
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(dtypes)
@@ -134,7 +136,9 @@ def _days(values: Sequence[Any]) -> np.ndarray:
 
 
 def with_valid_to(df: pd.DataFrame) -> pd.DataFrame:
-    """The prescriptions with valid_to from the next programme of the same patient; same-day superseded ones dropped."""
+    """The prescriptions with valid_to from the patient's next programme.
+
+    Of a patient's programmes starting on the same day, only the last one is kept."""
     if df.empty:
         return df
     pid = df["programme_id"].to_numpy(dtype=np.int64)  # a primary key: never missing

@@ -188,7 +188,9 @@ daily_summary = sa.Table(
 # creates these early.
 V3_INDEXES = {
     "ix_sessions_day": "CREATE INDEX IF NOT EXISTS ix_sessions_day ON sessions (day)",
-    "ix_daily_summary_day": "CREATE INDEX IF NOT EXISTS ix_daily_summary_day ON daily_summary (day)",
+    "ix_daily_summary_day": (
+        "CREATE INDEX IF NOT EXISTS ix_daily_summary_day ON daily_summary (day)"
+    ),
 }
 
 V1_TABLES = (
@@ -310,7 +312,7 @@ _SUMMED = ("sessions", "items_done", "pain_sum", "pain_n", "red_flag_sessions")
 
 @functools.cache
 def _upsert_statement(dialect: str):
-    """INSERT ... ON CONFLICT (patient_id, day) DO UPDATE adding the counts; built once per dialect."""
+    """INSERT ... ON CONFLICT (patient_id, day) DO UPDATE adding the counts, once per dialect."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:

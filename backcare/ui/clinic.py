@@ -54,7 +54,7 @@ CAVEAT = (
 def sort_overview(
     df: pd.DataFrame, how: str, *, attention_only: bool = False, search: str = ""
 ) -> pd.DataFrame:
-    """The overview sorted by one of SORTS, optionally only patients needing attention or matching search."""
+    """The overview sorted by one of SORTS, filtered by attention_only and search if given."""
     if how not in SORTS:
         raise ValueError(f"sort: {how!r} is not one of {', '.join(SORTS)}")
     out = df
@@ -139,10 +139,13 @@ class ClinicView:
         page = min(self.page.value, pages)
         chunk = rows.iloc[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         o = self.overview
+        flagged = int((o["red_flags_14d"] > 0).sum()) if len(o) else 0
+        worse = int((o["pain_class"] == A.WORSE).sum()) if len(o) else 0
+        attention = int((o["priority"] < 9).sum()) if len(o) else 0
         counts = (
-            f"{len(o)} patients; {int((o['red_flags_14d'] > 0).sum()) if len(o) else 0} with a red flag, "
-            f"{int((o['pain_class'] == A.WORSE).sum()) if len(o) else 0} with pain worse than at the start, "
-            f"{int((o['priority'] < 9).sum()) if len(o) else 0} needing attention. "
+            f"{len(o)} patients; {flagged} with a red flag, "
+            f"{worse} with pain worse than at the start, "
+            f"{attention} needing attention. "
             f"Showing {len(chunk)} of {len(rows)} (page {page} of {pages})."
         )
         self.status.value = f"<p>{esc(counts)}</p>"

@@ -111,7 +111,7 @@ def _shown(value: object) -> str:
 
 
 def problem_text(exc: Exception, names: Mapping[int, str] | None = None) -> str:
-    """A refused input as one readable line naming the field as the form does, the value and what is allowed."""
+    """A refused input as one line: the field as the form names it, the value, what is allowed."""
     if isinstance(exc, ValidationError):
         label = _field_label(exc.field, names)
         value = exc.value
@@ -129,7 +129,9 @@ def _who(patient_id: str, name: str) -> str:
 
 # ---- the timeline ------------------------------------------------------------------------------
 def timeline_html(annotations: pd.DataFrame, limit: int = TIMELINE_MAX) -> str:
-    """The patient's annotations as an HTML list, newest first (by day, then time written); all text escaped."""
+    """The patient's annotations as an HTML list, newest first (by day, then time written).
+
+    All text is escaped."""
     if annotations is None or annotations.empty:
         return '<p class="backcare-timeline-empty" style="color:#5f6368">No annotations yet.</p>'
     order = [c for c in ("day", "created_at", "annotation_id") if c in annotations]
@@ -279,7 +281,7 @@ class AnnotationView:
         )
 
     def add(self) -> str | None:
-        """Store the form as an annotation (once, however often it is clicked); return its id or None."""
+        """Store the form as an annotation (once, however often clicked); return its id or None."""
         try:
             return self._add()
         except Exception as exc:  # never a traceback in the widget
@@ -298,7 +300,8 @@ class AnnotationView:
                 "info",
                 "Already on the timeline",
                 [
-                    "This annotation is already saved; change the text (or date, kind) to add another."
+                    "This annotation is already saved; "
+                    "change the text (or date, kind) to add another."
                 ],
             )
             return self.annotation_id
@@ -386,7 +389,8 @@ class ProgrammeRow:
         side = "each side" if self.each_side else ""
         self.info = W.HTML(
             f'<span class="backcare-each-side"><b>{esc(side)}</b></span>'
-            f'<br><span style="color:#5f6368;font-size:90%">range: {esc(exercise.dosage_text())}</span>',
+            '<br><span style="color:#5f6368;font-size:90%">'
+            f"range: {esc(exercise.dosage_text())}</span>",
             layout=W.Layout(width="190px"),
         )
         self.suggestion_label = W.HTML(layout=W.Layout(flex="1 1 auto"))
@@ -421,7 +425,7 @@ class ProgrammeRow:
         self.widget.add_class("backcare-rx-row")
 
     def set_suggestion(self, suggestion: Mapping[str, Any] | None) -> None:
-        """Show the analysis' suggestion (None: there is none); offer the button for up/down only."""
+        """Show the analysis' suggestion (None: there is none); a button for up/down only."""
         self.suggestion = dict(suggestion) if suggestion is not None else None
         text = suggestion_sentence(self.suggestion)
         colour = "#5f6368"
@@ -606,8 +610,9 @@ class ProgrammeEditor:
                     "warning",
                     "Exercises missing from the catalog",
                     [
-                        f"{', '.join(missing)}: prescribed, but not in the exercise catalog in use, so they cannot "
-                        "be edited here and are left out of a programme saved from this editor."
+                        f"{', '.join(missing)}: prescribed, but not in the exercise catalog in "
+                        "use, so they cannot be edited here and are left out of a programme "
+                        "saved from this editor."
                     ],
                 )
             )
@@ -647,8 +652,9 @@ class ProgrammeEditor:
             f'<div class="backcare-editor-title" style="margin:4px 0">{esc(head)}</div>'
         )
         self.disclaimer.value = (
-            f'<div style="color:#5f6368;font-size:90%">Suggestions come from the '
-            f"{SUGGESTION_DAYS} days ending {self.end:%a %d %b %Y}. {esc(SUGGESTION_DISCLAIMER)}</div>"
+            '<div style="color:#5f6368;font-size:90%">Suggestions come from the '
+            f"{SUGGESTION_DAYS} days ending {self.end:%a %d %b %Y}. "
+            f"{esc(SUGGESTION_DISCLAIMER)}</div>"
             if self.end
             else ""
         )
@@ -705,7 +711,7 @@ class ProgrammeEditor:
         raise KeyError(exercise_id)
 
     def add_exercise(self, exercise_id: str | None = None) -> ProgrammeRow | None:
-        """Add a catalog exercise not yet in the programme (default: the one chosen) at its starting dose."""
+        """Add a catalog exercise at its starting dose (default: the chosen one) if not yet in."""
         exercise_id = exercise_id or self.add_choice.value
         if exercise_id is None:
             self.message.value = message_html(
@@ -737,7 +743,7 @@ class ProgrammeEditor:
 
     # ---- saving ------------------------------------------------------------------------------
     def save(self) -> int | None:
-        """Validate and store the edited programme; return its programme id, or None if nothing was saved."""
+        """Validate and store the edited programme; its id, or None if nothing was saved."""
         try:
             return self._save()
         except Exception as exc:  # never a traceback in the widget
@@ -778,15 +784,19 @@ class ProgrammeEditor:
                 "info",
                 "Already saved" if same_day else "No change to save",
                 [
-                    f"The exercises and doses are the same as in the programme from {prev.valid_from:%d %b %Y}; "
-                    "nothing was written.",
+                    "The exercises and doses are the same as in the programme from "
+                    f"{prev.valid_from:%d %b %Y}; nothing was written.",
                     ""
                     if (prev.author, prev.note) == (prog.author, prog.note) or not same_day
-                    else "Author and note are saved with a change of programme; to record a remark, add an annotation.",
+                    else (
+                        "Author and note are saved with a change of programme; "
+                        "to record a remark, add an annotation."
+                    ),
                 ],
             )
             return prev.programme_id
-        try:  # the store refuses, in the same transaction, if the programme changed since it was loaded
+        # the store refuses, in the same transaction, if the programme changed since it was loaded
+        try:
             pid = self.store.set_programme(
                 self.patient_id,
                 prog.items,
@@ -805,7 +815,8 @@ class ProgrammeEditor:
                 "info",
                 "Already saved",
                 [
-                    f"This programme was already stored from {prog.valid_from:%d %b %Y}; nothing was written."
+                    f"This programme was already stored from {prog.valid_from:%d %b %Y}; "
+                    "nothing was written."
                 ],
             )
             return pid
@@ -822,7 +833,7 @@ class ProgrammeEditor:
         return pid
 
     def _changed_meanwhile(self, prog: Programme) -> int | None:
-        """Say why the store refused prog: someone saved the same programme (already saved) or another one."""
+        """Say why the store refused prog: this programme was saved already, or another one."""
         current = self._stored_programme()
         if current is not None and (current.valid_from, current.items) == (
             prog.valid_from,
@@ -834,7 +845,8 @@ class ProgrammeEditor:
                 "info",
                 "Already saved",
                 [
-                    f"This programme was already stored from {prog.valid_from:%d %b %Y}; nothing was written."
+                    f"This programme was already stored from {prog.valid_from:%d %b %Y}; "
+                    "nothing was written."
                 ],
             )
             return current.programme_id
@@ -909,7 +921,10 @@ class PhysioView:
         elif pid is None:
             self.header.value = message_html("info", "No patients in the store yet.")
         else:
-            self.header.value = f'<h2 class="backcare-physio-patient" style="margin:6px 0">{_who(pid, self.patient.name(pid))}</h2>'
+            self.header.value = (
+                '<h2 class="backcare-physio-patient" style="margin:6px 0">'
+                f"{_who(pid, self.patient.name(pid))}</h2>"
+            )
 
     def _patient_changed(self, change: dict) -> None:
         self.error = ""

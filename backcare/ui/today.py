@@ -364,7 +364,8 @@ class TodayView:
                 W.VBox(
                     [
                         W.HTML(
-                            '<div style="color:#5f6368">No exercise today? Record a pain score on its own; '
+                            '<div style="color:#5f6368">No exercise today? '
+                            "Record a pain score on its own; "
                             "it is kept apart from sessions.</div>"
                         ),
                         self.quick_pain.widget,
@@ -470,7 +471,10 @@ class TodayView:
             if env in names:
                 chosen, pinned = env, True
             else:
-                problem = f"{PATIENT_ENV}={env!r} is not a patient in this store; choose one from the list."
+                problem = (
+                    f"{PATIENT_ENV}={env!r} is not a patient in this store; "
+                    "choose one from the list."
+                )
         if pinned:
             self.patient_label.value = (
                 f'<div class="backcare-patient" style="margin-right:16px">Patient: '
@@ -822,7 +826,7 @@ class TodayView:
 
     # ---- quick pain entry ----------------------------------------------------------------
     def record_pain(self) -> str | None:
-        """Store the quick pain score (no session); a second click with the same score is a no-op."""
+        """Store the quick pain score (no session); a repeat click with one score is a no-op."""
         self.quick_button.disabled = True
         try:
             return self._record_pain()

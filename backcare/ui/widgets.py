@@ -35,7 +35,7 @@ __all__ = [
 
 # ---- the patient picker --------------------------------------------------------------------
 def patient_names(store: Store) -> dict[str, str]:
-    """Every patient of the store as {patient_id: name}, in id order (what a PatientPicker offers)."""
+    """Every patient of the store as {patient_id: name} in id order: what a PatientPicker offers."""
     pats = store.patients()
     return {str(p): str(n) for p, n in zip(pats["patient_id"], pats["name"], strict=True)}
 
