@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -55,7 +56,9 @@ def demo_patient_id(i: int) -> str:
     return f"demo-{i:04d}"
 
 
-def _simulate(rng: np.random.Generator, days: int, n_ex: int):
+def _simulate(
+    rng: np.random.Generator, days: int, n_ex: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     base = rng.uniform(0.35, 0.95)
     walk = np.cumsum(rng.normal(0, 0.08, days))
     logit = np.log(base / (1 - base)) + walk
@@ -74,7 +77,7 @@ def _simulate(rng: np.random.Generator, days: int, n_ex: int):
         habit[d] = h
     start_pain = rng.uniform(4, 8)
     flare = np.zeros(days)
-    for f in np.nonzero(rng.random(days) < 1 / 60)[0]:
+    for f in np.nonzero(rng.random(days) < 1 / 60)[0].tolist():
         span = np.arange(f, min(days, f + 8))
         flare[span] += 3.0 * np.exp(-(span - f) / 3)
     latent = start_pain * (1 - 0.45 * habit) + flare + rng.normal(0, 0.7, days)
@@ -84,7 +87,9 @@ def _simulate(rng: np.random.Generator, days: int, n_ex: int):
     return has_session, done, pain_before, pain_after, flare
 
 
-def _programme_rows(key: str, pid: str, valid_from: dt.date, items, note: str) -> pd.DataFrame:
+def _programme_rows(
+    key: str, pid: str, valid_from: dt.date, items: Iterable[Prescription], note: str
+) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
@@ -137,7 +142,7 @@ def fill_demo(
     bar = tqdm(total=len(todo), desc="demo patients", unit="patient", disable=not show)
     for c in range(0, len(todo), CHUNK):
         chunk = todo[c : c + CHUNK]
-        frames = {
+        frames: dict[str, list[pd.DataFrame]] = {
             "patients": [],
             "programmes": [],
             "sessions": [],

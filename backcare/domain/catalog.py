@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from backcare.errors import CatalogError
+
+if TYPE_CHECKING:  # pandas is imported by to_frame only: loading the catalog stays light
+    import pandas as pd
 
 GROUPS = ("stretching", "strengthening", "low-impact aerobic", "additional")
 DOSE_FIELDS = ("hold_s", "reps", "minutes")
@@ -99,7 +104,7 @@ class Catalog:
     def __contains__(self, exercise_id: object) -> bool:
         return exercise_id in self._by_id
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Exercise]:
         return iter(self._by_id.values())
 
     def __len__(self) -> int:
@@ -109,7 +114,7 @@ class Catalog:
         """Exercise ids in catalog order."""
         return list(self._by_id)
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """The catalog as a DataFrame, one row per exercise."""
         import pandas as pd
 
@@ -149,7 +154,8 @@ def _parse_range(path: str, ex_id: str, name: str, value: object) -> tuple[int, 
 def _parse_exercise(path: str, index: int, raw: object) -> Exercise:
     if not isinstance(raw, dict):
         raise _fail(path, f"#{index + 1}", "exercise", "must be a table")
-    ex_id = raw.get("id") if isinstance(raw.get("id"), str) else f"#{index + 1}"
+    raw_id = raw.get("id")
+    ex_id = raw_id if isinstance(raw_id, str) else f"#{index + 1}"
     unknown = sorted(set(raw) - _KNOWN)
     if unknown:
         raise _fail(path, ex_id, unknown[0], f"unknown field; allowed: {', '.join(sorted(_KNOWN))}")

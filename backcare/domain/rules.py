@@ -18,7 +18,7 @@ import numbers
 import re
 import zoneinfo
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard, overload
 
 from backcare.errors import ValidationError
 
@@ -115,6 +115,12 @@ def id_column(frame: str, values: pd.Series, *, unique: bool = False) -> pd.Seri
 
 
 # ---- whole numbers -----------------------------------------------------------------------------
+@overload
+def check_int(
+    field: str, value: Any, low: int, high: int, *, optional: Literal[False] = False
+) -> int: ...
+@overload
+def check_int(field: str, value: Any, low: int, high: int, *, optional: bool) -> int | None: ...
 def check_int(field: str, value: Any, low: int, high: int, *, optional: bool = False) -> int | None:
     """value as int if it is a whole number in [low, high] (None allowed if optional)."""
     if value is None and optional:
@@ -125,10 +131,10 @@ def check_int(field: str, value: Any, low: int, high: int, *, optional: bool = F
             value = int(value)
         else:
             raise ValidationError(field, value, allowed)
-    value = int(value)
-    if not low <= value <= high:
-        raise ValidationError(field, value, allowed)
-    return value
+    number = int(value)
+    if not low <= number <= high:
+        raise ValidationError(field, number, allowed)
+    return number
 
 
 def int_column(
@@ -233,7 +239,7 @@ def codes_column(frame: str, values: pd.Series, choices: tuple[str, ...]) -> pd.
 
 
 # ---- time zones --------------------------------------------------------------------------------
-def is_timezone(name: object) -> bool:
+def is_timezone(name: object) -> TypeGuard[str]:
     """True if name is an IANA time zone name this machine knows."""
     if not isinstance(name, str) or not name or name.startswith(("/", ".")):
         return False
@@ -246,9 +252,9 @@ def is_timezone(name: object) -> bool:
 
 def check_timezone(field: str, value: Any) -> str:
     """value if it is an IANA time zone name."""
-    if not is_timezone(value):
-        raise ValidationError(field, value, TIMEZONE_ALLOWED)
-    return value
+    if is_timezone(value):
+        return value
+    raise ValidationError(field, value, TIMEZONE_ALLOWED)
 
 
 def timezone_column(frame: str, values: pd.Series) -> pd.Series:
@@ -303,6 +309,10 @@ def _latest_time() -> dt.datetime:
     return dt.datetime.now(dt.UTC) + CLOCK_SLACK
 
 
+@overload
+def check_datetime(field: str, value: Any, *, optional: Literal[False] = False) -> dt.datetime: ...
+@overload
+def check_datetime(field: str, value: Any, *, optional: bool) -> dt.datetime | None: ...
 def check_datetime(field: str, value: Any, *, optional: bool = False) -> dt.datetime | None:
     """An aware datetime (or ISO 8601 text with an offset) as UTC, not in the future; not naive."""
     if value is None and optional:
@@ -315,10 +325,10 @@ def check_datetime(field: str, value: Any, *, optional: bool = False) -> dt.date
             raise ValidationError(field, value, allowed) from None
     if not isinstance(value, dt.datetime) or value.tzinfo is None:
         raise ValidationError(field, value, allowed)
-    value = value.astimezone(dt.UTC)
-    if not _FIRST_TIME <= value <= _latest_time():
-        raise ValidationError(field, value, allowed)
-    return value
+    utc = value.astimezone(dt.UTC)
+    if not _FIRST_TIME <= utc <= _latest_time():
+        raise ValidationError(field, utc, allowed)
+    return utc
 
 
 def _naive(values: pd.Series) -> pd.Series:

@@ -69,12 +69,12 @@ def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
     Traces and every other layout property are validated as usual."""
     # a placeholder template (validated in no time) keeps plotly from copying its default one
     fig = go.Figure(data=data, layout={**layout, "template": {}})
-    layout = fig.layout
-    layout._validate = False
+    built = fig.layout
+    built._validate = False
     try:
-        layout.template = _validated_template()
+        built.template = _validated_template()
     finally:
-        layout._validate = fig._validate
+        built._validate = fig._validate
     return fig
 
 
@@ -374,7 +374,10 @@ def adherence_calendar(
             colorbar={"title": "done", "tickformat": ".0%"},
             hovertemplate="Week of %{x}, %{y}: %{z:.0%} of the exercises due<extra></extra>",
         )
-        axes = {"yaxis": {"autorange": "reversed"}, "xaxis": {"type": "category", "nticks": 12}}
+        axes: dict[str, dict[str, Any]] = {
+            "yaxis": {"autorange": "reversed"},
+            "xaxis": {"type": "category", "nticks": 12},
+        }
         sub = "share of the day's prescribed exercises ticked off"
     else:
         if weekly is None or weekly.empty:

@@ -11,7 +11,7 @@ import enum
 import os
 import secrets
 import zoneinfo
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,10 @@ from backcare.store.frames import DAY, READ_DTYPES, _days, typed_frame, with_val
 
 DEFAULT_PATH = Path("data") / "backcare.db"
 
+# An inclusive bound of a day range: a date (or datetime, Timestamp), 'YYYY-MM-DD' text, or
+# None for no bound.
+DayBound = dt.date | str | None
+
 
 def default_url() -> str:
     """BACKCARE_DB if set, else the SQLite file data/backcare.db under the working directory."""
@@ -71,8 +75,10 @@ def _iso_days(values: Sequence[Any]) -> np.ndarray:
     return np.array([str(v) for v in values], dtype="datetime64[D]").astype(DAY)
 
 
-def _range(table: sa.Table, patient_id: str | None, start, end, col: str = "day"):
-    conds = []
+def _range(
+    table: sa.Table, patient_id: str | None, start: DayBound, end: DayBound, col: str = "day"
+) -> sa.ColumnElement[bool]:
+    conds: list[sa.ColumnElement[bool]] = []
     if patient_id is not None:
         conds.append(table.c.patient_id == patient_id)
     if start is not None:
@@ -201,7 +207,7 @@ class Store:
         return bytes.fromhex(value)
 
     def _require_patient(self, conn: Connection, patient_id: str) -> str:
-        tz = conn.execute(_Q.patient_tz, {"pid": patient_id}).scalar()
+        tz: str | None = conn.execute(_Q.patient_tz, {"pid": patient_id}).scalar()
         if tz is None:
             raise NotFoundError("patient_id", patient_id, "a patient already in the store")
         return tz
@@ -282,7 +288,8 @@ class Store:
             rows = conn.execute(q).all()
         if not rows:
             return None
-        return typed_frame(rows, "patients").iloc[0].to_dict()
+        row = typed_frame(rows, "patients").iloc[0]
+        return {str(column): value for column, value in row.items()}
 
     def patient_timezone(self, patient_id: str) -> zoneinfo.ZoneInfo:
         """The patient's time zone (the day a session counts for is local to it)."""
@@ -327,14 +334,14 @@ class Store:
             self._require_patient(conn, patient_id)
             lock_patient(conn, patient_id)
             if not isinstance(expected_current, _Unchecked):
-                latest = conn.execute(_Q.latest_programme, {"pid": patient_id}).scalar()
+                latest: int | None = conn.execute(_Q.latest_programme, {"pid": patient_id}).scalar()
                 if latest != expected_current:
                     raise ConflictError(
                         f"expected_current: {expected_current!r} is no longer the patient's "
                         f"latest programme (it is {latest!r}); the programme was changed "
                         "meanwhile and nothing was written"
                     )
-            same_day = conn.execute(
+            same_day: int | None = conn.execute(
                 sa.select(S.programmes.c.programme_id)
                 .where(
                     S.programmes.c.patient_id == patient_id,
@@ -345,7 +352,7 @@ class Store:
             ).scalar()
             if same_day is not None and programme_items(conn, same_day) == prog.items:
                 return same_day
-            pid = conn.execute(
+            pid: int = conn.execute(
                 sa.insert(S.programmes)
                 .values(
                     patient_id=patient_id,
@@ -517,7 +524,8 @@ class Store:
 
     def _insert_sessions(self, conn: Connection, batch: Sequence[Session]) -> None:
         now = _now()
-        rows, items = [], []
+        rows: list[dict[str, Any]] = []
+        items: list[dict[str, Any]] = []
         for s in batch:
             pid = s.programme_id or self._programme_id_on(conn, s.patient_id, s.day)
             rows.append(
@@ -675,7 +683,9 @@ class Store:
         return annotation_id
 
     # ---- readers -----------------------------------------------------------------------
-    def sessions(self, patient_id: str | None = None, start=None, end=None) -> pd.DataFrame:
+    def sessions(
+        self, patient_id: str | None = None, start: DayBound = None, end: DayBound = None
+    ) -> pd.DataFrame:
         """Sessions (one row each) for a patient and inclusive day range, ordered by day."""
         s = S.sessions
         q = sa.select(*[s.c[c] for c in READ_DTYPES["sessions"]]).where(
@@ -691,7 +701,9 @@ class Store:
                 "sessions",
             )
 
-    def items(self, patient_id: str | None = None, start=None, end=None) -> pd.DataFrame:
+    def items(
+        self, patient_id: str | None = None, start: DayBound = None, end: DayBound = None
+    ) -> pd.DataFrame:
         """Session items joined with their session's patient and day."""
         s, i = S.sessions, S.session_items
         q = (
@@ -713,7 +725,9 @@ class Store:
         with self._read() as conn:
             return typed_frame(conn.execute(q).all(), "items")
 
-    def pain(self, patient_id: str | None = None, start=None, end=None) -> pd.DataFrame:
+    def pain(
+        self, patient_id: str | None = None, start: DayBound = None, end: DayBound = None
+    ) -> pd.DataFrame:
         """Pain scores recorded outside sessions."""
         t = S.pain_scores
         q = sa.select(*[t.c[c] for c in READ_DTYPES["pain"]]).where(
@@ -724,7 +738,9 @@ class Store:
                 conn.execute(q.order_by(t.c.patient_id, t.c.recorded_at, t.c.pain_id)).all(), "pain"
             )
 
-    def annotations(self, patient_id: str | None = None, start=None, end=None) -> pd.DataFrame:
+    def annotations(
+        self, patient_id: str | None = None, start: DayBound = None, end: DayBound = None
+    ) -> pd.DataFrame:
         """Timeline annotations, ordered by day then creation time."""
         t = S.annotations
         q = sa.select(*[t.c[c] for c in READ_DTYPES["annotations"]]).where(
@@ -738,7 +754,9 @@ class Store:
                 "annotations",
             )
 
-    def daily(self, patient_id: str | None = None, start=None, end=None) -> pd.DataFrame:
+    def daily(
+        self, patient_id: str | None = None, start: DayBound = None, end: DayBound = None
+    ) -> pd.DataFrame:
         """The per-patient per-day summary (sessions, items done, pain sum and count, red flags)."""
         t = S.daily_summary
         q = sa.select(*[t.c[c] for c in READ_DTYPES["daily"]]).where(
@@ -761,7 +779,9 @@ class Store:
             }
         )
 
-    def done_counts(self, start, end, patient_id: str | None = None) -> pd.DataFrame:
+    def done_counts(
+        self, start: DayBound, end: DayBound, patient_id: str | None = None
+    ) -> pd.DataFrame:
         """Items ticked done per (patient, day, exercise) in [start, end], counted in SQL.
 
         Columns patient_id, day, exercise_id, done; reads the window's sessions through the
@@ -791,7 +811,11 @@ class Store:
         )
 
     def daily_sums(
-        self, start=None, end=None, *, near_scored_ends: int | None = None
+        self,
+        start: DayBound = None,
+        end: DayBound = None,
+        *,
+        near_scored_ends: int | None = None,
     ) -> pd.DataFrame:
         """daily_summary rows of every patient as plain columns (patient_id, day, pain_sum, pain_n,
         sessions, red_flag_sessions), read straight into numpy.
@@ -811,12 +835,14 @@ class Store:
             d.c.red_flag_sessions,
         )
         if near_scored_ends is None:
-            q: sa.Select | sa.CompoundSelect = sa.select(*cols).where(_range(d, None, start, end))
+            q: sa.Select[Any] | sa.CompoundSelect[Any] = sa.select(*cols).where(
+                _range(d, None, start, end)
+            )
         else:
             pt = S.patients.c.patient_id
             d2 = d.alias("d2")
 
-            def seek(fn):
+            def seek(fn: Callable[..., sa.ColumnElement[Any]]) -> sa.ScalarSelect[Any]:
                 return (
                     sa.select(fn(d2.c.day))
                     .where(d2.c.patient_id == pt, d2.c.pain_n > 0)
@@ -828,7 +854,9 @@ class Store:
             ).cte("ends")
             span = near_scored_ends - 1
 
-            def rows_between(lo, hi):
+            def rows_between(
+                lo: sa.ColumnElement[Any], hi: sa.ColumnElement[Any]
+            ) -> sa.Select[Any]:
                 return (
                     sa.select(*cols)
                     .select_from(ends.join(d, d.c.patient_id == ends.c.pid))
@@ -918,18 +946,22 @@ class Store:
                 self._insert_sessions(conn, new)
                 for pid in {s.patient_id for s in new}:
                     days = sorted({s.day for s in new if s.patient_id == pid})
-                    S.refresh_summary(
-                        conn,
-                        lambda t, pid=pid, days=days: sa.and_(
-                            t.c.patient_id == pid, t.c.day >= days[0], t.c.day <= days[-1]
-                        ),
-                    )
+                    S.refresh_summary(conn, _days_of(pid, days[0], days[-1]))
         return len(new)
+
+
+def _days_of(patient_id: str, first: dt.date, last: dt.date) -> S.RowFilter:
+    """A filter for one patient's rows from first to last (inclusive)."""
+
+    def where(t: sa.Table) -> sa.ColumnElement[bool]:
+        return sa.and_(t.c.patient_id == patient_id, t.c.day >= first, t.c.day <= last)
+
+    return where
 
 
 def _configure_sqlite(engine: Engine) -> None:
     @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised by every test
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:  # pragma: no cover - every test
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA busy_timeout = 30000")
@@ -939,7 +971,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.close()
 
     @sa.event.listens_for(engine, "begin")
-    def _on_begin(conn):  # pragma: no cover
+    def _on_begin(conn: Connection) -> None:  # pragma: no cover
         # Writers take the write lock up front, so concurrent writers queue on busy_timeout
         # instead of failing with "database is locked" when upgrading a read lock.
         immediate = conn.get_execution_options().get("backcare_write")

@@ -664,7 +664,7 @@ class ProgrammeEditor:
         if s is None or s.empty:
             return None
         hit = s[s["exercise_id"] == exercise_id]
-        return None if hit.empty else hit.iloc[0].to_dict()
+        return None if hit.empty else {str(k): v for k, v in hit.iloc[0].items()}
 
     def refresh_suggestions(self) -> None:
         """Recompute the progression suggestions (e.g. after a flare-up note) and show them."""

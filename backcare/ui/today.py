@@ -23,7 +23,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import ipywidgets as W
 
@@ -275,6 +275,14 @@ class _Refused(Exception):
     """Input the view refuses before asking the store (message is for the user)."""
 
 
+class _TimerOptions(TypedDict):
+    """How each exercise row's hold timer runs (see TodayView)."""
+
+    scheduler: Scheduler | Callable[[], Scheduler] | None
+    tick: float
+    switch_s: float
+
+
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -300,7 +308,11 @@ class TodayView:
     ) -> None:
         self.store = store
         self._now = now
-        self._timer_opts = {"scheduler": scheduler, "tick": tick, "switch_s": switch_s}
+        self._timer_opts: _TimerOptions = {
+            "scheduler": scheduler,
+            "tick": tick,
+            "switch_s": switch_s,
+        }
         self.rows: list[ExerciseRow] = []
         self.programme: Programme | None = None
         self.session_id: str = new_id()
@@ -457,7 +469,7 @@ class TodayView:
             return
         names = self.patient.names
         problem = ""
-        chosen = None
+        chosen: str | None = None
         pinned = False
         env = os.environ.get(PATIENT_ENV, "").strip()
         if requested is not None:
@@ -475,7 +487,7 @@ class TodayView:
                     f"{PATIENT_ENV}={env!r} is not a patient in this store; "
                     "choose one from the list."
                 )
-        if pinned:
+        if pinned and chosen is not None:
             self.patient_label.value = (
                 f'<div class="backcare-patient" style="margin-right:16px">Patient: '
                 f"<b>{esc(names[chosen] or chosen)}</b></div>"
@@ -528,7 +540,13 @@ class TodayView:
 
     def local_today(self) -> dt.date:
         """Today in the shown patient's time zone."""
-        return self._now().astimezone(self.store.patient_timezone(self.patient_id)).date()
+        return self._now().astimezone(self.store.patient_timezone(self._shown_patient())).date()
+
+    def _shown_patient(self) -> str:
+        """The patient shown (NotFoundError while none is chosen)."""
+        if self.patient_id is None:
+            raise NotFoundError("patient_id", None, "a patient chosen in the list")
+        return self.patient_id
 
     def _open(self, patient_id: str, day: dt.date | None) -> None:
         """Show patient_id's programme on day (default today); load a session saved that day."""
@@ -711,13 +729,15 @@ class TodayView:
             red_flags=tuple(sorted(c for c, box in self.red_flags.items() if box.value)),
         )
 
-    def _check(self) -> Draft:
-        if self.patient_id is None:
+    def _check(self) -> tuple[str, dt.date, Draft]:
+        """The patient, the day and the form's draft, or _Refused saying what is missing."""
+        patient_id, day = self.patient_id, self.day
+        if patient_id is None:
             raise _Refused("Choose a patient first.")
-        if self.day is None:
+        if day is None:
             raise _Refused("Choose the day this session counts for.")
-        if self.day > self.local_today():
-            raise _Refused(f"{self.day:%d %B %Y} is in the future: choose today or an earlier day.")
+        if day > self.local_today():
+            raise _Refused(f"{day:%d %B %Y} is in the future: choose today or an earlier day.")
         for r in self.rows:
             problem = r.problem()
             if problem:
@@ -730,7 +750,7 @@ class TodayView:
             and not d.red_flags
         ):
             raise _Refused("Nothing to save yet: tick an exercise you did, or record your pain.")
-        return d
+        return patient_id, day, d
 
     def save(self) -> str | None:
         """Validate and save the session (one transaction); return its id, or None if refused."""
@@ -742,7 +762,7 @@ class TodayView:
 
     def _save(self) -> str | None:
         try:
-            d = self._check()
+            patient_id, day, d = self._check()
         except _Refused as exc:
             self.message.value = message_html("error", "Not saved", [str(exc)])
             return None
@@ -763,9 +783,9 @@ class TodayView:
             ended = started
         try:
             self.store.save_session(
-                self.patient_id,
+                patient_id,
                 d.items,
-                day=self.day,
+                day=day,
                 pain_before=d.pain_before,
                 pain_after=d.pain_after,
                 notes=d.notes,
@@ -794,9 +814,9 @@ class TodayView:
             lines.append(f"Notes: {d.notes}")
         lines += self._progress_lines()
         title = (
-            f"Updated your session for {self.day:%A %d %B}."
+            f"Updated your session for {day:%A %d %B}."
             if update
-            else f"Saved your session for {self.day:%A %d %B}."
+            else f"Saved your session for {day:%A %d %B}."
         )
         trusted = ""
         if d.red_flags:
@@ -815,7 +835,9 @@ class TodayView:
 
     def progress(self) -> WeekProgress:
         """This week's progress for the shown patient and day (read from the store)."""
-        return services.week_progress(self.store, self.patient_id, self.day)
+        if self.day is None:
+            raise NotFoundError("day", None, "a day chosen in the calendar")
+        return services.week_progress(self.store, self._shown_patient(), self.day)
 
     def _progress_lines(self) -> list[str]:
         try:

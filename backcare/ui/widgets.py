@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import ipywidgets as W
 
@@ -96,6 +96,7 @@ class PatientPicker(W.Dropdown):
 
 
 # ---- the hold timer ----------------------------------------------------------------------
+@runtime_checkable
 class Scheduler(Protocol):
     """What the timer needs from an event loop: asyncio loops have both methods."""
 
@@ -146,7 +147,7 @@ class HoldTimer:
         s = self._scheduler
         if s is None:
             return kernel_loop()
-        return s if hasattr(s, "call_later") else s()
+        return s if isinstance(s, Scheduler) else s()
 
     def start(self, phases: Sequence[tuple[str, float]]) -> None:
         """Start counting down phases (cancelling any countdown in progress)."""
@@ -171,14 +172,20 @@ class HoldTimer:
         if was_running and self.on_change:
             self.on_change(False)
 
+    def _clock(self) -> Scheduler:
+        """The loop of the countdown in progress (chosen by start)."""
+        if self._loop is None:
+            raise RuntimeError("the hold timer was not started")
+        return self._loop
+
     def _next_phase(self) -> None:
         name, secs = self._phases[0]
-        self._deadline = self._loop.time() + secs
+        self._deadline = self._clock().time() + secs
         self._show(name, secs)
         self._schedule(secs)
 
     def _schedule(self, remaining: float) -> None:
-        self._handle = self._loop.call_later(min(self.tick, remaining), self._on_tick)
+        self._handle = self._clock().call_later(min(self.tick, remaining), self._on_tick)
 
     def _show(self, name: str, remaining: float) -> None:
         secs = max(0, math.ceil(remaining - 1e-9))
@@ -190,7 +197,7 @@ class HoldTimer:
         self._handle = None
         if not self._phases:
             return
-        remaining = self._deadline - self._loop.time()
+        remaining = self._deadline - self._clock().time()
         if remaining > 1e-6:
             self._show(self._phases[0][0], remaining)
             self._schedule(remaining)
