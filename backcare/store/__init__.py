@@ -15,13 +15,21 @@ from backcare.domain.session import (  # kept here for `from backcare.store impo
     Session,
     SessionItem,
 )
-from backcare.store.core import DEFAULT_PATH, Store, default_url, make_engine, open_store
+from backcare.store.core import (
+    DEFAULT_PATH,
+    STORE_ERRORS,
+    Store,
+    default_url,
+    make_engine,
+    open_store,
+)
 from backcare.store.frames import DAY, READ_DTYPES, UTC_TS
 
 __all__ = [
     "DAY",
     "DEFAULT_PATH",
     "READ_DTYPES",
+    "STORE_ERRORS",
     "UTC_TS",
     "Session",
     "SessionItem",

@@ -50,11 +50,24 @@ from backcare.domain.session import (
     new_id,
     validate_session,
 )
-from backcare.errors import ConflictError, NotFoundError, ValidationError
+from backcare.errors import BackcareError, ConflictError, NotFoundError, ValidationError
 from backcare.store import schema as S
 from backcare.store.frames import DAY, READ_DTYPES, _days, typed_frame, with_valid_to
 
 DEFAULT_PATH = Path("data") / "backcare.db"
+
+# What a Store call can raise other than a bug: backcare's own refusals (BackcareError: input
+# not allowed, not found, a conflicting write), the database (SQLAlchemyError: locked,
+# unreachable, a table missing), the file system or the network (OSError), a stored value
+# that cannot be converted (ValueError), and a stored time zone this machine does not know.
+# The views show these as a one-line message.
+STORE_ERRORS: tuple[type[Exception], ...] = (
+    BackcareError,
+    sa.exc.SQLAlchemyError,
+    OSError,
+    ValueError,
+    zoneinfo.ZoneInfoNotFoundError,
+)
 
 # An inclusive bound of a day range: a date (or datetime, Timestamp), 'YYYY-MM-DD' text, or
 # None for no bound.

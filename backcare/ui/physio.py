@@ -52,8 +52,8 @@ from backcare.domain.wording import KIND_LABELS, SUGGESTION_DISCLAIMER
 from backcare.errors import ConflictError, ValidationError
 from backcare.present.html import esc, message_html
 from backcare.present.text import suggestion_sentence
-from backcare.store import Store
-from backcare.ui.widgets import PatientPicker, patient_names
+from backcare.store import STORE_ERRORS, Store
+from backcare.ui.widgets import PatientPicker, callback_boundary, patient_names
 
 __all__ = [
     "AnnotationView",
@@ -222,7 +222,9 @@ class AnnotationView:
         )
         self.message = W.HTML()
         self.timeline = W.HTML()
-        self.add_button.on_click(lambda _b: self.add())
+        self.add_button.on_click(
+            lambda _b: callback_boundary(self.add, self.message, "Adding did not finish")
+        )
         self.widget = W.VBox(
             [
                 W.HBox([self.date, self.kind, self.author], layout=W.Layout(flex_flow="row wrap")),
@@ -252,7 +254,7 @@ class AnnotationView:
             return
         try:
             self.date.value = self.today or self.store.local_today(patient_id)
-        except Exception as exc:  # shown, never a traceback
+        except STORE_ERRORS as exc:  # shown, never a traceback
             self.message.value = message_html(
                 "error", "Could not open this patient", [problem_text(exc)]
             )
@@ -265,7 +267,7 @@ class AnnotationView:
             return
         try:
             self.timeline.value = timeline_html(self.store.annotations(self.patient_id))
-        except Exception as exc:
+        except STORE_ERRORS as exc:
             self.timeline.value = message_html(
                 "error", "Could not read the timeline", [problem_text(exc)]
             )
@@ -284,7 +286,7 @@ class AnnotationView:
         """Store the form as an annotation (once, however often clicked); return its id or None."""
         try:
             return self._add()
-        except Exception as exc:  # never a traceback in the widget
+        except STORE_ERRORS as exc:  # never a traceback in the widget
             self.message.value = message_html("error", "Not added", [problem_text(exc)])
             return None
 
@@ -339,7 +341,7 @@ class AnnotationView:
 def _first_patient(store: Store) -> str | None:
     try:
         return next(iter(patient_names(store)), None)
-    except Exception:  # the view says so when it tries to read
+    except STORE_ERRORS:  # the view says so when it tries to read
         return None
 
 
@@ -539,7 +541,9 @@ class ProgrammeEditor:
         self.reload_button.on_click(lambda _b: self.set_patient(self.patient_id))
         self.message = W.HTML()
         self.add_button.on_click(lambda _b: self._guard(self.add_exercise, "Not added"))
-        self.save_button.on_click(lambda _b: self.save())
+        self.save_button.on_click(
+            lambda _b: callback_boundary(self.save, self.message, "Saving did not finish")
+        )
         self.widget = W.VBox(
             [
                 self.title,
@@ -560,11 +564,16 @@ class ProgrammeEditor:
         return self.widget._repr_mimebundle_(**kwargs)
 
     def _guard(self, action: Callable[[], Any], title: str) -> Any:
-        try:
-            return action()
-        except Exception as exc:  # never a traceback in the widget
-            self.message.value = message_html("error", title, [problem_text(exc)])
-            return None
+        """action(), or None after showing why not in the message line (never a traceback)."""
+
+        def shown() -> Any:
+            try:
+                return action()
+            except STORE_ERRORS as exc:
+                self.message.value = message_html("error", title, [problem_text(exc)])
+                return None
+
+        return callback_boundary(shown, self.message, title)
 
     @property
     def catalog(self) -> Catalog:
@@ -593,7 +602,7 @@ class ProgrammeEditor:
         warnings = []
         try:
             self.suggestions = services.patient_suggestions(self.store, pid, self.end)
-        except Exception as exc:  # the programme can still be edited without them
+        except STORE_ERRORS as exc:  # the programme can still be edited without them
             self.suggestions = pd.DataFrame()
             warnings.append(
                 message_html("warning", "Could not compute suggestions", [problem_text(exc)])
@@ -672,7 +681,7 @@ class ProgrammeEditor:
             return
         try:
             self.suggestions = services.patient_suggestions(self.store, self.patient_id, self.end)
-        except Exception as exc:
+        except STORE_ERRORS as exc:
             self.suggestions = pd.DataFrame()
             self.message.value = message_html(
                 "warning", "Could not compute suggestions", [problem_text(exc)]
@@ -746,7 +755,7 @@ class ProgrammeEditor:
         """Validate and store the edited programme; its id, or None if nothing was saved."""
         try:
             return self._save()
-        except Exception as exc:  # never a traceback in the widget
+        except STORE_ERRORS as exc:  # never a traceback in the widget
             self.message.value = message_html(
                 "error", "Not saved", [problem_text(exc), "Nothing was written."]
             )
@@ -881,7 +890,7 @@ class PhysioView:
         self.patient = PatientPicker()
         try:
             names = patient_names(store)
-        except Exception as exc:  # e.g. no store yet
+        except STORE_ERRORS as exc:  # e.g. no store yet
             self.error = f"Could not read the store: {problem_text(exc)}"
             names = {}
         if patient_id is not None and patient_id not in names:
@@ -896,7 +905,12 @@ class PhysioView:
         self.editor = ProgrammeEditor(
             store, first, today=today, on_saved=lambda _id: self.annotations.refresh()
         )
-        self.patient.observe(self._patient_changed, names="value")
+        self.patient.observe(
+            lambda ch: callback_boundary(
+                lambda: self._patient_changed(ch), self.header, "Cannot open this patient"
+            ),
+            names="value",
+        )
         self._show_header()
         self.widget = W.VBox(
             [

@@ -36,8 +36,16 @@ from backcare.domain.wording import CONSULT_ADVICE, RED_FLAG_MESSAGE, RED_FLAGS
 from backcare.errors import BackcareError, NotFoundError
 from backcare.present.html import esc, message_html
 from backcare.present.text import week_progress_lines
-from backcare.store import Store
-from backcare.ui.widgets import HoldTimer, PainInput, PatientPicker, Scheduler, hold_phases
+from backcare.store import STORE_ERRORS, Store
+from backcare.ui.widgets import (
+    HoldTimer,
+    PainInput,
+    PatientPicker,
+    Scheduler,
+    callback_boundary,
+    hold_phases,
+    one_line,
+)
 
 __all__ = [
     "TodayView",
@@ -393,11 +401,28 @@ class TodayView:
 
         for box in self.red_flags.values():
             box.observe(self._red_flags_changed, "value")
-        self.patient.observe(self._patient_changed, "value")
-        self.date.observe(self._date_changed, "value")
-        self.save_button.on_click(lambda _b: self.save())
+        # what the pickers and buttons start goes through the views' one catch-all
+        self.patient.observe(
+            lambda ch: callback_boundary(
+                lambda: self._patient_changed(ch), self.status, "Cannot open this patient"
+            ),
+            "value",
+        )
+        self.date.observe(
+            lambda ch: callback_boundary(
+                lambda: self._date_changed(ch), self.status, "Cannot open this day"
+            ),
+            "value",
+        )
+        self.save_button.on_click(
+            lambda _b: callback_boundary(self.save, self.message, "Saving did not finish")
+        )
         self.new_session_button.on_click(lambda _b: self.start_new_session())
-        self.quick_button.on_click(lambda _b: self.record_pain())
+        self.quick_button.on_click(
+            lambda _b: callback_boundary(
+                self.record_pain, self.quick_message, "Recording did not finish"
+            )
+        )
 
         self.form = W.VBox(
             [
@@ -463,7 +488,7 @@ class TodayView:
     def _choose_patient(self, requested: str | None, day: dt.date | None) -> None:
         try:
             self.patient.load(self.store)
-        except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
+        except STORE_ERRORS as exc:  # shown as a message, never a traceback
             self._fail(self.status, "Cannot read the store", exc)
             self._set_form_enabled(False)
             return
@@ -567,7 +592,7 @@ class TodayView:
             if len(existing):
                 latest = existing.sort_values(["created_at", "session_id"]).iloc[-1]
                 session = self.store.get_session(str(latest["session_id"]))
-        except Exception as exc:  # noqa: BLE001
+        except STORE_ERRORS as exc:
             self._clear_rows()
             self._set_form_enabled(False)
             self._fail(self.status, "Cannot open this day", exc)
@@ -696,7 +721,7 @@ class TodayView:
     def _is_today(self) -> bool:
         try:
             return self.patient_id is not None and self.day == self.local_today()
-        except Exception:  # noqa: BLE001
+        except STORE_ERRORS:
             return False
 
     def _red_flags_changed(self, change: dict | None = None) -> None:
@@ -766,7 +791,7 @@ class TodayView:
         except _Refused as exc:
             self.message.value = message_html("error", "Not saved", [str(exc)])
             return None
-        except Exception as exc:  # noqa: BLE001
+        except STORE_ERRORS as exc:
             self._fail(self.message, "Not saved", exc)
             return None
         if self._saved == d:
@@ -795,7 +820,7 @@ class TodayView:
                 session_id=self.session_id,
                 replace=update,
             )
-        except Exception as exc:  # noqa: BLE001
+        except STORE_ERRORS as exc:
             self._fail(self.message, "Not saved", exc, nothing_saved=True)
             return None
         self._saved = d
@@ -842,9 +867,9 @@ class TodayView:
     def _progress_lines(self) -> list[str]:
         try:
             return week_progress_lines(self.progress())
-        except Exception as exc:  # noqa: BLE001 - the save stands; progress is a bonus
+        except STORE_ERRORS as exc:  # the save stands; progress is a bonus
             log.debug("progress failed", exc_info=True)
-            return [f"(This week's progress could not be read: {_one_line(exc)})"]
+            return [f"(This week's progress could not be read: {one_line(exc)})"]
 
     # ---- quick pain entry ----------------------------------------------------------------
     def record_pain(self) -> str | None:
@@ -885,7 +910,7 @@ class TodayView:
         except _Refused as exc:
             self.quick_message.value = message_html("error", "Not recorded", [str(exc)])
             return None
-        except Exception as exc:  # noqa: BLE001
+        except STORE_ERRORS as exc:
             self._fail(self.quick_message, "Not recorded", exc, nothing_saved=True)
             return None
         again = self._pending_pain is not None and self._pending_pain["key"] == key
@@ -909,14 +934,8 @@ class TodayView:
         elif isinstance(exc, BackcareError):
             text = str(exc)
         else:
-            text = f"The store could not be used ({type(exc).__name__}: {_one_line(exc)})."
+            text = f"The store could not be used ({type(exc).__name__}: {one_line(exc)})."
         lines = [text]
         if nothing_saved:
             lines.append("Nothing was saved; you can try again.")
         target.value = message_html("error", title, lines)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    first = text[0] if text else ""
-    return first[:300]

@@ -8,15 +8,16 @@ click buttons on them directly); the timer runs on any scheduler with ``time`` a
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import ipywidgets as W
 
 from backcare.domain.session import PAIN_RANGE
 from backcare.errors import ValidationError
-from backcare.present.html import esc
+from backcare.present.html import esc, message_html
 
 if TYPE_CHECKING:
     from backcare.store import Store
@@ -26,11 +27,49 @@ __all__ = [
     "PainInput",
     "PatientPicker",
     "Scheduler",
+    "callback_boundary",
     "hold_phases",
     "kernel_loop",
+    "one_line",
     "patient_label",
     "patient_names",
 ]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+# ---- errors ----------------------------------------------------------------------------------
+def one_line(exc: BaseException) -> str:
+    """The first line of an exception's message, at most 300 characters."""
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else ""
+    return first[:300]
+
+
+def callback_boundary(
+    action: Callable[[], T], target: W.HTML | Callable[[str], None], title: str
+) -> T | None:
+    """action(), or None after showing an error no view expected, in one line, in target.
+
+    The views' one catch-all. Each view handles what the store can raise (STORE_ERRORS) where
+    it happens, in its own words; this only wraps what buttons and pickers start, so that a
+    bug ends with a message on the page instead of a traceback in the kernel's log (a Voila
+    page would otherwise show nothing). The traceback is logged. target: an HTML widget for
+    a message box, or a function given the message as plain text."""
+    try:
+        return action()
+    except Exception as exc:  # the one catch-all: see the docstring
+        log.error("%s", title, exc_info=True)
+        lines = [
+            f"Something unexpected went wrong ({type(exc).__name__}: {one_line(exc)}).",
+            "Reload the page to see what is stored.",
+        ]
+        if isinstance(target, W.HTML):
+            target.value = message_html("error", title, lines)
+        else:
+            target(f"{title}: {' '.join(lines)}")
+        return None
 
 
 # ---- the patient picker --------------------------------------------------------------------
