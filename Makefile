@@ -1,6 +1,6 @@
 # backcare: two commands do all the set-up on a fresh machine.
 #   make lab   - create .venv, install, fill a demo store if none, start JupyterLab
-#   make test  - create or update .venv and run the whole suite (ruff + pytest + nbval), including
+#   make test  - create or update .venv and run the whole suite (ruff, mypy, pytest, nbval), including
 #                tests/test_wheel.py: the built wheel run from a fresh environment outside the checkout
 PYTHON ?= python3
 VENV   := .venv
@@ -35,11 +35,17 @@ demo: $(STAMP)
 notebooks:
 	cp notebooks/*.ipynb backcare/notebooks/
 
+LINT_PATHS := backcare tests conftest.py $(wildcard benchmarks)
+
+# ruff (every rule of pyproject, long lines included), the formatter's check, then mypy (strict
+# on domain, store, analysis and services; see [tool.mypy] in pyproject.toml)
 lint: $(STAMP)
-	$(BIN)/ruff check backcare tests conftest.py $(wildcard benchmarks)
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/mypy backcare
 
 format: $(STAMP)
-	$(BIN)/ruff format backcare tests conftest.py $(wildcard benchmarks)
+	$(BIN)/ruff format $(LINT_PATHS)
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest --nbval-lax --durations=10 tests notebooks

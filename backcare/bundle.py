@@ -114,14 +114,22 @@ KINDS = {  # the kind of data each file holds, as backcare.reports.privacy names
 
 
 def pseudonymise_frames(
-    frames: dict[str, pd.DataFrame], key: bytes, *, relative_dates: bool = True, keep_text: bool = False
+    frames: dict[str, pd.DataFrame],
+    key: bytes,
+    *,
+    relative_dates: bool = True,
+    keep_text: bool = False,
 ) -> dict[str, pd.DataFrame]:
-    """The bundle's frames pseudonymised (backcare.reports.privacy): ids hashed under key, no name,
-    free text left out unless keep_text, dates shifted by whole weeks unless relative_dates=False."""
+    """The bundle's frames pseudonymised (backcare.reports.privacy).
+
+    Ids hashed under key, no name, free text left out unless keep_text, dates shifted by whole
+    weeks unless relative_dates=False."""
     from backcare.reports.privacy import pseudonym, pseudonymise  # see export_bundle
 
     alias = pseudonym(key, frames["patient.csv"]["patient_id"].iloc[0])
-    out, _ = pseudonymise(frames, alias, key=key, relative_dates=relative_dates, keep_text=keep_text, kinds=KINDS)
+    out, _ = pseudonymise(
+        frames, alias, key=key, relative_dates=relative_dates, keep_text=keep_text, kinds=KINDS
+    )
     return out
 
 
@@ -154,7 +162,8 @@ def export_bundle(
         from backcare.reports.privacy import pseudonym_key
 
         frames = pseudonymise_frames(
-            frames, pseudonym_key(store),
+            frames,
+            pseudonym_key(store),
             relative_dates=True if relative_dates is None else relative_dates,
             keep_text=bool(keep_text),
         )
@@ -169,8 +178,11 @@ def export_bundle(
         "relative_dates": bool(pseudonymise and (relative_dates is None or relative_dates)),
         "free_text": (not pseudonymise) or bool(keep_text),
         "files": {
-            name: {"sha256": hashlib.sha256(data).hexdigest(), "rows": len(frames[name]),
-                   "columns": {c: COLUMN_DOCS[c] for c in COLUMNS[name]}}
+            name: {
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "rows": len(frames[name]),
+                "columns": {c: COLUMN_DOCS[c] for c in COLUMNS[name]},
+            }
             for name, data in files.items()
         },
     }
@@ -203,8 +215,10 @@ def read_bundle(path: str | Path) -> tuple[dict, dict[str, pd.DataFrame]]:
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise BundleError(f"{path}: format is not {FORMAT!r}")
         if manifest.get("bundle_version") != BUNDLE_VERSION:
-            raise BundleError(f"{path}: bundle_version {manifest.get('bundle_version')!r} is not supported "
-                              f"(this backcare reads version {BUNDLE_VERSION})")
+            raise BundleError(
+                f"{path}: bundle_version {manifest.get('bundle_version')!r} is not supported "
+                f"(this backcare reads version {BUNDLE_VERSION})"
+            )
         listed = manifest.get("files")
         if not isinstance(listed, dict) or set(listed) != set(COLUMNS):
             raise BundleError(f"{path}: the manifest must list exactly {', '.join(COLUMNS)}")
@@ -218,25 +232,36 @@ def read_bundle(path: str | Path) -> tuple[dict, dict[str, pd.DataFrame]]:
             except (KeyError, zipfile.BadZipFile, OSError) as exc:
                 raise BundleError(f"{path}: {name} is missing or damaged ({exc})") from None
             if hashlib.sha256(data).hexdigest() != listed[name].get("sha256"):
-                raise BundleError(f"{path}: {name} does not match its checksum; the bundle was altered or damaged")
+                raise BundleError(
+                    f"{path}: {name} does not match its checksum; the bundle was altered or damaged"
+                )
             df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
             if list(df.columns) != cols:
                 raise BundleError(f"{path}: {name} has columns {list(df.columns)}; expected {cols}")
             if len(df) != listed[name].get("rows"):
-                raise BundleError(f"{path}: {name} has {len(df)} rows; the manifest says {listed[name].get('rows')}")
+                raise BundleError(
+                    f"{path}: {name} has {len(df)} rows; "
+                    f"the manifest says {listed[name].get('rows')}"
+                )
             frames[name] = df.replace("", None)
     return manifest, frames
 
 
 def _typed(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Frames from CSV text to the types load_frames expects (bad values stay, to be refused there)."""
+    """Frames from CSV text to the types load_frames expects (bad values stay, refused there)."""
     f = {k: v.copy() for k, v in frames.items()}
     f["patient.csv"]["name"] = f["patient.csv"]["name"].fillna("")
-    for name, cols in (("sessions.csv", ["notes", "red_flags"]), ("pain.csv", ["context"]),
-                       ("annotations.csv", ["author"]), ("programmes.csv", ["author", "note"])):
+    for name, cols in (
+        ("sessions.csv", ["notes", "red_flags"]),
+        ("pain.csv", ["context"]),
+        ("annotations.csv", ["author"]),
+        ("programmes.csv", ["author", "note"]),
+    ):
         for col in cols:
             f[name][col] = f[name][col].fillna("")
-    f["items.csv"]["done"] = f["items.csv"]["done"].map(lambda v: {"True": True, "False": False}.get(v, v))
+    f["items.csv"]["done"] = f["items.csv"]["done"].map(
+        lambda v: {"True": True, "False": False}.get(v, v)
+    )
     for col in ("sets", "reps", "hold_s", "minutes", "times_per_week"):
         f["programmes.csv"][col] = f["programmes.csv"][col].map(_int_or_text).astype(object)
     return f
@@ -259,7 +284,9 @@ def import_bundle(store: Store, path: str | Path) -> dict[str, int]:
     with different content is refused with nothing written."""
     manifest, frames = read_bundle(path)
     if manifest.get("schema_version") not in range(1, S.SCHEMA_VERSION + 1):
-        raise BundleError(f"{path}: schema_version {manifest.get('schema_version')!r} is newer than this store's")
+        raise BundleError(
+            f"{path}: schema_version {manifest.get('schema_version')!r} is newer than this store's"
+        )
     f = _typed(frames)
     patient = f["patient.csv"]
     if len(patient) != 1:
@@ -268,10 +295,16 @@ def import_bundle(store: Store, path: str | Path) -> dict[str, int]:
     for name in ("programmes.csv", "sessions.csv", "pain.csv", "annotations.csv"):
         others = set(f[name]["patient_id"].dropna()) - {pid}
         if others:
-            raise BundleError(f"{path}: {name} holds rows of another patient ({sorted(others)[0]!r})")
+            raise BundleError(
+                f"{path}: {name} holds rows of another patient ({sorted(others)[0]!r})"
+            )
     existing = _existing(store, pid)
     keep = {}
-    for name, id_col in (("sessions.csv", "session_id"), ("pain.csv", "pain_id"), ("annotations.csv", "annotation_id")):
+    for name, id_col in (
+        ("sessions.csv", "session_id"),
+        ("pain.csv", "pain_id"),
+        ("annotations.csv", "annotation_id"),
+    ):
         df = f[name]
         dup = df[id_col].isin(existing[name].index)
         if dup.any():
@@ -280,8 +313,13 @@ def import_bundle(store: Store, path: str | Path) -> dict[str, int]:
     items = f["items.csv"][f["items.csv"]["session_id"].isin(keep["sessions.csv"]["session_id"])]
     try:
         return load_frames(
-            store, patients=patient, programmes=f["programmes.csv"], sessions=keep["sessions.csv"],
-            items=items, pain=keep["pain.csv"], annotations=keep["annotations.csv"],
+            store,
+            patients=patient,
+            programmes=f["programmes.csv"],
+            sessions=keep["sessions.csv"],
+            items=items,
+            pain=keep["pain.csv"],
+            annotations=keep["annotations.csv"],
         )
     except ValidationError as exc:
         raise BundleError(f"{path}: {exc}") from None
@@ -289,15 +327,21 @@ def import_bundle(store: Store, path: str | Path) -> dict[str, int]:
 
 def _existing(store: Store, patient_id: str) -> dict[str, pd.DataFrame]:
     return {
-        "sessions.csv": _as_text(store.sessions(patient_id)[SESSION_COLUMNS]).set_index("session_id"),
+        "sessions.csv": _as_text(store.sessions(patient_id)[SESSION_COLUMNS]).set_index(
+            "session_id"
+        ),
         "pain.csv": _as_text(store.pain(patient_id)[PAIN_COLUMNS]).set_index("pain_id"),
-        "annotations.csv": _as_text(store.annotations(patient_id)[ANNOTATION_COLUMNS]).set_index("annotation_id"),
+        "annotations.csv": _as_text(store.annotations(patient_id)[ANNOTATION_COLUMNS]).set_index(
+            "annotation_id"
+        ),
     }
 
 
 def _as_text(df: pd.DataFrame) -> pd.DataFrame:
     """A frame as the strings its CSV export would hold (None for empty)."""
-    return pd.read_csv(io.BytesIO(_csv_bytes(df)), dtype=str, keep_default_na=False).replace("", None)
+    return pd.read_csv(io.BytesIO(_csv_bytes(df)), dtype=str, keep_default_na=False).replace(
+        "", None
+    )
 
 
 def _check_same(path, name: str, id_col: str, incoming: pd.DataFrame, stored: pd.DataFrame) -> None:
@@ -308,5 +352,6 @@ def _check_same(path, name: str, id_col: str, incoming: pd.DataFrame, stored: pd
     if diff.any():
         first = diff[diff].index[0]
         raise BundleError(
-            f"{path}: {name} row {first!r} is already in the store with different content; nothing was imported"
+            f"{path}: {name} row {first!r} is already in the store with different content; "
+            "nothing was imported"
         )

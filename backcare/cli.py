@@ -325,18 +325,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BackcareError as exc:
         print(f"backcare: error: {exc}", file=sys.stderr)
         return 2
-    except Exception as exc:  # database URL or connection problems: one line, no traceback
-        import sqlalchemy.exc
-
-        if not isinstance(exc, (sqlalchemy.exc.ArgumentError, sqlalchemy.exc.OperationalError)):
-            raise
+    except KeyboardInterrupt:
+        print("backcare: interrupted", file=sys.stderr)
+        return 130
+    except _store_open_errors() as exc:  # a bad database URL or no connection: one line
         print(
             f"backcare: error: cannot open the store: {str(exc).splitlines()[0]}", file=sys.stderr
         )
         return 2
-    except KeyboardInterrupt:
-        print("backcare: interrupted", file=sys.stderr)
-        return 130
+
+
+def _store_open_errors() -> tuple[type[Exception], ...]:
+    """A database URL SQLAlchemy cannot use, or a database it cannot reach.
+
+    Called only while an exception is being matched, so `backcare --help` never imports
+    SQLAlchemy."""
+    import sqlalchemy.exc
+
+    return (sqlalchemy.exc.ArgumentError, sqlalchemy.exc.OperationalError)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -29,8 +30,24 @@ from backcare.domain.wording import RED_FLAGS
 from backcare.store import Store
 from backcare.store.bulk import load_frames
 
-FIRST_NAMES = ("Alex", "Sam", "Jo", "Chris", "Robin", "Kim", "Lee", "Pat", "Nico", "Ari",
-               "Dana", "Eli", "Remy", "Sasha", "Toni", "Yuri")
+FIRST_NAMES = (
+    "Alex",
+    "Sam",
+    "Jo",
+    "Chris",
+    "Robin",
+    "Kim",
+    "Lee",
+    "Pat",
+    "Nico",
+    "Ari",
+    "Dana",
+    "Eli",
+    "Remy",
+    "Sasha",
+    "Toni",
+    "Yuri",
+)
 CHUNK = 50
 
 
@@ -39,13 +56,17 @@ def demo_patient_id(i: int) -> str:
     return f"demo-{i:04d}"
 
 
-def _simulate(rng: np.random.Generator, days: int, n_ex: int):
+def _simulate(
+    rng: np.random.Generator, days: int, n_ex: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     base = rng.uniform(0.35, 0.95)
     walk = np.cumsum(rng.normal(0, 0.08, days))
     logit = np.log(base / (1 - base)) + walk
     p_session = 1 / (1 + np.exp(-logit))
     has_session = rng.random(days) < p_session
-    done = (rng.random((days, n_ex)) < np.clip(p_session[:, None] + 0.05, 0, 0.98)) & has_session[:, None]
+    done = (rng.random((days, n_ex)) < np.clip(p_session[:, None] + 0.05, 0, 0.98)) & has_session[
+        :, None
+    ]
     # habit: exponentially smoothed completion, half-life 14 days
     alpha = 1 - 0.5 ** (1 / 14)
     habit = np.empty(days)
@@ -56,7 +77,7 @@ def _simulate(rng: np.random.Generator, days: int, n_ex: int):
         habit[d] = h
     start_pain = rng.uniform(4, 8)
     flare = np.zeros(days)
-    for f in np.nonzero(rng.random(days) < 1 / 60)[0]:
+    for f in np.nonzero(rng.random(days) < 1 / 60)[0].tolist():
         span = np.arange(f, min(days, f + 8))
         flare[span] += 3.0 * np.exp(-(span - f) / 3)
     latent = start_pain * (1 - 0.45 * habit) + flare + rng.normal(0, 0.7, days)
@@ -66,11 +87,22 @@ def _simulate(rng: np.random.Generator, days: int, n_ex: int):
     return has_session, done, pain_before, pain_after, flare
 
 
-def _programme_rows(key: str, pid: str, valid_from: dt.date, items, note: str) -> pd.DataFrame:
-    return pd.DataFrame([
-        {"programme_key": key, "patient_id": pid, "valid_from": valid_from, "author": "demo physio",
-         "note": note, **vars(p)} for p in items
-    ])
+def _programme_rows(
+    key: str, pid: str, valid_from: dt.date, items: Iterable[Prescription], note: str
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "programme_key": key,
+                "patient_id": pid,
+                "valid_from": valid_from,
+                "author": "demo physio",
+                "note": note,
+                **vars(p),
+            }
+            for p in items
+        ]
+    )
 
 
 def fill_demo(
@@ -82,10 +114,10 @@ def fill_demo(
     end: dt.date | None = None,
     progress: bool | None = None,
 ) -> dict[str, int]:
-    """Add `patients` deterministic demo patients with `days` days of history ending at `end` (default: yesterday).
+    """Add `patients` deterministic demo patients with `days` days of history up to `end`.
 
-    Returns how many rows of each kind were written. Patients that already exist are skipped,
-    so running it twice adds nothing."""
+    `end` defaults to yesterday. Returns how many rows of each kind were written. Patients that
+    already exist are skipped, so running it twice adds nothing."""
     if not isinstance(patients, int) or isinstance(patients, bool) or not 1 <= patients <= 100_000:
         from backcare.errors import ValidationError
 
@@ -98,82 +130,163 @@ def fill_demo(
     first = end - dt.timedelta(days=days - 1)
     existing = set(store.patients()["patient_id"])
     todo = [i for i in range(1, patients + 1) if demo_patient_id(i) not in existing]
-    totals = {"patients": 0, "programmes": 0, "sessions": 0, "items": 0, "pain": 0, "annotations": 0}
+    totals = {
+        "patients": 0,
+        "programmes": 0,
+        "sessions": 0,
+        "items": 0,
+        "pain": 0,
+        "annotations": 0,
+    }
     show = progress if progress is not None else (len(todo) * days > 20_000 and sys.stderr.isatty())
     bar = tqdm(total=len(todo), desc="demo patients", unit="patient", disable=not show)
     for c in range(0, len(todo), CHUNK):
-        chunk = todo[c:c + CHUNK]
-        frames = {"patients": [], "programmes": [], "sessions": [], "items": [], "pain": [], "annotations": []}
+        chunk = todo[c : c + CHUNK]
+        frames: dict[str, list[pd.DataFrame]] = {
+            "patients": [],
+            "programmes": [],
+            "sessions": [],
+            "items": [],
+            "pain": [],
+            "annotations": [],
+        }
         for i in chunk:
             pid = demo_patient_id(i)
             rng = np.random.default_rng([seed, i])
-            frames["patients"].append(pd.DataFrame({
-                "patient_id": [pid], "name": [f"{FIRST_NAMES[i % len(FIRST_NAMES)]} (demo {i})"],
-                "timezone": ["Europe/London"]}))
+            frames["patients"].append(
+                pd.DataFrame(
+                    {
+                        "patient_id": [pid],
+                        "name": [f"{FIRST_NAMES[i % len(FIRST_NAMES)]} (demo {i})"],
+                        "timezone": ["Europe/London"],
+                    }
+                )
+            )
             base = default_programme(store.catalog, first)
             # a third of the patients leave swimming out (no pool nearby)
             items = [p for p in base.items if not (i % 3 == 0 and p.exercise_id == "swimming")]
-            frames["programmes"].append(_programme_rows(f"{pid}-prog1", pid, first, items, "starting programme"))
+            frames["programmes"].append(
+                _programme_rows(f"{pid}-prog1", pid, first, items, "starting programme")
+            )
             ex_ids = [p.exercise_id for p in items]
             change_day = None
             if days >= 42 and rng.random() < 0.5:
                 change_day = first + dt.timedelta(days=int(rng.integers(21, days - 14)))
                 changed = [
-                    Prescription(**{**vars(p), "hold_s": 45}) if p.exercise_id == "plank"
-                    else Prescription(**{**vars(p), "times_per_week": 3}) if p.exercise_id == "brisk-walking"
+                    Prescription(**{**vars(p), "hold_s": 45})
+                    if p.exercise_id == "plank"
+                    else Prescription(**{**vars(p), "times_per_week": 3})
+                    if p.exercise_id == "brisk-walking"
                     else p
                     for p in items
                 ]
                 note = "plank progressed to 45 s; walking 3 times a week"
-                frames["programmes"].append(_programme_rows(f"{pid}-prog2", pid, change_day, changed, note))
-                frames["annotations"].append(pd.DataFrame({
-                    "annotation_id": [f"{pid}-a-prog2"], "patient_id": [pid], "day": [change_day],
-                    "author": ["demo physio"], "kind": ["programme-change"],
-                    "text": [f"Programme changed: {note}"], "created_at": [None]}))
+                frames["programmes"].append(
+                    _programme_rows(f"{pid}-prog2", pid, change_day, changed, note)
+                )
+                frames["annotations"].append(
+                    pd.DataFrame(
+                        {
+                            "annotation_id": [f"{pid}-a-prog2"],
+                            "patient_id": [pid],
+                            "day": [change_day],
+                            "author": ["demo physio"],
+                            "kind": ["programme-change"],
+                            "text": [f"Programme changed: {note}"],
+                            "created_at": [None],
+                        }
+                    )
+                )
             has_session, done, pb, pa, flare = _simulate(rng, days, len(ex_ids))
             day_index = pd.date_range(first, periods=days, freq="D")
             sess_days = np.nonzero(has_session)[0]
             sids = [f"{pid}-s{d:05d}" for d in sess_days]
             hour = rng.integers(7, 21, size=len(sess_days))
-            start = (day_index[sess_days] + pd.to_timedelta(hour, unit="h")).tz_localize(
-                "Europe/London", nonexistent="shift_forward", ambiguous=False
-            ).tz_convert("UTC")
+            start = (
+                (day_index[sess_days] + pd.to_timedelta(hour, unit="h"))
+                .tz_localize("Europe/London", nonexistent="shift_forward", ambiguous=False)
+                .tz_convert("UTC")
+            )
             minutes = rng.integers(15, 45, size=len(sess_days))
-            flags = np.where(rng.random(len(sess_days)) < 1 / 400,
-                             rng.choice(list(RED_FLAGS), size=len(sess_days)), "")
-            frames["sessions"].append(pd.DataFrame({
-                "session_id": sids, "patient_id": pid, "day": day_index[sess_days],
-                "started_at": start, "ended_at": start + pd.to_timedelta(minutes, unit="min"),
-                "pain_before": pb[sess_days], "pain_after": pa[sess_days],
-                "notes": np.where(flare[sess_days] > 2, "back stiff today", ""),
-                "red_flags": flags,
-            }))
+            flags = np.where(
+                rng.random(len(sess_days)) < 1 / 400,
+                rng.choice(list(RED_FLAGS), size=len(sess_days)),
+                "",
+            )
+            frames["sessions"].append(
+                pd.DataFrame(
+                    {
+                        "session_id": sids,
+                        "patient_id": pid,
+                        "day": day_index[sess_days],
+                        "started_at": start,
+                        "ended_at": start + pd.to_timedelta(minutes, unit="min"),
+                        "pain_before": pb[sess_days],
+                        "pain_after": pa[sess_days],
+                        "notes": np.where(flare[sess_days] > 2, "back stiff today", ""),
+                        "red_flags": flags,
+                    }
+                )
+            )
             d_idx, e_idx = np.nonzero(np.ones((len(sess_days), len(ex_ids)), dtype=bool))
             presc = [items[e] for e in e_idx]
             is_done = done[sess_days][d_idx, e_idx]
-            frames["items"].append(pd.DataFrame({
-                "session_id": np.asarray(sids, dtype=object)[d_idx] if len(sids) else [],
-                "exercise_id": [p.exercise_id for p in presc],
-                "done": is_done,
-                "sets": [p.sets if ok else None for p, ok in zip(presc, is_done, strict=True)],
-                "reps": [p.reps if ok else None for p, ok in zip(presc, is_done, strict=True)],
-                "hold_s": [p.hold_s if ok else None for p, ok in zip(presc, is_done, strict=True)],
-                "minutes": [p.minutes if ok else None for p, ok in zip(presc, is_done, strict=True)],
-            }))
+            frames["items"].append(
+                pd.DataFrame(
+                    {
+                        "session_id": np.asarray(sids, dtype=object)[d_idx] if len(sids) else [],
+                        "exercise_id": [p.exercise_id for p in presc],
+                        "done": is_done,
+                        "sets": [
+                            p.sets if ok else None for p, ok in zip(presc, is_done, strict=True)
+                        ],
+                        "reps": [
+                            p.reps if ok else None for p, ok in zip(presc, is_done, strict=True)
+                        ],
+                        "hold_s": [
+                            p.hold_s if ok else None for p, ok in zip(presc, is_done, strict=True)
+                        ],
+                        "minutes": [
+                            p.minutes if ok else None for p, ok in zip(presc, is_done, strict=True)
+                        ],
+                    }
+                )
+            )
             quiet = np.nonzero(~has_session & (rng.random(days) < 0.5))[0]
-            at = (day_index[quiet] + pd.Timedelta(hours=8)).tz_localize(
-                "Europe/London", nonexistent="shift_forward", ambiguous=False).tz_convert("UTC")
-            frames["pain"].append(pd.DataFrame({
-                "pain_id": [f"{pid}-p{d:05d}" for d in quiet], "patient_id": pid,
-                "recorded_at": at, "day": day_index[quiet], "score": pb[quiet], "context": "morning",
-            }))
+            at = (
+                (day_index[quiet] + pd.Timedelta(hours=8))
+                .tz_localize("Europe/London", nonexistent="shift_forward", ambiguous=False)
+                .tz_convert("UTC")
+            )
+            frames["pain"].append(
+                pd.DataFrame(
+                    {
+                        "pain_id": [f"{pid}-p{d:05d}" for d in quiet],
+                        "patient_id": pid,
+                        "recorded_at": at,
+                        "day": day_index[quiet],
+                        "score": pb[quiet],
+                        "context": "morning",
+                    }
+                )
+            )
             flare_days = np.nonzero((flare > 2.5) & (np.r_[0, flare[:-1]] <= 2.5))[0]
-            frames["annotations"].append(pd.DataFrame({
-                "annotation_id": [f"{pid}-a{d:05d}" for d in flare_days], "patient_id": pid,
-                "day": day_index[flare_days], "author": "demo physio", "kind": "flare-up",
-                "text": "Flare-up reported; advised to keep moving gently", "created_at": None,
-            }))
-        counts = load_frames(store, **{k: pd.concat(v, ignore_index=True) for k, v in frames.items()})
+            frames["annotations"].append(
+                pd.DataFrame(
+                    {
+                        "annotation_id": [f"{pid}-a{d:05d}" for d in flare_days],
+                        "patient_id": pid,
+                        "day": day_index[flare_days],
+                        "author": "demo physio",
+                        "kind": "flare-up",
+                        "text": "Flare-up reported; advised to keep moving gently",
+                        "created_at": None,
+                    }
+                )
+            )
+        counts = load_frames(
+            store, **{k: pd.concat(v, ignore_index=True) for k, v in frames.items()}
+        )
         for k, v in counts.items():
             totals[k] += v
         bar.update(len(chunk))

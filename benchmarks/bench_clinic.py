@@ -44,8 +44,10 @@ def run() -> dict:
     result = agreement(backcare_overview(store), duckdb_overview(pq, END))
     times: dict[str, list[float]] = {"backcare": [], "duckdb": []}
     for _ in range(REPEAT):
-        for name, fn in (("backcare", lambda: backcare_overview(store)),
-                         ("duckdb", lambda: duckdb_overview(pq, END))):
+        for name, fn in (
+            ("backcare", lambda: backcare_overview(store)),
+            ("duckdb", lambda: duckdb_overview(pq, END)),
+        ):
             t = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t)

@@ -28,26 +28,35 @@ def backcare_dashboard(store) -> int:
 
 def duckdb_dashboard(con, parquet) -> int:
     q = f"""
-    WITH rx AS (SELECT * FROM read_parquet('{parquet}/prescriptions.parquet') WHERE patient_id = $pid),
+    WITH rx AS (SELECT * FROM read_parquet('{parquet}/prescriptions.parquet')
+                WHERE patient_id = $pid),
     progs AS (SELECT programme_id, valid_from,
-                     lead(valid_from) OVER (ORDER BY valid_from, programme_id) - INTERVAL 1 DAY AS valid_to
+                     lead(valid_from) OVER (ORDER BY valid_from, programme_id)
+                         - INTERVAL 1 DAY AS valid_to
               FROM (SELECT DISTINCT programme_id, valid_from FROM rx)),
-    days AS (SELECT CAST(range AS DATE) AS day FROM range(DATE '{END}' - INTERVAL 364 DAY,
-                                                          DATE '{END}' + INTERVAL 1 DAY, INTERVAL 1 DAY)),
+    days AS (SELECT CAST(range AS DATE) AS day
+             FROM range(DATE '{END}' - INTERVAL 364 DAY,
+                        DATE '{END}' + INTERVAL 1 DAY, INTERVAL 1 DAY)),
     inforce AS (SELECT d.day, rx.exercise_id, rx.times_per_week / 7.0 AS presc
-                FROM days d JOIN progs g ON d.day >= g.valid_from AND (g.valid_to IS NULL OR d.day <= g.valid_to)
+                FROM days d JOIN progs g
+                     ON d.day >= g.valid_from AND (g.valid_to IS NULL OR d.day <= g.valid_to)
                 JOIN rx USING (programme_id)),
     done AS (SELECT day, exercise_id, count(*) AS n
-             FROM read_parquet('{parquet}/items.parquet') WHERE patient_id = $pid AND done GROUP BY 1, 2),
+             FROM read_parquet('{parquet}/items.parquet')
+             WHERE patient_id = $pid AND done GROUP BY 1, 2),
     weekly_ex AS (SELECT date_trunc('week', f.day) AS week, f.exercise_id, sum(presc) AS prescribed,
                          sum(coalesce(n, 0)) AS done
                   FROM inforce f LEFT JOIN done USING (day, exercise_id) GROUP BY 1, 2),
-    adh AS (SELECT week, sum(least(done, prescribed)) / sum(prescribed) AS adherence FROM weekly_ex GROUP BY 1),
+    adh AS (SELECT week, sum(least(done, prescribed)) / sum(prescribed) AS adherence
+            FROM weekly_ex GROUP BY 1),
     scores AS (SELECT day, pain_before AS score FROM read_parquet('{parquet}/sessions.parquet')
                WHERE patient_id = $pid AND pain_before IS NOT NULL
-               UNION ALL SELECT day, score FROM read_parquet('{parquet}/pain.parquet') WHERE patient_id = $pid),
+               UNION ALL
+               SELECT day, score FROM read_parquet('{parquet}/pain.parquet')
+               WHERE patient_id = $pid),
     daily AS (SELECT day, avg(score) AS pain FROM scores GROUP BY 1),
-    pain AS (SELECT date_trunc('week', day) AS week, avg(pain) AS pain, count(*) AS pain_days FROM daily GROUP BY 1)
+    pain AS (SELECT date_trunc('week', day) AS week, avg(pain) AS pain, count(*) AS pain_days
+             FROM daily GROUP BY 1)
     SELECT * FROM adh FULL JOIN pain USING (week) ORDER BY week
     """  # noqa: S608 - our own paths and dates
     return len(con.execute(q, {"pid": PATIENT}).fetchall())

@@ -27,7 +27,7 @@ REPEAT = 3
 
 
 def run() -> dict[str, float | int | str]:
-    """Figures for one 365-day demo patient: first-run seconds, then median seconds and MB per variant."""
+    """Figures for one 365-day demo patient: first-run seconds, then median s and MB per variant."""
     out: dict[str, float | int | str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'year.db'}"

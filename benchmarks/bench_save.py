@@ -48,13 +48,25 @@ def run() -> dict:
     ours = []
     for i in range(N):
         t = time.perf_counter()
-        store.save_session("demo-0500", items, day=day0 + dt.timedelta(days=i % 100), pain_before=5,
-                           pain_after=4, notes="bench", session_id=f"bench-{i}")
+        store.save_session(
+            "demo-0500",
+            items,
+            day=day0 + dt.timedelta(days=i % 100),
+            pain_before=5,
+            pain_after=4,
+            notes="bench",
+            session_id=f"bench-{i}",
+        )
         ours.append(time.perf_counter() - t)
     store.close()
 
     con = sqlite3.connect(b, isolation_level=None, timeout=30)
-    for pragma in ("busy_timeout = 30000", "journal_mode = WAL", "synchronous = FULL", "foreign_keys = ON"):
+    for pragma in (
+        "busy_timeout = 30000",
+        "journal_mode = WAL",
+        "synchronous = FULL",
+        "foreign_keys = ON",
+    ):
         con.execute(f"PRAGMA {pragma}")
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     raw = []
@@ -63,15 +75,26 @@ def run() -> dict:
         sid = uuid.uuid4().hex
         con.execute("BEGIN IMMEDIATE")
         con.execute(
-            "INSERT INTO sessions (session_id, patient_id, day, programme_id, pain_before, pain_after, notes, "
-            "red_flags, created_at, updated_at) VALUES (?, ?, ?, NULL, 5, 4, 'bench', '', ?, ?)",
+            "INSERT INTO sessions (session_id, patient_id, day, programme_id, pain_before, "
+            "pain_after, notes, red_flags, created_at, updated_at) "
+            "VALUES (?, ?, ?, NULL, 5, 4, 'bench', '', ?, ?)",
             (sid, "demo-0500", (day0 + dt.timedelta(days=i % 100)).isoformat(), now, now),
         )
         con.executemany(
-            "INSERT INTO session_items (session_id, exercise_id, done, sets, reps, hold_s, minutes) "
+            "INSERT INTO session_items "
+            "(session_id, exercise_id, done, sets, reps, hold_s, minutes) "
             "VALUES (?, ?, ?, NULL, ?, ?, ?)",
-            [(sid, it["exercise_id"], it["done"], it.get("reps"), it.get("hold_s"), it.get("minutes"))
-             for it in items],
+            [
+                (
+                    sid,
+                    it["exercise_id"],
+                    it["done"],
+                    it.get("reps"),
+                    it.get("hold_s"),
+                    it.get("minutes"),
+                )
+                for it in items
+            ],
         )
         con.execute("COMMIT")
         raw.append(time.perf_counter() - t)
@@ -79,9 +102,12 @@ def run() -> dict:
     o, r = summarise(ours), summarise(raw)
     return {
         "n": N,
-        "backcare_median_ms": o["median"] * 1e3, "backcare_p99_ms": o["p99"] * 1e3,
-        "raw_median_ms": r["median"] * 1e3, "raw_p99_ms": r["p99"] * 1e3,
-        "ratio_median": o["median"] / r["median"], "ratio_p99": o["p99"] / r["p99"],
+        "backcare_median_ms": o["median"] * 1e3,
+        "backcare_p99_ms": o["p99"] * 1e3,
+        "raw_median_ms": r["median"] * 1e3,
+        "raw_p99_ms": r["p99"] * 1e3,
+        "ratio_median": o["median"] / r["median"],
+        "ratio_p99": o["p99"] / r["p99"],
     }
 
 

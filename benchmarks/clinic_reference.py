@@ -59,7 +59,8 @@ def duckdb_overview(parquet: Path, today: dt.date):
              FROM range(DATE '{lo}', DATE '{today}' + INTERVAL 1 DAY, INTERVAL 1 DAY)),
     inforce AS (
         SELECT g.patient_id, d.day, rx.exercise_id, rx.times_per_week / 7.0 AS presc
-        FROM days d JOIN progs g ON d.day >= g.valid_from AND (g.valid_to IS NULL OR d.day <= g.valid_to)
+        FROM days d JOIN progs g
+             ON d.day >= g.valid_from AND (g.valid_to IS NULL OR d.day <= g.valid_to)
         JOIN rx USING (programme_id)),
     done AS (
         SELECT patient_id, day, exercise_id, count(*) AS n FROM i

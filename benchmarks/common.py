@@ -30,9 +30,24 @@ def clinic_db() -> Path:
             p.unlink()
         t0 = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "backcare.cli", "demo", "--patients", str(PATIENTS), "--days", str(DAYS),
-             "--seed", str(SEED), "--end", END.isoformat(), "--db", f"sqlite:///{tmp}"],
-            check=True, cwd=ROOT,
+            [
+                sys.executable,
+                "-m",
+                "backcare.cli",
+                "demo",
+                "--patients",
+                str(PATIENTS),
+                "--days",
+                str(DAYS),
+                "--seed",
+                str(SEED),
+                "--end",
+                END.isoformat(),
+                "--db",
+                f"sqlite:///{tmp}",
+            ],
+            check=True,
+            cwd=ROOT,
         )
         import sqlite3
 
@@ -55,12 +70,20 @@ def parquet_dir() -> Path:
         out.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(clinic_db())
         queries = {
-            "sessions": "SELECT session_id, patient_id, day, pain_before, pain_after, red_flags FROM sessions",
-            "items": "SELECT i.session_id, s.patient_id, s.day, i.exercise_id, i.done FROM session_items i "
-                     "JOIN sessions s USING (session_id)",
+            "sessions": (
+                "SELECT session_id, patient_id, day, pain_before, pain_after, red_flags "
+                "FROM sessions"
+            ),
+            "items": (
+                "SELECT i.session_id, s.patient_id, s.day, i.exercise_id, i.done "
+                "FROM session_items i JOIN sessions s USING (session_id)"
+            ),
             "pain": "SELECT patient_id, day, score FROM pain_scores",
-            "prescriptions": "SELECT p.programme_id, p.patient_id, p.valid_from, i.exercise_id, i.times_per_week, "
-                             "i.reps, i.hold_s, i.minutes FROM programmes p JOIN programme_items i USING (programme_id)",
+            "prescriptions": (
+                "SELECT p.programme_id, p.patient_id, p.valid_from, i.exercise_id, "
+                "i.times_per_week, i.reps, i.hold_s, i.minutes "
+                "FROM programmes p JOIN programme_items i USING (programme_id)"
+            ),
         }
         for name, q in queries.items():
             df = pd.read_sql_query(q, con)
@@ -78,7 +101,10 @@ def parquet_dir() -> Path:
 def summarise(samples: list[float]) -> dict[str, float]:
     """Median and p99 of samples (seconds)."""
     s = sorted(samples)
-    return {"median": statistics.median(s), "p99": s[min(len(s) - 1, int(round(0.99 * (len(s) - 1))))]}
+    return {
+        "median": statistics.median(s),
+        "p99": s[min(len(s) - 1, int(round(0.99 * (len(s) - 1))))],
+    }
 
 
 def peak_rss_mb() -> float:
@@ -94,7 +120,7 @@ def peak_rss_mb() -> float:
 
 
 def main(run, memory) -> None:
-    """Command line of a benchmark script: `--memory WHICH` for run.py, else print run()'s figures."""
+    """Command line of a benchmark script: `--memory WHICH` for run.py, else run()'s figures."""
     if len(sys.argv) > 2 and sys.argv[1] == "--memory":
         memory(sys.argv[2])
     else:

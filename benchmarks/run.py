@@ -27,8 +27,13 @@ sys.path.insert(0, str(HERE))
 
 
 def _memory(script: str, which: str) -> tuple[float, float]:
-    out = subprocess.run([sys.executable, script, "--memory", which], cwd=HERE, check=True,
-                         capture_output=True, text=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, script, "--memory", which],
+        cwd=HERE,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
     return float(out[-2]), float(out[-1])
 
 
@@ -47,25 +52,38 @@ def main() -> None:
     import bench_save
     from common import clinic_db, parquet_dir
 
-    print(f"backcare benchmarks on {platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"{time.strftime('%Y-%m-%d %H:%M')}")
+    print(
+        f"backcare benchmarks on {platform.node()}: {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M')}"
+    )
     clinic_db()
     parquet_dir()
-    _print("1. save one 8-exercise session (ms; ratio = backcare / raw sqlite3, target <= 3)", bench_save.run())
-    _print("2. one patient's dashboard, 365 days (ms; target backcare <= 150; ratio = backcare / DuckDB)",
-           bench_dashboard.run())
+    _print(
+        "1. save one 8-exercise session (ms; ratio = backcare / raw sqlite3, target <= 3)",
+        bench_save.run(),
+    )
+    _print(
+        "2. one patient's dashboard, 365 days "
+        "(ms; target backcare <= 150; ratio = backcare / DuckDB)",
+        bench_dashboard.run(),
+    )
     _print("3. clinic overview, 1,000 x 365 (ms; target ratio vs DuckDB < 1)", bench_clinic.run())
     _print("4. figure JSON size (KB; target < 200 each)", bench_figures.run())
     mem = {}
-    for script, label, kinds in (("bench_dashboard.py", "dashboard", ("backcare", "duckdb")),
-                                 ("bench_clinic.py", "clinic", ("backcare", "duckdb"))):
+    for script, label, kinds in (
+        ("bench_dashboard.py", "dashboard", ("backcare", "duckdb")),
+        ("bench_clinic.py", "clinic", ("backcare", "duckdb")),
+    ):
         for kind in kinds:
             base, peak = _memory(script, kind)
             mem[f"{label} {kind} peak MB"] = peak
             mem[f"{label} {kind} above imports MB"] = peak - base
-    mem["clinic backcare/duckdb peak ratio"] = mem["clinic backcare peak MB"] / mem["clinic duckdb peak MB"]
-    mem["clinic backcare/duckdb work ratio"] = (mem["clinic backcare above imports MB"]
-                                                / max(mem["clinic duckdb above imports MB"], 1.0))
+    mem["clinic backcare/duckdb peak ratio"] = (
+        mem["clinic backcare peak MB"] / mem["clinic duckdb peak MB"]
+    )
+    mem["clinic backcare/duckdb work ratio"] = mem["clinic backcare above imports MB"] / max(
+        mem["clinic duckdb above imports MB"], 1.0
+    )
     _print("5. peak memory (RSS; target clinic backcare <= 2x DuckDB)", mem)
     _print("6. per-patient report, 1-year demo patient", bench_report.run())
     _print("7. start-up (ms; each a fresh process)", bench_import.run())

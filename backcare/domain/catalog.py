@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from backcare.errors import CatalogError
+
+if TYPE_CHECKING:  # pandas is imported by to_frame only: loading the catalog stays light
+    import pandas as pd
 
 GROUPS = ("stretching", "strengthening", "low-impact aerobic", "additional")
 DOSE_FIELDS = ("hold_s", "reps", "minutes")
@@ -99,7 +104,7 @@ class Catalog:
     def __contains__(self, exercise_id: object) -> bool:
         return exercise_id in self._by_id
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Exercise]:
         return iter(self._by_id.values())
 
     def __len__(self) -> int:
@@ -109,7 +114,7 @@ class Catalog:
         """Exercise ids in catalog order."""
         return list(self._by_id)
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """The catalog as a DataFrame, one row per exercise."""
         import pandas as pd
 
@@ -149,7 +154,8 @@ def _parse_range(path: str, ex_id: str, name: str, value: object) -> tuple[int, 
 def _parse_exercise(path: str, index: int, raw: object) -> Exercise:
     if not isinstance(raw, dict):
         raise _fail(path, f"#{index + 1}", "exercise", "must be a table")
-    ex_id = raw.get("id") if isinstance(raw.get("id"), str) else f"#{index + 1}"
+    raw_id = raw.get("id")
+    ex_id = raw_id if isinstance(raw_id, str) else f"#{index + 1}"
     unknown = sorted(set(raw) - _KNOWN)
     if unknown:
         raise _fail(path, ex_id, unknown[0], f"unknown field; allowed: {', '.join(sorted(_KNOWN))}")
@@ -186,7 +192,9 @@ def _parse_exercise(path: str, index: int, raw: object) -> Exercise:
         or ladder != sorted(set(ladder))
         or any(not low <= v <= high for v in ladder)
     ):
-        raise _fail(path, ex_id, "ladder", f"must be increasing whole numbers within {main} {low}-{high}")
+        raise _fail(
+            path, ex_id, "ladder", f"must be increasing whole numbers within {main} {low}-{high}"
+        )
     note = raw.get("dosage_note", "")
     if not isinstance(note, str):
         raise _fail(path, ex_id, "dosage_note", "must be text")
@@ -227,7 +235,9 @@ def parse_catalog_text(text: str, path: str) -> list[Exercise]:
 def load_catalog(*extra: str | os.PathLike[str]) -> Catalog:
     """The shipped catalog plus each extra file, in order (an extra may not reuse an id)."""
     shipped = resources.files("backcare").joinpath("data/catalog.toml")
-    exercises = parse_catalog_text(shipped.read_text(encoding="utf-8"), "backcare/data/catalog.toml")
+    exercises = parse_catalog_text(
+        shipped.read_text(encoding="utf-8"), "backcare/data/catalog.toml"
+    )
     ids = {e.id for e in exercises}
     for path in extra:
         p = Path(path)
@@ -237,14 +247,18 @@ def load_catalog(*extra: str | os.PathLike[str]) -> Catalog:
             raise CatalogError(f"{p}: cannot read catalog file: {exc.strerror}") from None
         for e in parse_catalog_text(text, str(p)):
             if e.id in ids:
-                raise _fail(str(p), e.id, "id", "already defined in the shipped catalog or an earlier file")
+                raise _fail(
+                    str(p), e.id, "id", "already defined in the shipped catalog or an earlier file"
+                )
             ids.add(e.id)
             exercises.append(e)
     return Catalog(exercises)
 
 
 def user_catalog_paths() -> list[Path]:
-    """Extra catalog files in use: BACKCARE_CATALOG (os.pathsep-separated) or data/exercises.toml."""
+    """Extra catalog files in use: those in BACKCARE_CATALOG, else data/exercises.toml if any.
+
+    BACKCARE_CATALOG holds paths separated by os.pathsep."""
     env = os.environ.get("BACKCARE_CATALOG")
     if env:
         return [Path(p) for p in env.split(os.pathsep) if p]

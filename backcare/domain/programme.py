@@ -72,7 +72,7 @@ class Programme:
 
 
 def default_programme(catalog: Catalog, valid_from: dt.date) -> Programme:
-    """The article's programme: every catalog exercise from the seed article, daily, at the low dose."""
+    """The article's programme: every catalog exercise from the seed article, daily, low dose."""
     items = [starting_prescription(ex) for ex in catalog if ex.source.startswith("seed article")]
     return Programme(tuple(items), valid_from, author=AUTOMATIC_AUTHOR, note="default programme")
 
@@ -80,10 +80,14 @@ def default_programme(catalog: Catalog, valid_from: dt.date) -> Programme:
 def starting_prescription(exercise: Exercise, times_per_week: int = 7) -> Prescription:
     """The exercise at the low end of each of its catalog dose ranges, one set, times_per_week."""
     dose = {n: getattr(exercise, n)[0] for n in DOSE_FIELDS if getattr(exercise, n) is not None}
-    return Prescription(exercise.id, each_side=exercise.each_side, times_per_week=times_per_week, **dose)
+    return Prescription(
+        exercise.id, each_side=exercise.each_side, times_per_week=times_per_week, **dose
+    )
 
 
-def check_start(valid_from: dt.date, latest_start: dt.date | None, field_name: str = "valid_from") -> dt.date:
+def check_start(
+    valid_from: dt.date, latest_start: dt.date | None, field_name: str = "valid_from"
+) -> dt.date:
     """valid_from if a new programme may start then: not before the latest stored programme's start.
 
     A programme starting before the latest one would be superseded by it on that day, so
@@ -91,7 +95,8 @@ def check_start(valid_from: dt.date, latest_start: dt.date | None, field_name: s
     start on its day or later."""
     if latest_start is not None and valid_from < latest_start:
         raise ValidationError(
-            field_name, valid_from,
+            field_name,
+            valid_from,
             f"a date on or after {latest_start.isoformat()}, the start of the latest programme "
             "(one starting earlier would be replaced by it from that day)",
         )
@@ -107,7 +112,9 @@ def prescription_from(value: Prescription | Mapping[str, Any], field_name: str) 
     allowed = set(Prescription.__dataclass_fields__)
     unknown = sorted(set(value) - allowed)
     if unknown:
-        raise ValidationError(f"{field_name}.{unknown[0]}", value[unknown[0]], "one of " + ", ".join(sorted(allowed)))
+        raise ValidationError(
+            f"{field_name}.{unknown[0]}", value[unknown[0]], "one of " + ", ".join(sorted(allowed))
+        )
     if "exercise_id" not in value:
         raise ValidationError(f"{field_name}.exercise_id", None, "a catalog exercise id")
     return Prescription(**value)
@@ -126,9 +133,13 @@ def validate_programme(
         p = prescription_from(raw, name)
         check_id(f"{name}.exercise_id", p.exercise_id)
         if p.exercise_id not in catalog:
-            raise ValidationError(f"{name}.exercise_id", p.exercise_id, "an exercise id from the catalog")
+            raise ValidationError(
+                f"{name}.exercise_id", p.exercise_id, "an exercise id from the catalog"
+            )
         if p.exercise_id in seen:
-            raise ValidationError(f"{name}.exercise_id", p.exercise_id, "each exercise at most once per programme")
+            raise ValidationError(
+                f"{name}.exercise_id", p.exercise_id, "each exercise at most once per programme"
+            )
         seen.add(p.exercise_id)
         ex = catalog[p.exercise_id]
         check_int(f"{name}.sets", p.sets, *SETS_LIMITS)
@@ -138,7 +149,9 @@ def validate_programme(
             value = getattr(p, dose)
             if getattr(ex, dose) is None:
                 if value is not None:
-                    raise ValidationError(f"{name}.{dose}", value, f"None: {ex.name} is not dosed in {dose}")
+                    raise ValidationError(
+                        f"{name}.{dose}", value, f"None: {ex.name} is not dosed in {dose}"
+                    )
             else:
                 check_int(f"{name}.{dose}", value, *DOSE_LIMITS[dose])
         out.append(p)
@@ -158,7 +171,9 @@ def make_programme(
     """A validated Programme."""
     return Programme(
         validate_programme(items, catalog),
-        check_date("valid_from", valid_from, today=dt.date.today() + dt.timedelta(days=PLANNING_DAYS)),
+        check_date(
+            "valid_from", valid_from, today=dt.date.today() + dt.timedelta(days=PLANNING_DAYS)
+        ),
         author=check_text("author", author, max_len=NAME_CHARS),
         note=check_text("note", note),
     )
@@ -207,13 +222,18 @@ class ProgrammeChange:
         if self.kind == "removed":
             return f"Removed {name} (was {_in_words(self.old)})"
         word = _FIELD_WORDS.get(self.field or "", self.field or "")
-        return f"{name}: {word} {_value_words(self.field, self.old)} to {_value_words(self.field, self.new)}"
+        old, new = _value_words(self.field, self.old), _value_words(self.field, self.new)
+        return f"{name}: {word} {old} to {new}"
 
 
 def programme_change_note(programme: Programme, catalog: Catalog) -> str:
-    """The timeline note recorded with a new programme, e.g. 'Programme from 2026-01-05: Plank (Hold 30 s, 7x/week)'."""
+    """The timeline note recorded with a new programme.
+
+    E.g. 'Programme from 2026-01-05: Plank (Hold 30 s, 7x/week)'."""
     names = ", ".join(f"{catalog[p.exercise_id].name} ({_in_words(p)})" for p in programme.items)
-    text = f"Programme from {programme.valid_from}: {names}" + (f". {programme.note}" if programme.note else "")
+    text = f"Programme from {programme.valid_from}: {names}" + (
+        f". {programme.note}" if programme.note else ""
+    )
     return text[:ANNOTATION_CHARS]
 
 
@@ -241,7 +261,7 @@ def programme_changes(
     old: Programme | Iterable[Prescription] | None,
     new: Programme | Iterable[Prescription],
 ) -> list[ProgrammeChange]:
-    """What changed from old to new (None: no previous programme): removals, field changes, additions.
+    """What changed from old to new (None: no previous programme): removals, changes, additions.
 
     Exercises are matched by id; their order in the programme is not a change. Removed and
     changed exercises are listed in old's order, added ones in new's order."""
@@ -255,6 +275,10 @@ def programme_changes(
         q = after[ex_id]
         for name in CHANGE_FIELDS:
             if getattr(p, name) != getattr(q, name):
-                changes.append(ProgrammeChange("changed", ex_id, name, getattr(p, name), getattr(q, name)))
-    changes.extend(ProgrammeChange("added", ex_id, new=q) for ex_id, q in after.items() if ex_id not in before)
+                changes.append(
+                    ProgrammeChange("changed", ex_id, name, getattr(p, name), getattr(q, name))
+                )
+    changes.extend(
+        ProgrammeChange("added", ex_id, new=q) for ex_id, q in after.items() if ex_id not in before
+    )
     return changes

@@ -18,7 +18,7 @@ import numbers
 import re
 import zoneinfo
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard, overload
 
 from backcare.errors import ValidationError
 
@@ -115,6 +115,12 @@ def id_column(frame: str, values: pd.Series, *, unique: bool = False) -> pd.Seri
 
 
 # ---- whole numbers -----------------------------------------------------------------------------
+@overload
+def check_int(
+    field: str, value: Any, low: int, high: int, *, optional: Literal[False] = False
+) -> int: ...
+@overload
+def check_int(field: str, value: Any, low: int, high: int, *, optional: bool) -> int | None: ...
 def check_int(field: str, value: Any, low: int, high: int, *, optional: bool = False) -> int | None:
     """value as int if it is a whole number in [low, high] (None allowed if optional)."""
     if value is None and optional:
@@ -125,16 +131,16 @@ def check_int(field: str, value: Any, low: int, high: int, *, optional: bool = F
             value = int(value)
         else:
             raise ValidationError(field, value, allowed)
-    value = int(value)
-    if not low <= value <= high:
-        raise ValidationError(field, value, allowed)
-    return value
+    number = int(value)
+    if not low <= number <= high:
+        raise ValidationError(field, number, allowed)
+    return number
 
 
 def int_column(
     frame: str, values: pd.Series, low: int, high: int, *, optional: bool = False
 ) -> pd.Series:
-    """values as Int64 if every one is a whole number in [low, high] (missing allowed if optional)."""
+    """values as Int64 if each is a whole number in [low, high] (missing allowed if optional)."""
     import pandas as pd
 
     num = pd.to_numeric(values, errors="coerce")
@@ -171,7 +177,7 @@ def bool_column(frame: str, values: pd.Series) -> pd.Series:
 
 # ---- text --------------------------------------------------------------------------------------
 def check_text(field: str, value: Any, *, max_len: int = MAX_TEXT, empty: bool = True) -> str:
-    """value if it is a str of at most max_len characters (None is empty text if empty is allowed)."""
+    """value if it is a str of at most max_len characters (None is "" if empty is allowed)."""
     if value is None and empty:
         return ""
     if not isinstance(value, str) or len(value) > max_len or (not empty and not value.strip()):
@@ -233,7 +239,7 @@ def codes_column(frame: str, values: pd.Series, choices: tuple[str, ...]) -> pd.
 
 
 # ---- time zones --------------------------------------------------------------------------------
-def is_timezone(name: object) -> bool:
+def is_timezone(name: object) -> TypeGuard[str]:
     """True if name is an IANA time zone name this machine knows."""
     if not isinstance(name, str) or not name or name.startswith(("/", ".")):
         return False
@@ -246,9 +252,9 @@ def is_timezone(name: object) -> bool:
 
 def check_timezone(field: str, value: Any) -> str:
     """value if it is an IANA time zone name."""
-    if not is_timezone(value):
-        raise ValidationError(field, value, TIMEZONE_ALLOWED)
-    return value
+    if is_timezone(value):
+        return value
+    raise ValidationError(field, value, TIMEZONE_ALLOWED)
 
 
 def timezone_column(frame: str, values: pd.Series) -> pd.Series:
@@ -266,7 +272,7 @@ def _last_day(today: dt.date | None) -> dt.date:
 
 
 def check_date(field: str, value: Any, *, today: dt.date | None = None) -> dt.date:
-    """A date not in the future (one day of slack) nor before 1900; accepts a date or 'YYYY-MM-DD' text."""
+    """A date not in the future (one day of slack) nor before 1900, from a date or 'YYYY-MM-DD'."""
     if isinstance(value, str):
         try:
             value = dt.date.fromisoformat(value)
@@ -303,8 +309,12 @@ def _latest_time() -> dt.datetime:
     return dt.datetime.now(dt.UTC) + CLOCK_SLACK
 
 
+@overload
+def check_datetime(field: str, value: Any, *, optional: Literal[False] = False) -> dt.datetime: ...
+@overload
+def check_datetime(field: str, value: Any, *, optional: bool) -> dt.datetime | None: ...
 def check_datetime(field: str, value: Any, *, optional: bool = False) -> dt.datetime | None:
-    """An aware datetime (or ISO 8601 text with an offset) as UTC, not in the future; naive ones are refused."""
+    """An aware datetime (or ISO 8601 text with an offset) as UTC, not in the future; not naive."""
     if value is None and optional:
         return None
     allowed = datetime_allowed(optional)
@@ -315,10 +325,10 @@ def check_datetime(field: str, value: Any, *, optional: bool = False) -> dt.date
             raise ValidationError(field, value, allowed) from None
     if not isinstance(value, dt.datetime) or value.tzinfo is None:
         raise ValidationError(field, value, allowed)
-    value = value.astimezone(dt.UTC)
-    if not _FIRST_TIME <= value <= _latest_time():
-        raise ValidationError(field, value, allowed)
-    return value
+    utc = value.astimezone(dt.UTC)
+    if not _FIRST_TIME <= utc <= _latest_time():
+        raise ValidationError(field, utc, allowed)
+    return utc
 
 
 def _naive(values: pd.Series) -> pd.Series:
@@ -341,7 +351,9 @@ def _naive(values: pd.Series) -> pd.Series:
 
 
 def datetime_column(frame: str, values: pd.Series, *, optional: bool = False) -> pd.Series:
-    """values as datetime64[ns, UTC] if every one is an aware time not in the future (ISO 8601 text, any precision)."""
+    """values as datetime64[ns, UTC] if each is an aware time not in the future.
+
+    Text is ISO 8601 at any precision."""
     import pandas as pd
 
     ts = pd.to_datetime(values, format="ISO8601", utc=True, errors="coerce")
@@ -354,11 +366,11 @@ def datetime_column(frame: str, values: pd.Series, *, optional: bool = False) ->
 
 
 def check_not_before(field: str, value: Any, earlier: Any, earlier_name: str) -> None:
-    """Nothing if value or earlier is missing or value is not before earlier; else ValidationError."""
+    """ValidationError if value comes before earlier (both given); else nothing."""
     if value is not None and earlier is not None and value < earlier:
         raise ValidationError(field, value, f"{not_before_allowed(earlier_name)} ({earlier})")
 
 
 def not_before_column(frame: str, values: pd.Series, earlier: pd.Series, earlier_name: str) -> None:
-    """Nothing if no value comes before the earlier column's value of its row; else ValidationError."""
+    """ValidationError if a value comes before the earlier column's value in its row."""
     refuse_rows(frame, values, (values < earlier).fillna(False), not_before_allowed(earlier_name))

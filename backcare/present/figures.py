@@ -69,12 +69,12 @@ def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
     Traces and every other layout property are validated as usual."""
     # a placeholder template (validated in no time) keeps plotly from copying its default one
     fig = go.Figure(data=data, layout={**layout, "template": {}})
-    layout = fig.layout
-    layout._validate = False
+    built = fig.layout
+    built._validate = False
     try:
-        layout.template = _validated_template()
+        built.template = _validated_template()
     finally:
-        layout._validate = fig._validate
+        built._validate = fig._validate
     return fig
 
 
@@ -82,7 +82,9 @@ _TEMPLATE_CACHE: list[Any] = [None, None]  # [registered template, its validated
 
 
 def _validated_template() -> go.layout.Template:
-    """The registered TEMPLATE as ``update_layout(template=TEMPLATE)`` stores it (validated once per process)."""
+    """The registered TEMPLATE as ``update_layout(template=TEMPLATE)`` stores it.
+
+    Validated once per process."""
     registered = pio.templates[TEMPLATE]
     if _TEMPLATE_CACHE[0] is not registered:  # first use, or the template was re-registered
         _TEMPLATE_CACHE[:] = [registered, copy.deepcopy(registered)]  # what plotly's validator does
@@ -101,8 +103,16 @@ def _hline(y: float, line: dict[str, Any], text: str | None = None) -> dict[str,
     out: dict[str, Any] = {"shapes": [{**shape, "line": line}]}
     if text is not None:
         out["annotations"] = [
-            {"showarrow": False, "text": text, "x": 0, "xanchor": "left", "xref": "x domain",
-             "y": y, "yanchor": "bottom", "yref": "y"}
+            {
+                "showarrow": False,
+                "text": text,
+                "x": 0,
+                "xanchor": "left",
+                "xref": "x domain",
+                "y": y,
+                "yanchor": "bottom",
+                "yref": "y",
+            }
         ]
     return out
 
@@ -159,7 +169,9 @@ def pain_figure(
     title: str = "Pain over time",
     max_points: int = 600,
 ) -> go.Figure:
-    """Pain over time: mean pain points, 7-day rolling mean, MCID band around the baseline, flare-ups, sessions, annotations."""
+    """Pain over time: mean pain, 7-day rolling mean, MCID band around the baseline, and more.
+
+    Flare-ups, sessions and annotations are marked too."""
     disp, freq = A.pain_display(daily, flares, max_points)
     if disp.empty or disp["pain"].notna().sum() == 0 and disp["sessions"].sum() == 0:
         return _empty_figure(title, "No pain scores or sessions in this period.")
@@ -202,7 +214,9 @@ def pain_figure(
             name=label,
             marker={"color": COLOURS["points"], "size": 6 if freq == "day" else 5},
             customdata=_f(disp["pain_days"]),
-            hovertemplate=f"{when}: %{{y:.1f}} (%{{customdata:.0f}} day(s) with a score)<extra></extra>",
+            hovertemplate=(
+                f"{when}: %{{y:.1f}} (%{{customdata:.0f}} day(s) with a score)<extra></extra>"
+            ),
         )
     )
     traces.append(
@@ -328,7 +342,9 @@ def adherence_calendar(
     title: str = "Exercise calendar",
     max_weeks: int = CALENDAR_MAX_WEEKS,
 ) -> go.Figure:
-    """Heatmap calendar: share of the day's exercises done (weeks x weekdays), or weekly adherence by year for long periods."""
+    """Heatmap calendar: share of the day's exercises done (weeks x weekdays).
+
+    For long periods, weekly adherence by year instead."""
     if completion is None or completion.empty or completion["due"].sum() == 0:
         return _empty_figure(title, "No programme was in force in this period.")
     weeks = A.week_start(completion["day"])
@@ -358,7 +374,10 @@ def adherence_calendar(
             colorbar={"title": "done", "tickformat": ".0%"},
             hovertemplate="Week of %{x}, %{y}: %{z:.0%} of the exercises due<extra></extra>",
         )
-        axes = {"yaxis": {"autorange": "reversed"}, "xaxis": {"type": "category", "nticks": 12}}
+        axes: dict[str, dict[str, Any]] = {
+            "yaxis": {"autorange": "reversed"},
+            "xaxis": {"type": "category", "nticks": 12},
+        }
         sub = "share of the day's prescribed exercises ticked off"
     else:
         if weekly is None or weekly.empty:
@@ -459,7 +478,9 @@ def session_effect_figure(
     *,
     title: str = "Pain after minus before a session",
 ) -> go.Figure:
-    """Mean change in pain across a session, overall and per exercise, with 95 % CI error bars (suppressed rows listed, not shown)."""
+    """Mean change in pain across a session, overall and per exercise, with 95 % CI error bars.
+
+    Suppressed rows are listed, not shown."""
     if effect is None or effect.empty or (~effect["suppressed"]).sum() == 0:
         n = int(effect["n"].iloc[0]) if effect is not None and len(effect) else 0
         return _empty_figure(
@@ -534,7 +555,7 @@ def session_effect_figure(
 def adherence_pain_figure(
     result: A.AdherencePain, *, title: str = "Adherence and next week's change in pain"
 ) -> go.Figure:
-    """Scatter of each week's adherence against the next week's change in pain, with the fitted line and r."""
+    """Each week's adherence against the next week's change in pain, with the fitted line and r."""
     pairs = result.pairs
     if pairs is None or pairs.empty:
         return _empty_figure(title, "No weeks with both adherence and pain scores.")
@@ -547,7 +568,9 @@ def adherence_pain_figure(
             name="Weeks",
             marker={"color": COLOURS["points"], "size": 8, "line": {"color": "white", "width": 1}},
             text=_dates(pairs["week"]),
-            hovertemplate="Week of %{text}: adherence %{x:.0%}, pain next week %{y:+.1f}<extra></extra>",
+            hovertemplate=(
+                "Week of %{text}: adherence %{x:.0%}, pain next week %{y:+.1f}<extra></extra>"
+            ),
         )
     ]
     if result.slope is not None and result.intercept is not None:
@@ -588,7 +611,7 @@ def adherence_pain_figure(
 
 # ---- rendering --------------------------------------------------------------------------------
 class OfflineNotebookRenderer(NotebookRenderer):
-    """plotly's 'notebook' renderer, but never fetching anything: plotly.js is embedded once, no MathJax."""
+    """plotly's 'notebook' renderer that fetches nothing: plotly.js embedded once, no MathJax."""
 
     _activated = False
 
@@ -623,7 +646,7 @@ OFFLINE_RENDERER = "plotly_mimetype+backcare_offline"
 
 
 def use_offline_renderer() -> str:
-    """Set plotly's default renderer for JupyterLab, Voila and nbconvert HTML, offline; return its name.
+    """Set plotly's offline default renderer (JupyterLab, Voila, nbconvert HTML); return its name.
 
     'plotly_mimetype' is drawn by the jupyterlab-plotly extension (JupyterLab, Voila);
     'backcare_offline' adds text/html that nbconvert keeps, with plotly.js embedded once
@@ -636,7 +659,7 @@ def use_offline_renderer() -> str:
 
 
 def trend_figures(d: Any, catalog: Catalog | None) -> dict[str, go.Figure]:
-    """The five figures of the trends notebook and the report for one patient (services.TrendsData)."""
+    """The five figures of the trends notebook and the report for one patient's TrendsData."""
     return {
         "pain": pain_figure(d.daily, d.trend, d.flares, d.annotations),
         "calendar": adherence_calendar(d.completion, d.weekly),

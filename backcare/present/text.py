@@ -42,20 +42,22 @@ def summarise(
     parts = []
     w = trend.weeks
     span = f"over {w} week{'s' if w != 1 else ''}" if w is not None else ""
-    if trend.status == INSUFFICIENT:
+    base, last = trend.baseline, trend.latest
+    bw, lw = trend.baseline_window, trend.latest_window
+    # a trend that is not INSUFFICIENT has both means and both windows
+    if trend.status == INSUFFICIENT or base is None or last is None or bw is None or lw is None:
         parts.append(f"Not enough pain scores to judge a trend yet: {trend.reason}.")
     else:
-        b, lt = f"{trend.baseline:.1f}", f"{trend.latest:.1f}"
+        b, lt = f"{base:.1f}", f"{last:.1f}"
         if trend.status == IMPROVED:
             parts.append(f"Pain fell from {b} to {lt} {span}: a clinically important improvement.")
         elif trend.status == WORSE:
             parts.append(f"Pain rose from {b} to {lt} {span}: a clinically important worsening.")
-        elif trend.baseline == trend.latest:
+        elif base == last:
             parts.append(f"Pain stayed at {b} {span}: no clinically important change.")
         else:
-            verb = "fell" if trend.latest < trend.baseline else "rose"
+            verb = "fell" if last < base else "rose"
             parts.append(f"Pain {verb} from {b} to {lt} {span}: no clinically important change.")
-        bw, lw = trend.baseline_window, trend.latest_window
         parts.append(
             f"(Averages of the daily scores {_fmt_day(bw[0])} to {_fmt_day(bw[1])} and "
             f"{_fmt_day(lw[0])} to {_fmt_day(lw[1])}; an important change is 2 points and, "
@@ -124,7 +126,7 @@ def suggestion_sentence(s: Mapping[str, Any] | None) -> str:
 
 
 def suggestions_html(suggestions: pd.DataFrame, catalog: Catalog) -> str:
-    """The up/down suggestions as an HTML list, each named and in plain words (user text escaped)."""
+    """The up/down suggestions as an HTML list, named and in plain words (user text escaped)."""
     moves = (
         suggestions[suggestions["direction"].isin(["up", "down"])]
         if len(suggestions)
@@ -133,7 +135,8 @@ def suggestions_html(suggestions: pd.DataFrame, catalog: Catalog) -> str:
     if moves is None or moves.empty:
         return "<p class='backcare-text'>No change of dose is suggested at the moment.</p>"
     lis = []
-    for r in moves.to_dict("records"):
+    for record in moves.to_dict("records"):
+        r = {str(k): v for k, v in record.items()}
         ex = str(r["exercise_id"])
         name = catalog[ex].name if ex in catalog else ex
         lis.append(f"<li><b>{esc(name)}</b>: {esc(suggestion_sentence(r))}</li>")

@@ -214,7 +214,7 @@ def _x_as_day(template: str) -> str:
     return t[:1].upper() + t[1:]
 
 
-# ---- pseudonymising frames -------------------------------------------------------------------------
+# ---- pseudonymising frames ----------------------------------------------------------------------
 _FRAMES = ("sessions", "items", "history_items", "pain", "annotations", "prescriptions")
 _KINDS = {"history_items": "items", "prescriptions": "programmes"}  # as reports.privacy names them
 
@@ -226,13 +226,17 @@ def pseudonymise_report_frames(
     name, free text left out unless keep_text and, with relative_dates, every date shifted by the
     whole-week rule so the report's first day falls in the epoch week."""
     frames, shift = pseudonymise(
-        {name: getattr(f, name) for name in _FRAMES}, alias, relative_dates=relative_dates,
-        keep_text=keep_text, also_days=[pd.Series([f.start])], kinds=_KINDS,
+        {name: getattr(f, name) for name in _FRAMES},
+        alias,
+        relative_dates=relative_dates,
+        keep_text=keep_text,
+        also_days=[pd.Series([f.start])],
+        kinds=_KINDS,
     )
     return replace(f, patient_id=alias, name="", start=f.start - shift, end=f.end - shift, **frames)
 
 
-# ---- the report (what the notebook shows) ------------------------------------------------------------
+# ---- the report (what the notebook shows) -------------------------------------------------------
 def _date_param(name: str, value: Any) -> dt.date | None:
     if value is None or value == "":
         return None
@@ -261,7 +265,9 @@ def check_period(
 @dataclass
 class Report:
     """One patient's report for a period: analysis results (already pseudonymised if asked) and
-    the physiotherapist's text. ``show(section)`` displays a section; ``html(section)`` returns it."""
+    the physiotherapist's text.
+
+    ``show(section)`` displays a section; ``html(section)`` returns it."""
 
     data: TrendsData
     sessions: pd.DataFrame
@@ -310,7 +316,7 @@ class Report:
 
     @cached_property
     def figures(self) -> dict[str, go.Figure]:
-        """The five figures (those of the trends notebook), with day numbers if dates are relative."""
+        """The five figures of the trends notebook, with day numbers if dates are relative."""
         d = self.data
         figs = P.trend_figures(d, self.catalog)
         if self.days is None:
@@ -320,7 +326,7 @@ class Report:
         return {name: self.days.figure(fig) for name, fig in figs.items()}
 
     def figure(self, section: str) -> go.Figure:
-        """The plotly figure of a figure section (pain, calendar, weekly, effect, adherence_pain)."""
+        """The plotly figure of a section: pain, calendar, weekly, effect or adherence_pain."""
         return self.figures[check_choice("section", section, tuple(_FIGURES))]
 
     def show(self, section: str) -> None:
@@ -408,7 +414,8 @@ class Report:
         ]
         table = pd.DataFrame(rows, columns=["day", "red flags ticked"])
         return (
-            f"<p style='color:#a00;font-weight:bold'>{len(flagged)} session(s) with a red flag ticked "
+            "<p style='color:#a00;font-weight:bold'>"
+            f"{len(flagged)} session(s) with a red flag ticked "
             "in this period. Check they were followed up.</p>"
             + _table(table, "red-flags")
             + paragraph(RED_FLAG_MESSAGE, "caveat")
@@ -433,7 +440,11 @@ class Report:
                 "note": shown["text"].fillna("").astype(str).tolist(),
             }
         )
-        more = paragraph(f"Latest {len(shown)} of {len(a)} notes shown.") if len(a) > len(shown) else ""
+        more = (
+            paragraph(f"Latest {len(shown)} of {len(a)} notes shown.")
+            if len(a) > len(shown)
+            else ""
+        )
         return more + _table(table, "annotations")
 
     def _programme(self) -> str:
@@ -480,7 +491,9 @@ class Report:
 
     def _notes(self) -> str:
         if self.pseudonymised and not self.keep_text:
-            return paragraph("Left out: this report is pseudonymised and free text can identify a person.")
+            return paragraph(
+                "Left out: this report is pseudonymised and free text can identify a person."
+            )
         s = self.sessions
         noted = s[s["notes"].fillna("").str.strip() != ""] if len(s) else s
         if noted.empty:
@@ -508,7 +521,8 @@ class Report:
                 "health record; `backcare report --pseudonymise` makes a pseudonymised one."
             )
         parts = [
-            f"{self.data.patient_id} is a pseudonym: the same patient always gets the same one from "
+            f"{self.data.patient_id} is a pseudonym: "
+            "the same patient always gets the same one from "
             "this store, and it cannot be traced back without the store's secret key. The name and "
             "the patient id are left out.",
         ]
@@ -547,27 +561,29 @@ def _int(v: Any) -> int | None:
 
 
 def methods_html() -> str:
-    """How every number is computed, with the thresholds taken from backcare.analysis, and the caveats."""
+    """How every number is computed (thresholds from backcare.analysis), and the caveats."""
     pct = round(A.ADHERENT * 100)
     items = [
         (
             "Daily pain",
-            f"the mean of the day's scores on the 0-10 scale (before sessions and standalone); "
-            f"the rolling mean covers {A.ROLLING_DAYS} days and needs {A.ROLLING_MIN_DAYS} of them with a score.",
+            "the mean of the day's scores on the 0-10 scale (before sessions and standalone); "
+            f"the rolling mean covers {A.ROLLING_DAYS} days and needs {A.ROLLING_MIN_DAYS} "
+            "of them with a score.",
         ),
         (
             "Pain trend",
             f"the mean of the first {A.TREND_WINDOW_DAYS} days with scores against the last "
-            f"{A.TREND_WINDOW_DAYS}, each needing at least {A.TREND_MIN_DAYS} days with a score and not "
-            f"overlapping. A change is clinically important for low back pain when pain falls by at least "
-            f"{A.MCID_POINTS:g} points and {A.MCID_FRACTION * 100:.0f} % (improved) or rises by at least "
-            f"{A.MCID_POINTS:g} points (worse): Ostelo RW et al., Spine 2008;33(1):90-94.",
+            f"{A.TREND_WINDOW_DAYS}, each needing at least {A.TREND_MIN_DAYS} days with a score "
+            "and not overlapping. A change is clinically important for low back pain when pain "
+            f"falls by at least {A.MCID_POINTS:g} points and {A.MCID_FRACTION * 100:.0f} % "
+            f"(improved) or rises by at least {A.MCID_POINTS:g} points (worse): "
+            "Ostelo RW et al., Spine 2008;33(1):90-94.",
         ),
         (
             "Adherence",
-            f"exercises done / prescribed per week, each day contributing its programme's "
-            f"times per week / 7; doing one exercise more often than prescribed does not make up for "
-            f"another; {pct} % or more is called adherent.",
+            "exercises done / prescribed per week, each day contributing its programme's "
+            "times per week / 7; doing one exercise more often than prescribed does not make up "
+            f"for another; {pct} % or more is called adherent.",
         ),
         (
             "Habit strength",
@@ -577,7 +593,8 @@ def methods_html() -> str:
         (
             "Flare-up",
             f"a day whose mean pain is at least {A.FLARE_POINTS:g} points above the mean of the "
-            f"{A.FLARE_LOOKBACK_DAYS} days before it (at least {A.FLARE_MIN_PRIOR_DAYS} of them with a score).",
+            f"{A.FLARE_LOOKBACK_DAYS} days before it "
+            f"(at least {A.FLARE_MIN_PRIOR_DAYS} of them with a score).",
         ),
         (
             "Session effect",
@@ -586,15 +603,16 @@ def methods_html() -> str:
         ),
         (
             "Adherence and pain",
-            f"Pearson r between a week's adherence and the change in weekly mean pain "
-            f"to the next week (weeks with at least {A.WEEK_MIN_PAIN_DAYS} days of scores), with a Fisher-z "
-            f"95 % interval, given from {A.MIN_PAIRS} pairs of weeks.",
+            "Pearson r between a week's adherence and the change in weekly mean pain "
+            f"to the next week (weeks with at least {A.WEEK_MIN_PAIN_DAYS} days of scores), "
+            f"with a Fisher-z 95 % interval, given from {A.MIN_PAIRS} pairs of weeks.",
         ),
         (
             "Progression",
             f"over the last {A.PROGRESSION_WINDOW_DAYS} days, one step up the catalog's range "
-            f"when the dose was kept for all of them, done at least {pct} % of the prescribed times and pain "
-            f"rose by at most {A.PAIN_STABLE_TOLERANCE:g} points; one step back after a flare-up. "
+            f"when the dose was kept for all of them, done at least {pct} % of the prescribed "
+            f"times and pain rose by at most {A.PAIN_STABLE_TOLERANCE:g} points; "
+            "one step back after a flare-up. "
             "Never applied automatically.",
         ),
     ]
@@ -629,11 +647,11 @@ def load_report(
     relative_dates: bool = True,
     keep_text: bool = False,
 ) -> Report:
-    """Read one patient's period from the store (never writing) and analyse it, pseudonymised if asked.
+    """Read one patient's period from the store (never writing) and analyse it.
 
-    patient "" means the first patient in the store; empty dates mean the whole history and
-    today. With pseudonymise, `pseudonym` (from report_parameters) is required: the notebook
-    never sees the store's key."""
+    Pseudonymised if asked. patient "" means the first patient in the store; empty dates mean
+    the whole history and today. With pseudonymise, `pseudonym` (from report_parameters) is
+    required: the notebook never sees the store's key."""
     start, end = check_period(period_from, period_to)
     author = check_text("author", author, max_len=NAME_CHARS)
     narrative = check_text("narrative", narrative, max_len=NARRATIVE_CHARS)
@@ -676,7 +694,7 @@ def use_report_display() -> None:
     P.use_offline_renderer()
 
 
-# ---- running and exporting (the CLI side) -----------------------------------------------------------
+# ---- running and exporting (the CLI side) -------------------------------------------------------
 def report_parameters(
     store: Store,
     patient_id: str,
@@ -752,9 +770,8 @@ def execute_report(params: Mapping[str, Any], db_url: str, *, notebook: Path | N
                 extra_arguments=["--IPKernelApp.log_level=ERROR"],
             )
     except PapermillExecutionError as exc:
-        raise ReportError(
-            f"the report notebook failed: {exc.ename}: {str(exc.evalue).splitlines()[0] if exc.evalue else ''}"
-        ) from None
+        first_line = str(exc.evalue).splitlines()[0] if exc.evalue else ""
+        raise ReportError(f"the report notebook failed: {exc.ename}: {first_line}") from None
     if params.get("pseudonymise"):
         nb = _redact(nb, params)
     return nb
@@ -764,7 +781,7 @@ _TIMING_KEYS = ("start_time", "end_time", "duration")
 
 
 def _redact(nb, params: Mapping[str, Any]):
-    """A pseudonymised notebook without the patient id (in the injected parameters) or timestamps."""
+    """A pseudonymised notebook: no patient id (in the injected parameters), no timestamps."""
     nb = copy.deepcopy(nb)
     shown = {**params, "patient": params["pseudonym"]}
     for cell in nb.cells:
@@ -792,7 +809,8 @@ _TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- block extra_css -%}
 <style type="text/css">
 main { max-width: 1100px; margin: 0 auto; }
-table.backcare-key-numbers td, table.backcare-annotations td, table.backcare-diary-notes td { vertical-align: top; }
+table.backcare-key-numbers td, table.backcare-annotations td,
+table.backcare-diary-notes td { vertical-align: top; }
 .backcare-narrative { border-left: 4px solid #7d3c98; padding: 0.2em 1em; background: #faf7fc; }
 @media print { .js-plotly-plot .modebar { display: none; } }
 </style>
@@ -853,7 +871,7 @@ class ReportResult:
 
 
 def report_title(params: Mapping[str, Any]) -> str:
-    """The HTML title: the patient id, or the pseudonym (never the name: titles show in tab lists)."""
+    """The HTML title: the patient id or the pseudonym (never the name: tab lists show titles)."""
     who = params["pseudonym"] if params.get("pseudonymise") else params["patient"]
     return f"Patient report {who}"
 

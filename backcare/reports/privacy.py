@@ -50,7 +50,7 @@ HASHED_IDS: dict[str, tuple[str, str]] = {  # frame: (id column, prefix of its h
 
 
 def pseudonym_key(store: Store) -> bytes:
-    """The store's secret for pseudonyms, created on first use (the one write pseudonymising makes)."""
+    """The store's secret for pseudonyms, made on first use (the one write pseudonymising makes)."""
     return store.secret(KEY_NAME)
 
 
@@ -60,14 +60,14 @@ def pseudonym(key: bytes, patient_id: str) -> str:
 
 
 def hashed_ids(key: bytes, prefix: str, values: pd.Series) -> pd.Series:
-    """Record ids replaced by keyed hashes, e.g. 'S-0123456789abcdef' (the same id, the same hash)."""
+    """Record ids as keyed hashes, e.g. 'S-0123456789abcdef' (the same id, the same hash)."""
     return values.astype(str).map(
         lambda v: f"{prefix}-" + hmac.new(key, v.encode(), hashlib.sha256).hexdigest()[:16]
     )
 
 
 def text_left_out(kinds: pd.Series) -> pd.Series:
-    """What pseudonymised data shows instead of an annotation's text, e.g. '(note: text left out)'."""
+    """What pseudonymised data shows instead of an annotation's text: '(note: text left out)'."""
     return "(" + kinds.astype(str) + ": text left out)"
 
 

@@ -9,6 +9,7 @@ every frame passes.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -100,8 +101,8 @@ def _programmes(frame: pd.DataFrame, catalog: Catalog) -> list[tuple[str, Progra
     for key, g in frame.groupby("programme_key", sort=False):
         head = g.iloc[0]
         items = []
-        for i, r in g.iterrows():
-            item = {"exercise_id": r["exercise_id"], "each_side": bool(each_side[i])}
+        for (_, r), side in zip(g.iterrows(), each_side.loc[g.index], strict=True):
+            item = {"exercise_id": r["exercise_id"], "each_side": bool(side)}
             for col in ("sets", "reps", "hold_s", "minutes", "times_per_week"):
                 v = _none(r[col])
                 item[col] = int(v) if isinstance(v, (int, float)) and float(v).is_integer() else v
@@ -136,7 +137,7 @@ def _unknown_patients(frame: str, df: pd.DataFrame, known: set[str]) -> None:
     )
 
 
-def _column_values(col: pd.Series, bind) -> list:
+def _column_values(col: pd.Series, bind: Callable[[Any], Any] | None) -> list[Any]:
     if col.dtype.kind == "M":
         values = [None if pd.isna(v) else v.to_pydatetime() for v in col]
     else:
@@ -160,16 +161,16 @@ def insert_frame(conn: sa.Connection, table: sa.Table, df: pd.DataFrame) -> None
         return
     cols = list(df.columns)
     compiled = sa.insert(table).compile(dialect=conn.dialect, column_keys=cols)
-    data = {}
+    data: dict[str, list[Any]] = {}
     for col in cols:
         bind = table.c[col].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
         data[col] = _column_values(df[col], bind)
-    if compiled.positional:
-        order = compiled.positiontup
-        rows = list(zip(*(data[k] for k in order), strict=True))
+    order = compiled.positiontup  # the parameters' order, for a positional paramstyle
+    if compiled.positional and order is not None:
+        conn.exec_driver_sql(str(compiled), list(zip(*(data[k] for k in order), strict=True)))
     else:
-        rows = [dict(zip(cols, r, strict=True)) for r in zip(*(data[c] for c in cols), strict=True)]
-    conn.exec_driver_sql(str(compiled), rows)
+        named = zip(*(data[c] for c in cols), strict=True)
+        conn.exec_driver_sql(str(compiled), [dict(zip(cols, r, strict=True)) for r in named])
 
 
 def load_frames(
@@ -335,7 +336,7 @@ def load_frames(
             _unknown_patients(frame, df, known)
         for pid in sorted(patient_ids):
             lock_patient(conn, pid)
-        prog = pd.DataFrame(
+        stored = pd.DataFrame(
             conn.execute(
                 sa.select(
                     S.programmes.c.programme_id,
@@ -345,7 +346,7 @@ def load_frames(
             ).all(),
             columns=["programme_id", "patient_id", "valid_from"],
         )
-        programme_ids = _programme_in_force(s["patient_id"], s_day, prog)
+        programme_ids = _programme_in_force(s["patient_id"], s_day, stored)
         if len(s):
             insert_frame(
                 conn,
@@ -422,8 +423,17 @@ def load_frames(
         touched = sorted(set(s["patient_id"]) | set(p["patient_id"]))
         for i in range(0, len(touched), 200):
             chunk = touched[i : i + 200]
-            S.refresh_summary(conn, lambda t, chunk=chunk: t.c.patient_id.in_(chunk))
+            S.refresh_summary(conn, _patients_in(chunk))
     return {**added, "sessions": len(s), "items": len(it), "pain": len(p), "annotations": len(a)}
+
+
+def _patients_in(patient_ids: list[str]) -> S.RowFilter:
+    """A filter for the rows of these patients."""
+
+    def where(t: sa.Table) -> sa.ColumnElement[bool]:
+        return t.c.patient_id.in_(patient_ids)
+
+    return where
 
 
 def _programmes_on_day(

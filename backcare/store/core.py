@@ -11,7 +11,7 @@ import enum
 import os
 import secrets
 import zoneinfo
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -50,11 +50,28 @@ from backcare.domain.session import (
     new_id,
     validate_session,
 )
-from backcare.errors import ConflictError, NotFoundError, ValidationError
+from backcare.errors import BackcareError, ConflictError, NotFoundError, ValidationError
 from backcare.store import schema as S
 from backcare.store.frames import DAY, READ_DTYPES, _days, typed_frame, with_valid_to
 
 DEFAULT_PATH = Path("data") / "backcare.db"
+
+# What a Store call can raise other than a bug: backcare's own refusals (BackcareError: input
+# not allowed, not found, a conflicting write), the database (SQLAlchemyError: locked,
+# unreachable, a table missing), the file system or the network (OSError), a stored value
+# that cannot be converted (ValueError), and a stored time zone this machine does not know.
+# The views show these as a one-line message.
+STORE_ERRORS: tuple[type[Exception], ...] = (
+    BackcareError,
+    sa.exc.SQLAlchemyError,
+    OSError,
+    ValueError,
+    zoneinfo.ZoneInfoNotFoundError,
+)
+
+# An inclusive bound of a day range: a date (or datetime, Timestamp), 'YYYY-MM-DD' text, or
+# None for no bound.
+DayBound = dt.date | str | None
 
 
 def default_url() -> str:
@@ -80,12 +97,14 @@ def _driver_columns(conn: Connection, stmt: sa.Executable, width: int) -> list[t
 
 
 def _iso_days(values: Sequence[Any]) -> np.ndarray:
-    """Days read as the driver gives them (ISO 'YYYY-MM-DD' text or dates) as naive datetime64[ns]."""
+    """Days as the driver gives them (ISO 'YYYY-MM-DD' text or dates) as naive datetime64[ns]."""
     return np.array([str(v) for v in values], dtype="datetime64[D]").astype(DAY)
 
 
-def _range(table: sa.Table, patient_id: str | None, start, end, col: str = "day"):
-    conds = []
+def _range(
+    table: sa.Table, patient_id: str | None, start: DayBound, end: DayBound, col: str = "day"
+) -> sa.ColumnElement[bool]:
+    conds: list[sa.ColumnElement[bool]] = []
     if patient_id is not None:
         conds.append(table.c.patient_id == patient_id)
     if start is not None:
@@ -104,10 +123,15 @@ class _Unchecked(enum.Enum):
 class _Q:
     """Statements on the save path, built once (building a statement costs more than running it)."""
 
-    patient_tz = sa.select(S.patients.c.timezone).where(S.patients.c.patient_id == sa.bindparam("pid"))
+    patient_tz = sa.select(S.patients.c.timezone).where(
+        S.patients.c.patient_id == sa.bindparam("pid")
+    )
     programme_on = (
         sa.select(S.programmes.c.programme_id)
-        .where(S.programmes.c.patient_id == sa.bindparam("pid"), S.programmes.c.valid_from <= sa.bindparam("day"))
+        .where(
+            S.programmes.c.patient_id == sa.bindparam("pid"),
+            S.programmes.c.valid_from <= sa.bindparam("day"),
+        )
         .order_by(S.programmes.c.valid_from.desc(), S.programmes.c.programme_id.desc())
         .limit(1)
     )
@@ -122,8 +146,12 @@ class _Q:
     )
     session = sa.select(S.sessions).where(S.sessions.c.session_id == sa.bindparam("sid"))
     session_items = sa.select(
-        S.session_items.c.exercise_id, S.session_items.c.done, S.session_items.c.sets,
-        S.session_items.c.reps, S.session_items.c.hold_s, S.session_items.c.minutes,
+        S.session_items.c.exercise_id,
+        S.session_items.c.done,
+        S.session_items.c.sets,
+        S.session_items.c.reps,
+        S.session_items.c.hold_s,
+        S.session_items.c.minutes,
     ).where(S.session_items.c.session_id == sa.bindparam("sid"))
 
 
@@ -138,7 +166,15 @@ def programme_items(conn: Connection, programme_id: int) -> tuple[Prescription, 
     """The prescriptions of one stored programme, in programme order."""
     t = S.programme_items
     rows = conn.execute(
-        sa.select(t.c.exercise_id, t.c.sets, t.c.reps, t.c.hold_s, t.c.minutes, t.c.each_side, t.c.times_per_week)
+        sa.select(
+            t.c.exercise_id,
+            t.c.sets,
+            t.c.reps,
+            t.c.hold_s,
+            t.c.minutes,
+            t.c.each_side,
+            t.c.times_per_week,
+        )
         .where(t.c.programme_id == programme_id)
         .order_by(t.c.position)
     ).all()
@@ -195,7 +231,7 @@ class Store:
         self.close()
 
     def secret(self, name: str) -> bytes:
-        """A random 32-byte secret kept in the store's meta table under name, made on first use (a write)."""
+        """A random 32-byte secret in the meta table under name, made on first use (a write)."""
         check_id("name", name)
         meta = S.meta
         with self.transaction() as conn:
@@ -206,7 +242,7 @@ class Store:
         return bytes.fromhex(value)
 
     def _require_patient(self, conn: Connection, patient_id: str) -> str:
-        tz = conn.execute(_Q.patient_tz, {"pid": patient_id}).scalar()
+        tz: str | None = conn.execute(_Q.patient_tz, {"pid": patient_id}).scalar()
         if tz is None:
             raise NotFoundError("patient_id", patient_id, "a patient already in the store")
         return tz
@@ -253,8 +289,13 @@ class Store:
         p = S.patients
         q = (
             sa.select(
-                p.c.patient_id, p.c.name, p.c.timezone, p.c.created_at,
-                sa.func.coalesce(agg.c.sessions, 0), agg.c.first_day, agg.c.last_day,
+                p.c.patient_id,
+                p.c.name,
+                p.c.timezone,
+                p.c.created_at,
+                sa.func.coalesce(agg.c.sessions, 0),
+                agg.c.first_day,
+                agg.c.last_day,
             )
             .select_from(p.outerjoin(agg, agg.c.patient_id == p.c.patient_id))
             .order_by(p.c.patient_id)
@@ -263,14 +304,17 @@ class Store:
             return typed_frame(conn.execute(q).all(), "patients")
 
     def patient(self, patient_id: str) -> dict[str, Any] | None:
-        """One patient's row of patients() as a dict (first_day, last_day: Timestamp or NaT), or None.
+        """One patient's row of patients() as a dict, or None.
 
-        Reads only this patient's sessions (through the (patient_id, day) index), so its cost
-        does not grow with the clinic."""
+        first_day and last_day are Timestamps or NaT. Reads only this patient's sessions (through
+        the (patient_id, day) index), so its cost does not grow with the clinic."""
         p, s = S.patients, S.sessions
         mine = s.c.patient_id == p.c.patient_id
         q = sa.select(
-            p.c.patient_id, p.c.name, p.c.timezone, p.c.created_at,
+            p.c.patient_id,
+            p.c.name,
+            p.c.timezone,
+            p.c.created_at,
             sa.select(sa.func.count()).where(mine).scalar_subquery(),
             sa.select(sa.func.min(s.c.day)).where(mine).scalar_subquery(),
             sa.select(sa.func.max(s.c.day)).where(mine).scalar_subquery(),
@@ -279,7 +323,8 @@ class Store:
             rows = conn.execute(q).all()
         if not rows:
             return None
-        return typed_frame(rows, "patients").iloc[0].to_dict()
+        row = typed_frame(rows, "patients").iloc[0]
+        return {str(column): value for column, value in row.items()}
 
     def patient_timezone(self, patient_id: str) -> zoneinfo.ZoneInfo:
         """The patient's time zone (the day a session counts for is local to it)."""
@@ -317,30 +362,39 @@ class Store:
             author = author or items.author
             note = note or items.note
             items = items.items
-        prog = make_programme(items, valid_from or dt.date.today(), self.catalog, author=author, note=note)
+        prog = make_programme(
+            items, valid_from or dt.date.today(), self.catalog, author=author, note=note
+        )
         with self.transaction() as conn:
             self._require_patient(conn, patient_id)
             lock_patient(conn, patient_id)
             if not isinstance(expected_current, _Unchecked):
-                latest = conn.execute(_Q.latest_programme, {"pid": patient_id}).scalar()
+                latest: int | None = conn.execute(_Q.latest_programme, {"pid": patient_id}).scalar()
                 if latest != expected_current:
                     raise ConflictError(
-                        f"expected_current: {expected_current!r} is no longer the patient's latest programme "
-                        f"(it is {latest!r}); the programme was changed meanwhile and nothing was written"
+                        f"expected_current: {expected_current!r} is no longer the patient's "
+                        f"latest programme (it is {latest!r}); the programme was changed "
+                        "meanwhile and nothing was written"
                     )
-            same_day = conn.execute(
+            same_day: int | None = conn.execute(
                 sa.select(S.programmes.c.programme_id)
-                .where(S.programmes.c.patient_id == patient_id, S.programmes.c.valid_from == prog.valid_from)
+                .where(
+                    S.programmes.c.patient_id == patient_id,
+                    S.programmes.c.valid_from == prog.valid_from,
+                )
                 .order_by(S.programmes.c.programme_id.desc())
                 .limit(1)
             ).scalar()
             if same_day is not None and programme_items(conn, same_day) == prog.items:
                 return same_day
-            pid = conn.execute(
+            pid: int = conn.execute(
                 sa.insert(S.programmes)
                 .values(
-                    patient_id=patient_id, valid_from=prog.valid_from, author=prog.author,
-                    note=prog.note, created_at=_now(),
+                    patient_id=patient_id,
+                    valid_from=prog.valid_from,
+                    author=prog.author,
+                    note=prog.note,
+                    created_at=_now(),
                 )
                 .returning(S.programmes.c.programme_id)
             ).scalar_one()
@@ -351,10 +405,13 @@ class Store:
             if annotate:
                 conn.execute(
                     sa.insert(S.annotations).values(
-                        annotation_id=new_id(), patient_id=patient_id,
+                        annotation_id=new_id(),
+                        patient_id=patient_id,
                         day=min(prog.valid_from, dt.date.today()),
-                        author=prog.author or AUTOMATIC_AUTHOR, kind="programme-change",
-                        text=programme_change_note(prog, self.catalog), created_at=_now(),
+                        author=prog.author or AUTOMATIC_AUTHOR,
+                        kind="programme-change",
+                        text=programme_change_note(prog, self.catalog),
+                        created_at=_now(),
                     )
                 )
         return pid
@@ -368,7 +425,9 @@ class Store:
             pid = self._programme_id_on(conn, patient_id, day)
             if pid is None:
                 return None
-            row = conn.execute(sa.select(S.programmes).where(S.programmes.c.programme_id == pid)).one()
+            row = conn.execute(
+                sa.select(S.programmes).where(S.programmes.c.programme_id == pid)
+            ).one()
             return Programme(programme_items(conn, pid), row.valid_from, row.author, row.note, pid)
 
     def prescriptions(self, patient_id: str | None = None) -> pd.DataFrame:
@@ -379,9 +438,20 @@ class Store:
         p, i = S.programmes, S.programme_items
         q = (
             sa.select(
-                p.c.programme_id, p.c.patient_id, p.c.valid_from, sa.null(), i.c.position,
-                i.c.exercise_id, i.c.sets, i.c.reps, i.c.hold_s, i.c.minutes, i.c.each_side,
-                i.c.times_per_week, p.c.author, p.c.note,
+                p.c.programme_id,
+                p.c.patient_id,
+                p.c.valid_from,
+                sa.null(),
+                i.c.position,
+                i.c.exercise_id,
+                i.c.sets,
+                i.c.reps,
+                i.c.hold_s,
+                i.c.minutes,
+                i.c.each_side,
+                i.c.times_per_week,
+                p.c.author,
+                p.c.note,
             )
             .select_from(p.join(i, i.c.programme_id == p.c.programme_id))
             .order_by(p.c.patient_id, p.c.valid_from, p.c.programme_id, i.c.position)
@@ -421,9 +491,17 @@ class Store:
             ref = check_datetime("started_at", started_at, optional=True) or _now()
             day = ref.astimezone(tz).date()
         sess = validate_session(
-            catalog=self.catalog, session_id=session_id, patient_id=patient_id, day=day,
-            items=items, pain_before=pain_before, pain_after=pain_after, notes=notes,
-            red_flags=red_flags, started_at=started_at, ended_at=ended_at,
+            catalog=self.catalog,
+            session_id=session_id,
+            patient_id=patient_id,
+            day=day,
+            items=items,
+            pain_before=pain_before,
+            pain_after=pain_after,
+            notes=notes,
+            red_flags=red_flags,
+            started_at=started_at,
+            ended_at=ended_at,
         )
         try:
             return self._save(sess, replace)
@@ -435,7 +513,9 @@ class Store:
     def _save(self, sess: Session, replace: bool) -> str:
         with self.transaction() as conn:
             # one round trip: does the patient exist, and which programme is in force that day
-            row = conn.execute(_Q.patient_and_programme, {"pid": sess.patient_id, "day": sess.day}).first()
+            row = conn.execute(
+                _Q.patient_and_programme, {"pid": sess.patient_id, "day": sess.day}
+            ).first()
             if row is None:
                 raise NotFoundError("patient_id", sess.patient_id, "a patient already in the store")
             sess = dataclasses.replace(sess, programme_id=row[1])
@@ -450,14 +530,28 @@ class Store:
                         "content; pass replace=True to update it"
                     )
                 if existing.patient_id != sess.patient_id:
-                    raise ConflictError(f"session_id: {sess.session_id!r} belongs to another patient")
-                conn.execute(sa.delete(S.session_items).where(S.session_items.c.session_id == sess.session_id))
-                conn.execute(sa.delete(S.sessions).where(S.sessions.c.session_id == sess.session_id))
+                    raise ConflictError(
+                        f"session_id: {sess.session_id!r} belongs to another patient"
+                    )
+                conn.execute(
+                    sa.delete(S.session_items).where(
+                        S.session_items.c.session_id == sess.session_id
+                    )
+                )
+                conn.execute(
+                    sa.delete(S.sessions).where(S.sessions.c.session_id == sess.session_id)
+                )
             self._insert_sessions(conn, [sess])
             if existing is None:
-                S.add_to_day(conn, sess.patient_id, sess.day, sessions=1,
-                             items_done=sum(it.done for it in sess.items),
-                             pain=sess.pain_before, red_flag=bool(sess.red_flags))
+                S.add_to_day(
+                    conn,
+                    sess.patient_id,
+                    sess.day,
+                    sessions=1,
+                    items_done=sum(it.done for it in sess.items),
+                    pain=sess.pain_before,
+                    red_flag=bool(sess.red_flags),
+                )
             else:  # an update may move the session to another day: recompute both days
                 for d in {sess.day, existing.day}:
                     self._refresh_day(conn, sess.patient_id, d)
@@ -465,15 +559,26 @@ class Store:
 
     def _insert_sessions(self, conn: Connection, batch: Sequence[Session]) -> None:
         now = _now()
-        rows, items = [], []
+        rows: list[dict[str, Any]] = []
+        items: list[dict[str, Any]] = []
         for s in batch:
             pid = s.programme_id or self._programme_id_on(conn, s.patient_id, s.day)
-            rows.append({
-                "session_id": s.session_id, "patient_id": s.patient_id, "day": s.day,
-                "started_at": s.started_at, "ended_at": s.ended_at, "programme_id": pid,
-                "pain_before": s.pain_before, "pain_after": s.pain_after, "notes": s.notes,
-                "red_flags": ",".join(s.red_flags), "created_at": now, "updated_at": now,
-            })
+            rows.append(
+                {
+                    "session_id": s.session_id,
+                    "patient_id": s.patient_id,
+                    "day": s.day,
+                    "started_at": s.started_at,
+                    "ended_at": s.ended_at,
+                    "programme_id": pid,
+                    "pain_before": s.pain_before,
+                    "pain_after": s.pain_after,
+                    "notes": s.notes,
+                    "red_flags": ",".join(s.red_flags),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
             items.extend({"session_id": s.session_id, **vars(it)} for it in s.items)
         conn.execute(sa.insert(S.sessions), rows)
         if items:
@@ -488,10 +593,16 @@ class Store:
             return None
         items = conn.execute(_Q.session_items, {"sid": session_id}).all()
         return Session(
-            row.session_id, row.patient_id, row.day,
+            row.session_id,
+            row.patient_id,
+            row.day,
             tuple(sorted((SessionItem(**r._mapping) for r in items), key=lambda i: i.exercise_id)),
-            row.pain_before, row.pain_after, row.notes,
-            tuple(f for f in row.red_flags.split(",") if f), row.started_at, row.ended_at,
+            row.pain_before,
+            row.pain_after,
+            row.notes,
+            tuple(f for f in row.red_flags.split(",") if f),
+            row.started_at,
+            row.ended_at,
             row.programme_id,
         )
 
@@ -510,7 +621,9 @@ class Store:
             if s is None:
                 raise NotFoundError("session_id", session_id)
             lock_patient(conn, s.patient_id)
-            conn.execute(sa.delete(S.session_items).where(S.session_items.c.session_id == session_id))
+            conn.execute(
+                sa.delete(S.session_items).where(S.session_items.c.session_id == session_id)
+            )
             conn.execute(sa.delete(S.sessions).where(S.sessions.c.session_id == session_id))
             self._refresh_day(conn, s.patient_id, s.day)
 
@@ -533,18 +646,30 @@ class Store:
         recorded_at = check_datetime("recorded_at", recorded_at, optional=True) or _now()
         tz = self.patient_timezone(patient_id)
         day = check_date("day", day if day is not None else recorded_at.astimezone(tz).date())
-        row = {"pain_id": pain_id, "patient_id": patient_id, "recorded_at": recorded_at,
-               "day": day, "score": score, "context": context}
+        row = {
+            "pain_id": pain_id,
+            "patient_id": patient_id,
+            "recorded_at": recorded_at,
+            "day": day,
+            "score": score,
+            "context": context,
+        }
         with self.transaction() as conn:
             self._require_patient(conn, patient_id)
             lock_patient(conn, patient_id)
-            old = conn.execute(sa.select(S.pain_scores).where(S.pain_scores.c.pain_id == pain_id)).first()
+            old = conn.execute(
+                sa.select(S.pain_scores).where(S.pain_scores.c.pain_id == pain_id)
+            ).first()
             if old is not None:
                 if dict(old._mapping) != row:
-                    raise ConflictError(f"pain_id: {pain_id!r} is already saved with different content")
+                    raise ConflictError(
+                        f"pain_id: {pain_id!r} is already saved with different content"
+                    )
                 return pain_id
             conn.execute(sa.insert(S.pain_scores).values(**row))
-            S.add_to_day(conn, patient_id, day, sessions=0, items_done=0, pain=score, red_flag=False)
+            S.add_to_day(
+                conn, patient_id, day, sessions=0, items_done=0, pain=score, red_flag=False
+            )
         return pain_id
 
     def add_annotation(
@@ -557,9 +682,11 @@ class Store:
         kind: str = "note",
         annotation_id: str | None = None,
     ) -> str:
-        """Add a dated note to the patient's timeline; the same annotation_id twice is stored once."""
+        """Add a dated note to the patient's timeline; one annotation_id is stored only once."""
         check_id("patient_id", patient_id)
-        annotation_id = check_id("annotation_id", annotation_id if annotation_id is not None else new_id())
+        annotation_id = check_id(
+            "annotation_id", annotation_id if annotation_id is not None else new_id()
+        )
         text = check_text("text", text, max_len=ANNOTATION_CHARS, empty=False)
         author = check_text("author", author, max_len=NAME_CHARS)
         kind = check_choice("kind", kind, ANNOTATION_KINDS)
@@ -568,8 +695,9 @@ class Store:
             self._require_patient(conn, patient_id)
             a = S.annotations
             old = conn.execute(
-                sa.select(a.c.patient_id, a.c.day, a.c.author, a.c.kind, a.c.text)
-                .where(a.c.annotation_id == annotation_id)
+                sa.select(a.c.patient_id, a.c.day, a.c.author, a.c.kind, a.c.text).where(
+                    a.c.annotation_id == annotation_id
+                )
             ).first()
             if old is not None and tuple(old) != (patient_id, day, author, kind, text):
                 raise ConflictError(
@@ -578,27 +706,52 @@ class Store:
             if old is None:
                 conn.execute(
                     sa.insert(S.annotations).values(
-                        annotation_id=annotation_id, patient_id=patient_id, day=day,
-                        author=author, kind=kind, text=text, created_at=_now(),
+                        annotation_id=annotation_id,
+                        patient_id=patient_id,
+                        day=day,
+                        author=author,
+                        kind=kind,
+                        text=text,
+                        created_at=_now(),
                     )
                 )
         return annotation_id
 
     # ---- readers -----------------------------------------------------------------------
-    def sessions(self, patient_id: str | None = None, start=None, end=None) -> pd.DataFrame:
+    def sessions(
+        self, patient_id: str | None = None, start: DayBound = None, end: DayBound = None
+    ) -> pd.DataFrame:
         """Sessions (one row each) for a patient and inclusive day range, ordered by day."""
         s = S.sessions
-        q = sa.select(*[s.c[c] for c in READ_DTYPES["sessions"]]).where(_range(s, patient_id, start, end))
+        q = sa.select(*[s.c[c] for c in READ_DTYPES["sessions"]]).where(
+            _range(s, patient_id, start, end)
+        )
         with self._read() as conn:
-            return typed_frame(conn.execute(q.order_by(s.c.patient_id, s.c.day, s.c.started_at.asc().nulls_last(), s.c.session_id)).all(), "sessions")
+            return typed_frame(
+                conn.execute(
+                    q.order_by(
+                        s.c.patient_id, s.c.day, s.c.started_at.asc().nulls_last(), s.c.session_id
+                    )
+                ).all(),
+                "sessions",
+            )
 
-    def items(self, patient_id: str | None = None, start=None, end=None) -> pd.DataFrame:
+    def items(
+        self, patient_id: str | None = None, start: DayBound = None, end: DayBound = None
+    ) -> pd.DataFrame:
         """Session items joined with their session's patient and day."""
         s, i = S.sessions, S.session_items
         q = (
             sa.select(
-                i.c.session_id, s.c.patient_id, s.c.day, i.c.exercise_id, i.c.done,
-                i.c.sets, i.c.reps, i.c.hold_s, i.c.minutes,
+                i.c.session_id,
+                s.c.patient_id,
+                s.c.day,
+                i.c.exercise_id,
+                i.c.done,
+                i.c.sets,
+                i.c.reps,
+                i.c.hold_s,
+                i.c.minutes,
             )
             .select_from(s.join(i, i.c.session_id == s.c.session_id))
             .where(_range(s, patient_id, start, end))
@@ -607,29 +760,48 @@ class Store:
         with self._read() as conn:
             return typed_frame(conn.execute(q).all(), "items")
 
-    def pain(self, patient_id: str | None = None, start=None, end=None) -> pd.DataFrame:
+    def pain(
+        self, patient_id: str | None = None, start: DayBound = None, end: DayBound = None
+    ) -> pd.DataFrame:
         """Pain scores recorded outside sessions."""
         t = S.pain_scores
-        q = sa.select(*[t.c[c] for c in READ_DTYPES["pain"]]).where(_range(t, patient_id, start, end))
+        q = sa.select(*[t.c[c] for c in READ_DTYPES["pain"]]).where(
+            _range(t, patient_id, start, end)
+        )
         with self._read() as conn:
-            return typed_frame(conn.execute(q.order_by(t.c.patient_id, t.c.recorded_at, t.c.pain_id)).all(), "pain")
+            return typed_frame(
+                conn.execute(q.order_by(t.c.patient_id, t.c.recorded_at, t.c.pain_id)).all(), "pain"
+            )
 
-    def annotations(self, patient_id: str | None = None, start=None, end=None) -> pd.DataFrame:
+    def annotations(
+        self, patient_id: str | None = None, start: DayBound = None, end: DayBound = None
+    ) -> pd.DataFrame:
         """Timeline annotations, ordered by day then creation time."""
         t = S.annotations
-        q = sa.select(*[t.c[c] for c in READ_DTYPES["annotations"]]).where(_range(t, patient_id, start, end))
+        q = sa.select(*[t.c[c] for c in READ_DTYPES["annotations"]]).where(
+            _range(t, patient_id, start, end)
+        )
         with self._read() as conn:
-            return typed_frame(conn.execute(q.order_by(t.c.patient_id, t.c.day, t.c.created_at, t.c.annotation_id)).all(), "annotations")
+            return typed_frame(
+                conn.execute(
+                    q.order_by(t.c.patient_id, t.c.day, t.c.created_at, t.c.annotation_id)
+                ).all(),
+                "annotations",
+            )
 
-    def daily(self, patient_id: str | None = None, start=None, end=None) -> pd.DataFrame:
+    def daily(
+        self, patient_id: str | None = None, start: DayBound = None, end: DayBound = None
+    ) -> pd.DataFrame:
         """The per-patient per-day summary (sessions, items done, pain sum and count, red flags)."""
         t = S.daily_summary
-        q = sa.select(*[t.c[c] for c in READ_DTYPES["daily"]]).where(_range(t, patient_id, start, end))
+        q = sa.select(*[t.c[c] for c in READ_DTYPES["daily"]]).where(
+            _range(t, patient_id, start, end)
+        )
         with self._read() as conn:
             return typed_frame(conn.execute(q.order_by(t.c.patient_id, t.c.day)).all(), "daily")
 
     def patient_list(self) -> pd.DataFrame:
-        """Every patient's id, name and time zone, ordered by id (no aggregates: cheap for a clinic)."""
+        """Every patient's id, name and time zone by id (no aggregates: cheap for a clinic)."""
         p = S.patients
         q = sa.select(p.c.patient_id, p.c.name, p.c.timezone).order_by(p.c.patient_id)
         with self._read() as conn:
@@ -642,7 +814,9 @@ class Store:
             }
         )
 
-    def done_counts(self, start, end, patient_id: str | None = None) -> pd.DataFrame:
+    def done_counts(
+        self, start: DayBound, end: DayBound, patient_id: str | None = None
+    ) -> pd.DataFrame:
         """Items ticked done per (patient, day, exercise) in [start, end], counted in SQL.
 
         Columns patient_id, day, exercise_id, done; reads the window's sessions through the
@@ -650,7 +824,9 @@ class Store:
         s, i = S.sessions, S.session_items
         q = (
             sa.select(
-                s.c.patient_id, sa.type_coerce(s.c.day, sa.String), i.c.exercise_id,
+                s.c.patient_id,
+                sa.type_coerce(s.c.day, sa.String),
+                i.c.exercise_id,
                 sa.func.count(),
             )
             .select_from(s.join(i, i.c.session_id == s.c.session_id))
@@ -670,7 +846,11 @@ class Store:
         )
 
     def daily_sums(
-        self, start=None, end=None, *, near_scored_ends: int | None = None
+        self,
+        start: DayBound = None,
+        end: DayBound = None,
+        *,
+        near_scored_ends: int | None = None,
     ) -> pd.DataFrame:
         """daily_summary rows of every patient as plain columns (patient_id, day, pain_sum, pain_n,
         sessions, red_flag_sessions), read straight into numpy.
@@ -682,16 +862,22 @@ class Store:
         # the day as the driver returns it (ISO text on SQLite, date on PostgreSQL): no
         # per-row conversion through SQLAlchemy's Date type
         cols = (
-            d.c.patient_id, sa.type_coerce(d.c.day, sa.String), d.c.pain_sum, d.c.pain_n,
-            d.c.sessions, d.c.red_flag_sessions,
+            d.c.patient_id,
+            sa.type_coerce(d.c.day, sa.String),
+            d.c.pain_sum,
+            d.c.pain_n,
+            d.c.sessions,
+            d.c.red_flag_sessions,
         )
         if near_scored_ends is None:
-            q: sa.Select | sa.CompoundSelect = sa.select(*cols).where(_range(d, None, start, end))
+            q: sa.Select[Any] | sa.CompoundSelect[Any] = sa.select(*cols).where(
+                _range(d, None, start, end)
+            )
         else:
             pt = S.patients.c.patient_id
             d2 = d.alias("d2")
 
-            def seek(fn):
+            def seek(fn: Callable[..., sa.ColumnElement[Any]]) -> sa.ScalarSelect[Any]:
                 return (
                     sa.select(fn(d2.c.day))
                     .where(d2.c.patient_id == pt, d2.c.pain_n > 0)
@@ -703,7 +889,9 @@ class Store:
             ).cte("ends")
             span = near_scored_ends - 1
 
-            def rows_between(lo, hi):
+            def rows_between(
+                lo: sa.ColumnElement[Any], hi: sa.ColumnElement[Any]
+            ) -> sa.Select[Any]:
                 return (
                     sa.select(*cols)
                     .select_from(ends.join(d, d.c.patient_id == ends.c.pid))
@@ -733,7 +921,7 @@ class Store:
         return out.sort_values(["patient_id", "day"], kind="stable", ignore_index=True)
 
     def last_session_days(self) -> pd.DataFrame:
-        """Every patient's id, name and last day with a session (NaT if none): a seek per patient."""
+        """Every patient's id, name and last day with a session (NaT if none), a seek each."""
         p, d = S.patients, S.daily_summary
         last = (
             sa.select(sa.func.max(d.c.day))
@@ -769,29 +957,47 @@ class Store:
                 lock_patient(conn, pid)
             new = []
             for chunk_start in range(0, len(batch), 500):
-                chunk = batch[chunk_start:chunk_start + 500]
-                have = set(conn.execute(
-                    sa.select(S.sessions.c.session_id).where(S.sessions.c.session_id.in_([s.session_id for s in chunk]))
-                ).scalars())
+                chunk = batch[chunk_start : chunk_start + 500]
+                have = set(
+                    conn.execute(
+                        sa.select(S.sessions.c.session_id).where(
+                            S.sessions.c.session_id.in_([s.session_id for s in chunk])
+                        )
+                    ).scalars()
+                )
                 for s in chunk:
                     if s.session_id in have:
                         if self._load_session(conn, s.session_id) != s:
-                            raise ConflictError(f"session_id: {s.session_id!r} is already saved with different content")
+                            raise ConflictError(
+                                f"session_id: {s.session_id!r} is already saved "
+                                "with different content"
+                            )
                     else:
                         new.append(s)
             if len({s.session_id for s in new}) != len(new):
-                raise ValidationError("batch.session_id", "duplicate", "each session id once per batch")
+                raise ValidationError(
+                    "batch.session_id", "duplicate", "each session id once per batch"
+                )
             if new:
                 self._insert_sessions(conn, new)
                 for pid in {s.patient_id for s in new}:
                     days = sorted({s.day for s in new if s.patient_id == pid})
-                    S.refresh_summary(conn, lambda t, pid=pid, days=days: sa.and_(
-                        t.c.patient_id == pid, t.c.day >= days[0], t.c.day <= days[-1]))
+                    S.refresh_summary(conn, _days_of(pid, days[0], days[-1]))
         return len(new)
+
+
+def _days_of(patient_id: str, first: dt.date, last: dt.date) -> S.RowFilter:
+    """A filter for one patient's rows from first to last (inclusive)."""
+
+    def where(t: sa.Table) -> sa.ColumnElement[bool]:
+        return sa.and_(t.c.patient_id == patient_id, t.c.day >= first, t.c.day <= last)
+
+    return where
+
 
 def _configure_sqlite(engine: Engine) -> None:
     @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised by every test
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:  # pragma: no cover - every test
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA busy_timeout = 30000")
@@ -801,7 +1007,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.close()
 
     @sa.event.listens_for(engine, "begin")
-    def _on_begin(conn):  # pragma: no cover
+    def _on_begin(conn: Connection) -> None:  # pragma: no cover
         # Writers take the write lock up front, so concurrent writers queue on busy_timeout
         # instead of failing with "database is locked" when upgrading a read lock.
         immediate = conn.get_execution_options().get("backcare_write")
@@ -818,11 +1024,13 @@ def make_engine(url: str) -> Engine:
         _configure_sqlite(engine)
         return engine
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return sa.create_engine(url, pool_pre_ping=True)
 
 
-def open_store(url: str | None = None, *, catalog: Catalog | None = None, upgrade: bool = True) -> Store:
+def open_store(
+    url: str | None = None, *, catalog: Catalog | None = None, upgrade: bool = True
+) -> Store:
     """Open (creating or upgrading in place) the store at url, BACKCARE_DB or data/backcare.db."""
     engine = make_engine(url or default_url())
     store = Store(engine, catalog)

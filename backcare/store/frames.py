@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final, Literal
 
 import numpy as np
 import pandas as pd
+from pandas.api.extensions import ExtensionArray
 
-DAY = "datetime64[ns]"
-UTC_TS = "datetime64[ns, UTC]"
-READ_DTYPES: dict[str, dict[str, str]] = {
+DAY: Final = "datetime64[ns]"
+UTC_TS: Final = "datetime64[ns, UTC]"
+ReadDtype = Literal["str", "datetime64[ns]", "datetime64[ns, UTC]", "bool", "Int64"]
+READ_DTYPES: dict[str, dict[str, ReadDtype]] = {
     "sessions": {
         "session_id": "str",
         "patient_id": "str",
@@ -95,11 +97,13 @@ READ_DTYPES: dict[str, dict[str, str]] = {
 
 
 def typed_frame(rows: Sequence[Any], kind: str) -> pd.DataFrame:
-    """Rows read from the database (plain tuples in READ_DTYPES[kind] column order) as a frame of those dtypes."""
+    """Rows read from the database as a frame of READ_DTYPES[kind].
+
+    Rows are plain tuples in the column order of READ_DTYPES[kind]."""
     dtypes = READ_DTYPES[kind]
     # column by column from plain tuples: fixed cost per column, not per frame operation
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(dtypes)
-    out = {}
+    out: dict[str, np.ndarray | ExtensionArray] = {}
     for (col, dtype), values in zip(dtypes.items(), columns, strict=True):
         if dtype == DAY:
             out[col] = _days(values)
@@ -116,7 +120,7 @@ def typed_frame(rows: Sequence[Any], kind: str) -> pd.DataFrame:
     return pd.DataFrame(out, index=pd.RangeIndex(len(rows)))
 
 
-def _utc_times(values: Sequence[Any]) -> Any:
+def _utc_times(values: Sequence[Any]) -> ExtensionArray:
     """Aware UTC datetimes (or None), as UTCDateTime reads them, as datetime64[ns, UTC]."""
     if all(v is None or (type(v) is dt.datetime and v.tzinfo is dt.UTC) for v in values):
         naive = np.array(
@@ -134,7 +138,9 @@ def _days(values: Sequence[Any]) -> np.ndarray:
 
 
 def with_valid_to(df: pd.DataFrame) -> pd.DataFrame:
-    """The prescriptions with valid_to from the next programme of the same patient; same-day superseded ones dropped."""
+    """The prescriptions with valid_to from the patient's next programme.
+
+    Of a patient's programmes starting on the same day, only the last one is kept."""
     if df.empty:
         return df
     pid = df["programme_id"].to_numpy(dtype=np.int64)  # a primary key: never missing
@@ -151,6 +157,6 @@ def with_valid_to(df: pd.DataFrame) -> pd.DataFrame:
     nxt[:-1] = np.where(follows, since[order][1:] - np.timedelta64(1, "D"), np.datetime64("NaT"))
     kept = pd.Index(pid[order])
     at = kept.get_indexer(pid)
-    out = df[at >= 0].reset_index(drop=True)
+    out: pd.DataFrame = df[at >= 0].reset_index(drop=True)
     out["valid_to"] = nxt[at[at >= 0]]
     return out

@@ -9,38 +9,45 @@ Version history
      window across all patients.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: type checkers would take the `annotations`
+# table below for that import's name.
 import datetime as dt
 import functools
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 
 SCHEMA_VERSION = 3
 
+# A filter built for a table, e.g. lambda t: t.c.patient_id == "p1" (used on several tables).
+RowFilter = Callable[[sa.Table], sa.ColumnElement[bool]]
 
-class UTCDateTime(sa.types.TypeDecorator):
+
+class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
     """Aware datetimes stored as naive UTC; read back as aware UTC on every backend."""
 
     impl = sa.DateTime
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
         return value.astimezone(dt.UTC).replace(tzinfo=None)
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=dt.UTC)
+        stored: dt.datetime = value
+        return stored.replace(tzinfo=dt.UTC)
 
 
-class days_after(sa.sql.expression.FunctionElement):
+class days_after(sa.sql.expression.FunctionElement[dt.date]):
     """SQL for `date_column + n days` on SQLite and PostgreSQL (n an int, may be negative)."""
 
     type = sa.Date()
@@ -49,14 +56,14 @@ class days_after(sa.sql.expression.FunctionElement):
 
 
 @compiles(days_after, "sqlite")
-def _days_after_sqlite(element, compiler, **kw):
+def _days_after_sqlite(element: days_after, compiler: SQLCompiler, **kw: Any) -> str:
     col, n = list(element.clauses)
     return f"date({compiler.process(col, **kw)}, printf('%+d days', {compiler.process(n, **kw)}))"
 
 
 @compiles(days_after)
 @compiles(days_after, "postgresql")
-def _days_after_pg(element, compiler, **kw):
+def _days_after_pg(element: days_after, compiler: SQLCompiler, **kw: Any) -> str:
     col, n = list(element.clauses)
     return f"({compiler.process(col, **kw)} + CAST({compiler.process(n, **kw)} AS INTEGER))"
 
@@ -188,13 +195,24 @@ daily_summary = sa.Table(
 # creates these early.
 V3_INDEXES = {
     "ix_sessions_day": "CREATE INDEX IF NOT EXISTS ix_sessions_day ON sessions (day)",
-    "ix_daily_summary_day": "CREATE INDEX IF NOT EXISTS ix_daily_summary_day ON daily_summary (day)",
+    "ix_daily_summary_day": (
+        "CREATE INDEX IF NOT EXISTS ix_daily_summary_day ON daily_summary (day)"
+    ),
 }
 
-V1_TABLES = (meta, patients, programmes, programme_items, sessions, session_items, pain_scores, annotations)
+V1_TABLES = (
+    meta,
+    patients,
+    programmes,
+    programme_items,
+    sessions,
+    session_items,
+    pain_scores,
+    annotations,
+)
 
 
-def summary_select(where: sa.ColumnElement[bool] | None = None) -> sa.Select:
+def summary_select(where: RowFilter | None = None) -> "sa.Select[Any]":
     """SELECT producing daily_summary rows from sessions, items and pain scores.
 
     Daily pain = every pain observation of the day that is not an after-session score:
@@ -238,12 +256,20 @@ def summary_select(where: sa.ColumnElement[bool] | None = None) -> sa.Select:
     ).group_by(u.c.patient_id, u.c.day)
 
 
-def refresh_summary(conn: Connection, where) -> None:
+def refresh_summary(conn: Connection, where: RowFilter) -> None:
     """Recompute daily_summary rows matching where(table) (a callable building a filter)."""
     conn.execute(sa.delete(daily_summary).where(where(daily_summary)))
     conn.execute(
         sa.insert(daily_summary).from_select(
-            ["patient_id", "day", "sessions", "items_done", "pain_sum", "pain_n", "red_flag_sessions"],
+            [
+                "patient_id",
+                "day",
+                "sessions",
+                "items_done",
+                "pain_sum",
+                "pain_n",
+                "red_flag_sessions",
+            ],
             summary_select(where),
         )
     )
@@ -251,7 +277,7 @@ def refresh_summary(conn: Connection, where) -> None:
 
 @functools.cache
 def _day_statements() -> tuple[sa.Delete, sa.Insert]:
-    def one_day(t):
+    def one_day(t: sa.Table) -> sa.ColumnElement[bool]:
         return sa.and_(t.c.patient_id == sa.bindparam("pid"), t.c.day == sa.bindparam("day"))
 
     delete = sa.delete(daily_summary).where(one_day(daily_summary))
@@ -263,16 +289,27 @@ def _day_statements() -> tuple[sa.Delete, sa.Insert]:
 
 
 def add_to_day(
-    conn: Connection, patient_id: str, day: dt.date, *, sessions: int, items_done: int,
-    pain: int | None, red_flag: bool,
+    conn: Connection,
+    patient_id: str,
+    day: dt.date,
+    *,
+    sessions: int,
+    items_done: int,
+    pain: int | None,
+    red_flag: bool,
 ) -> None:
     """Add one new record's counts to its daily_summary row in a single upsert.
 
     Equivalent to refresh_day after inserting a new session or pain score (a test checks
     it), without re-aggregating the day."""
     values = {
-        "patient_id": patient_id, "day": day, "sessions": sessions, "items_done": items_done,
-        "pain_sum": pain or 0, "pain_n": 0 if pain is None else 1, "red_flag_sessions": int(red_flag),
+        "patient_id": patient_id,
+        "day": day,
+        "sessions": sessions,
+        "items_done": items_done,
+        "pain_sum": pain or 0,
+        "pain_n": 0 if pain is None else 1,
+        "red_flag_sessions": int(red_flag),
     }
     conn.execute(_upsert_statement(conn.dialect.name), values)
 
@@ -281,13 +318,16 @@ _SUMMED = ("sessions", "items_done", "pain_sum", "pain_n", "red_flag_sessions")
 
 
 @functools.cache
-def _upsert_statement(dialect: str):
-    """INSERT ... ON CONFLICT (patient_id, day) DO UPDATE adding the counts; built once per dialect."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(daily_summary).values({c.name: sa.bindparam(c.name) for c in daily_summary.columns})
+def _upsert_statement(dialect: str) -> sa.Insert:
+    """INSERT ... ON CONFLICT (patient_id, day) DO UPDATE adding the counts, once per dialect."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert: Callable[[sa.Table], postgresql.Insert | sqlite.Insert] = (
+        postgresql.insert if dialect == "postgresql" else sqlite.insert
+    )
+    stmt = insert(daily_summary).values(
+        {c.name: sa.bindparam(c.name) for c in daily_summary.columns}
+    )
     return stmt.on_conflict_do_update(
         index_elements=[daily_summary.c.patient_id, daily_summary.c.day],
         set_={c: daily_summary.c[c] + stmt.excluded[c] for c in _SUMMED},

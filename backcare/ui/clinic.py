@@ -17,8 +17,10 @@ from backcare.present.html import esc
 from backcare.store import Store
 
 SORTS: dict[str, tuple[list[str], list[bool]]] = {
-    "Needs attention first": (["priority", "red_flags_14d", "flare_ups_14d", "adherence_14d"],
-                              [True, False, False, True]),
+    "Needs attention first": (
+        ["priority", "red_flags_14d", "flare_ups_14d", "adherence_14d"],
+        [True, False, False, True],
+    ),
     "Lowest adherence first": (["adherence_14d"], [True]),
     "Pain worsened most first": (["change"], [False]),
     "Longest since last session": (["days_since"], [False]),
@@ -27,11 +29,18 @@ SORTS: dict[str, tuple[list[str], list[bool]]] = {
 }
 PAGE_SIZE = 50
 HEADERS = {
-    "patient_id": "Patient", "name": "Name", "attention": "Needs attention because",
-    "last_session": "Last session", "adherence_14d": "Adherence, 14 d",
-    "baseline": "Pain at start", "latest": "Pain now", "change": "Change",
-    "pain_class": "Clinically important?", "flare_ups_14d": "Flare-ups, 14 d",
-    "red_flags_14d": "Red flags, 14 d", "suggestion_text": "Suggestions (not applied)",
+    "patient_id": "Patient",
+    "name": "Name",
+    "attention": "Needs attention because",
+    "last_session": "Last session",
+    "adherence_14d": "Adherence, 14 d",
+    "baseline": "Pain at start",
+    "latest": "Pain now",
+    "change": "Change",
+    "pain_class": "Clinically important?",
+    "flare_ups_14d": "Flare-ups, 14 d",
+    "red_flags_14d": "Red flags, 14 d",
+    "suggestion_text": "Suggestions (not applied)",
 }
 CAVEAT = (
     "Adherence is self-reported and tends to overestimate what was done. Pain change compares "
@@ -42,9 +51,10 @@ CAVEAT = (
 )
 
 
-def sort_overview(df: pd.DataFrame, how: str, *, attention_only: bool = False,
-                  search: str = "") -> pd.DataFrame:
-    """The overview sorted by one of SORTS, optionally only patients needing attention or matching search."""
+def sort_overview(
+    df: pd.DataFrame, how: str, *, attention_only: bool = False, search: str = ""
+) -> pd.DataFrame:
+    """The overview sorted by one of SORTS, filtered by attention_only and search if given."""
     if how not in SORTS:
         raise ValueError(f"sort: {how!r} is not one of {', '.join(SORTS)}")
     out = df
@@ -52,8 +62,10 @@ def sort_overview(df: pd.DataFrame, how: str, *, attention_only: bool = False,
         out = out[out["priority"] < 9]
     if search.strip():
         needle = search.strip().lower()
-        out = out[out["patient_id"].str.lower().str.contains(needle, regex=False)
-                  | out["name"].str.lower().str.contains(needle, regex=False)]
+        out = out[
+            out["patient_id"].str.lower().str.contains(needle, regex=False)
+            | out["name"].str.lower().str.contains(needle, regex=False)
+        ]
     cols, asc = SORTS[how]
     return out.sort_values(cols + ["patient_id"], ascending=asc + [True], na_position="last")
 
@@ -62,7 +74,9 @@ def overview_table_html(df: pd.DataFrame) -> str:
     """An HTML table of overview rows; every cell is escaped."""
     shown = df[list(HEADERS)].copy()
     shown["last_session"] = shown["last_session"].dt.strftime("%Y-%m-%d").fillna("never")
-    shown["adherence_14d"] = shown["adherence_14d"].map(lambda v: "-" if pd.isna(v) else f"{v * 100:.0f} %")
+    shown["adherence_14d"] = shown["adherence_14d"].map(
+        lambda v: "-" if pd.isna(v) else f"{v * 100:.0f} %"
+    )
     for col in ("baseline", "latest"):
         shown[col] = shown[col].map(lambda v: "-" if pd.isna(v) else f"{v:.1f}")
     shown["change"] = shown["change"].map(lambda v: "-" if pd.isna(v) else f"{v:+.1f}")
@@ -76,7 +90,9 @@ class ClinicView:
     def __init__(self, store: Store, today: dt.date | None = None) -> None:
         self.store = store
         self.today = W.DatePicker(description="As of", value=today or dt.date.today())
-        self.sort = W.Dropdown(description="Sort", options=list(SORTS), value="Needs attention first")
+        self.sort = W.Dropdown(
+            description="Sort", options=list(SORTS), value="Needs attention first"
+        )
         self.attention_only = W.Checkbox(description="Only patients needing attention", value=False)
         self.search = W.Text(description="Find", placeholder="patient id or name")
         self.page = W.BoundedIntText(description="Page", value=1, min=1, max=1)
@@ -84,8 +100,9 @@ class ClinicView:
         self.table = W.HTML()
         self.caveat = W.HTML(f'<p style="color:#555;font-size:0.9em">{esc(CAVEAT)}</p>')
         self.overview = pd.DataFrame()
-        self.controls = W.VBox([W.HBox([self.today, self.sort]), W.HBox([self.attention_only, self.search]),
-                                self.page])
+        self.controls = W.VBox(
+            [W.HBox([self.today, self.sort]), W.HBox([self.attention_only, self.search]), self.page]
+        )
         self.widget = W.VBox([self.controls, self.status, self.table, self.caveat])
         self.today.observe(lambda _: self.reload(), "value")
         for w in (self.sort, self.attention_only, self.search):
@@ -107,8 +124,12 @@ class ClinicView:
 
     def rows(self) -> pd.DataFrame:
         """The overview as currently sorted and filtered (all pages)."""
-        return sort_overview(self.overview, self.sort.value, attention_only=self.attention_only.value,
-                             search=self.search.value)
+        return sort_overview(
+            self.overview,
+            self.sort.value,
+            attention_only=self.attention_only.value,
+            search=self.search.value,
+        )
 
     def render(self) -> None:
         """Draw the current page of the table and the counts line."""
@@ -116,12 +137,15 @@ class ClinicView:
         pages = max(1, -(-len(rows) // PAGE_SIZE))
         self.page.max = pages
         page = min(self.page.value, pages)
-        chunk = rows.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+        chunk = rows.iloc[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         o = self.overview
+        flagged = int((o["red_flags_14d"] > 0).sum()) if len(o) else 0
+        worse = int((o["pain_class"] == A.WORSE).sum()) if len(o) else 0
+        attention = int((o["priority"] < 9).sum()) if len(o) else 0
         counts = (
-            f"{len(o)} patients; {int((o['red_flags_14d'] > 0).sum()) if len(o) else 0} with a red flag, "
-            f"{int((o['pain_class'] == A.WORSE).sum()) if len(o) else 0} with pain worse than at the start, "
-            f"{int((o['priority'] < 9).sum()) if len(o) else 0} needing attention. "
+            f"{len(o)} patients; {flagged} with a red flag, "
+            f"{worse} with pain worse than at the start, "
+            f"{attention} needing attention. "
             f"Showing {len(chunk)} of {len(rows)} (page {page} of {pages})."
         )
         self.status.value = f"<p>{esc(counts)}</p>"

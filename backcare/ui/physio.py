@@ -52,8 +52,8 @@ from backcare.domain.wording import KIND_LABELS, SUGGESTION_DISCLAIMER
 from backcare.errors import ConflictError, ValidationError
 from backcare.present.html import esc, message_html
 from backcare.present.text import suggestion_sentence
-from backcare.store import Store
-from backcare.ui.widgets import PatientPicker, patient_names
+from backcare.store import STORE_ERRORS, Store
+from backcare.ui.widgets import PatientPicker, callback_boundary, patient_names
 
 __all__ = [
     "AnnotationView",
@@ -91,6 +91,7 @@ FIELD_LABELS = {
 SUGGESTION_DAYS = PROGRESSION_WINDOW_DAYS
 TIMELINE_MAX = 300
 
+
 # ---- small HTML helpers (every argument that may carry user text is escaped) -----------------
 def _field_label(field: str, names: Mapping[int, str] | None = None) -> str:
     """A ValidationError field in the words of the form: 'items[2].hold_s' -> 'Plank: hold (s)'."""
@@ -110,11 +111,13 @@ def _shown(value: object) -> str:
 
 
 def problem_text(exc: Exception, names: Mapping[int, str] | None = None) -> str:
-    """A refused input as one readable line naming the field as the form does, the value and what is allowed."""
+    """A refused input as one line: the field as the form names it, the value, what is allowed."""
     if isinstance(exc, ValidationError):
         label = _field_label(exc.field, names)
         value = exc.value
-        if value is None or (isinstance(value, (str, list, tuple)) and not str(value).strip(" []()")):
+        if value is None or (
+            isinstance(value, (str, list, tuple)) and not str(value).strip(" []()")
+        ):
             return f"{label}: nothing entered; expected {exc.allowed}"
         return f"{label}: {_shown(value)} is not allowed; expected {exc.allowed}"
     return str(exc) or type(exc).__name__
@@ -126,7 +129,9 @@ def _who(patient_id: str, name: str) -> str:
 
 # ---- the timeline ------------------------------------------------------------------------------
 def timeline_html(annotations: pd.DataFrame, limit: int = TIMELINE_MAX) -> str:
-    """The patient's annotations as an HTML list, newest first (by day, then time written); all text escaped."""
+    """The patient's annotations as an HTML list, newest first (by day, then time written).
+
+    All text is escaped."""
     if annotations is None or annotations.empty:
         return '<p class="backcare-timeline-empty" style="color:#5f6368">No annotations yet.</p>'
     order = [c for c in ("day", "created_at", "annotation_id") if c in annotations]
@@ -137,7 +142,11 @@ def timeline_html(annotations: pd.DataFrame, limit: int = TIMELINE_MAX) -> str:
         colour = KIND_COLOURS.get(kind, "#5f6368")
         author = str(r.get("author", "") or "")
         text = esc(r.get("text", ""))  # newlines become <br>
-        by = f' <span class="backcare-author" style="color:#5f6368">by {esc(author)}</span>' if author else ""
+        by = (
+            f' <span class="backcare-author" style="color:#5f6368">by {esc(author)}</span>'
+            if author
+            else ""
+        )
         lis.append(
             f'<li class="backcare-annotation" style="margin:4px 0">'
             f"<b>{pd.Timestamp(r['day']):%a %d %b %Y}</b> "
@@ -186,28 +195,47 @@ class AnnotationView:
         self._sent: AnnotationDraft | None = None  # the content annotation_id was sent with
         self._saved: AnnotationDraft | None = None  # the content last stored
 
-        self.date = W.DatePicker(description="Date", style={"description_width": "50px"},
-                                 layout=W.Layout(width="230px"))
-        self.kind = W.Dropdown(description="Kind", options=[(KIND_LABELS[k], k) for k in ANNOTATION_KINDS],
-                               value="note", style={"description_width": "40px"},
-                               layout=W.Layout(width="230px"))
-        self.author = W.Text(description="Author", placeholder="your name",
-                             style={"description_width": "50px"}, layout=W.Layout(width="260px"))
-        self.text = W.Textarea(description="Text", placeholder="e.g. progressed plank to 45 s",
-                               style={"description_width": "50px"},
-                               layout=W.Layout(width="600px", height="70px"))
-        self.add_button = W.Button(description="Add to timeline", button_style="primary", icon="plus")
+        self.date = W.DatePicker(
+            description="Date", style={"description_width": "50px"}, layout=W.Layout(width="230px")
+        )
+        self.kind = W.Dropdown(
+            description="Kind",
+            options=[(KIND_LABELS[k], k) for k in ANNOTATION_KINDS],
+            value="note",
+            style={"description_width": "40px"},
+            layout=W.Layout(width="230px"),
+        )
+        self.author = W.Text(
+            description="Author",
+            placeholder="your name",
+            style={"description_width": "50px"},
+            layout=W.Layout(width="260px"),
+        )
+        self.text = W.Textarea(
+            description="Text",
+            placeholder="e.g. progressed plank to 45 s",
+            style={"description_width": "50px"},
+            layout=W.Layout(width="600px", height="70px"),
+        )
+        self.add_button = W.Button(
+            description="Add to timeline", button_style="primary", icon="plus"
+        )
         self.message = W.HTML()
         self.timeline = W.HTML()
-        self.add_button.on_click(lambda _b: self.add())
-        self.widget = W.VBox([
-            W.HBox([self.date, self.kind, self.author], layout=W.Layout(flex_flow="row wrap")),
-            self.text,
-            self.add_button,
-            self.message,
-            W.HTML("<h4 style='margin:10px 0 2px'>Timeline (newest first)</h4>"),
-            self.timeline,
-        ], layout=W.Layout(max_width="980px"))
+        self.add_button.on_click(
+            lambda _b: callback_boundary(self.add, self.message, "Adding did not finish")
+        )
+        self.widget = W.VBox(
+            [
+                W.HBox([self.date, self.kind, self.author], layout=W.Layout(flex_flow="row wrap")),
+                self.text,
+                self.add_button,
+                self.message,
+                W.HTML("<h4 style='margin:10px 0 2px'>Timeline (newest first)</h4>"),
+                self.timeline,
+            ],
+            layout=W.Layout(max_width="980px"),
+        )
         self.widget.add_class("backcare-annotations")
         self.set_patient(patient_id if patient_id is not None else _first_patient(store))
 
@@ -226,8 +254,10 @@ class AnnotationView:
             return
         try:
             self.date.value = self.today or self.store.local_today(patient_id)
-        except Exception as exc:  # shown, never a traceback
-            self.message.value = message_html("error", "Could not open this patient", [problem_text(exc)])
+        except STORE_ERRORS as exc:  # shown, never a traceback
+            self.message.value = message_html(
+                "error", "Could not open this patient", [problem_text(exc)]
+            )
             return
         self.refresh()
 
@@ -237,44 +267,71 @@ class AnnotationView:
             return
         try:
             self.timeline.value = timeline_html(self.store.annotations(self.patient_id))
-        except Exception as exc:
-            self.timeline.value = message_html("error", "Could not read the timeline", [problem_text(exc)])
+        except STORE_ERRORS as exc:
+            self.timeline.value = message_html(
+                "error", "Could not read the timeline", [problem_text(exc)]
+            )
 
     def draft(self) -> AnnotationDraft:
         """The form's content."""
-        return AnnotationDraft(self.patient_id or "", self.date.value, self.kind.value,
-                               self.author.value.strip(), self.text.value.strip())
+        return AnnotationDraft(
+            self.patient_id or "",
+            self.date.value,
+            self.kind.value,
+            self.author.value.strip(),
+            self.text.value.strip(),
+        )
 
     def add(self) -> str | None:
-        """Store the form as an annotation (once, however often it is clicked); return its id or None."""
+        """Store the form as an annotation (once, however often clicked); return its id or None."""
         try:
             return self._add()
-        except Exception as exc:  # never a traceback in the widget
+        except STORE_ERRORS as exc:  # never a traceback in the widget
             self.message.value = message_html("error", "Not added", [problem_text(exc)])
             return None
 
     def _add(self) -> str | None:
         if self.patient_id is None:
-            self.message.value = message_html("error", "Not added", ["Patient: choose a patient first."])
+            self.message.value = message_html(
+                "error", "Not added", ["Patient: choose a patient first."]
+            )
             return None
         d = self.draft()
         if d == self._saved:
             self.message.value = message_html(
-                "info", "Already on the timeline",
-                ["This annotation is already saved; change the text (or date, kind) to add another."])
+                "info",
+                "Already on the timeline",
+                [
+                    "This annotation is already saved; "
+                    "change the text (or date, kind) to add another."
+                ],
+            )
             return self.annotation_id
         if d.day is None:
-            self.message.value = message_html("error", "Not added", ["Date: choose the day the note is about."])
+            self.message.value = message_html(
+                "error", "Not added", ["Date: choose the day the note is about."]
+            )
             return None
         if self._sent is not None and self._sent != d:
             self.annotation_id = new_id()  # different content: a new annotation, never a reused id
         self._sent = d
-        self.store.add_annotation(self.patient_id, d.text, day=d.day, author=d.author, kind=d.kind,
-                                  annotation_id=self.annotation_id)
+        self.store.add_annotation(
+            self.patient_id,
+            d.text,
+            day=d.day,
+            author=d.author,
+            kind=d.kind,
+            annotation_id=self.annotation_id,
+        )
         self._saved = d
         self.message.value = message_html(
-            "success", "Added to the timeline",
-            [f"{KIND_LABELS[d.kind]} on {d.day:%a %d %b %Y}" + (f" by {d.author}" if d.author else "")])
+            "success",
+            "Added to the timeline",
+            [
+                f"{KIND_LABELS[d.kind]} on {d.day:%a %d %b %Y}"
+                + (f" by {d.author}" if d.author else "")
+            ],
+        )
         self.refresh()
         if self.on_added is not None:
             self.on_added(self.annotation_id)
@@ -284,7 +341,7 @@ class AnnotationView:
 def _first_patient(store: Store) -> str | None:
     try:
         return next(iter(patient_names(store)), None)
-    except Exception:  # the view says so when it tries to read
+    except STORE_ERRORS:  # the view says so when it tries to read
         return None
 
 
@@ -293,59 +350,97 @@ def _first_patient(store: Store) -> str | None:
 class ProgrammeRow:
     """One exercise of the programme being edited: include box, dose inputs, suggestion, remove."""
 
-    def __init__(self, exercise: Exercise, prescription: Prescription | None = None,
-                 suggestion: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        exercise: Exercise,
+        prescription: Prescription | None = None,
+        suggestion: Mapping[str, Any] | None = None,
+    ) -> None:
         p = prescription or starting_prescription(exercise)
         self.exercise = exercise
         self.exercise_id = exercise.id
         self.each_side = bool(p.each_side)
         self.suggestion = dict(suggestion) if suggestion is not None else None
-        self.include = W.Checkbox(value=True, description=exercise.name, indent=False,
-                                  layout=W.Layout(width="220px"))
+        self.include = W.Checkbox(
+            value=True, description=exercise.name, indent=False, layout=W.Layout(width="220px")
+        )
         self.include.add_class("backcare-include")
-        fields = ["sets", *(n for n in DOSE_FIELDS if getattr(exercise, n) is not None), "times_per_week"]
+        fields = [
+            "sets",
+            *(n for n in DOSE_FIELDS if getattr(exercise, n) is not None),
+            "times_per_week",
+        ]
         self.inputs: dict[str, W.BoundedIntText] = {}
         for name in fields:
             low, high = INPUT_LIMITS[name]
             value = getattr(p, name)
-            if value is None:  # a dose the stored prescription lacks: start at the catalog's low end
+            if (
+                value is None
+            ):  # a dose the stored prescription lacks: start at the catalog's low end
                 value = getattr(exercise, name)[0]
-            box = W.BoundedIntText(value=min(max(int(value), low), high), min=low, max=high,
-                                   description=INPUT_LABELS[name], style={"description_width": "58px"},
-                                   layout=W.Layout(width="140px"))
+            box = W.BoundedIntText(
+                value=min(max(int(value), low), high),
+                min=low,
+                max=high,
+                description=INPUT_LABELS[name],
+                style={"description_width": "58px"},
+                layout=W.Layout(width="140px"),
+            )
             box.add_class(f"backcare-input-{name.replace('_', '-')}")
             self.inputs[name] = box
         side = "each side" if self.each_side else ""
         self.info = W.HTML(
             f'<span class="backcare-each-side"><b>{esc(side)}</b></span>'
-            f'<br><span style="color:#5f6368;font-size:90%">range: {esc(exercise.dosage_text())}</span>',
-            layout=W.Layout(width="190px"))
+            '<br><span style="color:#5f6368;font-size:90%">'
+            f"range: {esc(exercise.dosage_text())}</span>",
+            layout=W.Layout(width="190px"),
+        )
         self.suggestion_label = W.HTML(layout=W.Layout(flex="1 1 auto"))
         self.suggestion_label.add_class("backcare-suggestion")
-        self.use_button = W.Button(description="Use suggestion", icon="arrow-right",
-                                   tooltip="Fill the suggested dose in (nothing is saved until you press Save)",
-                                   layout=W.Layout(width="auto", flex="0 0 auto"))
-        self.remove_button = W.Button(description="Remove", icon="trash", tooltip=f"Remove {exercise.name}",
-                                      layout=W.Layout(width="auto"))
+        self.use_button = W.Button(
+            description="Use suggestion",
+            icon="arrow-right",
+            tooltip="Fill the suggested dose in (nothing is saved until you press Save)",
+            layout=W.Layout(width="auto", flex="0 0 auto"),
+        )
+        self.remove_button = W.Button(
+            description="Remove",
+            icon="trash",
+            tooltip=f"Remove {exercise.name}",
+            layout=W.Layout(width="auto"),
+        )
         self.use_button.on_click(lambda _b: self.use_suggestion())
         self.set_suggestion(self.suggestion)
-        top = W.HBox([self.include, *self.inputs.values(), self.info, self.remove_button],
-                      layout=W.Layout(align_items="center", flex_flow="row wrap"))
-        self.widget = W.VBox([top, W.HBox([self.suggestion_label, self.use_button],
-                                          layout=W.Layout(align_items="center"))],
-                             layout=W.Layout(border_bottom="1px solid #e0e0e0", padding="4px 0"))
+        top = W.HBox(
+            [self.include, *self.inputs.values(), self.info, self.remove_button],
+            layout=W.Layout(align_items="center", flex_flow="row wrap"),
+        )
+        self.widget = W.VBox(
+            [
+                top,
+                W.HBox(
+                    [self.suggestion_label, self.use_button], layout=W.Layout(align_items="center")
+                ),
+            ],
+            layout=W.Layout(border_bottom="1px solid #e0e0e0", padding="4px 0"),
+        )
         self.widget.add_class("backcare-rx-row")
 
     def set_suggestion(self, suggestion: Mapping[str, Any] | None) -> None:
-        """Show the analysis' suggestion (None: there is none); offer the button for up/down only."""
+        """Show the analysis' suggestion (None: there is none); a button for up/down only."""
         self.suggestion = dict(suggestion) if suggestion is not None else None
         text = suggestion_sentence(self.suggestion)
         colour = "#5f6368"
         if self.suggestion is not None and self.suggestion["direction"] in ("up", "down"):
             colour = "#1a73e8"
-        self.suggestion_label.value = f'<span style="color:{colour};font-size:90%">{esc(text)}</span>'
-        movable = (self.suggestion is not None and self.suggestion["direction"] in ("up", "down")
-                   and str(self.suggestion["dose"]) in self.inputs)
+        self.suggestion_label.value = (
+            f'<span style="color:{colour};font-size:90%">{esc(text)}</span>'
+        )
+        movable = (
+            self.suggestion is not None
+            and self.suggestion["direction"] in ("up", "down")
+            and str(self.suggestion["dose"]) in self.inputs
+        )
         self.use_button.layout.display = None if movable else "none"
 
     def use_suggestion(self) -> bool:
@@ -360,13 +455,26 @@ class ProgrammeRow:
     def prescription(self) -> Prescription:
         """The row as a Prescription (not yet validated)."""
         doses = {n: self.inputs[n].value for n in DOSE_FIELDS if n in self.inputs}
-        return Prescription(self.exercise_id, sets=self.inputs["sets"].value, each_side=self.each_side,
-                            times_per_week=self.inputs["times_per_week"].value, **doses)
+        return Prescription(
+            self.exercise_id,
+            sets=self.inputs["sets"].value,
+            each_side=self.each_side,
+            times_per_week=self.inputs["times_per_week"].value,
+            **doses,
+        )
 
     def close(self) -> None:
         """Close the row's widgets."""
-        for w in (*self.inputs.values(), self.include, self.info, self.suggestion_label, self.use_button,
-                  self.remove_button, *self.widget.children, self.widget):
+        for w in (
+            *self.inputs.values(),
+            self.include,
+            self.info,
+            self.suggestion_label,
+            self.use_button,
+            self.remove_button,
+            *self.widget.children,
+            self.widget,
+        ):
             w.close()
 
 
@@ -398,29 +506,57 @@ class ProgrammeEditor:
         self.title = W.HTML()
         self.disclaimer = W.HTML()
         self.rows_box = W.VBox()
-        self.add_choice = W.Dropdown(description="Exercise", options=[], style={"description_width": "70px"},
-                                     layout=W.Layout(width="340px"))
+        self.add_choice = W.Dropdown(
+            description="Exercise",
+            options=[],
+            style={"description_width": "70px"},
+            layout=W.Layout(width="340px"),
+        )
         self.add_button = W.Button(description="Add exercise", icon="plus")
-        self.start = W.DatePicker(description="Start date", style={"description_width": "80px"},
-                                  layout=W.Layout(width="260px"))
-        self.author = W.Text(description="Author", placeholder="your name",
-                             style={"description_width": "50px"}, layout=W.Layout(width="260px"))
-        self.note = W.Textarea(description="Note", placeholder="why the programme changes (optional)",
-                               style={"description_width": "80px"},
-                               layout=W.Layout(width="600px", height="60px"))
-        self.save_button = W.Button(description="Save programme", button_style="primary", icon="check")
-        self.reload_button = W.Button(description="Reload", icon="refresh",
-                                      tooltip="Discard the edits and load the stored programme again")
+        self.start = W.DatePicker(
+            description="Start date",
+            style={"description_width": "80px"},
+            layout=W.Layout(width="260px"),
+        )
+        self.author = W.Text(
+            description="Author",
+            placeholder="your name",
+            style={"description_width": "50px"},
+            layout=W.Layout(width="260px"),
+        )
+        self.note = W.Textarea(
+            description="Note",
+            placeholder="why the programme changes (optional)",
+            style={"description_width": "80px"},
+            layout=W.Layout(width="600px", height="60px"),
+        )
+        self.save_button = W.Button(
+            description="Save programme", button_style="primary", icon="check"
+        )
+        self.reload_button = W.Button(
+            description="Reload",
+            icon="refresh",
+            tooltip="Discard the edits and load the stored programme again",
+        )
         self.reload_button.on_click(lambda _b: self.set_patient(self.patient_id))
         self.message = W.HTML()
         self.add_button.on_click(lambda _b: self._guard(self.add_exercise, "Not added"))
-        self.save_button.on_click(lambda _b: self.save())
-        self.widget = W.VBox([
-            self.title, self.disclaimer, self.rows_box,
-            W.HBox([self.add_choice, self.add_button], layout=W.Layout(align_items="center")),
-            W.HBox([self.start, self.author], layout=W.Layout(flex_flow="row wrap")),
-            self.note, W.HBox([self.save_button, self.reload_button]), self.message,
-        ], layout=W.Layout(max_width="980px"))
+        self.save_button.on_click(
+            lambda _b: callback_boundary(self.save, self.message, "Saving did not finish")
+        )
+        self.widget = W.VBox(
+            [
+                self.title,
+                self.disclaimer,
+                self.rows_box,
+                W.HBox([self.add_choice, self.add_button], layout=W.Layout(align_items="center")),
+                W.HBox([self.start, self.author], layout=W.Layout(flex_flow="row wrap")),
+                self.note,
+                W.HBox([self.save_button, self.reload_button]),
+                self.message,
+            ],
+            layout=W.Layout(max_width="980px"),
+        )
         self.widget.add_class("backcare-editor")
         self.set_patient(patient_id if patient_id is not None else _first_patient(store))
 
@@ -428,11 +564,16 @@ class ProgrammeEditor:
         return self.widget._repr_mimebundle_(**kwargs)
 
     def _guard(self, action: Callable[[], Any], title: str) -> Any:
-        try:
-            return action()
-        except Exception as exc:  # never a traceback in the widget
-            self.message.value = message_html("error", title, [problem_text(exc)])
-            return None
+        """action(), or None after showing why not in the message line (never a traceback)."""
+
+        def shown() -> Any:
+            try:
+                return action()
+            except STORE_ERRORS as exc:
+                self.message.value = message_html("error", title, [problem_text(exc)])
+                return None
+
+        return callback_boundary(shown, self.message, title)
 
     @property
     def catalog(self) -> Catalog:
@@ -461,18 +602,29 @@ class ProgrammeEditor:
         warnings = []
         try:
             self.suggestions = services.patient_suggestions(self.store, pid, self.end)
-        except Exception as exc:  # the programme can still be edited without them
+        except STORE_ERRORS as exc:  # the programme can still be edited without them
             self.suggestions = pd.DataFrame()
-            warnings.append(message_html("warning", "Could not compute suggestions", [problem_text(exc)]))
+            warnings.append(
+                message_html("warning", "Could not compute suggestions", [problem_text(exc)])
+            )
         missing = [p.exercise_id for p in shown.items if p.exercise_id not in self.catalog]
         for p in shown.items:
             if p.exercise_id in self.catalog:
-                self._append(ProgrammeRow(self.catalog[p.exercise_id], p, self._suggestion(p.exercise_id)))
+                self._append(
+                    ProgrammeRow(self.catalog[p.exercise_id], p, self._suggestion(p.exercise_id))
+                )
         if missing:
-            warnings.append(message_html(
-                "warning", "Exercises missing from the catalog",
-                [f"{', '.join(missing)}: prescribed, but not in the exercise catalog in use, so they cannot "
-                 "be edited here and are left out of a programme saved from this editor."]))
+            warnings.append(
+                message_html(
+                    "warning",
+                    "Exercises missing from the catalog",
+                    [
+                        f"{', '.join(missing)}: prescribed, but not in the exercise catalog in "
+                        "use, so they cannot be edited here and are left out of a programme "
+                        "saved from this editor."
+                    ],
+                )
+            )
         self.message.value = "".join(warnings)
         self._refresh_title()
         self._refresh_choices()
@@ -485,25 +637,35 @@ class ProgrammeEditor:
         """The latest stored programme: in force on self.end, or scheduled after it."""
         assert self.patient_id is not None and self.end is not None
         latest = self._latest_start()
-        return self.store.programme_on(self.patient_id, max(self.end, latest) if latest else self.end)
+        return self.store.programme_on(
+            self.patient_id, max(self.end, latest) if latest else self.end
+        )
 
     def _refresh_title(self) -> None:
         p = self.previous
         if p is None:
-            head = "No programme prescribed yet: the default programme is shown as a starting point."
+            head = (
+                "No programme prescribed yet: the default programme is shown as a starting point."
+            )
         else:
             scheduled = self.end is not None and p.valid_from > self.end
             when = "scheduled from" if scheduled else "in force since"
-            head = f"Programme {when} {p.valid_from:%a %d %b %Y}" + (f", by {p.author}" if p.author else "")
+            head = f"Programme {when} {p.valid_from:%a %d %b %Y}" + (
+                f", by {p.author}" if p.author else ""
+            )
             if p.note:
                 head += f" ({p.note})"
             if scheduled:
                 head += ". Until then, the programme in force today stays."
-        self.title.value = f'<div class="backcare-editor-title" style="margin:4px 0">{esc(head)}</div>'
+        self.title.value = (
+            f'<div class="backcare-editor-title" style="margin:4px 0">{esc(head)}</div>'
+        )
         self.disclaimer.value = (
-            f'<div style="color:#5f6368;font-size:90%">Suggestions come from the '
-            f"{SUGGESTION_DAYS} days ending {self.end:%a %d %b %Y}. {esc(SUGGESTION_DISCLAIMER)}</div>"
-            if self.end else ""
+            '<div style="color:#5f6368;font-size:90%">Suggestions come from the '
+            f"{SUGGESTION_DAYS} days ending {self.end:%a %d %b %Y}. "
+            f"{esc(SUGGESTION_DISCLAIMER)}</div>"
+            if self.end
+            else ""
         )
 
     def _suggestion(self, exercise_id: str) -> Mapping[str, Any] | None:
@@ -511,7 +673,7 @@ class ProgrammeEditor:
         if s is None or s.empty:
             return None
         hit = s[s["exercise_id"] == exercise_id]
-        return None if hit.empty else hit.iloc[0].to_dict()
+        return None if hit.empty else {str(k): v for k, v in hit.iloc[0].items()}
 
     def refresh_suggestions(self) -> None:
         """Recompute the progression suggestions (e.g. after a flare-up note) and show them."""
@@ -519,9 +681,11 @@ class ProgrammeEditor:
             return
         try:
             self.suggestions = services.patient_suggestions(self.store, self.patient_id, self.end)
-        except Exception as exc:
+        except STORE_ERRORS as exc:
             self.suggestions = pd.DataFrame()
-            self.message.value = message_html("warning", "Could not compute suggestions", [problem_text(exc)])
+            self.message.value = message_html(
+                "warning", "Could not compute suggestions", [problem_text(exc)]
+            )
         for row in self.rows:
             row.set_suggestion(self._suggestion(row.exercise_id))
 
@@ -532,8 +696,11 @@ class ProgrammeEditor:
         self.rows_box.children = ()
 
     def _append(self, row: ProgrammeRow) -> None:
-        row.remove_button.on_click(lambda _b, r=row: self._guard(lambda: self.remove_exercise(r.exercise_id),
-                                                                  "Not removed"))
+        row.remove_button.on_click(
+            lambda _b, r=row: self._guard(
+                lambda: self.remove_exercise(r.exercise_id), "Not removed"
+            )
+        )
         self.rows.append(row)
         self.rows_box.children = tuple(r.widget for r in self.rows)
 
@@ -553,10 +720,12 @@ class ProgrammeEditor:
         raise KeyError(exercise_id)
 
     def add_exercise(self, exercise_id: str | None = None) -> ProgrammeRow | None:
-        """Add a catalog exercise not yet in the programme (default: the one chosen) at its starting dose."""
+        """Add a catalog exercise at its starting dose (default: the chosen one) if not yet in."""
         exercise_id = exercise_id or self.add_choice.value
         if exercise_id is None:
-            self.message.value = message_html("error", "Not added", ["Exercise: choose one from the list."])
+            self.message.value = message_html(
+                "error", "Not added", ["Exercise: choose one from the list."]
+            )
             return None
         if exercise_id not in self.catalog:
             raise ValidationError("exercise", exercise_id, "an exercise id from the catalog")
@@ -583,11 +752,13 @@ class ProgrammeEditor:
 
     # ---- saving ------------------------------------------------------------------------------
     def save(self) -> int | None:
-        """Validate and store the edited programme; return its programme id, or None if nothing was saved."""
+        """Validate and store the edited programme; its id, or None if nothing was saved."""
         try:
             return self._save()
-        except Exception as exc:  # never a traceback in the widget
-            self.message.value = message_html("error", "Not saved", [problem_text(exc), "Nothing was written."])
+        except STORE_ERRORS as exc:  # never a traceback in the widget
+            self.message.value = message_html(
+                "error", "Not saved", [problem_text(exc), "Nothing was written."]
+            )
             return None
 
     def _save(self) -> int | None:
@@ -600,12 +771,18 @@ class ProgrammeEditor:
         if self.start.value is None:
             raise ValidationError("valid_from", None, "the day the programme starts")
         try:
-            prog = make_programme([r.prescription() for r in included], self.start.value, self.catalog,
-                                  author=self.author.value.strip(), note=self.note.value.strip())
+            prog = make_programme(
+                [r.prescription() for r in included],
+                self.start.value,
+                self.catalog,
+                author=self.author.value.strip(),
+                note=self.note.value.strip(),
+            )
             check_start(prog.valid_from, self._latest_start())
         except ValidationError as exc:
-            self.message.value = message_html("error", "Not saved",
-                                              [problem_text(exc, names), "Nothing was written."])
+            self.message.value = message_html(
+                "error", "Not saved", [problem_text(exc, names), "Nothing was written."]
+            )
             return None
         changes = programme_changes(self.previous, prog)
         if not changes:
@@ -613,15 +790,30 @@ class ProgrammeEditor:
             assert prev is not None  # an empty diff needs a previous programme
             same_day = prev.valid_from == prog.valid_from
             self.message.value = message_html(
-                "info", "Already saved" if same_day else "No change to save",
-                [f"The exercises and doses are the same as in the programme from {prev.valid_from:%d %b %Y}; "
-                 "nothing was written.",
-                 "" if (prev.author, prev.note) == (prog.author, prog.note) or not same_day else
-                 "Author and note are saved with a change of programme; to record a remark, add an annotation."])
+                "info",
+                "Already saved" if same_day else "No change to save",
+                [
+                    "The exercises and doses are the same as in the programme from "
+                    f"{prev.valid_from:%d %b %Y}; nothing was written.",
+                    ""
+                    if (prev.author, prev.note) == (prog.author, prog.note) or not same_day
+                    else (
+                        "Author and note are saved with a change of programme; "
+                        "to record a remark, add an annotation."
+                    ),
+                ],
+            )
             return prev.programme_id
-        try:  # the store refuses, in the same transaction, if the programme changed since it was loaded
-            pid = self.store.set_programme(self.patient_id, prog.items, prog.valid_from, author=prog.author,
-                                           note=prog.note, expected_current=_pid(self.previous))
+        # the store refuses, in the same transaction, if the programme changed since it was loaded
+        try:
+            pid = self.store.set_programme(
+                self.patient_id,
+                prog.items,
+                prog.valid_from,
+                author=prog.author,
+                note=prog.note,
+                expected_current=_pid(self.previous),
+            )
         except ConflictError:
             return self._changed_meanwhile(prog)
         old = self.previous
@@ -629,35 +821,53 @@ class ProgrammeEditor:
         self._refresh_title()
         if old is not None and old.programme_id == pid:  # the store found it already saved
             self.message.value = message_html(
-                "info", "Already saved",
-                [f"This programme was already stored from {prog.valid_from:%d %b %Y}; nothing was written."])
+                "info",
+                "Already saved",
+                [
+                    f"This programme was already stored from {prog.valid_from:%d %b %Y}; "
+                    "nothing was written."
+                ],
+            )
             return pid
         lines = [c.describe(self.catalog) for c in changes]
         if old is not None:
             lines.append(f"Previous programme: from {old.valid_from:%d %b %Y}.")
         lines.append("A programme-change note was added to the timeline.")
         self.message.value = message_html(
-            "success", f"Saved: new programme from {prog.valid_from:%a %d %b %Y}", lines)
+            "success", f"Saved: new programme from {prog.valid_from:%a %d %b %Y}", lines
+        )
         self.refresh_suggestions()
         if self.on_saved is not None:
             self.on_saved(pid)
         return pid
 
     def _changed_meanwhile(self, prog: Programme) -> int | None:
-        """Say why the store refused prog: someone saved the same programme (already saved) or another one."""
+        """Say why the store refused prog: this programme was saved already, or another one."""
         current = self._stored_programme()
-        if current is not None and (current.valid_from, current.items) == (prog.valid_from, prog.items):
+        if current is not None and (current.valid_from, current.items) == (
+            prog.valid_from,
+            prog.items,
+        ):
             self.previous = current
             self._refresh_title()
             self.message.value = message_html(
-                "info", "Already saved",
-                [f"This programme was already stored from {prog.valid_from:%d %b %Y}; nothing was written."])
+                "info",
+                "Already saved",
+                [
+                    f"This programme was already stored from {prog.valid_from:%d %b %Y}; "
+                    "nothing was written."
+                ],
+            )
             return current.programme_id
         who = f" by {current.author}" if current is not None and current.author else ""
         self.message.value = message_html(
-            "warning", "Not saved: the programme was changed meanwhile",
-            [f"A programme was saved{who} after this editor loaded it. Press Reload to see it, "
-             "then make your changes again. Nothing was written."])
+            "warning",
+            "Not saved: the programme was changed meanwhile",
+            [
+                f"A programme was saved{who} after this editor loaded it. Press Reload to see it, "
+                "then make your changes again. Nothing was written."
+            ],
+        )
         return None
 
 
@@ -672,13 +882,15 @@ class PhysioView:
     Saving a programme redraws the timeline (the store added a programme-change note);
     adding an annotation recomputes the suggestions (a flare-up note steps doses back)."""
 
-    def __init__(self, store: Store, patient_id: str | None = None, *, today: dt.date | None = None) -> None:
+    def __init__(
+        self, store: Store, patient_id: str | None = None, *, today: dt.date | None = None
+    ) -> None:
         self.store = store
         self.error = ""
         self.patient = PatientPicker()
         try:
             names = patient_names(store)
-        except Exception as exc:  # e.g. no store yet
+        except STORE_ERRORS as exc:  # e.g. no store yet
             self.error = f"Could not read the store: {problem_text(exc)}"
             names = {}
         if patient_id is not None and patient_id not in names:
@@ -687,17 +899,30 @@ class PhysioView:
         self.patient.set_names(names, patient_id)
         first = self.patient.value
         self.header = W.HTML()
-        self.annotations = AnnotationView(store, first, today=today,
-                                          on_added=lambda _id: self.editor.refresh_suggestions())
-        self.editor = ProgrammeEditor(store, first, today=today,
-                                      on_saved=lambda _id: self.annotations.refresh())
-        self.patient.observe(self._patient_changed, names="value")
+        self.annotations = AnnotationView(
+            store, first, today=today, on_added=lambda _id: self.editor.refresh_suggestions()
+        )
+        self.editor = ProgrammeEditor(
+            store, first, today=today, on_saved=lambda _id: self.annotations.refresh()
+        )
+        self.patient.observe(
+            lambda ch: callback_boundary(
+                lambda: self._patient_changed(ch), self.header, "Cannot open this patient"
+            ),
+            names="value",
+        )
         self._show_header()
-        self.widget = W.VBox([
-            self.patient, self.header,
-            W.HTML("<h3 style='margin:12px 0 4px'>Timeline annotations</h3>"), self.annotations.widget,
-            W.HTML("<h3 style='margin:12px 0 4px'>Programme</h3>"), self.editor.widget,
-        ], layout=W.Layout(max_width="980px"))
+        self.widget = W.VBox(
+            [
+                self.patient,
+                self.header,
+                W.HTML("<h3 style='margin:12px 0 4px'>Timeline annotations</h3>"),
+                self.annotations.widget,
+                W.HTML("<h3 style='margin:12px 0 4px'>Programme</h3>"),
+                self.editor.widget,
+            ],
+            layout=W.Layout(max_width="980px"),
+        )
         self.widget.add_class("backcare-physio")
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
@@ -710,7 +935,10 @@ class PhysioView:
         elif pid is None:
             self.header.value = message_html("info", "No patients in the store yet.")
         else:
-            self.header.value = f'<h2 class="backcare-physio-patient" style="margin:6px 0">{_who(pid, self.patient.name(pid))}</h2>'
+            self.header.value = (
+                '<h2 class="backcare-physio-patient" style="margin:6px 0">'
+                f"{_who(pid, self.patient.name(pid))}</h2>"
+            )
 
     def _patient_changed(self, change: dict) -> None:
         self.error = ""

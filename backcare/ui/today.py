@@ -23,7 +23,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import ipywidgets as W
 
@@ -36,8 +36,16 @@ from backcare.domain.wording import CONSULT_ADVICE, RED_FLAG_MESSAGE, RED_FLAGS
 from backcare.errors import BackcareError, NotFoundError
 from backcare.present.html import esc, message_html
 from backcare.present.text import week_progress_lines
-from backcare.store import Store
-from backcare.ui.widgets import HoldTimer, PainInput, PatientPicker, Scheduler, hold_phases
+from backcare.store import STORE_ERRORS, Store
+from backcare.ui.widgets import (
+    HoldTimer,
+    PainInput,
+    PatientPicker,
+    Scheduler,
+    callback_boundary,
+    hold_phases,
+    one_line,
+)
 
 __all__ = [
     "TodayView",
@@ -62,8 +70,6 @@ _CSS = """<style>
 </style>"""
 
 
-
-
 # ---- one exercise row --------------------------------------------------------------------
 def how_to_html(ex: Exercise) -> str:
     """Position, steps and cautions of an exercise as escaped HTML."""
@@ -81,7 +87,9 @@ def dosage_html(ex: Exercise, p: Prescription) -> str:
     """The prescribed dose in words, with the catalog's range beneath when it differs."""
     text = f'<span class="backcare-dosage"><b>{esc(p.dosage_text())}</b></span>'
     if ex.dosage_text() != p.dosage_text():
-        text += f'<br><span style="color:#5f6368;font-size:90%">range: {esc(ex.dosage_text())}</span>'
+        text += (
+            f'<br><span style="color:#5f6368;font-size:90%">range: {esc(ex.dosage_text())}</span>'
+        )
     return text
 
 
@@ -100,8 +108,9 @@ class ExerciseRow:
         self.exercise = exercise
         self.prescription = prescription
         self.switch_s = switch_s
-        self.done = W.Checkbox(value=False, description=exercise.name, indent=False,
-                               layout=W.Layout(width="230px"))
+        self.done = W.Checkbox(
+            value=False, description=exercise.name, indent=False, layout=W.Layout(width="230px")
+        )
         self.done.add_class("backcare-done")
         self.dosage = W.HTML(dosage_html(exercise, prescription), layout=W.Layout(width="210px"))
         self.inputs: dict[str, W.BoundedIntText] = {}
@@ -111,31 +120,50 @@ class ExerciseRow:
             value = getattr(prescription, name)
             if value is not None:
                 self.inputs[name] = self._input(name, value, DOSE_LIMITS[name][1])
-        self.details = W.Accordion(children=[W.HTML(how_to_html(exercise))], titles=("How to do it",),
-                                   selected_index=None, layout=W.Layout(width="100%"))
+        self.details = W.Accordion(
+            children=[W.HTML(how_to_html(exercise))],
+            titles=("How to do it",),
+            selected_index=None,
+            layout=W.Layout(width="100%"),
+        )
         top: list[W.Widget] = [self.done, self.dosage, *self.inputs.values()]
         self.timer_button: W.Button | None = None
         self.timer_label = W.HTML()
         self.timer: HoldTimer | None = None
         if prescription.hold_s is not None:
-            self.timer_button = W.Button(description=self._start_text(), icon="play",
-                                         tooltip="Count the hold down; the box is ticked at the end",
-                                         layout=W.Layout(width="auto"))
+            self.timer_button = W.Button(
+                description=self._start_text(),
+                icon="play",
+                tooltip="Count the hold down; the box is ticked at the end",
+                layout=W.Layout(width="auto"),
+            )
             self.timer_button.add_class("backcare-timer-button")
-            self.timer = HoldTimer(self.timer_label, self._timer_done, scheduler=scheduler, tick=tick,
-                                   on_change=self._timer_changed)
+            self.timer = HoldTimer(
+                self.timer_label,
+                self._timer_done,
+                scheduler=scheduler,
+                tick=tick,
+                on_change=self._timer_changed,
+            )
             self.timer_button.on_click(self._toggle_timer)
             self.inputs["hold_s"].observe(self._hold_changed, "value")
             top += [self.timer_button, self.timer_label]
         row = W.HBox(top, layout=W.Layout(align_items="center", flex_flow="row wrap"))
-        self.widget = W.VBox([row, self.details],
-                             layout=W.Layout(border_bottom="1px solid #e0e0e0", padding="4px 0"))
+        self.widget = W.VBox(
+            [row, self.details], layout=W.Layout(border_bottom="1px solid #e0e0e0", padding="4px 0")
+        )
         self.widget.add_class("backcare-exercise")
 
     @staticmethod
     def _input(name: str, value: int, high: int) -> W.BoundedIntText:
-        box = W.BoundedIntText(value=value, min=0, max=high, description=DOSE_LABELS[name],
-                               style={"description_width": "62px"}, layout=W.Layout(width="140px"))
+        box = W.BoundedIntText(
+            value=value,
+            min=0,
+            max=high,
+            description=DOSE_LABELS[name],
+            style={"description_width": "62px"},
+            layout=W.Layout(width="140px"),
+        )
         box.add_class(f"backcare-input-{name.replace('_', '-')}")
         return box
 
@@ -153,8 +181,14 @@ class ExerciseRow:
             self.timer_label.value = '<span class="backcare-timer">Set the hold time first.</span>'
             return
         sets = self.inputs["sets"].value if "sets" in self.inputs else self.prescription.sets
-        self.timer.start(hold_phases(seconds, sets=max(1, sets), each_side=self.prescription.each_side,
-                                     switch_s=self.switch_s))
+        self.timer.start(
+            hold_phases(
+                seconds,
+                sets=max(1, sets),
+                each_side=self.prescription.each_side,
+                switch_s=self.switch_s,
+            )
+        )
 
     def _hold_changed(self, change: dict) -> None:
         if self.timer is not None and not self.timer.running and self.timer_button is not None:
@@ -179,8 +213,10 @@ class ExerciseRow:
             return None
         for name, box in self.inputs.items():
             if box.value < 1:
-                return (f"{self.exercise.name}: {DOSE_LABELS[name]} is 0. Enter what you did "
-                        f"(1 to {box.max}), or untick it.")
+                return (
+                    f"{self.exercise.name}: {DOSE_LABELS[name]} is 0. Enter what you did "
+                    f"(1 to {box.max}), or untick it."
+                )
         return None
 
     def item(self) -> SessionItem:
@@ -215,8 +251,17 @@ class ExerciseRow:
     def close(self) -> None:
         """Stop the timer and close the widgets."""
         self.stop_timer()
-        widgets = [self.done, self.dosage, *self.inputs.values(), *self.details.children,
-                   self.details, self.timer_label, self.timer_button, *self.widget.children, self.widget]
+        widgets = [
+            self.done,
+            self.dosage,
+            *self.inputs.values(),
+            *self.details.children,
+            self.details,
+            self.timer_label,
+            self.timer_button,
+            *self.widget.children,
+            self.widget,
+        ]
         for w in widgets:
             if w is not None:
                 w.close()
@@ -236,6 +281,14 @@ class Draft:
 
 class _Refused(Exception):
     """Input the view refuses before asking the store (message is for the user)."""
+
+
+class _TimerOptions(TypedDict):
+    """How each exercise row's hold timer runs (see TodayView)."""
+
+    scheduler: Scheduler | Callable[[], Scheduler] | None
+    tick: float
+    switch_s: float
 
 
 def _utcnow() -> dt.datetime:
@@ -263,7 +316,11 @@ class TodayView:
     ) -> None:
         self.store = store
         self._now = now
-        self._timer_opts = {"scheduler": scheduler, "tick": tick, "switch_s": switch_s}
+        self._timer_opts: _TimerOptions = {
+            "scheduler": scheduler,
+            "tick": tick,
+            "switch_s": switch_s,
+        }
         self.rows: list[ExerciseRow] = []
         self.programme: Programme | None = None
         self.session_id: str = new_id()
@@ -278,72 +335,130 @@ class TodayView:
         self.title = W.HTML(_CSS)
         self.advice = W.HTML(message_html("info", "Before you start", [CONSULT_ADVICE]))
         self.patient_label = W.HTML()
-        self.patient = PatientPicker(prompt="Choose a patient", layout=W.Layout(width="340px", display="none"))
-        self.date = W.DatePicker(description="Day", style={"description_width": "40px"},
-                                 layout=W.Layout(width="230px"))
+        self.patient = PatientPicker(
+            prompt="Choose a patient", layout=W.Layout(width="340px", display="none")
+        )
+        self.date = W.DatePicker(
+            description="Day", style={"description_width": "40px"}, layout=W.Layout(width="230px")
+        )
         self.status = W.HTML()
-        self.new_session_button = W.Button(description="Start another session", icon="plus",
-                                           layout=W.Layout(width="auto", display="none"))
+        self.new_session_button = W.Button(
+            description="Start another session",
+            icon="plus",
+            layout=W.Layout(width="auto", display="none"),
+        )
         self.exercise_box = W.VBox()
         self.pain_before = PainInput("Pain before")
         self.pain_after = PainInput("Pain after")
         self.red_flags = {
-            code: W.Checkbox(value=False, description=text, indent=False,
-                             layout=W.Layout(width="auto"))
+            code: W.Checkbox(
+                value=False, description=text, indent=False, layout=W.Layout(width="auto")
+            )
             for code, text in RED_FLAGS.items()
         }
         self.red_flag_message = W.HTML()
-        self.notes = W.Textarea(description="Notes", placeholder="How did it go? (optional)",
-                                style={"description_width": "110px"},
-                                layout=W.Layout(width="560px", height="70px"))
-        self.save_button = W.Button(description="Save", button_style="primary", icon="check",
-                                    tooltip="Save this session")
+        self.notes = W.Textarea(
+            description="Notes",
+            placeholder="How did it go? (optional)",
+            style={"description_width": "110px"},
+            layout=W.Layout(width="560px", height="70px"),
+        )
+        self.save_button = W.Button(
+            description="Save", button_style="primary", icon="check", tooltip="Save this session"
+        )
         self.save_button.add_class("backcare-save")
         self.message = W.HTML()
 
         self.quick_pain = PainInput("Pain now")
         self.quick_context = W.Dropdown(
-            description="When", options=[("(no context)" if c == "" else c, c) for c in PAIN_CONTEXTS],
-            value="", style={"description_width": "110px"}, layout=W.Layout(width="300px"),
+            description="When",
+            options=[("(no context)" if c == "" else c, c) for c in PAIN_CONTEXTS],
+            value="",
+            style={"description_width": "110px"},
+            layout=W.Layout(width="300px"),
         )
         self.quick_button = W.Button(description="Record pain", icon="pencil")
         self.quick_message = W.HTML()
         self.quick_box = W.Accordion(
-            children=[W.VBox([
-                W.HTML('<div style="color:#5f6368">No exercise today? Record a pain score on its own; '
-                       "it is kept apart from sessions.</div>"),
-                self.quick_pain.widget, self.quick_context, self.quick_button, self.quick_message,
-            ])],
-            titles=("Quick pain entry (no session)",), selected_index=None,
+            children=[
+                W.VBox(
+                    [
+                        W.HTML(
+                            '<div style="color:#5f6368">No exercise today? '
+                            "Record a pain score on its own; "
+                            "it is kept apart from sessions.</div>"
+                        ),
+                        self.quick_pain.widget,
+                        self.quick_context,
+                        self.quick_button,
+                        self.quick_message,
+                    ]
+                )
+            ],
+            titles=("Quick pain entry (no session)",),
+            selected_index=None,
         )
 
         for box in self.red_flags.values():
             box.observe(self._red_flags_changed, "value")
-        self.patient.observe(self._patient_changed, "value")
-        self.date.observe(self._date_changed, "value")
-        self.save_button.on_click(lambda _b: self.save())
+        # what the pickers and buttons start goes through the views' one catch-all
+        self.patient.observe(
+            lambda ch: callback_boundary(
+                lambda: self._patient_changed(ch), self.status, "Cannot open this patient"
+            ),
+            "value",
+        )
+        self.date.observe(
+            lambda ch: callback_boundary(
+                lambda: self._date_changed(ch), self.status, "Cannot open this day"
+            ),
+            "value",
+        )
+        self.save_button.on_click(
+            lambda _b: callback_boundary(self.save, self.message, "Saving did not finish")
+        )
         self.new_session_button.on_click(lambda _b: self.start_new_session())
-        self.quick_button.on_click(lambda _b: self.record_pain())
+        self.quick_button.on_click(
+            lambda _b: callback_boundary(
+                self.record_pain, self.quick_message, "Recording did not finish"
+            )
+        )
 
-        self.form = W.VBox([
-            self.exercise_box,
-            W.HTML("<h3 style='margin:10px 0 4px'>Pain (0 = no pain, 10 = worst imaginable)</h3>"),
-            self.pain_before.widget, self.pain_after.widget,
-            W.HTML("<h3 style='margin:10px 0 4px'>Warning signs</h3>"
-                   "<div>Tick any of these that is <b>new or getting worse</b>:</div>"),
-            W.VBox(list(self.red_flags.values())),
-            self.red_flag_message,
-            self.notes,
-            W.HBox([self.save_button]),
-            self.message,
-        ])
-        self.widget = W.VBox([
-            self.title, self.advice,
-            W.HBox([self.patient_label, self.patient, self.date], layout=W.Layout(align_items="center")),
-            W.HBox([self.status, self.new_session_button], layout=W.Layout(align_items="center")),
-            self.form,
-            self.quick_box,
-        ], layout=W.Layout(max_width="980px"))
+        self.form = W.VBox(
+            [
+                self.exercise_box,
+                W.HTML(
+                    "<h3 style='margin:10px 0 4px'>Pain (0 = no pain, 10 = worst imaginable)</h3>"
+                ),
+                self.pain_before.widget,
+                self.pain_after.widget,
+                W.HTML(
+                    "<h3 style='margin:10px 0 4px'>Warning signs</h3>"
+                    "<div>Tick any of these that is <b>new or getting worse</b>:</div>"
+                ),
+                W.VBox(list(self.red_flags.values())),
+                self.red_flag_message,
+                self.notes,
+                W.HBox([self.save_button]),
+                self.message,
+            ]
+        )
+        self.widget = W.VBox(
+            [
+                self.title,
+                self.advice,
+                W.HBox(
+                    [self.patient_label, self.patient, self.date],
+                    layout=W.Layout(align_items="center"),
+                ),
+                W.HBox(
+                    [self.status, self.new_session_button], layout=W.Layout(align_items="center")
+                ),
+                self.form,
+                self.quick_box,
+            ],
+            layout=W.Layout(max_width="980px"),
+        )
         self.widget.add_class("backcare-today")
 
         self._choose_patient(patient_id, day)
@@ -373,13 +488,13 @@ class TodayView:
     def _choose_patient(self, requested: str | None, day: dt.date | None) -> None:
         try:
             self.patient.load(self.store)
-        except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
+        except STORE_ERRORS as exc:  # shown as a message, never a traceback
             self._fail(self.status, "Cannot read the store", exc)
             self._set_form_enabled(False)
             return
         names = self.patient.names
         problem = ""
-        chosen = None
+        chosen: str | None = None
         pinned = False
         env = os.environ.get(PATIENT_ENV, "").strip()
         if requested is not None:
@@ -393,8 +508,11 @@ class TodayView:
             if env in names:
                 chosen, pinned = env, True
             else:
-                problem = f"{PATIENT_ENV}={env!r} is not a patient in this store; choose one from the list."
-        if pinned:
+                problem = (
+                    f"{PATIENT_ENV}={env!r} is not a patient in this store; "
+                    "choose one from the list."
+                )
+        if pinned and chosen is not None:
             self.patient_label.value = (
                 f'<div class="backcare-patient" style="margin-right:16px">Patient: '
                 f"<b>{esc(names[chosen] or chosen)}</b></div>"
@@ -405,14 +523,18 @@ class TodayView:
             self.patient.layout.display = None
         if not names:
             self.status.value = message_html(
-                "warning", "No patients in this store yet",
-                ["Add one with store.add_patient(...), or try the demo: backcare demo"])
+                "warning",
+                "No patients in this store yet",
+                ["Add one with store.add_patient(...), or try the demo: backcare demo"],
+            )
             self._set_form_enabled(False)
             return
         if chosen is None:
             self._set_form_enabled(False)
-            self.status.value = message_html("warning" if problem else "info",
-                                             problem or "Choose a patient to see their exercises.")
+            self.status.value = message_html(
+                "warning" if problem else "info",
+                problem or "Choose a patient to see their exercises.",
+            )
             return
         self._loading = True
         try:
@@ -443,7 +565,13 @@ class TodayView:
 
     def local_today(self) -> dt.date:
         """Today in the shown patient's time zone."""
-        return self._now().astimezone(self.store.patient_timezone(self.patient_id)).date()
+        return self._now().astimezone(self.store.patient_timezone(self._shown_patient())).date()
+
+    def _shown_patient(self) -> str:
+        """The patient shown (NotFoundError while none is chosen)."""
+        if self.patient_id is None:
+            raise NotFoundError("patient_id", None, "a patient chosen in the list")
+        return self.patient_id
 
     def _open(self, patient_id: str, day: dt.date | None) -> None:
         """Show patient_id's programme on day (default today); load a session saved that day."""
@@ -464,7 +592,7 @@ class TodayView:
             if len(existing):
                 latest = existing.sort_values(["created_at", "session_id"]).iloc[-1]
                 session = self.store.get_session(str(latest["session_id"]))
-        except Exception as exc:  # noqa: BLE001
+        except STORE_ERRORS as exc:
             self._clear_rows()
             self._set_form_enabled(False)
             self._fail(self.status, "Cannot open this day", exc)
@@ -474,21 +602,44 @@ class TodayView:
         self._set_form_enabled(True)
         notes = []
         if asked is not None and asked > today:
-            notes.append(message_html("warning", f"{asked:%A %d %B %Y} is in the future.",
-                                      [f"Showing today, {today:%A %d %B}, instead."]))
+            notes.append(
+                message_html(
+                    "warning",
+                    f"{asked:%A %d %B %Y} is in the future.",
+                    [f"Showing today, {today:%A %d %B}, instead."],
+                )
+            )
         if self.programme is None:
-            notes.append(message_html(
-                "warning", f"No programme is prescribed for {day:%A %d %B %Y}.",
-                ["You can still record pain. Ask your physiotherapist to set up a programme."]))
+            notes.append(
+                message_html(
+                    "warning",
+                    f"No programme is prescribed for {day:%A %d %B %Y}.",
+                    ["You can still record pain. Ask your physiotherapist to set up a programme."],
+                )
+            )
         if session is not None:
             self._load_session(session, len(existing))
             when = session.ended_at or session.started_at
-            at = f" at {when.astimezone(self.store.patient_timezone(patient_id)):%H:%M}" if when else ""
-            more = f" ({len(existing)} sessions that day; showing the latest)" if len(existing) > 1 else ""
-            notes.append(message_html(
-                "info", f"You already saved a session for this day{at}{more}.",
-                ["It is shown below: saving again updates it. To record a separate session, "
-                 "press 'Start another session'."]))
+            at = (
+                f" at {when.astimezone(self.store.patient_timezone(patient_id)):%H:%M}"
+                if when
+                else ""
+            )
+            more = (
+                f" ({len(existing)} sessions that day; showing the latest)"
+                if len(existing) > 1
+                else ""
+            )
+            notes.append(
+                message_html(
+                    "info",
+                    f"You already saved a session for this day{at}{more}.",
+                    [
+                        "It is shown below: saving again updates it. To record a separate session, "
+                        "press 'Start another session'."
+                    ],
+                )
+            )
             self.new_session_button.layout.display = None
         else:
             self.new_session_button.layout.display = "none"
@@ -570,15 +721,18 @@ class TodayView:
     def _is_today(self) -> bool:
         try:
             return self.patient_id is not None and self.day == self.local_today()
-        except Exception:  # noqa: BLE001
+        except STORE_ERRORS:
             return False
 
     def _red_flags_changed(self, change: dict | None = None) -> None:
         ticked = [RED_FLAGS[c] for c, box in self.red_flags.items() if box.value]
         if ticked:
             self.red_flag_message.value = message_html(
-                "error", "Stop and contact a clinician today.", [RED_FLAG_MESSAGE],
-                trusted="<div>You ticked:</div><ul>" + "".join(f"<li>{esc(t)}</li>" for t in ticked)
+                "error",
+                "Stop and contact a clinician today.",
+                [RED_FLAG_MESSAGE],
+                trusted="<div>You ticked:</div><ul>"
+                + "".join(f"<li>{esc(t)}</li>" for t in ticked)
                 + "</ul><div>Save the session so your physiotherapist sees it.</div>",
             )
         else:
@@ -587,8 +741,11 @@ class TodayView:
     # ---- saving --------------------------------------------------------------------------
     def draft(self) -> Draft:
         """What the form holds now, as the store would take it."""
-        items = tuple(sorted([*(r.item() for r in self.rows), *self._extra_items],
-                             key=lambda it: it.exercise_id))
+        items = tuple(
+            sorted(
+                [*(r.item() for r in self.rows), *self._extra_items], key=lambda it: it.exercise_id
+            )
+        )
         return Draft(
             items=items,
             pain_before=self.pain_before.value,
@@ -597,22 +754,28 @@ class TodayView:
             red_flags=tuple(sorted(c for c, box in self.red_flags.items() if box.value)),
         )
 
-    def _check(self) -> Draft:
-        if self.patient_id is None:
+    def _check(self) -> tuple[str, dt.date, Draft]:
+        """The patient, the day and the form's draft, or _Refused saying what is missing."""
+        patient_id, day = self.patient_id, self.day
+        if patient_id is None:
             raise _Refused("Choose a patient first.")
-        if self.day is None:
+        if day is None:
             raise _Refused("Choose the day this session counts for.")
-        if self.day > self.local_today():
-            raise _Refused(f"{self.day:%d %B %Y} is in the future: choose today or an earlier day.")
+        if day > self.local_today():
+            raise _Refused(f"{day:%d %B %Y} is in the future: choose today or an earlier day.")
         for r in self.rows:
             problem = r.problem()
             if problem:
                 raise _Refused(problem)
         d = self.draft()
-        if not any(it.done for it in d.items) and d.pain_before is None and d.pain_after is None \
-                and not d.red_flags:
+        if (
+            not any(it.done for it in d.items)
+            and d.pain_before is None
+            and d.pain_after is None
+            and not d.red_flags
+        ):
             raise _Refused("Nothing to save yet: tick an exercise you did, or record your pain.")
-        return d
+        return patient_id, day, d
 
     def save(self) -> str | None:
         """Validate and save the session (one transaction); return its id, or None if refused."""
@@ -624,17 +787,17 @@ class TodayView:
 
     def _save(self) -> str | None:
         try:
-            d = self._check()
+            patient_id, day, d = self._check()
         except _Refused as exc:
             self.message.value = message_html("error", "Not saved", [str(exc)])
             return None
-        except Exception as exc:  # noqa: BLE001
+        except STORE_ERRORS as exc:
             self._fail(self.message, "Not saved", exc)
             return None
         if self._saved == d:
             self.message.value = message_html(
-                "info", "Already saved: nothing has changed since.",
-                self._progress_lines())
+                "info", "Already saved: nothing has changed since.", self._progress_lines()
+            )
             return self.session_id
         update = self._saved is not None
         now = self._now()
@@ -645,11 +808,19 @@ class TodayView:
             ended = started
         try:
             self.store.save_session(
-                self.patient_id, d.items, day=self.day, pain_before=d.pain_before,
-                pain_after=d.pain_after, notes=d.notes, red_flags=d.red_flags,
-                started_at=started, ended_at=ended, session_id=self.session_id, replace=update,
+                patient_id,
+                d.items,
+                day=day,
+                pain_before=d.pain_before,
+                pain_after=d.pain_after,
+                notes=d.notes,
+                red_flags=d.red_flags,
+                started_at=started,
+                ended_at=ended,
+                session_id=self.session_id,
+                replace=update,
             )
-        except Exception as exc:  # noqa: BLE001
+        except STORE_ERRORS as exc:
             self._fail(self.message, "Not saved", exc, nothing_saved=True)
             return None
         self._saved = d
@@ -667,31 +838,42 @@ class TodayView:
         if d.notes:
             lines.append(f"Notes: {d.notes}")
         lines += self._progress_lines()
-        title = (f"Updated your session for {self.day:%A %d %B}." if update
-                 else f"Saved your session for {self.day:%A %d %B}.")
+        title = (
+            f"Updated your session for {day:%A %d %B}."
+            if update
+            else f"Saved your session for {day:%A %d %B}."
+        )
         trusted = ""
         if d.red_flags:
             trusted = message_html(
-                "error", "Saved with warning signs: stop and contact a clinician today.",
-                [RED_FLAG_MESSAGE, "Your physiotherapist will see: "
-                 + "; ".join(RED_FLAGS[c] for c in d.red_flags) + "."])
+                "error",
+                "Saved with warning signs: stop and contact a clinician today.",
+                [
+                    RED_FLAG_MESSAGE,
+                    "Your physiotherapist will see: "
+                    + "; ".join(RED_FLAGS[c] for c in d.red_flags)
+                    + ".",
+                ],
+            )
         self.message.value = message_html("success", title, lines, trusted=trusted)
         return self.session_id
 
     def progress(self) -> WeekProgress:
         """This week's progress for the shown patient and day (read from the store)."""
-        return services.week_progress(self.store, self.patient_id, self.day)
+        if self.day is None:
+            raise NotFoundError("day", None, "a day chosen in the calendar")
+        return services.week_progress(self.store, self._shown_patient(), self.day)
 
     def _progress_lines(self) -> list[str]:
         try:
             return week_progress_lines(self.progress())
-        except Exception as exc:  # noqa: BLE001 - the save stands; progress is a bonus
+        except STORE_ERRORS as exc:  # the save stands; progress is a bonus
             log.debug("progress failed", exc_info=True)
-            return [f"(This week's progress could not be read: {_one_line(exc)})"]
+            return [f"(This week's progress could not be read: {one_line(exc)})"]
 
     # ---- quick pain entry ----------------------------------------------------------------
     def record_pain(self) -> str | None:
-        """Store the quick pain score (no session); a second click with the same score is a no-op."""
+        """Store the quick pain score (no session); a repeat click with one score is a no-op."""
         self.quick_button.disabled = True
         try:
             return self._record_pain()
@@ -701,11 +883,14 @@ class TodayView:
     def _record_pain(self) -> str | None:
         score = self.quick_pain.value
         if self.patient_id is None:
-            self.quick_message.value = message_html("error", "Not recorded", ["Choose a patient first."])
+            self.quick_message.value = message_html(
+                "error", "Not recorded", ["Choose a patient first."]
+            )
             return None
         if score is None:
             self.quick_message.value = message_html(
-                "error", "Not recorded", ["Move the slider to your pain score first (0 = no pain)."])
+                "error", "Not recorded", ["Move the slider to your pain score first (0 = no pain)."]
+            )
             return None
         try:
             if self.day is None or self.day > self.local_today():
@@ -715,24 +900,33 @@ class TodayView:
             if pending is None or pending["key"] != key:
                 pending = {"key": key, "pain_id": new_id(), "recorded_at": self._now()}
             self.store.add_pain(
-                self.patient_id, score, recorded_at=pending["recorded_at"],
-                context=self.quick_context.value, day=self.day, pain_id=pending["pain_id"],
+                self.patient_id,
+                score,
+                recorded_at=pending["recorded_at"],
+                context=self.quick_context.value,
+                day=self.day,
+                pain_id=pending["pain_id"],
             )
         except _Refused as exc:
             self.quick_message.value = message_html("error", "Not recorded", [str(exc)])
             return None
-        except Exception as exc:  # noqa: BLE001
+        except STORE_ERRORS as exc:
             self._fail(self.quick_message, "Not recorded", exc, nothing_saved=True)
             return None
         again = self._pending_pain is not None and self._pending_pain["key"] == key
         self._pending_pain = pending
-        title = (f"Already recorded: pain {score} / 10 for {self.day:%A %d %B}." if again
-                 else f"Recorded pain {score} / 10 for {self.day:%A %d %B}.")
+        title = (
+            f"Already recorded: pain {score} / 10 for {self.day:%A %d %B}."
+            if again
+            else f"Recorded pain {score} / 10 for {self.day:%A %d %B}."
+        )
         self.quick_message.value = message_html("success", title)
         return pending["pain_id"]
 
     # ---- errors --------------------------------------------------------------------------
-    def _fail(self, target: W.HTML, title: str, exc: BaseException, *, nothing_saved: bool = False) -> None:
+    def _fail(
+        self, target: W.HTML, title: str, exc: BaseException, *, nothing_saved: bool = False
+    ) -> None:
         """Show exc as a readable message in target (never a traceback)."""
         log.debug("%s", title, exc_info=True)
         if isinstance(exc, NotFoundError):
@@ -740,14 +934,8 @@ class TodayView:
         elif isinstance(exc, BackcareError):
             text = str(exc)
         else:
-            text = f"The store could not be used ({type(exc).__name__}: {_one_line(exc)})."
+            text = f"The store could not be used ({type(exc).__name__}: {one_line(exc)})."
         lines = [text]
         if nothing_saved:
             lines.append("Nothing was saved; you can try again.")
         target.value = message_html("error", title, lines)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    first = text[0] if text else ""
-    return first[:300]

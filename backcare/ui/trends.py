@@ -27,13 +27,10 @@ from backcare.present.html import esc
 from backcare.present.html import paragraph as _p
 from backcare.present.text import CAVEATS, suggestions_html
 from backcare.services import PERIODS, TrendsData, load_trends
-from backcare.store import Store
-from backcare.ui.widgets import PatientPicker
+from backcare.store import STORE_ERRORS, Store
+from backcare.ui.widgets import PatientPicker, callback_boundary
 
 SECTIONS = ("summary", "pain", "calendar", "weekly", "effect", "adherence_pain", "suggestions")
-
-
-
 
 
 class TrendsView:
@@ -55,10 +52,12 @@ class TrendsView:
         self._store_error = ""
         self.patient = PatientPicker(layout=W.Layout(width="24em"), style={})
         try:
-            self.patient.load(store, patient_id)  # an unknown patient_id: ValidationError (a ValueError)
+            self.patient.load(
+                store, patient_id
+            )  # an unknown patient_id: ValidationError (a ValueError)
         except ValidationError:
             raise
-        except Exception as exc:  # e.g. no store yet, or one that needs upgrading
+        except STORE_ERRORS as exc:  # e.g. no store yet, or one that needs upgrading
             self._store_error = f"Could not read the store: {exc}"
         self.period = W.Dropdown(options=list(PERIODS), value=period, description="Period")
         self.outputs = {name: W.Output() for name in SECTIONS}
@@ -84,7 +83,7 @@ class TrendsView:
         return out
 
     def _on_change(self, _change: dict) -> None:
-        self.redraw()
+        callback_boundary(self.redraw, self._show_error, "Could not draw this view")
 
     def _build(self) -> dict[str, list[Any]]:
         if self.patient.value is None:
@@ -111,9 +110,17 @@ class TrendsView:
         try:
             built = self._build()
             self.error = self._store_error
-        except Exception as exc:  # shown to the user instead of a silent blank page
-            self.error = f"Could not draw this view: {exc}"
-            built = {name: [HTML(_p(self.error))] if name == "summary" else [] for name in SECTIONS}
+        except STORE_ERRORS as exc:  # shown to the user instead of a silent blank page
+            self._show_error(f"Could not draw this view: {exc}")
+            return
+        self._fill(built)
+
+    def _show_error(self, text: str) -> None:
+        """Show text (plain) in place of the summary; the other sections are emptied."""
+        self.error = text
+        self._fill({name: [HTML(_p(text))] if name == "summary" else [] for name in SECTIONS})
+
+    def _fill(self, built: dict[str, list[Any]]) -> None:
         for name in SECTIONS:
             objs = built[name]
             if name in CAVEATS and objs:

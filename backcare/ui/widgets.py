@@ -8,15 +8,16 @@ click buttons on them directly); the timer runs on any scheduler with ``time`` a
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import ipywidgets as W
 
 from backcare.domain.session import PAIN_RANGE
 from backcare.errors import ValidationError
-from backcare.present.html import esc
+from backcare.present.html import esc, message_html
 
 if TYPE_CHECKING:
     from backcare.store import Store
@@ -26,16 +27,54 @@ __all__ = [
     "PainInput",
     "PatientPicker",
     "Scheduler",
+    "callback_boundary",
     "hold_phases",
     "kernel_loop",
+    "one_line",
     "patient_label",
     "patient_names",
 ]
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+# ---- errors ----------------------------------------------------------------------------------
+def one_line(exc: BaseException) -> str:
+    """The first line of an exception's message, at most 300 characters."""
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else ""
+    return first[:300]
+
+
+def callback_boundary(
+    action: Callable[[], T], target: W.HTML | Callable[[str], None], title: str
+) -> T | None:
+    """action(), or None after showing an error no view expected, in one line, in target.
+
+    The views' one catch-all. Each view handles what the store can raise (STORE_ERRORS) where
+    it happens, in its own words; this only wraps what buttons and pickers start, so that a
+    bug ends with a message on the page instead of a traceback in the kernel's log (a Voila
+    page would otherwise show nothing). The traceback is logged. target: an HTML widget for
+    a message box, or a function given the message as plain text."""
+    try:
+        return action()
+    except Exception as exc:  # the one catch-all: see the docstring
+        log.error("%s", title, exc_info=True)
+        lines = [
+            f"Something unexpected went wrong ({type(exc).__name__}: {one_line(exc)}).",
+            "Reload the page to see what is stored.",
+        ]
+        if isinstance(target, W.HTML):
+            target.value = message_html("error", title, lines)
+        else:
+            target(f"{title}: {' '.join(lines)}")
+        return None
+
 
 # ---- the patient picker --------------------------------------------------------------------
 def patient_names(store: Store) -> dict[str, str]:
-    """Every patient of the store as {patient_id: name}, in id order (what a PatientPicker offers)."""
+    """Every patient of the store as {patient_id: name} in id order: what a PatientPicker offers."""
     pats = store.patients()
     return {str(p): str(n) for p, n in zip(pats["patient_id"], pats["name"], strict=True)}
 
@@ -96,6 +135,7 @@ class PatientPicker(W.Dropdown):
 
 
 # ---- the hold timer ----------------------------------------------------------------------
+@runtime_checkable
 class Scheduler(Protocol):
     """What the timer needs from an event loop: asyncio loops have both methods."""
 
@@ -146,7 +186,7 @@ class HoldTimer:
         s = self._scheduler
         if s is None:
             return kernel_loop()
-        return s if hasattr(s, "call_later") else s()
+        return s if isinstance(s, Scheduler) else s()
 
     def start(self, phases: Sequence[tuple[str, float]]) -> None:
         """Start counting down phases (cancelling any countdown in progress)."""
@@ -171,14 +211,20 @@ class HoldTimer:
         if was_running and self.on_change:
             self.on_change(False)
 
+    def _clock(self) -> Scheduler:
+        """The loop of the countdown in progress (chosen by start)."""
+        if self._loop is None:
+            raise RuntimeError("the hold timer was not started")
+        return self._loop
+
     def _next_phase(self) -> None:
         name, secs = self._phases[0]
-        self._deadline = self._loop.time() + secs
+        self._deadline = self._clock().time() + secs
         self._show(name, secs)
         self._schedule(secs)
 
     def _schedule(self, remaining: float) -> None:
-        self._handle = self._loop.call_later(min(self.tick, remaining), self._on_tick)
+        self._handle = self._clock().call_later(min(self.tick, remaining), self._on_tick)
 
     def _show(self, name: str, remaining: float) -> None:
         secs = max(0, math.ceil(remaining - 1e-9))
@@ -190,7 +236,7 @@ class HoldTimer:
         self._handle = None
         if not self._phases:
             return
-        remaining = self._deadline - self._loop.time()
+        remaining = self._deadline - self._clock().time()
         if remaining > 1e-6:
             self._show(self._phases[0][0], remaining)
             self._schedule(remaining)
