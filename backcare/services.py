@@ -86,7 +86,8 @@ def _history_start(rx: pd.DataFrame, start: pd.Timestamp) -> pd.Timestamp:
 
 
 def _from(frame: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
-    """The rows of a store frame with day >= start, in order (what the store reads from start on)."""
+    """The rows of a store frame with day >= start, in order (what the store reads from start
+    on)."""
     return frame[frame["day"] >= start].reset_index(drop=True)
 
 
@@ -195,7 +196,8 @@ def analyse_patient(f: PatientFrames, catalog: Catalog) -> TrendsData:
 def load_trends(
     store: Store, patient_id: str, period: str = DEFAULT_PERIOD, end: dt.date | None = None
 ) -> TrendsData:
-    """One patient's analysis for a named period (a key of PERIODS) ending on end (default: today)."""
+    """One patient's analysis for a named period (a key of PERIODS) ending on end (default:
+    today)."""
     if period not in PERIODS:
         raise ValidationError("period", period, "one of " + ", ".join(PERIODS))
     return analyse_patient(
@@ -229,7 +231,8 @@ def patient_suggestions(store: Store, patient_id: str, end: dt.date) -> pd.DataF
 
 
 def week_progress(store: Store, patient_id: str, day: dt.date) -> A.WeekProgress:
-    """This week's progress (analysis.week_progress) for the patient, with the history its streak needs."""
+    """This week's progress (analysis.week_progress) for the patient, with the history its
+    streak needs."""
     _patient(store, patient_id)
     rx = store.prescriptions(patient_id)
     week = day - dt.timedelta(days=day.weekday())
@@ -267,6 +270,7 @@ def clinic_frames(store: Store, today: dt.date) -> dict[str, pd.DataFrame]:
 
 
 def overview(store: Store, today: dt.date | None = None) -> pd.DataFrame:
-    """The clinic overview (analysis.clinic.clinic_overview) on the given day (default: UTC today)."""
+    """The clinic overview (analysis.clinic.clinic_overview) on the given day (default: UTC
+    today)."""
     day = today or dt.datetime.now(dt.UTC).date()
     return clinic_overview(clinic_frames(store, day), day, store.catalog)

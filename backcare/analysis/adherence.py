@@ -1,4 +1,5 @@
-"""Adherence: prescribed against done, per exercise and week, per week, per period; habit and streaks.
+"""Adherence: prescribed against done, per exercise and week, per week, per period; habit and
+streaks.
 
 Methods (every adherence figure shown comes from here)
 * Prescribed amount. On each day an exercise is in force it contributes
@@ -94,7 +95,8 @@ def _in_force(
 
 
 def by_exercise(in_force: InForce) -> pd.DataFrame:
-    """Per (patient, week, exercise): in-force days, prescribed, done, done_capped, adherence, adherent.
+    """Per (patient, week, exercise): in-force days, prescribed, done, done_capped, adherence,
+    adherent.
 
     Sorted by patient, week and exercise. Method: see the module docstring."""
     exp = in_force.frame
@@ -140,7 +142,8 @@ def adherence_by_exercise(
     *,
     in_force: InForce | None = None,
 ) -> pd.DataFrame:
-    """Per (patient, week, exercise) of [start, end]: days in force, prescribed, done, capped, adherence.
+    """Per (patient, week, exercise) of [start, end]: days in force, prescribed, done, capped,
+    adherence.
 
     Optional in_force (in_force_days over a period holding [start, end]) saves expanding
     the prescriptions again."""
@@ -182,7 +185,8 @@ def weekly_totals(per_exercise: pd.DataFrame) -> pd.DataFrame:
 
 
 def adherence_per_patient(weekly: pd.DataFrame) -> pd.Series:
-    """Adherence over a whole period per patient: sum of weekly capped done / sum of prescribed (NaN if none)."""
+    """Adherence over a whole period per patient: sum of weekly capped done / sum of prescribed
+    (NaN if none)."""
     if weekly is None or weekly.empty:
         return pd.Series([], dtype="float64")
     pid = (
@@ -202,7 +206,8 @@ def adherence_per_patient(weekly: pd.DataFrame) -> pd.Series:
 
 
 def period_adherence(weekly: pd.DataFrame) -> float | None:
-    """One patient's adherence over a period (adherence_per_patient), or None if nothing was prescribed."""
+    """One patient's adherence over a period (adherence_per_patient), or None if nothing was
+    prescribed."""
     one_patient(weekly)
     a = adherence_per_patient(weekly)
     if a.empty or pd.isna(a.iloc[0]):
@@ -218,7 +223,8 @@ def weekly_adherence(
     *,
     in_force: InForce | None = None,
 ) -> pd.DataFrame:
-    """One patient's calendar weeks of [start, end]: exercise and session adherence (NaN if nothing prescribed).
+    """One patient's calendar weeks of [start, end]: exercise and session adherence (NaN if
+    nothing prescribed).
 
     Columns WEEKLY_COLUMNS. Exercise columns come from weekly_totals (the figures the
     clinic overview uses); session adherence as in the module docstring."""
@@ -300,7 +306,8 @@ def daily_completion(
     *,
     in_force: InForce | None = None,
 ) -> pd.DataFrame:
-    """One row per calendar day: exercises due (in force), distinct exercises done, share done (NaN if none due).
+    """One row per calendar day: exercises due (in force), distinct exercises done, share done
+    (NaN if none due).
 
     Method: share = in-force exercises ticked done that day / exercises in force that day
     (not adjusted for times_per_week: an exercise prescribed 3x/week is "due" every day
@@ -327,7 +334,8 @@ def daily_completion(
 
 
 def adherence_by_month(weekly: pd.DataFrame) -> pd.DataFrame:
-    """Weekly adherence regrouped by the month of each week's Monday: month, prescribed, done, adherence, adherent."""
+    """Weekly adherence regrouped by the month of each week's Monday: month, prescribed, done,
+    adherence, adherent."""
     cols = {
         "month": "datetime64[ns]",
         "prescribed": "float64",
@@ -347,7 +355,8 @@ def adherence_by_month(weekly: pd.DataFrame) -> pd.DataFrame:
 
 # ---- habit strength and streaks -------------------------------------------------------------
 def _trailing_sums(m: np.ndarray, days: int) -> np.ndarray:
-    """Per row, the column sums of that row and the days - 1 rows before it (whole numbers: exact)."""
+    """Per row, the column sums of that row and the days - 1 rows before it (whole numbers:
+    exact)."""
     c = np.vstack([np.zeros((1, m.shape[1])), np.cumsum(m, axis=0)])
     out: np.ndarray = c[1:] - c[np.maximum(np.arange(1, len(c)) - days, 0)]
     return out
@@ -463,7 +472,8 @@ class WeekProgress:
 
 
 def week_progress(prescriptions: pd.DataFrame, items: pd.DataFrame, day: Any) -> WeekProgress:
-    """This week's (Monday to Sunday) progress and the current streak, from weekly_adherence and streaks.
+    """This week's (Monday to Sunday) progress and the current streak, from weekly_adherence and
+    streaks.
 
     items must hold the history since the first programme for the streak to be right (done
     counts are capped at what was prescribed; the week in progress neither extends nor

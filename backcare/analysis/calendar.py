@@ -1,4 +1,5 @@
-"""Days, weeks and the prescription calendar: which exercise is in force on which day, and what was done.
+"""Days, weeks and the prescription calendar: which exercise is in force on which day, and what
+was done.
 
 Every function here works on frames holding one patient or many (a ``patient_id`` column;
 a frame without one is a single, unnamed patient). The clinic overview and one patient's
@@ -140,7 +141,8 @@ def codes(values: pd.Series, names: pd.Index) -> np.ndarray:
 
 # ---- prescriptions in force ------------------------------------------------------------------
 def expand_prescriptions(prescriptions: pd.DataFrame, start: Any, end: Any) -> pd.DataFrame:
-    """One row per (patient, day, exercise) in force within [start, end], with times_per_week and dose.
+    """One row per (patient, day, exercise) in force within [start, end], with times_per_week
+    and dose.
 
     Columns IN_FORCE_COLUMNS, sorted by patient, day and exercise. Method: see the module
     docstring ("In force")."""
@@ -155,6 +157,7 @@ def _expand(
     prescriptions: pd.DataFrame | None, lo: pd.Timestamp, hi: pd.Timestamp
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, pd.Index, pd.Index]:
     """expand_prescriptions, with each row's patient and exercise as codes into sorted names."""
+
     def none() -> tuple[pd.DataFrame, np.ndarray, np.ndarray, pd.Index, pd.Index]:
         no_names = pd.Index([], dtype="str")
         return empty(IN_FORCE_COLUMNS), *_NO_CODES, no_names, no_names
@@ -234,7 +237,8 @@ def done_counts(items: pd.DataFrame | None) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class InForce:
-    """Prescriptions expanded over [start, end], each (patient, day, exercise) row with its done count.
+    """Prescriptions expanded over [start, end], each (patient, day, exercise) row with its done
+    count.
 
     frame columns: IN_FORCE_COLUMNS plus done (items ticked that day), tpw (times_per_week
     as float) and week (its Monday)."""
@@ -323,7 +327,8 @@ def calendar_days(lo: pd.Timestamp, hi: pd.Timestamp) -> np.ndarray:
 
 
 def segment_starts(keys: Sequence[Any] | np.ndarray) -> np.ndarray:
-    """Positions where a run of equal keys starts in a sorted array (always includes 0 when non-empty)."""
+    """Positions where a run of equal keys starts in a sorted array (always includes 0 when
+    non-empty)."""
     k = np.asarray(keys)
     if len(k) == 0:
         return np.zeros(0, dtype=np.int64)

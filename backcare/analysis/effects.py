@@ -1,4 +1,5 @@
-"""Effects in one person's diary: pain change within sessions, and adherence against next week's pain.
+"""Effects in one person's diary: pain change within sessions, and adherence against next week's
+pain.
 
 Methods
 * Session effect (``session_effect``). pain_after - pain_before for sessions with both
@@ -34,7 +35,8 @@ MIN_PAIRS = 6
 def session_effect(
     sessions: pd.DataFrame, items: pd.DataFrame, min_n: int = MIN_EFFECT_N
 ) -> pd.DataFrame:
-    """pain_after - pain_before: one 'overall' row then one per exercise, with n, mean, sd, 95 % CI, suppressed.
+    """pain_after - pain_before: one 'overall' row then one per exercise, with n, mean, sd, 95 %
+    CI, suppressed.
 
     Method: sessions with both scores; per exercise, those sessions in which it was done;
     CI = mean +- t(0.975, n-1) * sd / sqrt(n). Rows with n < min_n are suppressed (mean,
@@ -99,7 +101,8 @@ def session_effect(
 
 
 def _diffs_by_exercise(items: pd.DataFrame, both: pd.DataFrame) -> list[tuple[str, Any]]:
-    """(exercise id, the diffs of the sessions in which it was done, in item order), by exercise id."""
+    """(exercise id, the diffs of the sessions in which it was done, in item order), by exercise
+    id."""
     sid = both["session_id"]
     if not (sid.is_unique and sid.notna().all()):  # the general (slower) join
         done = items[items["done"].astype(bool)][["session_id", "exercise_id"]].drop_duplicates()
@@ -139,7 +142,8 @@ class AdherencePain:
 
 
 def adherence_vs_pain(weekly: pd.DataFrame, daily: pd.DataFrame) -> AdherencePain:
-    """Each week's adherence against the change in weekly mean pain to the next week: r, Fisher-z 95 % CI, n, line.
+    """Each week's adherence against the change in weekly mean pain to the next week: r,
+    Fisher-z 95 % CI, n, line.
 
     Method: pairs (adherence_w, pain_{w+1} - pain_w) for consecutive weeks with adherence
     and both weekly means (>= 3 days with a score each); Pearson r with CI

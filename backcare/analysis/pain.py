@@ -1,4 +1,5 @@
-"""Pain: daily means, the trend against the minimal clinically important change, flare-ups, stability.
+"""Pain: daily means, the trend against the minimal clinically important change, flare-ups,
+stability.
 
 Every function here takes frames of one patient or many (see analysis.calendar); the
 clinic overview and one patient's dashboard call the same functions.
@@ -93,7 +94,8 @@ def _num(frame: pd.DataFrame, col: str) -> np.ndarray:
 def daily_from_sums(
     sums: pd.DataFrame, start: Any = None, end: Any = None, *, every_day: bool = True
 ) -> pd.DataFrame:
-    """Per patient, one row per calendar day of [start, end] (each bound defaulting to the patient's data).
+    """Per patient, one row per calendar day of [start, end] (each bound defaulting to the
+    patient's data).
 
     sums: per (patient, day) rows with pain_sum, pain_n (scores and their count), sessions
     and optionally after_sum, after_n, red_flag_sessions, as daily_summary stores them (days
@@ -206,7 +208,8 @@ def _trailing_mean(
 def _trailing_sum_count(
     values: np.ndarray, segment: np.ndarray, days: int, *, include_today: bool
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per position: sum and count of the non-NaN values in the trailing window within the segment."""
+    """Per position: sum and count of the non-NaN values in the trailing window within the
+    segment."""
     n = len(values)
     if n == 0:
         return np.zeros(0), np.zeros(0, dtype=np.int64)
@@ -224,7 +227,8 @@ def _trailing_sum_count(
 def daily_pain(
     sessions: pd.DataFrame | None, pain: pd.DataFrame | None, start: Any = None, end: Any = None
 ) -> pd.DataFrame:
-    """Per patient, one row per calendar day of [start, end]: mean pain, counts, pain after, sessions, rolling mean.
+    """Per patient, one row per calendar day of [start, end]: mean pain, counts, pain after,
+    sessions, rolling mean.
 
     Method: see the module docstring ("Daily pain"); sessions and pain scores are summed per
     day and passed to daily_from_sums. Missing bounds are taken from the data. Source:
@@ -290,7 +294,8 @@ class PainTrend:
 
 
 def classify_change(baseline: float, latest: float) -> str:
-    """'improved', 'worse' or 'no important change' for a change in 0-10 pain (MCID, Ostelo et al. 2008).
+    """'improved', 'worse' or 'no important change' for a change in 0-10 pain (MCID, Ostelo et
+    al. 2008).
 
     Method: improved when latest - baseline <= -2 AND the fall is >= 30 % of baseline;
     worse when latest - baseline >= +2; otherwise no important change (tolerance 1e-9).
@@ -323,7 +328,8 @@ TREND_COLUMNS = {
 
 
 def pain_trends(daily: pd.DataFrame) -> pd.DataFrame:
-    """Per patient with a score: baseline, latest, change and its MCID class (columns TREND_COLUMNS).
+    """Per patient with a score: baseline, latest, change and its MCID class (columns
+    TREND_COLUMNS).
 
     Method: see the module docstring ("Pain trend"). Patients without any score get no row."""
     if daily is None or daily.empty:
@@ -459,7 +465,8 @@ FLARE_COLUMNS = {
 
 
 def _calendar(daily: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(patient codes, day numbers, values) on every calendar day of each patient's range, in order."""
+    """(patient codes, day numbers, values) on every calendar day of each patient's range, in
+    order."""
     day = daily["day"].to_numpy(dtype="datetime64[ns]")
     ok = ~np.isnat(day)
     p_code, _ = pd.factorize(patient_ids(daily)[ok], sort=True)
@@ -526,7 +533,8 @@ STABILITY_COLUMNS = {
 
 
 def pain_stability(daily: pd.DataFrame, end: Any) -> pd.DataFrame:
-    """Per patient: mean daily pain in the two 7-day halves of the 14 days ending on `end`, and whether stable.
+    """Per patient: mean daily pain in the two 7-day halves of the 14 days ending on `end`, and
+    whether stable.
 
     Method: see the module docstring ("Pain stable or falling"). judged is False when a
     half has fewer than 3 days with a score (then stable is False too)."""
@@ -585,7 +593,8 @@ def red_flag_counts(daily: pd.DataFrame, start: Any, end: Any) -> pd.Series:
 
 # ---- weekly pain and display binning (one patient) ------------------------------------------
 def weekly_pain(daily: pd.DataFrame) -> pd.DataFrame:
-    """Per week: mean of the daily mean pain and the number of days with a score (mean NaN below 3 days)."""
+    """Per week: mean of the daily mean pain and the number of days with a score (mean NaN below
+    3 days)."""
     one_patient(daily)
     cols = {"week": "datetime64[ns]", "pain": "float64", "pain_days": "int64"}
     if daily is None or daily.empty:

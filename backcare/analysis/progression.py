@@ -71,7 +71,8 @@ def suggest(
     per_exercise: pd.DataFrame | None = None,
     reasons: bool = True,
 ) -> pd.DataFrame:
-    """Per (patient, exercise in force on in_force.end): dose, current, suggested, direction, reason, done_share.
+    """Per (patient, exercise in force on in_force.end): dose, current, suggested, direction,
+    reason, done_share.
 
     in_force must cover exactly the window (PROGRESSION_WINDOW_DAYS ending on its end);
     flares: pain.flare_ups rows (any days; those in the window count); annotations: rows

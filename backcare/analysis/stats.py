@@ -1,4 +1,5 @@
-"""Small statistics: Student t quantiles, mean with a t interval, Pearson r with a Fisher-z interval.
+"""Small statistics: Student t quantiles, mean with a t interval, Pearson r with a Fisher-z
+interval.
 
 Pure functions on numbers; checked against published table values in tests/analysis/test_stats.py.
 Sources: Abramowitz M, Stegun IA. Handbook of Mathematical Functions (1964), 26.7.3-26.7.4
@@ -37,7 +38,8 @@ def _t_abs_cdf(t: float, df: int) -> float:
 
 @functools.lru_cache(maxsize=1024)
 def t_quantile(p: float, df: int) -> float:
-    """The p-quantile (p in (0.5, 1)) of Student's t with df degrees of freedom (exact, bisection)."""
+    """The p-quantile (p in (0.5, 1)) of Student's t with df degrees of freedom (exact,
+    bisection)."""
     if not 0.5 < p < 1:
         raise ValueError(f"p: {p!r} must be between 0.5 and 1 (exclusive)")
     if int(df) != df or df < 1:
