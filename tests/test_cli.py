@@ -5,13 +5,11 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from backcare.cli import build_parser, main
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support import ROOT
 
 
 def subcommands() -> list[str]:
@@ -36,7 +34,24 @@ def test_every_subcommand_has_help(command, capsys):
 
 def test_demo_then_patients(tmp_path, capsys):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    assert main(["demo", "--patients", "3", "--days", "30", "--seed", "2", "--end", "2026-03-01", "--db", url]) == 0
+    assert (
+        main(
+            [
+                "demo",
+                "--patients",
+                "3",
+                "--days",
+                "30",
+                "--seed",
+                "2",
+                "--end",
+                "2026-03-01",
+                "--db",
+                url,
+            ]
+        )
+        == 0
+    )
     assert "added 3 patients" in capsys.readouterr().out
     assert main(["patients", "--db", url]) == 0
     out = capsys.readouterr().out
@@ -62,9 +77,18 @@ def test_patients_on_an_empty_store_says_so(tmp_path, capsys):
 def test_user_errors_print_one_line_and_exit_2(argv, message, tmp_path):
     if "--db" not in argv:
         argv = [*argv, "--db", f"sqlite:///{tmp_path / 'x.db'}"]
-    proc = subprocess.run([sys.executable, "-m", "backcare.cli", *argv], capture_output=True, text=True,
-                          cwd=ROOT, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "backcare.cli", *argv],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert message in proc.stderr
-    assert proc.stderr.strip().splitlines()[-1].startswith(("backcare: error:", "backcare demo: error:"))
+    assert (
+        proc.stderr.strip()
+        .splitlines()[-1]
+        .startswith(("backcare: error:", "backcare demo: error:"))
+    )

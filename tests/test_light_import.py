@@ -7,13 +7,12 @@ import ast
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 import backcare
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("pandas", "sqlalchemy", "plotly", "ipywidgets", "numpy")
 SUBCOMMANDS = ("demo", "patients", "export", "import", "report", "lab", "app")
 

@@ -7,12 +7,11 @@ do not use "Save Widget State Automatically")."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support import ROOT
+
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
@@ -27,8 +26,12 @@ def test_committed_notebook_is_valid_and_carries_no_outputs_or_state(path):
     code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     with_outputs = [i for i, c in code if c.outputs]
     counted = [i for i, c in code if c.execution_count is not None]
-    assert not with_outputs, f"{path.name}: cells {with_outputs} carry outputs; clear them before committing"
-    assert not counted, f"{path.name}: cells {counted} carry execution counts; clear them before committing"
+    assert not with_outputs, (
+        f"{path.name}: cells {with_outputs} carry outputs; clear them before committing"
+    )
+    assert not counted, (
+        f"{path.name}: cells {counted} carry execution counts; clear them before committing"
+    )
     assert "widgets" not in nb.metadata, f"{path.name}: saved widget state in the notebook metadata"
     timed = [i for i, c in enumerate(nb.cells) if "execution" in c.metadata]
     assert not timed, f"{path.name}: cells {timed} carry execution timings"

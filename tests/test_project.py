@@ -5,11 +5,10 @@ Notebook cleanliness is checked in test_notebooks_clean.py."""
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support import ROOT
 
 
 def _norm(req: str) -> str:

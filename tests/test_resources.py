@@ -7,11 +7,9 @@ on checkouts without link support and be replaced by a plain file when JupyterLa
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from backcare import resources
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 PACKAGED = ROOT / "backcare" / "notebooks"
 
 

@@ -16,8 +16,8 @@ from backcare import servers
 from backcare.errors import BackcareError
 from backcare.servers import app_command, app_url, free_port, lab_command, new_token, server_env
 from backcare.store import open_store
-
-from .serverproc import ROOT, get, make_store, start_server, stop_server
+from tests.support import ROOT
+from tests.support.servers import get, make_store, start_server, stop_server
 
 
 def test_lab_command_binds_localhost_with_a_token_and_no_port_retries():

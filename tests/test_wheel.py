@@ -23,13 +23,12 @@ from pathlib import Path
 import pytest
 
 from backcare.servers import free_port, new_token
-
-from .serverproc import get, launch, quiet_jupyter_env, stop_server
+from tests.support import ROOT
+from tests.support.servers import get, launch, quiet_jupyter_env, stop_server
 
 # `-m "not slow"` leaves it out; `make test` (and so .ci/run) runs it.
 pytestmark = [pytest.mark.wheel, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[1]
 # What a wheel is built from: the project minus the local environment, caches and test data.
 NOT_BUILT_FROM = {
     ".git",

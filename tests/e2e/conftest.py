@@ -14,13 +14,18 @@ from urllib.parse import urlsplit
 import pytest
 
 from backcare.servers import app_command, free_port, lab_command, new_token
-
-from ..conftest import require
-from ..serverproc import ROOT, make_store, start_server, stop_server
+from tests.support import ROOT, require
+from tests.support.servers import make_store, start_server, stop_server
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def pytest_collection_modifyitems(items):
@@ -49,10 +54,16 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     pg = context.new_page()
     pg.set_default_timeout(60_000)
-    pg.on("console", lambda m: print(f"[console {m.type}] {m.text[:300]}") if m.type == "error" else None)
+    pg.on(
+        "console",
+        lambda m: print(f"[console {m.type}] {m.text[:300]}") if m.type == "error" else None,
+    )
     pg.on("requestfailed", lambda r: print(f"[request failed] {r.url[:200]}"))
     pg.requested_hosts = set()  # every host the page asked for: the app must stay on 127.0.0.1
-    pg.on("request", lambda r: pg.requested_hosts.add(urlsplit(r.url).hostname or urlsplit(r.url).scheme))
+    pg.on(
+        "request",
+        lambda r: pg.requested_hosts.add(urlsplit(r.url).hostname or urlsplit(r.url).scheme),
+    )
     try:
         yield pg
     finally:
@@ -75,8 +86,14 @@ def e2e_store(tmp_path) -> str:
 def app_server(e2e_store, tmp_path):
     """`backcare app`'s Voila server (same argv) on a free port with a fresh token."""
     port, token = free_port(), new_token()
-    server = start_server(app_command(port, token), db_url=e2e_store, token=token, port=port,
-                          ready_path="/login", log=tmp_path / "voila.log")
+    server = start_server(
+        app_command(port, token),
+        db_url=e2e_store,
+        token=token,
+        port=port,
+        ready_path="/login",
+        log=tmp_path / "voila.log",
+    )
     yield server
     stop_server(server)
 
@@ -91,7 +108,13 @@ def lab_server(e2e_store, tmp_path):
     folder = tmp_path / "notebooks"
     shutil.copytree(ROOT / "notebooks", folder)
     cmd = [*lab_command(port, token, folder), "--LabApp.expose_app_in_browser=True"]
-    server = start_server(cmd, db_url=e2e_store, token=token, port=port, ready_path="/api/status",
-                          log=tmp_path / "lab.log")
+    server = start_server(
+        cmd,
+        db_url=e2e_store,
+        token=token,
+        port=port,
+        ready_path="/api/status",
+        log=tmp_path / "lab.log",
+    )
     yield server
     stop_server(server)

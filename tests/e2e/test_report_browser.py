@@ -13,17 +13,26 @@ import pytest
 
 from backcare import reports as R
 from backcare.store import open_store
-
-from ..test_report import AUTHOR, END, IMG, NAME, NARRATIVE, PATIENT, SCRIPT, hostile_store
+from tests.support.hostile import (
+    AUTHOR,
+    END,
+    IMG,
+    NAME,
+    NARRATIVE,
+    PATIENT,
+    SCRIPT,
+    SEED,
+    add_hostile_text,
+)
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory) -> dict:
+def reports(demo_copy, tmp_path_factory) -> dict:
     """A normal and a pseudonymised report (keeping free text) of a patient with hostile text."""
     tmp = tmp_path_factory.mktemp("report-e2e")
-    url = hostile_store(tmp / "store.db", patients=1, days=90)
+    url = add_hostile_text(demo_copy(patients=1, days=90, seed=SEED, end=END))
     with open_store(url) as s:
         normal = R.write_report(
             s, PATIENT, tmp / "normal.html", period_to=END, author=AUTHOR, narrative=NARRATIVE
@@ -42,7 +51,8 @@ def reports(tmp_path_factory) -> dict:
 
 
 def open_offline(page, path):
-    """Open a report with the network cut off; return (page, dialogs seen, non-file requests tried)."""
+    """Open a report with the network cut off; return (page, dialogs seen, non-file requests
+    tried)."""
     dialogs, fetched = [], []
 
     def on_dialog(d):
@@ -84,7 +94,8 @@ def test_annotation_hover_shows_the_text_escaped(page, reports):
         """() => {
             const gd = document.querySelector('.js-plotly-plot');
             const curve = gd.data.findIndex(t => t.name === 'Notes on the timeline');
-            const point = Array.from(gd.data[curve].hovertext).findIndex(h => h.includes('onerror'));
+            const point = Array.from(gd.data[curve].hovertext).findIndex(
+                h => h.includes('onerror'));
             if (curve < 0 || point < 0) return false;
             Plotly.Fx.hover(gd, [{curveNumber: curve, pointNumber: point}]);
             return true;
@@ -101,7 +112,8 @@ def test_pseudonymised_report_shows_day_numbers_on_its_axes(page, reports):
     page, dialogs, fetched = open_offline(page, reports["pseudo"])
     assert dialogs == [] and fetched == []
     axes = page.evaluate(
-        "Array.from(document.querySelectorAll('.js-plotly-plot .xtick text')).map(t => t.textContent)"
+        "Array.from(document.querySelectorAll('.js-plotly-plot .xtick text'))"
+        ".map(t => t.textContent)"
     )
     assert axes and any(a.startswith("day ") for a in axes)
     plots = page.evaluate(

@@ -7,14 +7,13 @@ appended to screenshots/timings.txt (no timed assertions)."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
 from backcare.store import open_store
-
-from .conftest import SCREENSHOTS
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +22,8 @@ XSS = 'sore <img src=x onerror="window.__backcare_xss=1">'
 KERNEL_IDLE = """() => {
   const app = window.jupyterapp;
   const nb = app && app.commands.hasCommand('runmenu:run-all') && app.shell.currentWidget;
-  const kernel = nb && nb.sessionContext && nb.sessionContext.session && nb.sessionContext.session.kernel;
+  const kernel = nb && nb.sessionContext && nb.sessionContext.session &&
+    nb.sessionContext.session.kernel;
   return !!kernel && kernel.status === 'idle' && kernel.connectionStatus === 'connected';
 }"""
 
@@ -38,7 +38,9 @@ def set_pain(page, label: str, value: int) -> None:
 
 
 def exercise_row(page, name: str):
-    return page.locator(".backcare-exercise").filter(has=page.get_by_role("checkbox", name=name, exact=True))
+    return page.locator(".backcare-exercise").filter(
+        has=page.get_by_role("checkbox", name=name, exact=True)
+    )
 
 
 def tick(page, name: str) -> None:
@@ -56,17 +58,21 @@ def snap(page, path, *, whole: bool = True) -> None:
         return
     size = page.viewport_size
     page.set_viewport_size({"width": size["width"], "height": 4000})
-    bottom = page.evaluate("() => Math.max(...[...document.querySelectorAll('.backcare-today')]"
-                           ".map(e => e.getBoundingClientRect().bottom + e.closest('*').scrollTop))")
-    page.set_viewport_size({"width": size["width"], "height": int(min(4000, max(size["height"], bottom + 40)))})
+    bottom = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('.backcare-today')]"
+        ".map(e => e.getBoundingClientRect().bottom + e.closest('*').scrollTop))"
+    )
+    page.set_viewport_size(
+        {"width": size["width"], "height": int(min(4000, max(size["height"], bottom + 40)))}
+    )
     page.screenshot(path=str(path))
     page.set_viewport_size(size)
 
 
-def record_timing(what: str, seconds: float) -> None:
+def record_timing(folder: Path, what: str, seconds: float) -> None:
     line = f"{time.strftime('%Y-%m-%d %H:%M:%S')}  {what}: {seconds:.1f} s"
     print(line)
-    with open(SCREENSHOTS / "timings.txt", "a", encoding="utf-8") as f:
+    with open(folder / "timings.txt", "a", encoding="utf-8") as f:
         f.write(line + "\n")
 
 
@@ -103,8 +109,10 @@ def test_the_voila_app_saves_a_session(app_server, e2e_store, page, screenshots)
     assert page.get_by_text(f"Notes: {XSS}").is_visible()  # shown as typed, as text
     assert page.evaluate("() => window.__backcare_xss") is None  # and never run as HTML
     assert page.requested_hosts <= {"127.0.0.1", "data"}, page.requested_hosts  # no third party
-    record_timing("Voila app: page opened -> checklist shown", t_ready)
-    record_timing("Voila app: page opened -> session saved (incl. a 2 s hold timer)", t_saved)
+    record_timing(screenshots, "Voila app: page opened -> checklist shown", t_ready)
+    record_timing(
+        screenshots, "Voila app: page opened -> session saved (incl. a 2 s hold timer)", t_saved
+    )
 
     sessions, items = stored(e2e_store)
     assert len(sessions) == 1
@@ -134,8 +142,8 @@ def test_the_notebook_in_jupyterlab_saves_a_session(lab_server, e2e_store, page,
     page.get_by_text("Saved your session").wait_for()
     t_saved = time.perf_counter() - t0
     snap(page, screenshots / "lab_saved.png")
-    record_timing("JupyterLab: page opened -> Run All -> checklist shown", t_ready)
-    record_timing("JupyterLab: page opened -> session saved", t_saved)
+    record_timing(screenshots, "JupyterLab: page opened -> Run All -> checklist shown", t_ready)
+    record_timing(screenshots, "JupyterLab: page opened -> session saved", t_saved)
     assert page.requested_hosts <= {"127.0.0.1", "data"}, page.requested_hosts
 
     sessions, items = stored(e2e_store)

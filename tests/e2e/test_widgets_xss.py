@@ -18,13 +18,11 @@ import pytest
 from backcare.domain.programme import Prescription
 from backcare.servers import app_command, free_port, new_token
 from backcare.store import open_store
-
-from ..serverproc import start_server, stop_server
+from tests.support.hostile import IMG, SCRIPT
+from tests.support.servers import start_server, stop_server
 
 pytestmark = pytest.mark.e2e
 
-SCRIPT = "<script>alert(1)</script>"
-IMG = "<img src=x onerror=alert(1)>"
 SVG = '"><svg onload=alert(1)>'
 INJECTED = "img[src='x'], svg[onload], .backcare-today script, .backcare-physio script"
 
@@ -45,14 +43,29 @@ def hostile_store(path) -> str:
         store.add_patient("xss", IMG, "Europe/London")
         today = store.local_today("xss")
         start = today - dt.timedelta(days=30)
-        store.set_programme("xss", [Prescription("plank", hold_s=30), Prescription("cat-cow", reps=10)],
-                            start, author=IMG, note=SCRIPT)
-        store.add_annotation("xss", SCRIPT, day=start + dt.timedelta(days=2), author=IMG, kind="flare-up")
-        store.add_annotation("xss", f"{IMG} and {SVG}", day=start + dt.timedelta(days=3), author=SCRIPT)
-        store.save_session("xss", [{"exercise_id": "plank", "done": True}], day=start + dt.timedelta(days=4),
-                           pain_before=4, notes=SCRIPT)
-        store.save_session("xss", [{"exercise_id": "plank", "done": True}], day=today, pain_before=3,
-                           notes=IMG)  # today's checklist opens on it
+        store.set_programme(
+            "xss",
+            [Prescription("plank", hold_s=30), Prescription("cat-cow", reps=10)],
+            start,
+            author=IMG,
+            note=SCRIPT,
+        )
+        store.add_annotation(
+            "xss", SCRIPT, day=start + dt.timedelta(days=2), author=IMG, kind="flare-up"
+        )
+        store.add_annotation(
+            "xss", f"{IMG} and {SVG}", day=start + dt.timedelta(days=3), author=SCRIPT
+        )
+        store.save_session(
+            "xss",
+            [{"exercise_id": "plank", "done": True}],
+            day=start + dt.timedelta(days=4),
+            pain_before=4,
+            notes=SCRIPT,
+        )
+        store.save_session(
+            "xss", [{"exercise_id": "plank", "done": True}], day=today, pain_before=3, notes=IMG
+        )  # today's checklist opens on it
     return url
 
 
@@ -62,12 +75,22 @@ def xss_app(tmp_path):
     db = hostile_store(tmp_path / "store.db")
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(src) for src in NOTEBOOK_CELLS]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     path = tmp_path / "xss.ipynb"
     nbformat.write(nb, path)
     port, token = free_port(), new_token()
-    server = start_server(app_command(port, token, path), db_url=db, token=token, port=port,
-                          ready_path="/login", log=tmp_path / "voila.log")
+    server = start_server(
+        app_command(port, token, path),
+        db_url=db,
+        token=token,
+        port=port,
+        ready_path="/login",
+        log=tmp_path / "voila.log",
+    )
     yield server, db
     stop_server(server)
 
@@ -95,7 +118,9 @@ def test_user_text_is_shown_literally_and_never_runs(page, xss_app, screenshots)
     assert timeline.locator(".backcare-annotation-text", has_text=SCRIPT).first.is_visible()
     assert timeline.locator(".backcare-annotation-text", has_text=f"{IMG} and {SVG}").is_visible()
     assert timeline.locator(".backcare-author", has_text=f"by {IMG}").first.is_visible()
-    assert timeline.locator(".backcare-annotation-text", has_text=f". {SCRIPT}").is_visible()  # programme note
+    assert timeline.locator(
+        ".backcare-annotation-text", has_text=f". {SCRIPT}"
+    ).is_visible()  # programme note
     assert page.locator(".backcare-editor-title", has_text=f"by {IMG} ({SCRIPT})").is_visible()
 
     # typed into the forms and saved through the widgets
@@ -113,7 +138,11 @@ def test_user_text_is_shown_literally_and_never_runs(page, xss_app, screenshots)
     assert timeline.locator(".backcare-author", has_text=f"by typed {SCRIPT}").is_visible()
 
     editor = page.locator(".backcare-editor")
-    hold = editor.locator(".backcare-rx-row").filter(has_text="Plank").locator(".backcare-input-hold-s input")
+    hold = (
+        editor.locator(".backcare-rx-row")
+        .filter(has_text="Plank")
+        .locator(".backcare-input-hold-s input")
+    )
     hold.fill("45")
     hold.press("Tab")
     editor.get_by_role("textbox", name="Author").fill(SVG)
@@ -127,7 +156,9 @@ def test_user_text_is_shown_literally_and_never_runs(page, xss_app, screenshots)
 
     assert page.locator(INJECTED).count() == 0
     assert dialogs == []
-    assert page.requested_hosts <= {"127.0.0.1", "data"}, page.requested_hosts  # nothing fetched elsewhere
+    assert page.requested_hosts <= {"127.0.0.1", "data"}, (
+        page.requested_hosts
+    )  # nothing fetched elsewhere
     with open_store(db) as store:
         day = store.local_today("xss")
         assert f"typed {IMG}" in set(store.annotations("xss")["text"])

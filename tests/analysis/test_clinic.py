@@ -9,9 +9,7 @@ import pytest
 
 from backcare import analysis as A
 from backcare import services
-from backcare.demo import fill_demo
 from backcare.domain.programme import Prescription
-from backcare.store import open_store
 
 TODAY = dt.date(2026, 3, 31)
 PLANK = {"exercise_id": "plank", "done": True, "hold_s": 30}
@@ -22,7 +20,8 @@ def _overview(store, today=TODAY):
 
 
 def _per_patient(store, pid, today=TODAY):
-    """What one patient's own analysis says about the 14 days ending today (the dashboard's path)."""
+    """What one patient's own analysis says about the 14 days ending today (the dashboard's
+    path)."""
     lo = today - dt.timedelta(days=13)
     f = services.read_patient(store, pid, lo, today)
     weekly = A.weekly_adherence(f.prescriptions, f.items, lo, today)
@@ -127,7 +126,8 @@ def test_done_before_the_programme_began_does_not_count(store):
 
 
 def test_over_doing_one_week_does_not_hide_an_empty_next_week(store):
-    """3x/week; 6 sessions in the first week of the window, none in the second: 50 %, no progression."""
+    """3x/week; 6 sessions in the first week of the window, none in the second: 50 %, no
+    progression."""
     sunday = dt.date(2026, 3, 29)  # the window is Mon 16 .. Sun 29 March: two whole weeks
     store.add_patient("burst", "Burst")
     store.set_programme(
@@ -156,15 +156,13 @@ def test_over_doing_one_week_does_not_hide_an_empty_next_week(store):
 
 
 @pytest.fixture(scope="module")
-def demo_clinic(tmp_path_factory):
-    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('clinic') / 'c.db'}")
-    fill_demo(store, patients=200, days=60, seed=21, end=TODAY, progress=False)
-    yield store
-    store.close()
+def demo_clinic(demo_store):
+    return demo_store(patients=200, days=60, seed=21, end=TODAY)
 
 
 def test_overview_agrees_with_the_per_patient_analysis(demo_clinic):
-    """Every one of 200 demo patients: the overview's numbers are what the patient's own analysis gives.
+    """Every one of 200 demo patients: the overview's numbers are what the patient's own
+    analysis gives.
 
     Both call the same rule functions; this checks that the clinic's reads feed them the
     same data as one patient's reads."""

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from backcare.present.html import esc, message_html, paragraph
-
-IMG = "<img src=x onerror=alert(1)>"
+from tests.support.hostile import IMG
 
 
 def test_esc_escapes_quotes_too_and_shows_missing_values_as_nothing():

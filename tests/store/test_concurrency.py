@@ -6,20 +6,22 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import sqlalchemy as sa
 
 from backcare.store import open_store
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 ITEMS_PER_SESSION = 4
 
 
 def _writer(url: str, worker: str, n: int) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.writer", url, worker, str(n)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "tests.support.writer", url, worker, str(n)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -28,7 +30,9 @@ def _prepare(url: str) -> None:
         store.add_patient("shared")
 
 
-def check_writers_lose_and_duplicate_nothing(url: str, workers: int = 4, per_worker: int = 500) -> None:
+def check_writers_lose_and_duplicate_nothing(
+    url: str, workers: int = 4, per_worker: int = 500
+) -> None:
     _prepare(url)
     procs = [_writer(url, str(w), per_worker) for w in range(workers)]
     outs = [p.communicate(timeout=600) for p in procs]
@@ -66,10 +70,12 @@ def test_writer_killed_mid_loop_leaves_a_sound_store(tmp_path):
     with open_store(url) as store:
         with store.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
-            per_session = conn.execute(sa.text(
-                "SELECT s.session_id, count(i.exercise_id) FROM sessions s "
-                "LEFT JOIN session_items i ON i.session_id = s.session_id GROUP BY s.session_id"
-            )).all()
+            per_session = conn.execute(
+                sa.text(
+                    "SELECT s.session_id, count(i.exercise_id) FROM sessions s "
+                    "LEFT JOIN session_items i ON i.session_id = s.session_id GROUP BY s.session_id"
+                )
+            ).all()
         stored = {sid for sid, _ in per_session}
         # every save that returned is present ...
         assert set(returned) <= stored

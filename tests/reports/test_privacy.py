@@ -1,9 +1,11 @@
-"""backcare.reports.privacy: the one pseudonymiser of bundles and reports, on frames worked by hand."""
+"""backcare.reports.privacy: the one pseudonymiser of bundles and reports, on frames worked by
+hand."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
+
 from backcare.reports.privacy import (
     RELATIVE_EPOCH,
     hashed_ids,
@@ -84,7 +86,8 @@ def test_without_a_key_ids_stay_and_text_and_dates_can_be_kept():
 
 
 def test_extra_days_can_move_the_first_week():
-    # a report whose period starts on Sun 4 Jan 2026: that week's Monday (29 Dec 2025) goes to 3 Jan 2000
+    # a report whose period starts on Sun 4 Jan 2026: that week's Monday (29 Dec 2025) goes to
+    # 3 Jan 2000
     _, shift = pseudonymise(
         frames(),
         "P-x",

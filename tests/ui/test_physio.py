@@ -1,4 +1,4 @@
-"""backcare.ui.physio without a kernel: annotations, the programme editor, and the programme diff.
+"""backcare.ui.physio without a kernel: annotations, the programme editor, suggestions, the view.
 
 Views are built on the `store`/`patient` fixtures (patient p1 on the default programme from
 START); values are set on the widgets and buttons are clicked as a user would."""
@@ -9,16 +9,12 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 
-from backcare.domain.catalog import DOSE_LIMITS, default_catalog
+from backcare.domain.catalog import DOSE_LIMITS
 from backcare.domain.programme import (
     SETS_LIMITS,
     TIMES_PER_WEEK_LIMITS,
     Prescription,
-    Programme,
-    check_start,
-    programme_changes,
 )
 from backcare.errors import ValidationError
 from backcare.ui.physio import (
@@ -28,18 +24,11 @@ from backcare.ui.physio import (
     problem_text,
     timeline_html,
 )
-from tests.conftest import START
+from tests.support import ROOT
+from tests.support.hostile import IMG, SCRIPT
+from tests.support.stores import START, row_counts
 
 TODAY = START + dt.timedelta(days=40)  # a fixed "today" for every view
-SCRIPT = "<script>alert(1)</script>"
-IMG = "<img src=x onerror=alert(1)>"
-
-
-def counts(store) -> dict[str, int]:
-    """Rows per table: a write anywhere shows up here."""
-    with store.engine.connect() as conn:
-        names = sa.inspect(conn).get_table_names()
-        return {n: conn.execute(sa.select(sa.func.count()).select_from(sa.table(n))).scalar() for n in names}
 
 
 def programme_notes(store, patient) -> pd.DataFrame:
@@ -56,7 +45,12 @@ def test_annotation_form_defaults_to_today_and_a_note(store, patient):
     view = AnnotationView(store, patient, today=TODAY)
     assert view.date.value == TODAY
     assert view.kind.value == "note"
-    assert [v for _, v in view.kind.options] == ["note", "programme-change", "flare-up", "milestone"]
+    assert [v for _, v in view.kind.options] == [
+        "note",
+        "programme-change",
+        "flare-up",
+        "milestone",
+    ]
     assert "Programme from 2026-01-05" in view.timeline.value  # set_programme's own note
 
 
@@ -85,7 +79,9 @@ def test_changed_text_after_a_save_is_a_new_annotation(store, patient):
     view.text.value = "second"
     second_id = view.add()
     assert first_id != second_id
-    view.text.value = "first"  # back to what was saved: not a third annotation (it is a new id, though)
+    view.text.value = (
+        "first"  # back to what was saved: not a third annotation (it is a new id, though)
+    )
     view.add()
     view.add()
     notes = store.annotations(patient)
@@ -106,10 +102,16 @@ def test_a_changed_day_or_kind_is_a_new_annotation_too(store, patient):
     view.add()
     notes = store.annotations(patient)
     assert len(notes) == before + 3
-    assert sorted(notes.loc[notes["text"] == "moved house", "kind"]) == ["flare-up", "flare-up", "note"]
+    assert sorted(notes.loc[notes["text"] == "moved house", "kind"]) == [
+        "flare-up",
+        "flare-up",
+        "note",
+    ]
 
 
-def test_an_id_is_never_reused_for_other_content_after_an_uncertain_failure(store, patient, monkeypatch):
+def test_an_id_is_never_reused_for_other_content_after_an_uncertain_failure(
+    store, patient, monkeypatch
+):
     """A write that committed but reported an error: the retry with the same content reuses the
     id (no duplicate); edited content gets a new id (the store would silently keep the old text)."""
     view = AnnotationView(store, patient, today=TODAY)
@@ -138,7 +140,7 @@ def test_an_id_is_never_reused_for_other_content_after_an_uncertain_failure(stor
 
 def test_invalid_annotation_shows_a_message_and_writes_nothing(store, patient):
     view = AnnotationView(store, patient, today=TODAY)
-    before = counts(store)
+    before = row_counts(store)
     view.text.value = "   "
     view.add_button.click()
     assert "Text: nothing entered" in view.message.value and "not empty" in view.message.value
@@ -153,13 +155,17 @@ def test_invalid_annotation_shows_a_message_and_writes_nothing(store, patient):
     view.author.value = "x" * 201
     view.add_button.click()
     assert "Author:" in view.message.value
-    assert counts(store) == before
+    assert row_counts(store) == before
     assert "Traceback" not in view.message.value
 
 
 def test_timeline_is_newest_first_and_escaped(store, patient):
-    store.add_annotation(patient, SCRIPT, day=START + dt.timedelta(days=3), author=IMG, kind="flare-up")
-    store.add_annotation(patient, f"line one\n{IMG}", day=START + dt.timedelta(days=9), author="A & B")
+    store.add_annotation(
+        patient, SCRIPT, day=START + dt.timedelta(days=3), author=IMG, kind="flare-up"
+    )
+    store.add_annotation(
+        patient, f"line one\n{IMG}", day=START + dt.timedelta(days=9), author="A & B"
+    )
     view = AnnotationView(store, patient, today=TODAY)
     html = view.timeline.value
     assert "<script" not in html and "<img" not in html
@@ -171,10 +177,16 @@ def test_timeline_is_newest_first_and_escaped(store, patient):
 
 def test_timeline_html_of_nothing_and_its_cap():
     assert "No annotations yet" in timeline_html(pd.DataFrame())
-    many = pd.DataFrame({
-        "day": pd.date_range("2026-01-01", periods=5), "created_at": pd.Timestamp("2026-01-01", tz="UTC"),
-        "annotation_id": list("abcde"), "kind": "note", "author": "", "text": [f"n{i}" for i in range(5)],
-    })
+    many = pd.DataFrame(
+        {
+            "day": pd.date_range("2026-01-01", periods=5),
+            "created_at": pd.Timestamp("2026-01-01", tz="UTC"),
+            "annotation_id": list("abcde"),
+            "kind": "note",
+            "author": "",
+            "text": [f"n{i}" for i in range(5)],
+        }
+    )
     out = timeline_html(many, limit=2)
     assert "n4" in out and "n3" in out and "n2" not in out and "Latest 2 of 5" in out
 
@@ -191,15 +203,29 @@ def test_annotation_view_without_patients(tmp_path):
 
 # ---- the programme editor ------------------------------------------------------------------
 def test_editor_loads_the_programme_in_force(store, patient):
-    store.set_programme(patient, [
-        Prescription("plank", hold_s=45, times_per_week=5),
-        Prescription("knee-to-chest", hold_s=30, each_side=True, sets=2, times_per_week=3),
-    ], START + dt.timedelta(days=10), author="Dr K", note="fewer, harder")
+    store.set_programme(
+        patient,
+        [
+            Prescription("plank", hold_s=45, times_per_week=5),
+            Prescription("knee-to-chest", hold_s=30, each_side=True, sets=2, times_per_week=3),
+        ],
+        START + dt.timedelta(days=10),
+        author="Dr K",
+        note="fewer, harder",
+    )
     ed = ProgrammeEditor(store, patient, today=TODAY)
     assert [r.exercise_id for r in ed.rows] == ["plank", "knee-to-chest"]
     plank, knee = ed.row("plank"), ed.row("knee-to-chest")
-    assert {k: b.value for k, b in plank.inputs.items()} == {"sets": 1, "hold_s": 45, "times_per_week": 5}
-    assert {k: b.value for k, b in knee.inputs.items()} == {"sets": 2, "hold_s": 30, "times_per_week": 3}
+    assert {k: b.value for k, b in plank.inputs.items()} == {
+        "sets": 1,
+        "hold_s": 45,
+        "times_per_week": 5,
+    }
+    assert {k: b.value for k, b in knee.inputs.items()} == {
+        "sets": 2,
+        "hold_s": 30,
+        "times_per_week": 3,
+    }
     assert "each side" in knee.info.value and "each side" not in plank.info.value
     assert "range: Hold 30-60 s" in plank.info.value
     assert "in force since Thu 15 Jan 2026, by Dr K (fewer, harder)" in ed.title.value
@@ -228,9 +254,14 @@ def test_a_prescribed_exercise_missing_from_the_catalog_is_reported(store, patie
     extra.write_text(
         '[[exercise]]\nid = "wall-sit"\nname = "Wall Sit"\ngroup = "strengthening"\n'
         'position = "Back against a wall."\nsteps = ["Slide down and hold."]\nhold_s = [10, 30]\n'
-        'source = "clinic"\n', encoding="utf-8")
+        'source = "clinic"\n',
+        encoding="utf-8",
+    )
     Store(store.engine, load_catalog(extra)).set_programme(
-        patient, [Prescription("plank", hold_s=30), Prescription("wall-sit", hold_s=10)], START + dt.timedelta(days=1))
+        patient,
+        [Prescription("plank", hold_s=30), Prescription("wall-sit", hold_s=10)],
+        START + dt.timedelta(days=1),
+    )
     ed = ProgrammeEditor(store, patient, today=TODAY)  # the store's catalog has no wall-sit
     assert [r.exercise_id for r in ed.rows] == ["plank"]
     assert "wall-sit: prescribed, but not in the exercise catalog" in ed.message.value
@@ -247,7 +278,9 @@ def test_dose_inputs_are_the_exercise_fields_within_sane_bounds(store, patient):
     assert set(walk.inputs) == {"sets", "minutes", "times_per_week"}
     for row in ed.rows:
         for name, box in row.inputs.items():
-            limits = {"sets": SETS_LIMITS, "times_per_week": TIMES_PER_WEEK_LIMITS}.get(name) or DOSE_LIMITS[name]
+            limits = {"sets": SETS_LIMITS, "times_per_week": TIMES_PER_WEEK_LIMITS}.get(
+                name
+            ) or DOSE_LIMITS[name]
             assert (box.min, box.max) == limits
     plank.inputs["hold_s"].value = 10_000
     assert plank.inputs["hold_s"].value == DOSE_LIMITS["hold_s"][1]
@@ -264,7 +297,11 @@ def test_add_and_remove_exercises(store, patient):
     ed.add_choice.value = "bird-dog"
     ed.add_button.click()
     bird = ed.row("bird-dog")
-    assert {k: b.value for k, b in bird.inputs.items()} == {"sets": 1, "hold_s": 5, "times_per_week": 7}
+    assert {k: b.value for k, b in bird.inputs.items()} == {
+        "sets": 1,
+        "hold_s": 5,
+        "times_per_week": 7,
+    }
     assert bird.each_side and "each side" in bird.info.value
     assert "bird-dog" not in [v for _, v in ed.add_choice.options]
     ed.add_exercise("swimming")
@@ -310,8 +347,13 @@ def test_confirmation_lists_what_changed(store, patient):
     ed.save()
     msg = ed.message.value
     assert "Saved: new programme from" in msg
-    for line in ("Plank: hold 30 s to 45 s", "Pelvic Tilt: sets 1 to 2", "Removed Swimming (was 15 min, 7x/week)",
-                 "Previous programme: from 05 Jan 2026.", "A programme-change note was added"):
+    for line in (
+        "Plank: hold 30 s to 45 s",
+        "Pelvic Tilt: sets 1 to 2",
+        "Removed Swimming (was 15 min, 7x/week)",
+        "Previous programme: from 05 Jan 2026.",
+        "A programme-change note was added",
+    ):
         assert line in msg
 
 
@@ -321,10 +363,10 @@ def test_a_stale_second_editor_cannot_double_save_or_overwrite_unseen(store, pat
     for ed in (a, b):
         ed.row("plank").inputs["hold_s"].value = 45
     a.save()
-    after_a = counts(store)
+    after_a = row_counts(store)
     assert b.save() == a.previous.programme_id
     assert "Already saved" in b.message.value
-    assert counts(store) == after_a
+    assert row_counts(store) == after_a
     c = ProgrammeEditor(store, patient, today=TODAY)
     a.row("plank").inputs["hold_s"].value = 60
     a.save()
@@ -338,14 +380,14 @@ def test_a_stale_second_editor_cannot_double_save_or_overwrite_unseen(store, pat
 
 def test_unchanged_programme_or_note_only_change_writes_nothing(store, patient):
     ed = ProgrammeEditor(store, patient, today=TODAY)
-    before = counts(store)
+    before = row_counts(store)
     ed.save_button.click()
     assert "No change to save" in ed.message.value
     ed.start.value = START
     ed.note.value = "just a remark"
     ed.save_button.click()
     assert "Already saved" in ed.message.value and "add an annotation" in ed.message.value
-    assert counts(store) == before
+    assert row_counts(store) == before
 
 
 def test_a_future_start_date_schedules_the_programme(store, patient):
@@ -364,12 +406,14 @@ def test_a_future_start_date_schedules_the_programme(store, patient):
 def test_invalid_input_shows_a_message_naming_the_field_and_writes_nothing(store, patient):
     ed = ProgrammeEditor(store, patient, today=TODAY)
     ed.row("plank").inputs["hold_s"].value = 45
-    before = counts(store)
+    before = row_counts(store)
     cases = []
     for row in ed.rows:
         row.include.value = False
     ed.save_button.click()
-    cases.append(("Exercises: nothing entered; expected at least one exercise ticked", ed.message.value))
+    cases.append(
+        ("Exercises: nothing entered; expected at least one exercise ticked", ed.message.value)
+    )
     for row in ed.rows:
         row.include.value = True
     ed.start.value = None
@@ -389,17 +433,25 @@ def test_invalid_input_shows_a_message_naming_the_field_and_writes_nothing(store
         assert label in msg, msg
         assert "Not saved" in msg and "Nothing was written" in msg and "Traceback" not in msg
     assert "2026-01-05, the start of the latest programme" in cases[2][1]
-    assert counts(store) == before
+    assert row_counts(store) == before
 
 
 def test_problem_text_names_the_exercise_of_a_refused_item():
     exc = ValidationError("items[1].hold_s", 0, "a whole number from 1 to 600")
     assert problem_text(exc, {0: "Bird Dog", 1: "Plank"}) == (
-        "Plank: hold (s): 0 is not allowed; expected a whole number from 1 to 600")
-    assert problem_text(ValidationError("valid_from", None, "a date")) == "Start date: nothing entered; expected a date"
-    assert problem_text(ValidationError("text", "  ", "text, not empty")) == "Text: nothing entered; expected text, not empty"
-    assert problem_text(ValidationError("day", dt.date(2030, 1, 2), "a date not in the future")) == (
-        "Date: 2030-01-02 is not allowed; expected a date not in the future")
+        "Plank: hold (s): 0 is not allowed; expected a whole number from 1 to 600"
+    )
+    assert (
+        problem_text(ValidationError("valid_from", None, "a date"))
+        == "Start date: nothing entered; expected a date"
+    )
+    assert (
+        problem_text(ValidationError("text", "  ", "text, not empty"))
+        == "Text: nothing entered; expected text, not empty"
+    )
+    assert problem_text(
+        ValidationError("day", dt.date(2030, 1, 2), "a date not in the future")
+    ) == ("Date: 2030-01-02 is not allowed; expected a date not in the future")
     assert problem_text(ValidationError("author", "x" * 300, "text")).startswith("Author: 'xxx")
     assert len(problem_text(ValidationError("author", "x" * 300, "text"))) < 120
     assert problem_text(OSError("disk full")) == "disk full"
@@ -410,8 +462,13 @@ def _fortnight_of_planks(store, patient, end):
     """Plank done daily for 3 weeks ending on end, pain steady at 3: plank may progress."""
     for i in range(21):
         day = end - dt.timedelta(days=i)
-        store.save_session(patient, [{"exercise_id": "plank", "done": True}], day=day, pain_before=3,
-                           session_id=f"s{i}")
+        store.save_session(
+            patient,
+            [{"exercise_id": "plank", "done": True}],
+            day=day,
+            pain_before=3,
+            session_id=f"s{i}",
+        )
 
 
 def test_progression_suggestion_shown_and_use_fills_but_never_saves(store, patient):
@@ -421,17 +478,22 @@ def test_progression_suggestion_shown_and_use_fills_but_never_saves(store, patie
     assert "Suggestion: progress to 45 s hold (now 30)" in plank.suggestion_label.value
     assert plank.use_button.layout.display is None
     walk = ed.row("brisk-walking")
-    assert "No change suggested" in walk.suggestion_label.value and "below 80 %" in walk.suggestion_label.value
+    assert (
+        "No change suggested" in walk.suggestion_label.value
+        and "below 80 %" in walk.suggestion_label.value
+    )
     assert walk.use_button.layout.display == "none"
-    before = counts(store)
+    before = row_counts(store)
     plank.use_button.click()
     assert plank.inputs["hold_s"].value == 45
-    assert counts(store) == before  # filled in, nothing applied
+    assert row_counts(store) == before  # filled in, nothing applied
     assert store.programme_on(patient, TODAY).get("plank").hold_s == 30
     ed.save()
     assert store.programme_on(patient, TODAY).get("plank").hold_s == 45
     assert "Plank: hold 30 s to 45 s" in ed.message.value
-    assert "in force only since" in ed.row("plank").suggestion_label.value  # recomputed for the new dose
+    assert (
+        "in force only since" in ed.row("plank").suggestion_label.value
+    )  # recomputed for the new dose
 
 
 def test_a_flare_up_note_recomputes_the_suggestions(store, patient):
@@ -452,7 +514,10 @@ def test_physio_view_escapes_the_patient_name_and_follows_the_picker(store, pati
     view = PhysioView(store, patient, today=TODAY)
     assert "Test Patient (p1)" in view.header.value
     view.patient.value = "p2"
-    assert "<img" not in view.header.value and "&lt;img src=x onerror=alert(1)&gt; (p2)" in view.header.value
+    assert (
+        "<img" not in view.header.value
+        and "&lt;img src=x onerror=alert(1)&gt; (p2)" in view.header.value
+    )
     assert view.annotations.patient_id == "p2" and view.editor.patient_id == "p2"
     assert "&lt;script&gt;" in view.annotations.timeline.value
     assert view.editor.previous is None  # p2 has no programme yet
@@ -471,10 +536,10 @@ def test_saving_a_programme_redraws_the_timeline(store, patient):
 
 
 def test_building_the_views_writes_nothing(store, patient):
-    before = counts(store)
+    before = row_counts(store)
     PhysioView(store, today=TODAY)
     PhysioView(store)
-    assert counts(store) == before
+    assert row_counts(store) == before
 
 
 def test_physio_view_reports_an_unknown_patient(store, patient):
@@ -482,69 +547,35 @@ def test_physio_view_reports_an_unknown_patient(store, patient):
     assert "is not in the store" in view.header.value
 
 
-# ---- the programme diff (pure) ------------------------------------------------------------------
-P30 = Prescription("plank", hold_s=30)
-BIRD = Prescription("bird-dog", hold_s=5, each_side=True, times_per_week=3)
-
-
-def test_programme_changes_lists_removed_changed_and_added():
-    old = Programme((P30, BIRD), START)
-    new = [Prescription("plank", hold_s=45, sets=2), Prescription("swimming", minutes=15)]
-    changes = programme_changes(old, new)
-    assert [(c.kind, c.exercise_id, c.field, c.old, c.new) for c in changes] == [
-        ("changed", "plank", "sets", 1, 2), ("changed", "plank", "hold_s", 30, 45),
-        ("removed", "bird-dog", None, BIRD, None), ("added", "swimming", None, None, new[1]),
-    ]
-    cat = default_catalog()
-    assert [c.describe(cat) for c in changes] == [
-        "Plank: sets 1 to 2",
-        "Plank: hold 30 s to 45 s",
-        "Removed Bird Dog (was Hold 5 s, each side, 3x/week)",
-        "Added Swimming: 15 min, 7x/week",
-    ]
-
-
-def test_programme_changes_ignores_order_and_describes_every_field():
-    assert programme_changes([P30, BIRD], [BIRD, P30]) == []
-    assert programme_changes(Programme((P30,), START), Programme((P30,), TODAY)) == []
-    first = programme_changes(None, [P30])
-    assert [(c.kind, c.new) for c in first] == [("added", P30)]
-    assert first[0].describe() == "Added plank: Hold 30 s, 7x/week"  # no catalog: the id
-    other = Prescription("bird-dog", hold_s=8, each_side=False, times_per_week=5)
-    words = [c.describe() for c in programme_changes([BIRD], [other])]
-    assert words == ["bird-dog: hold 5 s to 8 s", "bird-dog: each side yes to no", "bird-dog: times a week 3 to 5"]
-    walk = programme_changes([Prescription("brisk-walking", minutes=10)], [Prescription("brisk-walking", minutes=12)])
-    assert walk[0].describe() == "brisk-walking: minutes 10 min to 12 min"
-    assert programme_changes([P30], [Prescription("plank", hold_s=None)])[0].describe() == "plank: hold 30 s to none"
-
-
-def test_check_start_refuses_a_start_before_the_latest_programme():
-    assert check_start(TODAY, None) == TODAY
-    assert check_start(START, START) == START
-    with pytest.raises(ValidationError, match="valid_from: datetime.date\\(2026, 1, 4\\)"):
-        check_start(START - dt.timedelta(days=1), START)
-
-
 # ---- the notebook ------------------------------------------------------------------------------
-def test_the_notebook_runs_top_to_bottom_shows_the_views_and_writes_nothing(store, patient, monkeypatch):
-    from pathlib import Path
-
+def test_the_notebook_runs_top_to_bottom_shows_the_views_and_writes_nothing(
+    store, patient, monkeypatch
+):
     import nbformat
     from nbclient import NotebookClient
 
-    root = Path(__file__).resolve().parents[1]
     monkeypatch.setenv("BACKCARE_DB", store.engine.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("PYTHONPATH", str(root))
-    nb = nbformat.read(root / "notebooks" / "05_physio.ipynb", as_version=4)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    nb = nbformat.read(ROOT / "notebooks" / "05_physio.ipynb", as_version=4)
     assert not [c for c in nb.cells if c.cell_type == "code" and c.outputs]
-    nb.cells.append(nbformat.v4.new_code_cell(
-        "print(view.patient.value, len(view.editor.rows), 'Programme from' in view.annotations.timeline.value)"))
-    before = counts(store)
-    NotebookClient(nb, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(root / "notebooks")}}).execute()
+    nb.cells.append(
+        nbformat.v4.new_code_cell(
+            "print(view.patient.value, len(view.editor.rows), "
+            "'Programme from' in view.annotations.timeline.value)"
+        )
+    )
+    before = row_counts(store)
+    NotebookClient(
+        nb,
+        timeout=120,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(ROOT / "notebooks")}},
+    ).execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error" or o.get("name") == "stderr"]
-    widgets = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    widgets = [
+        o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+    ]
     assert len(widgets) == 4  # picker, header, timeline and editor
     assert nb.cells[-1].outputs[0]["text"].strip() == "p1 8 True"
-    assert counts(store) == before
+    assert row_counts(store) == before

@@ -12,33 +12,11 @@ import pytest
 from backcare import analysis as A
 from backcare.domain.catalog import Catalog, Exercise, default_catalog
 from backcare.present import figures as P
-from backcare.store import READ_DTYPES
+from tests.support.frames import typed
 
 EVIL = "<script>alert(1)</script>"
 EVIL_AUTHOR = "<img src=x onerror=alert(2)>"
 LIMIT = 200_000
-
-
-def typed(kind: str, data: dict) -> pd.DataFrame:
-    """A frame with the store's columns and dtypes for `kind` from column arrays."""
-    n = len(next(iter(data.values())))
-    cols = {}
-    for c, t in READ_DTYPES[kind].items():
-        if c in data:
-            v = data[c]
-        elif t == "str":
-            v = [""] * n
-        elif t == "bool":
-            v = [False] * n
-        else:
-            v = [None] * n
-        if t.startswith("datetime64[ns, UTC]"):
-            cols[c] = pd.to_datetime(pd.Series(v), utc=True)
-        elif t.startswith("datetime64"):
-            cols[c] = pd.to_datetime(pd.Series(v)).astype(t)
-        else:
-            cols[c] = pd.Series(v).astype(t)
-    return pd.DataFrame(cols)
 
 
 def history(days: int, seed: int = 7, notes: int | None = None):
@@ -370,13 +348,6 @@ def test_esc_truncates_before_escaping():
 
 
 # ---- rendering ----------------------------------------------------------------------------------
-@pytest.fixture
-def restore_renderer():
-    before = pio.renderers.default
-    yield
-    pio.renderers.default = before
-
-
 def test_offline_renderer_gives_lab_and_html_bundles_without_a_cdn(restore_renderer, eight_weeks):
     assert P.use_offline_renderer() == "plotly_mimetype+backcare_offline"
     assert pio.renderers.default == "plotly_mimetype+backcare_offline"

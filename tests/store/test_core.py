@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from backcare.domain.programme import Prescription
 from backcare.errors import ConflictError, NotFoundError, ValidationError
 from backcare.store import READ_DTYPES, open_store
-from tests.conftest import START
+from tests.support.stores import START, row_counts
 
 DAY = START + dt.timedelta(days=3)
 ITEMS = [
@@ -19,15 +19,6 @@ ITEMS = [
     {"exercise_id": "pelvic-tilt", "done": True, "reps": 12},
     {"exercise_id": "cat-cow", "done": False},
 ]
-
-
-def counts(store) -> dict[str, int]:
-    with store.engine.connect() as conn:
-        return {
-            t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar()  # noqa: S608
-            for t in ("patients", "programmes", "sessions", "session_items", "pain_scores",
-                      "annotations", "daily_summary")
-        }
 
 
 def test_sqlite_store_uses_wal_busy_timeout_and_foreign_keys(sqlite_url):
@@ -48,9 +39,16 @@ def test_backcare_db_env_selects_the_store(tmp_path, monkeypatch):
 
 def test_save_and_read_back_a_session(store, patient):
     started = dt.datetime(2026, 1, 8, 18, 30, tzinfo=dt.UTC)
-    sid = store.save_session(patient, ITEMS, day=DAY, pain_before=6, pain_after=4,
-                             notes="felt ok", started_at=started,
-                             ended_at=started + dt.timedelta(minutes=20))
+    sid = store.save_session(
+        patient,
+        ITEMS,
+        day=DAY,
+        pain_before=6,
+        pain_after=4,
+        notes="felt ok",
+        started_at=started,
+        ended_at=started + dt.timedelta(minutes=20),
+    )
     s = store.sessions(patient)
     assert list(s["session_id"]) == [sid]
     row = s.iloc[0]
@@ -65,8 +63,12 @@ def test_save_and_read_back_a_session(store, patient):
 
 
 def test_readers_return_documented_dtypes_even_when_empty(store, patient):
-    for kind, frame in [("sessions", store.sessions(patient)), ("items", store.items(patient)),
-                        ("pain", store.pain(patient)), ("daily", store.daily(patient))]:
+    for kind, frame in [
+        ("sessions", store.sessions(patient)),
+        ("items", store.items(patient)),
+        ("pain", store.pain(patient)),
+        ("daily", store.daily(patient)),
+    ]:
         assert frame.empty
         assert {c: str(t) for c, t in frame.dtypes.items()} == READ_DTYPES[kind]
     store.save_session(patient, ITEMS, day=DAY, pain_before=5)
@@ -87,17 +89,25 @@ def test_readers_filter_by_patient_and_inclusive_date_range(store, patient):
 
 def test_saving_the_same_session_twice_is_a_no_op(store, patient):
     sid = store.save_session(patient, ITEMS, day=DAY, pain_before=6, session_id="abc-1")
-    again = store.save_session(patient, list(reversed(ITEMS)), day=DAY, pain_before=6, session_id="abc-1")
+    again = store.save_session(
+        patient, list(reversed(ITEMS)), day=DAY, pain_before=6, session_id="abc-1"
+    )
     assert sid == again == "abc-1"
-    assert counts(store)["sessions"] == 1 and counts(store)["session_items"] == 3
+    assert row_counts(store)["sessions"] == 1 and row_counts(store)["session_items"] == 3
 
 
 def test_same_id_with_different_content_conflicts_unless_replace(store, patient):
     store.save_session(patient, ITEMS, day=DAY, pain_before=6, session_id="abc-1")
     with pytest.raises(ConflictError, match="abc-1"):
         store.save_session(patient, ITEMS, day=DAY, pain_before=7, session_id="abc-1")
-    store.save_session(patient, ITEMS[:1], day=DAY + dt.timedelta(days=1), pain_before=7,
-                       session_id="abc-1", replace=True)
+    store.save_session(
+        patient,
+        ITEMS[:1],
+        day=DAY + dt.timedelta(days=1),
+        pain_before=7,
+        session_id="abc-1",
+        replace=True,
+    )
     s = store.get_session("abc-1")
     assert s.pain_before == 7 and len(s.items) == 1 and s.day == DAY + dt.timedelta(days=1)
     daily = store.daily(patient).set_index("day")
@@ -109,7 +119,9 @@ def test_same_id_with_different_content_conflicts_unless_replace(store, patient)
 def test_day_defaults_to_the_local_date_of_the_start_time(store):
     store.add_patient("tokyo", timezone="Asia/Tokyo")
     # 23:30 UTC on 7 Jan is 08:30 on 8 Jan in Tokyo
-    sid = store.save_session("tokyo", ITEMS, started_at=dt.datetime(2026, 1, 7, 23, 30, tzinfo=dt.UTC))
+    sid = store.save_session(
+        "tokyo", ITEMS, started_at=dt.datetime(2026, 1, 7, 23, 30, tzinfo=dt.UTC)
+    )
     assert store.get_session(sid).day == dt.date(2026, 1, 8)
 
 
@@ -117,9 +129,14 @@ def test_programme_history_answers_what_was_prescribed_on_a_date(store, patient)
     first = store.programme_on(patient, START)
     assert len(first.items) == 8 and all(p.times_per_week == 7 for p in first.items)
     later = START + dt.timedelta(days=10)
-    new = [Prescription("plank", hold_s=45, times_per_week=3), Prescription("brisk-walking", minutes=12)]
+    new = [
+        Prescription("plank", hold_s=45, times_per_week=3),
+        Prescription("brisk-walking", minutes=12),
+    ]
     pid = store.set_programme(patient, new, later, author="physio")
-    assert store.programme_on(patient, later - dt.timedelta(days=1)).programme_id == first.programme_id
+    assert (
+        store.programme_on(patient, later - dt.timedelta(days=1)).programme_id == first.programme_id
+    )
     assert store.programme_on(patient, later).programme_id == pid
     assert store.programme_on(patient, START - dt.timedelta(days=1)) is None
     pres = store.prescriptions(patient)
@@ -130,7 +147,9 @@ def test_programme_history_answers_what_was_prescribed_on_a_date(store, patient)
 
 
 def test_changing_a_programme_annotates_the_timeline(store, patient):
-    store.set_programme(patient, [Prescription("plank", hold_s=45)], START + dt.timedelta(days=5), author="Dr K")
+    store.set_programme(
+        patient, [Prescription("plank", hold_s=45)], START + dt.timedelta(days=5), author="Dr K"
+    )
     notes = store.annotations(patient)
     change = notes[notes["kind"] == "programme-change"]
     assert len(change) == 2  # the default programme and this change
@@ -139,29 +158,37 @@ def test_changing_a_programme_annotates_the_timeline(store, patient):
 
 
 def test_same_programme_again_is_a_no_op(store, patient):
-    before = counts(store)
+    before = row_counts(store)
     from backcare.domain.programme import default_programme
 
     store.set_programme(patient, default_programme(store.catalog, START), START)
-    assert counts(store) == before
+    assert row_counts(store) == before
 
 
 def test_a_programme_edited_from_a_stale_one_is_refused_and_writes_nothing(store, patient):
     loaded = store.programme_on(patient, START).programme_id  # what two editors start from
     later = START + dt.timedelta(days=3)
-    first = store.set_programme(patient, [Prescription("plank", hold_s=45)], later, expected_current=loaded)
-    before = counts(store)
+    first = store.set_programme(
+        patient, [Prescription("plank", hold_s=45)], later, expected_current=loaded
+    )
+    before = row_counts(store)
     with pytest.raises(ConflictError, match="changed meanwhile"):
-        store.set_programme(patient, [Prescription("plank", hold_s=60)], later, expected_current=loaded)
-    assert counts(store) == before
+        store.set_programme(
+            patient, [Prescription("plank", hold_s=60)], later, expected_current=loaded
+        )
+    assert row_counts(store) == before
     assert store.programme_on(patient, later).get("plank").hold_s == 45
     # expected None: "no programme yet", refused once there is one; accepted for a new patient
     with pytest.raises(ConflictError):
-        store.set_programme(patient, [Prescription("plank", hold_s=60)], later, expected_current=None)
+        store.set_programme(
+            patient, [Prescription("plank", hold_s=60)], later, expected_current=None
+        )
     store.add_patient("p2")
     store.set_programme("p2", [Prescription("plank", hold_s=30)], START, expected_current=None)
     # editing from the latest programme goes through
-    again = store.set_programme(patient, [Prescription("plank", hold_s=60)], later, expected_current=first)
+    again = store.set_programme(
+        patient, [Prescription("plank", hold_s=60)], later, expected_current=first
+    )
     assert again != first and store.programme_on(patient, later).get("plank").hold_s == 60
 
 
@@ -178,12 +205,18 @@ def test_pain_scores_and_annotations_round_trip(store, patient):
     store.add_pain(patient, 7, recorded_at=at, context="morning", pain_id="pain-1")
     pain = store.pain(patient)
     assert len(pain) == 1 and pain.iloc[0]["score"] == 7 and pain.iloc[0]["context"] == "morning"
-    store.add_annotation(patient, "moved house", day=DAY, author="Dr K", kind="flare-up", annotation_id="a1")
-    store.add_annotation(patient, "moved house", day=DAY, author="Dr K", kind="flare-up", annotation_id="a1")
+    store.add_annotation(
+        patient, "moved house", day=DAY, author="Dr K", kind="flare-up", annotation_id="a1"
+    )
+    store.add_annotation(
+        patient, "moved house", day=DAY, author="Dr K", kind="flare-up", annotation_id="a1"
+    )
     ann = store.annotations(patient)
     assert list(ann[ann["kind"] == "flare-up"]["text"]) == ["moved house"]
     with pytest.raises(ConflictError, match="annotation_id: 'a1'"):
-        store.add_annotation(patient, "moved flat", day=DAY, author="Dr K", kind="flare-up", annotation_id="a1")
+        store.add_annotation(
+            patient, "moved flat", day=DAY, author="Dr K", kind="flare-up", annotation_id="a1"
+        )
     with pytest.raises(ConflictError, match="pain_id: 'pain-1'"):
         store.add_pain(patient, 8, recorded_at=at, context="morning", pain_id="pain-1")
 
@@ -194,13 +227,19 @@ def test_daily_summary_matches_sessions_items_and_pain(store, patient):
     store.add_pain(patient, 5, day=DAY, recorded_at=dt.datetime(2026, 1, 8, 7, tzinfo=dt.UTC))
     row = store.daily(patient).iloc[0]
     # two sessions; items done 2 (plank, pelvic tilt) + 1 (plank); pain 6 + 4 + 5 over 3
-    assert (row["sessions"], row["items_done"], row["pain_sum"], row["pain_n"], row["red_flag_sessions"]) == (2, 3, 15, 3, 1)
+    assert (
+        row["sessions"],
+        row["items_done"],
+        row["pain_sum"],
+        row["pain_n"],
+        row["red_flag_sessions"],
+    ) == (2, 3, 15, 3, 1)
 
 
 def test_delete_session_removes_items_and_summary(store, patient):
     sid = store.save_session(patient, ITEMS, day=DAY, pain_before=6)
     store.delete_session(sid)
-    c = counts(store)
+    c = row_counts(store)
     assert c["sessions"] == c["session_items"] == c["daily_summary"] == 0
     with pytest.raises(NotFoundError):
         store.get_session(sid)
@@ -228,8 +267,16 @@ BAD_SESSIONS = [
     ({"session_id": ""}, "session_id", "letters"),
     ({"items": [{"exercise_id": "handstand", "done": True}]}, "items[0].exercise_id", "catalog"),
     ({"items": [{"exercise_id": "plank", "done": "yes"}]}, "items[0].done", "True or False"),
-    ({"items": [{"exercise_id": "plank", "done": True, "hold_s": -5}]}, "items[0].hold_s", "0 to 600"),
-    ({"items": [{"exercise_id": "plank", "done": True, "hold_s": 10_000}]}, "items[0].hold_s", "0 to 600"),
+    (
+        {"items": [{"exercise_id": "plank", "done": True, "hold_s": -5}]},
+        "items[0].hold_s",
+        "0 to 600",
+    ),
+    (
+        {"items": [{"exercise_id": "plank", "done": True, "hold_s": 10_000}]},
+        "items[0].hold_s",
+        "0 to 600",
+    ),
     ({"items": [{"exercise_id": "plank", "done": True, "colour": 1}]}, "items[0].colour", "one of"),
     ({"items": [{"exercise_id": "plank", "done": True}] * 2}, "items.exercise_id", "at most once"),
     ({"items": "plank"}, "items", "list"),
@@ -240,26 +287,28 @@ BAD_SESSIONS = [
 
 
 @pytest.mark.parametrize(("change", "field", "allowed"), BAD_SESSIONS)
-def test_bad_session_input_is_refused_naming_field_and_writes_nothing(store, patient, change, field, allowed):
-    before = counts(store)
+def test_bad_session_input_is_refused_naming_field_and_writes_nothing(
+    store, patient, change, field, allowed
+):
+    before = row_counts(store)
     kwargs = {"day": DAY, "pain_before": 5, **change}
     items = kwargs.pop("items", ITEMS)
     with pytest.raises(ValidationError) as err:
         store.save_session(patient, items, **kwargs)
     assert err.value.field == field
     assert str(err.value).startswith(f"{field}: ") and allowed in str(err.value)
-    assert counts(store) == before
+    assert row_counts(store) == before
 
 
 def test_unknown_patient_is_refused_and_writes_nothing(store, patient):
-    before = counts(store)
+    before = row_counts(store)
     with pytest.raises(NotFoundError, match="patient_id: 'nobody'"):
         store.save_session("nobody", ITEMS, day=DAY)
     with pytest.raises(NotFoundError):
         store.add_pain("nobody", 3)
     with pytest.raises(NotFoundError):
         store.add_annotation("nobody", "hello")
-    assert counts(store) == before
+    assert row_counts(store) == before
 
 
 @pytest.mark.parametrize(
@@ -275,11 +324,11 @@ def test_unknown_patient_is_refused_and_writes_nothing(store, patient):
     ],
 )
 def test_bad_programmes_are_refused(store, patient, items, field):
-    before = counts(store)
+    before = row_counts(store)
     with pytest.raises(ValidationError) as err:
         store.set_programme(patient, items, START)
     assert err.value.field == field
-    assert counts(store) == before
+    assert row_counts(store) == before
 
 
 def test_bad_patient_and_annotation_input(store, patient):
@@ -303,15 +352,32 @@ def test_incremental_daily_summary_equals_a_full_recompute(store, patient):
     rng = random.Random(4)
     for i in range(40):
         day = START + dt.timedelta(days=rng.randrange(6))
-        items = [{"exercise_id": e, "done": rng.random() < 0.6} for e in ("plank", "cat-cow", "bird-dog")]
-        sid = store.save_session(patient, items, day=day, pain_before=rng.choice([None, 2, 5, 9]),
-                                 red_flags=["fever-weight-loss"] if rng.random() < 0.1 else [])
+        items = [
+            {"exercise_id": e, "done": rng.random() < 0.6} for e in ("plank", "cat-cow", "bird-dog")
+        ]
+        sid = store.save_session(
+            patient,
+            items,
+            day=day,
+            pain_before=rng.choice([None, 2, 5, 9]),
+            red_flags=["fever-weight-loss"] if rng.random() < 0.1 else [],
+        )
         if i % 5 == 0:  # an update moving the session to another day
-            store.save_session(patient, items[:1], day=START + dt.timedelta(days=7), pain_before=3,
-                               session_id=sid, replace=True)
+            store.save_session(
+                patient,
+                items[:1],
+                day=START + dt.timedelta(days=7),
+                pain_before=3,
+                session_id=sid,
+                replace=True,
+            )
         if i % 3 == 0:
-            store.add_pain(patient, rng.randrange(11), day=day,
-                           recorded_at=dt.datetime(2026, 1, 5, 8, tzinfo=dt.UTC))
+            store.add_pain(
+                patient,
+                rng.randrange(11),
+                day=day,
+                recorded_at=dt.datetime(2026, 1, 5, 8, tzinfo=dt.UTC),
+            )
     kept = store.daily(patient)
     with store.transaction() as conn:
         S.refresh_summary(conn, lambda t: sa.true())

@@ -21,9 +21,18 @@ def _raw_counts(path: Path) -> dict[str, int]:
 
     con = sqlite3.connect(path)
     try:
-        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
-                for t in ("patients", "programmes", "programme_items", "sessions", "session_items",
-                          "pain_scores", "annotations")}
+        return {
+            t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
+            for t in (
+                "patients",
+                "programmes",
+                "programme_items",
+                "sessions",
+                "session_items",
+                "pain_scores",
+                "annotations",
+            )
+        }
     finally:
         con.close()
 
@@ -41,13 +50,22 @@ def test_version_one_store_upgrades_in_place_without_losing_rows(tmp_path):
         daily = store.daily("v1-a").set_index("day")
         first = daily.loc[pd.Timestamp("2025-01-06")]
         # day 0: plank done + pelvic tilt done (d % 2 == 0) -> 2 items; pain_before 6 - 0 // 3 = 6
-        assert (first["sessions"], first["items_done"], first["pain_sum"], first["pain_n"]) == (1, 2, 6, 1)
+        assert (first["sessions"], first["items_done"], first["pain_sum"], first["pain_n"]) == (
+            1,
+            2,
+            6,
+            1,
+        )
         # the standalone pain score of 20 Jan is in the summary too
         assert daily.loc[pd.Timestamp("2025-01-20"), "pain_sum"] == 3
         assert int(store.daily("v1-b")["red_flag_sessions"].sum()) == 1
         # and the upgraded store takes new writes
-        store.save_session("v1-a", [{"exercise_id": "plank", "done": True, "hold_s": 30}],
-                           day=pd.Timestamp("2025-01-17").date(), pain_before=4)
+        store.save_session(
+            "v1-a",
+            [{"exercise_id": "plank", "done": True, "hold_s": 30}],
+            day=pd.Timestamp("2025-01-17").date(),
+            pain_before=4,
+        )
         assert len(store.sessions("v1-a")) == 11
     # opening again is a no-op
     with open_store(f"sqlite:///{path}") as store:
@@ -68,8 +86,12 @@ def test_store_from_a_newer_version_is_refused(tmp_path):
 def test_fresh_store_has_every_table_and_the_one_patient_indexes(store):
     insp = sa.inspect(store.engine)
     assert set(S.metadata.tables) <= set(insp.get_table_names())
-    for table, cols in (("sessions", ["patient_id", "day"]), ("pain_scores", ["patient_id", "day"]),
-                        ("annotations", ["patient_id", "day"]), ("sessions", ["day"]),
-                        ("daily_summary", ["day"])):
+    for table, cols in (
+        ("sessions", ["patient_id", "day"]),
+        ("pain_scores", ["patient_id", "day"]),
+        ("annotations", ["patient_id", "day"]),
+        ("sessions", ["day"]),
+        ("daily_summary", ["day"]),
+    ):
         assert cols in [ix["column_names"] for ix in insp.get_indexes(table)]
     assert insp.get_pk_constraint("daily_summary")["constrained_columns"] == ["patient_id", "day"]

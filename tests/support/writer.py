@@ -1,6 +1,6 @@
 """A writer process for the concurrency and crash tests: saves sessions and reports each save.
 
-usage: python -m tests.writer URL WORKER N   (prints "saved <id>" after each save returns)
+usage: python -m tests.support.writer URL WORKER N   (prints "saved <id>" after each save returns)
 """
 
 from __future__ import annotations
@@ -24,8 +24,12 @@ def main() -> None:
     start = dt.date(2020, 1, 1)
     for i in range(n):
         sid = f"w{worker}-{i:05d}"
-        kwargs = dict(day=start + dt.timedelta(days=i % 2000), pain_before=i % 11, pain_after=(i + 3) % 11,
-                      session_id=sid)
+        kwargs = dict(
+            day=start + dt.timedelta(days=i % 2000),
+            pain_before=i % 11,
+            pain_after=(i + 3) % 11,
+            session_id=sid,
+        )
         store.save_session("shared", ITEMS, **kwargs)
         if i % 50 == 0:  # a retry of the same save (a double click) must not duplicate
             store.save_session("shared", ITEMS, **kwargs)

@@ -1,4 +1,5 @@
-"""backcare.store.bulk: whole frames checked by the column forms of the domain rules, loaded at once."""
+"""backcare.store.bulk: whole frames checked by the column forms of the domain rules, loaded at
+once."""
 
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ import pytest
 
 from backcare.errors import ValidationError
 from backcare.store.bulk import load_frames
-
-from .conftest import START
+from tests.support.stores import START
 
 
 def sessions_frame(patient: str, started: list, ended: list) -> pd.DataFrame:
@@ -117,7 +117,8 @@ def test_bad_times_are_refused_naming_the_row_and_nothing_is_written(
 
 
 def test_bulk_limits_are_the_single_writers_limits(store, patient):
-    """The same pain score, dose and annotation length are refused as store.save_session / add_annotation do."""
+    """The same pain score, dose and annotation length are refused as store.save_session /
+    add_annotation do."""
     frame = sessions_frame(patient, [None, None], [None, None]).assign(pain_before=[10, 11])
     with pytest.raises(ValidationError) as bulk:
         load_frames(store, sessions=frame)
@@ -144,3 +145,35 @@ def test_bulk_limits_are_the_single_writers_limits(store, patient):
         load_frames(store, annotations=notes)
     with pytest.raises(ValidationError, match="at most 4000 characters"):
         store.add_annotation(patient, long_text, day=START)
+
+
+def test_bulk_loader_refuses_bad_frames_and_writes_nothing(store, patient):
+    sessions = pd.DataFrame(
+        {
+            "session_id": ["b1", "b2"],
+            "patient_id": [patient, patient],
+            "day": [dt.date(2026, 1, 6), dt.date(2026, 1, 7)],
+            "started_at": [None, None],
+            "ended_at": [None, None],
+            "pain_before": [3, 12],
+            "pain_after": [None, None],
+            "notes": ["", ""],
+            "red_flags": ["", ""],
+        }
+    )
+    with pytest.raises(ValidationError, match=r"sessions\[1\]\.pain_before: 12"):
+        load_frames(store, sessions=sessions)
+    bad_items = pd.DataFrame(
+        {
+            "session_id": ["b1"],
+            "exercise_id": ["yoga"],
+            "done": [True],
+            "sets": [None],
+            "reps": [None],
+            "hold_s": [None],
+            "minutes": [None],
+        }
+    )
+    with pytest.raises(ValidationError, match=r"items\[0\]\.exercise_id: 'yoga'"):
+        load_frames(store, sessions=sessions.iloc[:1], items=bad_items)
+    assert store.sessions(patient).empty

@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 
-from backcare.demo import fill_demo
 from backcare.store import open_store
 from backcare.ui.clinic import PAGE_SIZE, ClinicView, sort_overview
 
@@ -14,9 +13,8 @@ TODAY = dt.date(2026, 3, 31)
 
 
 @pytest.fixture(scope="module")
-def clinic(tmp_path_factory):
-    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('cv') / 'c.db'}")
-    fill_demo(store, patients=60, days=40, seed=4, end=TODAY, progress=False)
+def clinic(demo_copy):
+    store = open_store(demo_copy(patients=60, days=40, seed=4, end=TODAY))
     store.add_patient("zz-xss", "<script>alert(1)</script>")
     yield store
     store.close()

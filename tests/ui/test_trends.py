@@ -1,27 +1,23 @@
-"""backcare.ui.trends without a kernel: it reads the store, fills its Output widgets, never writes."""
+"""backcare.ui.trends without a kernel: it reads the store, fills its Output widgets, never
+writes."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-import plotly.io as pio
 import pytest
-import sqlalchemy as sa
 
 from backcare.errors import NotFoundError
 from backcare.services import PERIODS, load_trends
 from backcare.store import open_store
 from backcare.ui.trends import SECTIONS, TrendsView
+from tests.support.stores import row_counts
 
 END = dt.date(2024, 3, 31)
 PLOTLY = "application/vnd.plotly.v1+json"
 
 
-@pytest.fixture(autouse=True)
-def restore_renderer():
-    before = pio.renderers.default
-    yield
-    pio.renderers.default = before
+pytestmark = pytest.mark.usefixtures("restore_renderer")  # the view sets the offline renderer
 
 
 @pytest.fixture(scope="module")
@@ -72,20 +68,11 @@ def view_store(tmp_path_factory):
     s.close()
 
 
-def counts(store) -> dict[str, int]:
-    with store.engine.connect() as conn:
-        names = sa.inspect(conn).get_table_names()
-        return {
-            n: conn.execute(sa.select(sa.func.count()).select_from(sa.table(n))).scalar()
-            for n in names
-        }
-
-
 def test_view_fills_every_section_and_never_writes(view_store):
-    before = counts(view_store)
+    before = row_counts(view_store)
     view = TrendsView(view_store, "demo-001", "Last 8 weeks", end=END)
     assert view.error == ""
-    assert counts(view_store) == before
+    assert row_counts(view_store) == before
     for name in ("pain", "calendar", "weekly", "effect", "adherence_pain"):
         first = view.outputs[name].outputs[0]["data"]
         assert PLOTLY in first and "text/html" in first

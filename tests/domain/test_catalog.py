@@ -8,8 +8,14 @@ from backcare.domain.catalog import default_catalog, load_catalog
 from backcare.errors import CatalogError
 
 ARTICLE_IDS = [
-    "knee-to-chest", "pelvic-tilt", "plank", "bird-dog",
-    "brisk-walking", "swimming", "cat-cow", "hamstring-stretch",
+    "knee-to-chest",
+    "pelvic-tilt",
+    "plank",
+    "bird-dog",
+    "brisk-walking",
+    "swimming",
+    "cat-cow",
+    "hamstring-stretch",
 ]
 
 GOOD_EXTRA = """
@@ -56,8 +62,13 @@ def test_swimming_dose_is_marked_as_the_projects_choice():
 
 @pytest.mark.parametrize(
     ("ex_id", "ladder"),
-    [("plank", (30, 45, 60)), ("pelvic-tilt", (10, 12, 15)), ("cat-cow", (10, 12, 15)),
-     ("bird-dog", (5, 8, 10)), ("brisk-walking", (10, 12, 15))],
+    [
+        ("plank", (30, 45, 60)),
+        ("pelvic-tilt", (10, 12, 15)),
+        ("cat-cow", (10, 12, 15)),
+        ("bird-dog", (5, 8, 10)),
+        ("brisk-walking", (10, 12, 15)),
+    ],
 )
 def test_progression_ladders_stay_inside_the_articles_range(ex_id, ladder):
     ex = default_catalog()[ex_id]

@@ -1,4 +1,4 @@
-"""Test helpers: start a local server (JupyterLab or Voila), wait until it answers, stop it.
+"""Start a local server (JupyterLab or Voila), wait until it answers, stop it.
 
 Used by tests/test_servers.py, tests/test_wheel.py and tests/e2e. A server runs in its own
 process group so that stopping it also stops the kernels it started; its output goes to a log
@@ -6,7 +6,6 @@ file that is shown when it fails to start."""
 
 from __future__ import annotations
 
-import datetime as dt
 import http.client
 import os
 import signal
@@ -16,12 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from backcare.domain.programme import default_programme
 from backcare.servers import server_env
 from backcare.store import open_store
-
-ROOT = Path(__file__).resolve().parents[1]
-START = dt.date(2026, 1, 5)
+from tests.support import ROOT
+from tests.support.stores import add_default_patient
 
 
 @dataclass
@@ -62,8 +59,7 @@ def make_store(path: Path, name: str = "Sam Example", timezone: str = "Europe/Lo
     """A fresh SQLite store with one patient on the default programme; return its URL."""
     url = f"sqlite:///{path}"
     with open_store(url) as store:
-        store.add_patient("sam", name, timezone)
-        store.set_programme("sam", default_programme(store.catalog, START), START)
+        add_default_patient(store, "sam", name, timezone)
     return url
 
 

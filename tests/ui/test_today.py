@@ -14,16 +14,15 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from backcare.analysis import week_progress
 from backcare.domain.programme import Prescription, default_programme
 from backcare.domain.wording import CONSULT_ADVICE, RED_FLAG_MESSAGE, RED_FLAGS
 from backcare.errors import ConflictError
-from backcare.present.text import week_progress_lines
+from backcare.store import open_store
 from backcare.store import schema as S
 from backcare.ui.today import PATIENT_ENV, TodayView
-from backcare.ui.widgets import HoldTimer, hold_phases
-
-from .conftest import START
+from tests.support import ROOT
+from tests.support.loop import FakeLoop
+from tests.support.stores import START, add_default_patient, row_counts
 
 NOW = dt.datetime(2026, 1, 7, 10, 0, tzinfo=dt.UTC)  # Wednesday of START's week
 TODAY = dt.date(2026, 1, 7)
@@ -31,48 +30,6 @@ TODAY = dt.date(2026, 1, 7)
 
 def clock(when: dt.datetime = NOW):
     return lambda: when
-
-
-class FakeLoop:
-    """A stand-in for the asyncio loop: time only moves when the test says so."""
-
-    class Handle:
-        def __init__(self, when, callback):
-            self.when, self.callback, self.cancelled = when, callback, False
-
-        def cancel(self):
-            self.cancelled = True
-
-    def __init__(self):
-        self.now = 0.0
-        self.pending: list[FakeLoop.Handle] = []
-
-    def time(self) -> float:
-        return self.now
-
-    def call_later(self, delay, callback):
-        h = self.Handle(self.now + delay, callback)
-        self.pending.append(h)
-        return h
-
-    def advance(self, seconds: float) -> None:
-        end = self.now + seconds
-        while True:
-            due = [h for h in self.pending if not h.cancelled and h.when <= end + 1e-9]
-            if not due:
-                break
-            h = min(due, key=lambda h: h.when)
-            self.pending.remove(h)
-            self.now = h.when
-            h.callback()
-        self.now = end
-
-
-def counts(store) -> dict[str, int]:
-    tables = [S.patients, S.programmes, S.programme_items, S.sessions, S.session_items,
-              S.pain_scores, S.annotations, S.daily_summary]
-    with store.engine.connect() as conn:
-        return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar() for t in tables}
 
 
 def all_widgets(w):
@@ -101,13 +58,13 @@ def view(store, patient):
 
 # ---- choosing the patient and the day ---------------------------------------------------
 def test_building_the_view_writes_nothing(store, patient):
-    before = counts(store)
+    before = row_counts(store)
     v = TodayView(store, now=clock())
     v.row("plank").details.selected_index = 0
     v.date.value = TODAY - dt.timedelta(days=1)
     v.start_new_session()
     TodayView(store, now=clock())  # running the cell again
-    assert counts(store) == before
+    assert row_counts(store) == before
 
 
 def test_the_only_patient_is_chosen_and_the_day_is_today_in_their_time_zone(store):
@@ -132,7 +89,9 @@ def test_several_patients_give_a_dropdown(store, patient):
     assert v.save() is None and "Choose a patient" in text_of(v)
     v.patient.value = "p1"
     assert v.day == TODAY and len(v.rows) == 8
-    v2 = TodayView(store, day=START, now=clock())  # a day asked for is kept when the patient is chosen
+    v2 = TodayView(
+        store, day=START, now=clock()
+    )  # a day asked for is kept when the patient is chosen
     v2.patient.value = "p1"
     assert v2.day == START
 
@@ -170,7 +129,9 @@ def test_a_store_that_cannot_be_read_is_a_message(store, patient, monkeypatch):
 
     monkeypatch.setattr(store, "programme_on", broken)
     v = TodayView(store, now=clock())
-    assert "Cannot open this day" in text_of(v, v.status) and "disk I/O error" in text_of(v, v.status)
+    assert "Cannot open this day" in text_of(v, v.status) and "disk I/O error" in text_of(
+        v, v.status
+    )
     assert "Traceback" not in shown_html(v)
 
 
@@ -206,8 +167,15 @@ def test_one_row_per_prescribed_exercise_with_the_dose_in_words(view, store):
 
 
 def test_inputs_are_prefilled_with_the_prescribed_dose(store, patient):
-    store.set_programme("p1", [Prescription("pelvic-tilt", sets=2, reps=12),
-                               Prescription("plank", hold_s=45), Prescription("swimming", minutes=20)], START)
+    store.set_programme(
+        "p1",
+        [
+            Prescription("pelvic-tilt", sets=2, reps=12),
+            Prescription("plank", hold_s=45),
+            Prescription("swimming", minutes=20),
+        ],
+        START,
+    )
     v = TodayView(store, now=clock())
     assert {k: b.value for k, b in v.row("pelvic-tilt").inputs.items()} == {"sets": 2, "reps": 12}
     assert {k: b.value for k, b in v.row("plank").inputs.items()} == {"hold_s": 45}
@@ -298,24 +266,11 @@ def test_the_timer_runs_on_the_asyncio_loop_without_blocking(store, patient):
     assert asyncio.run(scenario()) is True
 
 
-def test_hold_phases():
-    assert hold_phases(30) == [("Hold", 30.0)]
-    assert [n for n, _ in hold_phases(10, sets=2, switch_s=3)] == [
-        "Hold, set 1 of 2", "Rest, get ready", "Hold, set 2 of 2"]
-    label = W.HTML()
-    done = []
-    loop = FakeLoop()
-    t = HoldTimer(label, lambda: done.append(1), scheduler=loop, tick=1.0)
-    t.start([("Hold", 2.5)])
-    loop.advance(1)
-    assert "2 s" in label.value  # 1.5 s left, shown rounded up
-    loop.advance(1.5)
-    assert done == [1]
-
-
 # ---- pain --------------------------------------------------------------------------------
 def test_an_untouched_pain_slider_is_not_recorded(view, store):
-    assert view.pain_before.value is None and "not recorded" in text_of(view, view.pain_before.readout)
+    assert view.pain_before.value is None and "not recorded" in text_of(
+        view, view.pain_before.readout
+    )
     view.row("plank").done.value = True
     view.save()
     assert pd.isna(store.sessions("p1").loc[0, "pain_before"])
@@ -363,9 +318,9 @@ def test_save_writes_one_session_with_what_was_actually_done(view, store):
 def test_a_second_click_saves_nothing_more(view, store):
     view.row("plank").done.value = True
     first = view.save()
-    after_first = counts(store)
+    after_first = row_counts(store)
     assert view.save() == first
-    assert counts(store) == after_first and len(store.sessions("p1")) == 1
+    assert row_counts(store) == after_first and len(store.sessions("p1")) == 1
     assert "Already saved" in text_of(view)
 
 
@@ -391,8 +346,8 @@ def test_running_the_cell_again_shows_the_saved_session_and_never_duplicates(sto
     assert v2.session_id == sid
     assert v2.row("plank").done.value and v2.pain_before.value == 5 and v2.notes.value == "first"
     assert "already saved a session for this day" in text_of(v2, v2.status)
-    before = counts(store)
-    assert v2.save() == sid and counts(store) == before
+    before = row_counts(store)
+    assert v2.save() == sid and row_counts(store) == before
     v2.row("cat-cow").done.value = True
     v2.save()
     assert len(store.sessions("p1")) == 1 and "Updated" in text_of(v2)
@@ -413,20 +368,29 @@ def test_start_another_session_records_a_second_one(view, store):
     ("setup", "message"),
     [
         (lambda v: None, "Nothing to save yet"),
-        (lambda v: (setattr(v.row("pelvic-tilt").done, "value", True),
-                    setattr(v.row("pelvic-tilt").inputs["reps"], "value", 0)), "Pelvic Tilt: reps is 0"),
-        (lambda v: setattr(v.notes, "value", "x" * 6000) or setattr(v.row("plank").done, "value", True),
-         "notes:"),
+        (
+            lambda v: (
+                setattr(v.row("pelvic-tilt").done, "value", True),
+                setattr(v.row("pelvic-tilt").inputs["reps"], "value", 0),
+            ),
+            "Pelvic Tilt: reps is 0",
+        ),
+        (
+            lambda v: (
+                setattr(v.notes, "value", "x" * 6000) or setattr(v.row("plank").done, "value", True)
+            ),
+            "notes:",
+        ),
     ],
     ids=["empty", "zero-dose", "notes-too-long"],
 )
 def test_bad_input_is_a_readable_message_and_nothing_is_written(view, store, setup, message):
-    before = counts(store)
+    before = row_counts(store)
     setup(view)
     assert view.save() is None
     assert message in text_of(view) and "Not saved" in text_of(view)
     assert "Traceback" not in shown_html(view)
-    assert counts(store) == before
+    assert row_counts(store) == before
 
 
 def test_a_future_day_is_not_offered(store, patient):
@@ -445,8 +409,10 @@ def test_a_day_that_became_future_is_refused_on_save(store, patient):
 
 @pytest.mark.parametrize(
     "error",
-    [ConflictError("session_id: 'x' is already saved with different content"),
-     sa.exc.OperationalError("INSERT", {}, Exception("database is locked"))],
+    [
+        ConflictError("session_id: 'x' is already saved with different content"),
+        sa.exc.OperationalError("INSERT", {}, Exception("database is locked")),
+    ],
     ids=["conflict", "database-locked"],
 )
 def test_store_errors_are_messages_and_the_next_save_still_works(view, store, monkeypatch, error):
@@ -536,51 +502,32 @@ def test_user_text_is_escaped_everywhere_it_is_shown(store):
     assert store.sessions("p1").loc[0, "notes"].startswith("felt ok <script>")  # stored as typed
 
 
-# ---- this week's progress (pure, from backcare.analysis) ---------------------------------
-def test_week_progress_counts_this_week_against_the_prescription_and_the_weekly_streak(store, patient):
-    everything = [{"exercise_id": e, "done": True} for e in store.programme_on("p1", START).exercise_ids()]
-    for d in range(14):  # two full weeks, every exercise every day: adherent
-        store.save_session("p1", everything, day=START + dt.timedelta(days=d))
-    for d in (14, 15):  # Monday and Tuesday of the third week: one exercise each
-        store.save_session("p1", [{"exercise_id": "plank", "done": True}], day=START + dt.timedelta(days=d))
-    rx, items = store.prescriptions("p1"), store.items("p1")
-    wednesday = START + dt.timedelta(days=16)
-    p = week_progress(rx, items, wednesday)
-    assert (p.week_start, p.week_end) == (START + dt.timedelta(days=14), START + dt.timedelta(days=20))
-    assert (p.sessions_done, p.sessions_prescribed) == (2, 7)
-    assert (p.exercises_done, p.exercises_prescribed) == (2, 56)
-    assert (p.streak.current, p.streak.in_progress) == (2, True)
-    assert "2 of 7 prescribed sessions; 2 of 56 prescribed exercises done (4 %)" in week_progress_lines(p)[0]
-    sunday = week_progress(rx, items, START + dt.timedelta(days=20))  # the week is over: not met
-    assert (sunday.streak.current, sunday.streak.longest) == (0, 2)
-    none = week_progress(rx.iloc[0:0], items.iloc[0:0], wednesday)
-    assert none.exercises_prescribed == 0 and "no programme is prescribed" in week_progress_lines(none)[0]
-
-
 # ---- the notebook --------------------------------------------------------------------------
-def test_the_notebook_runs_top_to_bottom_shows_the_checklist_and_writes_nothing(sqlite_url, monkeypatch):
-    from pathlib import Path
-
+def test_the_notebook_runs_top_to_bottom_shows_the_checklist_and_writes_nothing(
+    sqlite_url, monkeypatch
+):
     import nbformat
     from nbclient import NotebookClient
 
-    from backcare.store import open_store
-
     store = open_store(sqlite_url)
-    store.add_patient("p1", "Test Patient", "Europe/London")
-    store.set_programme("p1", default_programme(store.catalog, START), START)
-    root = Path(__file__).resolve().parents[1]
+    add_default_patient(store)
     url = sqlite_url
     monkeypatch.setenv("BACKCARE_DB", url)
     monkeypatch.delenv(PATIENT_ENV, raising=False)
-    monkeypatch.setenv("PYTHONPATH", str(root))
-    nb = nbformat.read(root / "notebooks" / "01_today.ipynb", as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell("print(_.patient_id, len(_.rows))"))  # `_`: the view shown
-    before = counts(store)
-    NotebookClient(nb, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(root / "notebooks")}}).execute()
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    nb = nbformat.read(ROOT / "notebooks" / "01_today.ipynb", as_version=4)
+    nb.cells.append(
+        nbformat.v4.new_code_cell("print(_.patient_id, len(_.rows))")
+    )  # `_`: the view shown
+    before = row_counts(store)
+    NotebookClient(
+        nb,
+        timeout=120,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(ROOT / "notebooks")}},
+    ).execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error" or o.get("name") == "stderr"]
     assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
     assert nb.cells[-1].outputs[0]["text"].strip() == "p1 8"  # the patient's own checklist
-    assert counts(store) == before
+    assert row_counts(store) == before

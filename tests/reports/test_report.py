@@ -5,7 +5,6 @@ Reports run a real kernel (papermill), a few seconds each, so they are made once
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import json
 import re
@@ -15,51 +14,27 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
-from backcare.reports.privacy import pseudonym, pseudonym_key
 
 from backcare import analysis as A
 from backcare import reports as R
 from backcare.cli import main
-from backcare.demo import fill_demo
 from backcare.domain import wording as W
 from backcare.errors import NotFoundError, ValidationError
 from backcare.present.html import esc
+from backcare.reports.privacy import pseudonym, pseudonym_key
 from backcare.store import open_store
-
-ROOT = Path(__file__).resolve().parents[1]
-END = dt.date(2026, 3, 31)
-PATIENT = "demo-0001"
-SCRIPT = "<script>alert(1)</script>"
-IMG = "<img src=x onerror=alert(1)>"
-NAME = f"Zed Hostile {IMG}"
-AUTHOR = f"Dr Bold {SCRIPT}"
-NOTE = f"NOTE-MARKER stiff after gardening {IMG} {SCRIPT}"
-ANNOTATION = f"ANNOTATION-MARKER progressed plank {SCRIPT}"
-NARRATIVE = f"NARRATIVE-MARKER Good progress.\n\nKeep walking {IMG}"
-
-
-def hostile_store(path: Path, patients: int = 2, days: int = 120) -> str:
-    """A demo store whose first patient has user text that would run as code if not escaped."""
-    url = f"sqlite:///{path}"
-    with open_store(url) as s:
-        fill_demo(s, patients=patients, days=days, seed=5, end=END, progress=False)
-        tz = s.patients().set_index("patient_id").loc[PATIENT, "timezone"]
-        s.add_patient(PATIENT, NAME, tz)
-        s.add_annotation(
-            PATIENT, ANNOTATION, day=END - dt.timedelta(days=20), author=AUTHOR, kind="milestone"
-        )
-        s.add_annotation(PATIENT, IMG, day=END - dt.timedelta(days=10), author=IMG, kind="note")
-        s.save_session(
-            PATIENT,
-            [{"exercise_id": "plank", "done": True}],
-            day=END - dt.timedelta(days=3),
-            pain_before=5,
-            pain_after=4,
-            notes=NOTE,
-            red_flags=["night-pain"],
-            session_id="xss-notes",
-        )
-    return url
+from tests.support import ROOT
+from tests.support.hostile import (
+    AUTHOR,
+    END,
+    IMG,
+    NAME,
+    NARRATIVE,
+    PATIENT,
+    SCRIPT,
+    SEED,
+    add_hostile_text,
+)
 
 
 def outside_plotlyjs(html: str) -> str:
@@ -83,8 +58,8 @@ def dump(url: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory) -> str:
-    return hostile_store(tmp_path_factory.mktemp("report") / "store.db")
+def url(demo_copy) -> str:
+    return add_hostile_text(demo_copy(patients=2, days=120, seed=SEED, end=END))
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +102,7 @@ def pseudo(url, out) -> dict:
     }
 
 
-# ---- the notebook ---------------------------------------------------------------------------------
+# ---- the notebook --------------------------------------------------------------------------------
 def notebook():
     return nbformat.read(ROOT / "notebooks" / "04_patient_report.ipynb", as_version=4)
 
@@ -161,7 +136,7 @@ def test_notebook_is_thin_read_only_and_explains_each_section():
             )
 
 
-# ---- what the report shows ---------------------------------------------------------------------------
+# ---- what the report shows -----------------------------------------------------------------------
 def test_report_shows_summary_annotations_narrative_methods_and_caveats(normal, url):
     text = plain(normal)
     with open_store(url) as s:
@@ -241,7 +216,7 @@ def test_html_sections_escape_every_user_text(url):
                 assert SCRIPT not in shown and IMG not in shown, section
 
 
-# ---- pseudonymised -------------------------------------------------------------------------------------
+# ---- pseudonymised -------------------------------------------------------------------------------
 def test_pseudonymised_report_hides_id_name_and_free_text(pseudo):
     html = pseudo["html"]
     assert pseudo["alias"] in html and pseudo["result"].shown_id == pseudo["alias"]
@@ -294,7 +269,7 @@ def test_day_labels_replace_every_date_form():
     assert R._x_as_day("%{x|%b %Y}: %{y}") == "Month starting day %{x}: %{y}"
 
 
-# ---- formats, --all and the CLI ------------------------------------------------------------------------
+# ---- formats, --all and the CLI ------------------------------------------------------------------
 def test_ipynb_format_keeps_outputs(url, out, capsys):
     path = out / "colleague.ipynb"
     assert (
@@ -321,8 +296,8 @@ def test_ipynb_format_keeps_outputs(url, out, capsys):
     assert nb.metadata.papermill.parameters["patient"] == PATIENT
 
 
-def test_all_writes_one_file_per_patient_named_by_pseudonym(tmp_path, capsys):
-    url = hostile_store(tmp_path / "two.db", patients=2, days=30)
+def test_all_writes_one_file_per_patient_named_by_pseudonym(demo_copy, tmp_path, capsys):
+    url = add_hostile_text(demo_copy(patients=2, days=30, seed=SEED, end=END))
     folder = tmp_path / "all"
     assert (
         main(["report", "--all", "--pseudonymise", "--progress", "--out", str(folder), "--db", url])

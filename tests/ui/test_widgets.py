@@ -1,13 +1,15 @@
-"""backcare.ui.widgets without a kernel: the patient picker and the pain input, driven like a user would."""
+"""backcare.ui.widgets without a kernel: the patient picker, the pain input and the hold timer,
+driven like a user would."""
 
 from __future__ import annotations
 
+import ipywidgets as W
 import pytest
 
 from backcare.errors import ValidationError
-from backcare.ui.widgets import PainInput, PatientPicker, patient_names
-
-IMG = "<img src=x onerror=alert(1)>"
+from backcare.ui.widgets import HoldTimer, PainInput, PatientPicker, hold_phases, patient_names
+from tests.support.hostile import IMG
+from tests.support.loop import FakeLoop
 
 
 def test_the_picker_offers_name_and_id_and_chooses_the_first_patient():
@@ -38,7 +40,8 @@ def test_an_empty_picker_chooses_nobody():
 
 
 def test_names_are_offered_as_text(store):
-    """Option labels are plain text in ipywidgets, so the name is offered as typed (never as HTML)."""
+    """Option labels are plain text in ipywidgets, so the name is offered as typed (never as
+    HTML)."""
     store.add_patient("xss", IMG)
     store.add_patient("a1", "Ann")
     assert patient_names(store) == {"a1": "Ann", "xss": IMG}
@@ -63,3 +66,21 @@ def test_an_untouched_pain_input_records_nothing_and_a_moved_one_its_score():
     pain.set(None)
     assert pain.value is None
     assert (pain.slider.min, pain.slider.max) == (0, 10)
+
+
+def test_hold_phases():
+    assert hold_phases(30) == [("Hold", 30.0)]
+    assert [n for n, _ in hold_phases(10, sets=2, switch_s=3)] == [
+        "Hold, set 1 of 2",
+        "Rest, get ready",
+        "Hold, set 2 of 2",
+    ]
+    label = W.HTML()
+    done = []
+    loop = FakeLoop()
+    t = HoldTimer(label, lambda: done.append(1), scheduler=loop, tick=1.0)
+    t.start([("Hold", 2.5)])
+    loop.advance(1)
+    assert "2 s" in label.value  # 1.5 s left, shown rounded up
+    loop.advance(1.5)
+    assert done == [1]
