@@ -49,7 +49,7 @@ from backcare.domain.session import (
 )
 from backcare.errors import ValidationError
 from backcare.store import schema as S
-from backcare.store.core import lock_patient, programme_items
+from backcare.store.core import insert_programme, lock_patient, programme_items
 
 if TYPE_CHECKING:
     from backcare.store.core import Store
@@ -313,24 +313,7 @@ def load_frames(
                 for existing in _programmes_on_day(conn, pid, prog.valid_from)
             ):
                 continue
-            prog_id = conn.execute(
-                sa.insert(S.programmes)
-                .values(
-                    patient_id=pid,
-                    valid_from=prog.valid_from,
-                    author=prog.author,
-                    note=prog.note,
-                    created_at=now,
-                )
-                .returning(S.programmes.c.programme_id)
-            ).scalar_one()
-            conn.execute(
-                sa.insert(S.programme_items),
-                [
-                    {"programme_id": prog_id, "position": i, **vars(x)}
-                    for i, x in enumerate(prog.items)
-                ],
-            )
+            insert_programme(conn, pid, prog, now)
             added["programmes"] += 1
         for frame, df in (("sessions", s), ("pain", p), ("annotations", a)):
             _unknown_patients(frame, df, known)

@@ -162,6 +162,31 @@ def lock_patient(conn: Connection, patient_id: str) -> None:
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(patient_id))))
 
 
+def insert_programme(
+    conn: Connection, patient_id: str, prog: Programme, created_at: dt.datetime
+) -> int:
+    """Write one validated programme and its items in the caller's transaction; its new id."""
+    programme_id: int = conn.execute(
+        sa.insert(S.programmes)
+        .values(
+            patient_id=patient_id,
+            valid_from=prog.valid_from,
+            author=prog.author,
+            note=prog.note,
+            created_at=created_at,
+        )
+        .returning(S.programmes.c.programme_id)
+    ).scalar_one()
+    conn.execute(
+        sa.insert(S.programme_items),
+        [
+            {"programme_id": programme_id, "position": i, **vars(p)}
+            for i, p in enumerate(prog.items)
+        ],
+    )
+    return programme_id
+
+
 def programme_items(conn: Connection, programme_id: int) -> tuple[Prescription, ...]:
     """The prescriptions of one stored programme, in programme order."""
     t = S.programme_items
@@ -387,21 +412,7 @@ class Store:
             ).scalar()
             if same_day is not None and programme_items(conn, same_day) == prog.items:
                 return same_day
-            pid: int = conn.execute(
-                sa.insert(S.programmes)
-                .values(
-                    patient_id=patient_id,
-                    valid_from=prog.valid_from,
-                    author=prog.author,
-                    note=prog.note,
-                    created_at=_now(),
-                )
-                .returning(S.programmes.c.programme_id)
-            ).scalar_one()
-            conn.execute(
-                sa.insert(S.programme_items),
-                [{"programme_id": pid, "position": i, **vars(p)} for i, p in enumerate(prog.items)],
-            )
+            pid = insert_programme(conn, patient_id, prog, _now())
             if annotate:
                 conn.execute(
                     sa.insert(S.annotations).values(
