@@ -48,6 +48,8 @@ class PatientFrames:
     history_items: pd.DataFrame
     pain: pd.DataFrame
     annotations: pd.DataFrame
+    history_sessions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    history_pain: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass
@@ -120,6 +122,9 @@ def read_patient(
     start_ts = min(start_ts, end_ts)
     h_start = _history_start(rx, start_ts)
     h_items = store.items(patient_id, h_start, end_ts)
+    # the pain baseline is anchored at the programme's start (or the first score), whatever
+    # the period: its scores are read from there
+    anchor = rx["valid_from"].min() if len(rx) else None
     return PatientFrames(
         patient_id=patient_id,
         name=str(who["name"]),
@@ -135,6 +140,8 @@ def read_patient(
             else _from(pain_all, start_ts)
         ),
         annotations=store.annotations(patient_id, start_ts, end_ts),
+        history_sessions=store.sessions(patient_id, anchor, end_ts),
+        history_pain=store.pain(patient_id, anchor, end_ts),
     )
 
 
@@ -144,7 +151,9 @@ def analyse_patient(f: PatientFrames, catalog: Catalog) -> TrendsData:
 
     start_ts, end_ts, rx, items = f.start, f.end, f.prescriptions, f.items
     daily = A.daily_pain(f.sessions, f.pain, start_ts, end_ts)
-    trend = A.pain_trend(daily)
+    anchor = rx["valid_from"].min() if len(rx) else None
+    history = A.daily_pain(f.history_sessions, f.history_pain, None, end_ts)
+    trend = A.pain_trend(history, anchor, end_ts)
     flares = A.flare_ups(daily)
     # habit strength and streaks need the history since the first programme; prescriptions
     # are expanded once, for the history, and shared
@@ -241,32 +250,73 @@ def week_progress(store: Store, patient_id: str, day: dt.date) -> A.WeekProgress
     return A.week_progress(rx, items, day)
 
 
+ANCHOR_READ_DAYS = 28  # scored days read after each patient's anchor in the first pass
+LATE_READ_DAYS = 28  # scored days read before the end in the first pass
+
+
 def clinic_frames(store: Store, today: dt.date) -> dict[str, pd.DataFrame]:
     """What the clinic overview reads, each frame no larger than the rules need.
 
     patients (id, name, last session day); prescriptions (every programme); done (items
-    done per patient, day and exercise in the 14-day window); daily (daily pain sums:
-    every scored day within TREND_WINDOW_DAYS of each patient's first and last score, which
-    is all analysis.pain_trends reads, plus every day of the 21-day lookback window);
-    annotations (the window's timeline notes)."""
+    done per patient, day and exercise in the 14-day window); daily (daily pain sums: every
+    day of the 21-day lookback window, plus the scored days analysis.pain_trends searches
+    for its baseline and latest windows); annotations (the window's timeline notes).
+
+    The pain trend's windows are searched from each patient's anchor forwards and from the
+    end backwards, so a first pass reads the 28 days after the anchor and the 28 days
+    before the end; the few patients whose windows are not settled by those rows (see
+    _settled) are read in full and the search repeats on their whole history."""
     end = pd.Timestamp(today)
     lo = end - pd.Timedelta(days=WINDOW_DAYS - 1)
     look = end - pd.Timedelta(days=LOOKBACK_DAYS - 1)
-    ends = store.daily_sums(near_scored_ends=A.TREND_WINDOW_DAYS)
+    late_from = end - pd.Timedelta(days=LATE_READ_DAYS - 1)
     window = store.daily_sums(look, end)
-    daily = (
-        pd.concat([ends[ends["day"] < look], window], ignore_index=True)
-        .sort_values(["patient_id", "day"], kind="stable")
-        .drop_duplicates(["patient_id", "day"])
-        .reset_index(drop=True)
+    parts = [
+        window,
+        store.daily_sums(late_from, look - pd.Timedelta(days=1), scored_only=True),
+        store.daily_sums(None, end, scored_only=True, from_anchor=ANCHOR_READ_DAYS),
+    ]
+    prescriptions = store.prescriptions()
+    daily = _merge_days(parts)
+    trends = A.pain_trends(
+        A.daily_from_sums(daily, every_day=False), A.programme_starts(prescriptions), end
     )
+    unsettled = _unsettled(trends, late_from)
+    if unsettled:
+        parts.append(store.daily_sums(None, end, scored_only=True, patients=unsettled))
+        daily = _merge_days(parts)
     return {
         "patients": store.last_session_days(),
-        "prescriptions": store.prescriptions(),
+        "prescriptions": prescriptions,
         "done": store.done_counts(lo, end),
         "daily": daily,
         "annotations": store.annotations(None, lo, end),
     }
+
+
+def _merge_days(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The union of daily-sum reads, each (patient, day) once, ordered."""
+    return (
+        pd.concat(parts, ignore_index=True)
+        .drop_duplicates(["patient_id", "day"])
+        .sort_values(["patient_id", "day"], kind="stable")
+        .reset_index(drop=True)
+    )
+
+
+def _unsettled(trends: pd.DataFrame, late_from: pd.Timestamp) -> list[str]:
+    """Patients whose trend windows the first pass cannot settle.
+
+    A baseline found within the rows read after the anchor is the first one (the search
+    runs forwards from the anchor); a latest window found within the rows read before the
+    end is the last one. Anything else (no window found, or one that reaches outside the
+    rows read) needs the patient's whole history."""
+    read_until = trends["anchor"] + pd.Timedelta(days=ANCHOR_READ_DAYS - 1)
+    base_ok = trends["baseline_end"].notna() & (trends["baseline_end"] <= read_until)
+    late_ok = trends["latest_start"].notna() & (trends["latest_start"] >= late_from)
+    # everything between the two reads was read when they meet
+    covered = read_until >= late_from - pd.Timedelta(days=1)
+    return sorted(trends.loc[~((base_ok & late_ok) | covered), "patient_id"].astype(str))
 
 
 def overview(store: Store, today: dt.date | None = None) -> pd.DataFrame:

@@ -8,7 +8,8 @@ clinic overview and the dashboard cannot disagree.
 Modules, one family of rules each (their docstrings state every method and source):
   calendar     days, weeks, prescriptions in force, done counts
   adherence    adherence per exercise/week/period, habit strength, streaks
-  pain         daily pain, trend against the MCID, flare-ups, stability, red-flag counts
+  pain         daily pain, flare-ups, stability, red-flag counts
+  change       baseline against latest pain, graded by clinical importance
   effects      session effect, adherence against next week's pain
   progression  one-step progression suggestions
   stats        t quantiles, mean and Pearson intervals
@@ -39,7 +40,27 @@ from backcare.analysis.calendar import (
     done_counts,
     expand_prescriptions,
     in_force_days,
+    programme_starts,
     week_start,
+)
+from backcare.analysis.change import (
+    IMPROVED,
+    INSUFFICIENT,
+    MCID_FRACTION,
+    MCID_POINTS,
+    MUCH_IMPROVED,
+    NO_CHANGE,
+    SUBSTANTIAL_FRACTION,
+    TREND_MIN_DAYS,
+    TREND_WINDOW_DAYS,
+    WORSE,
+    PainTrend,
+    Thresholds,
+    change_thresholds,
+    classify_change,
+    low_baseline,
+    pain_trend,
+    pain_trends,
 )
 from backcare.analysis.effects import (
     MIN_EFFECT_N,
@@ -52,28 +73,16 @@ from backcare.analysis.pain import (
     FLARE_LOOKBACK_DAYS,
     FLARE_MIN_PRIOR_DAYS,
     FLARE_POINTS,
-    IMPROVED,
-    INSUFFICIENT,
-    MCID_FRACTION,
-    MCID_POINTS,
-    NO_CHANGE,
     PAIN_STABLE_TOLERANCE,
     ROLLING_DAYS,
     ROLLING_MIN_DAYS,
     STABILITY_MIN_HALF_DAYS,
-    TREND_MIN_DAYS,
-    TREND_WINDOW_DAYS,
     WEEK_MIN_PAIN_DAYS,
-    WORSE,
-    PainTrend,
-    classify_change,
     daily_from_sums,
     daily_pain,
     flare_ups,
     pain_display,
     pain_stability,
-    pain_trend,
-    pain_trends,
     red_flag_counts,
     weekly_pain,
 )
@@ -97,6 +106,11 @@ __all__ = [
     "MCID_POINTS",
     "MIN_EFFECT_N",
     "MIN_PAIRS",
+    "MUCH_IMPROVED",
+    "SUBSTANTIAL_FRACTION",
+    "Thresholds",
+    "change_thresholds",
+    "low_baseline",
     "NO_CHANGE",
     "PAIN_STABLE_TOLERANCE",
     "PROGRESSION_WINDOW_DAYS",
@@ -134,6 +148,7 @@ __all__ = [
     "pain_trends",
     "pearson_ci",
     "period_adherence",
+    "programme_starts",
     "progression_suggestions",
     "red_flag_counts",
     "session_effect",

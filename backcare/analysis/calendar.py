@@ -209,6 +209,18 @@ def _expand(
     return frame, p_code[row[keep]], e_code[row[keep]], pd.Index(p_names, dtype="str"), names
 
 
+def programme_starts(prescriptions: pd.DataFrame | None) -> pd.Series:
+    """Each patient's first programme start (their pain baseline's anchor), by patient_id."""
+    if prescriptions is None or prescriptions.empty:
+        return pd.Series([], dtype="datetime64[ns]")
+    vf = prescriptions["valid_from"].to_numpy(dtype="datetime64[ns]")
+    pid = patient_ids(prescriptions).to_numpy()
+    ok = ~np.isnat(vf)
+    out = pd.Series(vf[ok]).groupby(pid[ok], sort=True).min()
+    out.index = pd.Index(out.index.astype(str), dtype="str")
+    return out
+
+
 def done_counts(items: pd.DataFrame | None) -> pd.DataFrame:
     """Items ticked done per (patient, day, exercise): columns DONE_COLUMNS."""
     if items is None or items.empty:

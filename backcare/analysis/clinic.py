@@ -10,8 +10,8 @@ Columns and methods
 - last_session, days_since: the last day with a session, and days from it to today.
 - adherence_14d: adherence.adherence_per_patient over the 14 days ending today (capped per
   exercise and week, done counted only on days in force). Self-reported.
-- baseline, latest, change, pain_class: pain.pain_trends on the whole history (Ostelo et
-  al., Spine 2008;33(1):90-94).
+- baseline, latest, change, pain_class: change.pain_trends, the baseline anchored at the
+  start of the programme (see analysis.change for the classes and their sources).
 - flare_ups_14d: pain.flare_ups days in the last 14.
 - red_flags_14d: pain.red_flag_counts, sessions in the last 14 days with a red flag ticked.
 - suggestions: progression.suggest's up/down suggestions (suggestions only).
@@ -33,14 +33,12 @@ from backcare.analysis.adherence import (
     by_exercise,
     weekly_totals,
 )
-from backcare.analysis.calendar import EPS, in_force_days
+from backcare.analysis.calendar import EPS, in_force_days, programme_starts
+from backcare.analysis.change import INSUFFICIENT, WORSE, pain_trends
 from backcare.analysis.pain import (
     FLARE_LOOKBACK_DAYS,
-    INSUFFICIENT,
-    WORSE,
     daily_from_sums,
     flare_ups,
-    pain_trends,
     red_flag_counts,
 )
 from backcare.analysis.progression import PROGRESSION_WINDOW_DAYS, suggest
@@ -93,7 +91,9 @@ def clinic_overview(
     out["adherence_14d"] = pid.map(adherence).astype("float64")
 
     sums = frames["daily"][frames["daily"]["day"] <= end]
-    trend = pain_trends(daily_from_sums(sums, every_day=False)).set_index("patient_id")
+    trend = pain_trends(
+        daily_from_sums(sums, every_day=False), programme_starts(frames["prescriptions"]), end
+    ).set_index("patient_id")
     out["baseline"] = pid.map(trend["baseline"]).astype("float64")
     out["latest"] = pid.map(trend["latest"]).astype("float64")
     out["change"] = pid.map(trend["change"]).astype("float64")

@@ -24,7 +24,8 @@ import pandas as pd
 
 from backcare.analysis.calendar import empty as _empty
 from backcare.analysis.calendar import one_patient as _one_patient
-from backcare.analysis.pain import INSUFFICIENT, weekly_pain
+from backcare.analysis.change import INSUFFICIENT
+from backcare.analysis.pain import weekly_pain
 from backcare.analysis.stats import mean_ci, pearson_ci
 from backcare.domain.wording import ASSOCIATION_CAVEAT
 

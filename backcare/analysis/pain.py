@@ -1,5 +1,4 @@
-"""Pain: daily means, the trend against the minimal clinically important change, flare-ups,
-stability.
+"""Pain: daily means, flare-ups, stability and red-flag counts (the trend: analysis.change).
 
 Every function here takes frames of one patient or many (see analysis.calendar); the
 clinic overview and one patient's dashboard call the same functions.
@@ -9,16 +8,6 @@ Methods
   ``pain_before`` of the sessions plus standalone scores, each weighing the same.
   ``pain_after`` is a separate series. Rolling mean: mean of the daily means of the 7
   calendar days ending that day, shown when at least 3 of them have a score.
-* Pain trend (``pain_trends``). Baseline = mean of the daily means of the 14 calendar days
-  starting on the first day with a score; latest = the same for the 14 days ending on the
-  last day with a score. Both need >= 4 days with a score and may not overlap (first and
-  last score >= 27 days apart), otherwise the class is "insufficient data" and no number
-  is given. Means are rounded to one decimal before they are compared, so the sentence
-  shown and its class always agree. Classes follow the minimal clinically important change
-  for low back pain on the 0-10 scale (Ostelo RW et al. Interpreting change scores for
-  pain and functional status in low back pain: towards international consensus regarding
-  minimal important change. Spine 2008;33(1):90-94): "improved" when down by >= 2 points
-  AND >= 30 % of baseline, "worse" when up by >= 2 points, else "no important change".
 * Flare-ups (``flare_ups``). A day whose daily mean pain is >= 2 points above the mean of
   the daily means of the 7 calendar days before it; days without a score are skipped, and
   at least 3 of the 7 days must have a score (otherwise the day is not judged).
@@ -30,7 +19,6 @@ Methods
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -47,14 +35,9 @@ from backcare.analysis.calendar import (
     one_patient,
     patient_ids,
     period,
-    round1,
     segment_starts,
 )
 
-MCID_POINTS = 2.0
-MCID_FRACTION = 0.30
-TREND_WINDOW_DAYS = 14
-TREND_MIN_DAYS = 4
 ROLLING_DAYS = 7
 ROLLING_MIN_DAYS = 3
 FLARE_POINTS = 2.0
@@ -65,10 +48,6 @@ STABILITY_MIN_HALF_DAYS = 3
 PAIN_STABLE_TOLERANCE = 0.5
 WEEK_MIN_PAIN_DAYS = 3
 
-IMPROVED = "improved"
-WORSE = "worse"
-NO_CHANGE = "no important change"
-INSUFFICIENT = "insufficient data"
 
 SUMS_COLUMNS = ("patient_id", "day", "pain_sum", "pain_n", "sessions")
 DAILY_COLUMNS = {
@@ -268,191 +247,6 @@ def daily_pain(
 
 
 # ---- trend against the MCID ------------------------------------------------------------------
-@dataclass(frozen=True)
-class PainTrend:
-    """Baseline vs latest pain and its class against the MCID (see pain_trends)."""
-
-    status: str
-    baseline: float | None = None
-    latest: float | None = None
-    change: float | None = None
-    change_pct: float | None = None
-    baseline_days: int = 0
-    latest_days: int = 0
-    baseline_window: tuple[pd.Timestamp, pd.Timestamp] | None = None
-    latest_window: tuple[pd.Timestamp, pd.Timestamp] | None = None
-    first_day: pd.Timestamp | None = None
-    last_day: pd.Timestamp | None = None
-    reason: str = ""
-
-    @property
-    def weeks(self) -> int | None:
-        """Whole weeks from the first to the last day with a score (rounded)."""
-        if self.first_day is None or self.last_day is None:
-            return None
-        return int(round((self.last_day - self.first_day).days / 7))
-
-
-def classify_change(baseline: float, latest: float) -> str:
-    """'improved', 'worse' or 'no important change' for a change in 0-10 pain (MCID, Ostelo et
-    al. 2008).
-
-    Method: improved when latest - baseline <= -2 AND the fall is >= 30 % of baseline;
-    worse when latest - baseline >= +2; otherwise no important change (tolerance 1e-9).
-    Source: Ostelo RW et al., Spine 2008;33(1):90-94."""
-    change = latest - baseline
-    if change <= -MCID_POINTS + EPS and baseline > 0 and -change / baseline >= MCID_FRACTION - EPS:
-        return IMPROVED
-    if change >= MCID_POINTS - EPS:
-        return WORSE
-    return NO_CHANGE
-
-
-TREND_COLUMNS = {
-    "patient_id": "str",
-    "status": "str",
-    "baseline": "float64",
-    "latest": "float64",
-    "change": "float64",
-    "change_pct": "float64",
-    "baseline_days": "int64",
-    "latest_days": "int64",
-    "baseline_start": "datetime64[ns]",
-    "baseline_end": "datetime64[ns]",
-    "latest_start": "datetime64[ns]",
-    "latest_end": "datetime64[ns]",
-    "first_day": "datetime64[ns]",
-    "last_day": "datetime64[ns]",
-    "reason": "str",
-}
-
-
-def pain_trends(daily: pd.DataFrame) -> pd.DataFrame:
-    """Per patient with a score: baseline, latest, change and its MCID class (columns
-    TREND_COLUMNS).
-
-    Method: see the module docstring ("Pain trend"). Patients without any score get no row."""
-    if daily is None or daily.empty:
-        return empty(TREND_COLUMNS)
-    d = daily[daily["pain"].notna()]
-    if d.empty:
-        return empty(TREND_COLUMNS)
-    p_code, p_names = pd.factorize(patient_ids(d), sort=True)
-    day = day_numbers(d["day"].to_numpy(dtype="datetime64[ns]"))
-    pain = d["pain"].to_numpy(dtype=float)
-    n_pat = len(p_names)
-    first = np.full(n_pat, np.iinfo(np.int64).max)
-    last = np.full(n_pat, np.iinfo(np.int64).min)
-    np.minimum.at(first, p_code, day)
-    np.maximum.at(last, p_code, day)
-    span = TREND_WINDOW_DAYS - 1
-    in_base = day <= first[p_code] + span
-    in_late = day >= last[p_code] - span
-
-    def window(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        n = np.bincount(p_code[mask], minlength=n_pat)
-        total = np.bincount(p_code[mask], weights=pain[mask], minlength=n_pat)
-        return total / np.where(n > 0, n, 1), n.astype(np.int64)
-
-    b_mean, base_n = window(in_base)
-    l_mean, late_n = window(in_late)
-    gap = last - first
-    too_close = gap < 2 * TREND_WINDOW_DAYS - 1
-    too_few = ~too_close & ((base_n < TREND_MIN_DAYS) | (late_n < TREND_MIN_DAYS))
-    ok = ~too_close & ~too_few
-    b = np.array([round1(x) if o else np.nan for x, o in zip(b_mean, ok, strict=True)])
-    lt = np.array([round1(x) if o else np.nan for x, o in zip(l_mean, ok, strict=True)])
-    change = np.round(lt - b, 1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pct = np.where(ok & (b > 0), change / np.where(b > 0, b, 1), np.nan)
-    status, reason = [], []
-    for i in range(n_pat):
-        if too_close[i]:
-            status.append(INSUFFICIENT)
-            reason.append(
-                f"the first and latest scores are {gap[i]} days apart; at least "
-                f"{2 * TREND_WINDOW_DAYS - 1} are needed so that the first and latest two weeks "
-                "do not overlap"
-            )
-        elif too_few[i]:
-            which = "first" if base_n[i] < TREND_MIN_DAYS else "latest"
-            n = base_n[i] if which == "first" else late_n[i]
-            status.append(INSUFFICIENT)
-            reason.append(
-                f"only {n} day(s) with a score in the {which} two weeks; at least "
-                f"{TREND_MIN_DAYS} are needed"
-            )
-        else:
-            status.append(classify_change(b[i], lt[i]))
-            reason.append("")
-    windows = ~too_close
-    nat = np.datetime64("NaT", "ns")
-
-    def days_or_nat(numbers: np.ndarray) -> np.ndarray:
-        return np.where(windows, datetimes(numbers), nat)
-
-    out = pd.DataFrame(
-        {
-            "patient_id": pd.array(np.asarray(p_names), dtype="str"),
-            "status": pd.array(status, dtype="str"),
-            "baseline": b,
-            "latest": lt,
-            "change": np.where(ok, change, np.nan),
-            "change_pct": pct,
-            "baseline_days": base_n,
-            "latest_days": late_n,
-            "baseline_start": days_or_nat(first),
-            "baseline_end": days_or_nat(first + span),
-            "latest_start": days_or_nat(last - span),
-            "latest_end": days_or_nat(last),
-            "first_day": datetimes(first),
-            "last_day": datetimes(last),
-            "reason": pd.array(reason, dtype="str"),
-        }
-    )
-    return out
-
-
-def _ts(value: Any) -> pd.Timestamp | None:
-    return None if pd.isna(value) else pd.Timestamp(value)
-
-
-def pain_trend(daily: pd.DataFrame) -> PainTrend:
-    """One patient's pain trend (the one-patient case of pain_trends), or 'insufficient data'."""
-    one_patient(daily)
-    t = pain_trends(daily)
-    if t.empty:
-        return PainTrend(INSUFFICIENT, reason="no pain scores in this period")
-    r = t.iloc[0]
-
-    def num(v: Any) -> float | None:
-        return None if pd.isna(v) else float(v)
-
-    has_windows = not pd.isna(r["baseline_start"])
-    return PainTrend(
-        status=str(r["status"]),
-        baseline=num(r["baseline"]),
-        latest=num(r["latest"]),
-        change=num(r["change"]),
-        change_pct=num(r["change_pct"]),
-        baseline_days=int(r["baseline_days"]),
-        latest_days=int(r["latest_days"]),
-        baseline_window=(
-            (pd.Timestamp(r["baseline_start"]), pd.Timestamp(r["baseline_end"]))
-            if has_windows
-            else None
-        ),
-        latest_window=(
-            (pd.Timestamp(r["latest_start"]), pd.Timestamp(r["latest_end"]))
-            if has_windows
-            else None
-        ),
-        first_day=_ts(r["first_day"]),
-        last_day=_ts(r["last_day"]),
-        reason=str(r["reason"]),
-    )
-
-
 # ---- flare-ups ------------------------------------------------------------------------------
 FLARE_COLUMNS = {
     "patient_id": "str",

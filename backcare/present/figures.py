@@ -180,7 +180,11 @@ def pain_figure(
     traces: list[dict[str, Any]] = []
     if trend is not None and trend.baseline is not None:
         b = trend.baseline
-        lo, hi = max(b - A.MCID_POINTS, 0), min(b + A.MCID_POINTS, 10)
+        # the band is the rule itself: between the first level that counts as improved and
+        # the first that counts as worse (analysis.change.change_thresholds)
+        th = A.change_thresholds(b)
+        lo = 0.0 if th.improved_at is None else th.improved_at
+        hi = 10.0 if th.worse_at is None else th.worse_at
         traces.append(
             dict(
                 type="scatter",
@@ -190,7 +194,7 @@ def pain_figure(
                 fillcolor=COLOURS["band"],
                 line={"width": 0},
                 mode="lines",
-                name=f"Baseline {b:.1f} ± 2 (no important change)",
+                name=f"No important change from baseline {b:.1f}: {lo:.1f} to {hi:.1f}",
                 hoverinfo="skip",
             )
         )
@@ -200,7 +204,7 @@ def pain_figure(
                 x=[x[0], x[-1]],
                 y=np.array([b, b]),
                 mode="lines",
-                name="Baseline (first 2 weeks)",
+                name="Baseline (2 weeks from the programme's start)",
                 line={"color": COLOURS["baseline"], "dash": "dash", "width": 1},
                 hoverinfo="skip",
             )

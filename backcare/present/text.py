@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from backcare.analysis.adherence import Streaks, WeekProgress, period_adherence
-from backcare.analysis.pain import IMPROVED, INSUFFICIENT, WORSE, PainTrend
+from backcare.analysis.change import IMPROVED, INSUFFICIENT, MUCH_IMPROVED, WORSE, PainTrend
 from backcare.domain.catalog import Catalog
 from backcare.domain.wording import (
     ASSOCIATION_CAVEAT,
@@ -49,19 +49,44 @@ def summarise(
         parts.append(f"Not enough pain scores to judge a trend yet: {trend.reason}.")
     else:
         b, lt = f"{base:.1f}", f"{last:.1f}"
-        if trend.status == IMPROVED:
-            parts.append(f"Pain fell from {b} to {lt} {span}: a clinically important improvement.")
+        pts = abs(last - base)
+        pct = f", {abs(last - base) / base * 100:.0f} %" if base > 0 else ""
+        by = f"{pts:.1f} points{pct}"
+        if trend.status == MUCH_IMPROVED:
+            parts.append(
+                f"Pain fell from {b} to {lt} {span} ({by}): a substantial, clinically "
+                "important improvement."
+            )
+        elif trend.status == IMPROVED:
+            parts.append(
+                f"Pain fell from {b} to {lt} {span} ({by}): a clinically important improvement."
+            )
         elif trend.status == WORSE:
-            parts.append(f"Pain rose from {b} to {lt} {span}: a clinically important worsening.")
+            parts.append(
+                f"Pain rose from {b} to {lt} {span} ({by}): a clinically important worsening."
+            )
         elif base == last:
             parts.append(f"Pain stayed at {b} {span}: no clinically important change.")
         else:
             verb = "fell" if last < base else "rose"
-            parts.append(f"Pain {verb} from {b} to {lt} {span}: no clinically important change.")
+            parts.append(
+                f"Pain {verb} from {b} to {lt} {span} ({by}): no clinically important change."
+            )
+        if trend.low_baseline:
+            parts.append(
+                f"The starting level ({b}) is below 2 points, so an important improvement "
+                "cannot be shown on the 0-10 scale."
+            )
+        anchor = (
+            f", from the programme's start on {_fmt_day(trend.anchor)}"
+            if trend.anchor is not None and trend.anchor < bw[0]
+            else ""
+        )
         parts.append(
-            f"(Averages of the daily scores {_fmt_day(bw[0])} to {_fmt_day(bw[1])} and "
-            f"{_fmt_day(lw[0])} to {_fmt_day(lw[1])}; an important change is 2 points and, "
-            "for an improvement, 30 %.)"
+            f"(Baseline: the first two weeks with enough scores{anchor}, {_fmt_day(bw[0])} to "
+            f"{_fmt_day(bw[1])}; latest: {_fmt_day(lw[0])} to {_fmt_day(lw[1])}. An important "
+            "change is 2 points and, for an improvement, 30 % (Ostelo 2008); 50 % is "
+            "substantial (IMMPACT 2008).)"
         )
     adh = period_adherence(weekly) if weekly is not None else None
     if adh is not None:
@@ -146,7 +171,8 @@ def suggestions_html(suggestions: pd.DataFrame, catalog: Catalog) -> str:
 # ---- the caveat printed under each section of the trends view and the report ----------------
 CAVEATS = {
     "pain": (
-        TREND_CAVEAT + " The green band is the baseline ± 2 points: a change that "
+        TREND_CAVEAT + " The green band runs from the level that would count as an important "
+        "improvement to the one that would count as worse: a change that "
         "stays inside it is not clinically important."
     ),
     "calendar": (

@@ -215,8 +215,22 @@ def _x_as_day(template: str) -> str:
 
 
 # ---- pseudonymising frames ----------------------------------------------------------------------
-_FRAMES = ("sessions", "items", "history_items", "pain", "annotations", "prescriptions")
-_KINDS = {"history_items": "items", "prescriptions": "programmes"}  # as reports.privacy names them
+_FRAMES = (
+    "sessions",
+    "items",
+    "history_items",
+    "pain",
+    "annotations",
+    "prescriptions",
+    "history_sessions",
+    "history_pain",
+)
+_KINDS = {  # as reports.privacy names them
+    "history_items": "items",
+    "prescriptions": "programmes",
+    "history_sessions": "sessions",
+    "history_pain": "pain",
+}
 
 
 def pseudonymise_report_frames(
@@ -572,12 +586,21 @@ def methods_html() -> str:
         ),
         (
             "Pain trend",
-            f"the mean of the first {A.TREND_WINDOW_DAYS} days with scores against the last "
-            f"{A.TREND_WINDOW_DAYS}, each needing at least {A.TREND_MIN_DAYS} days with a score "
-            "and not overlapping. A change is clinically important for low back pain when pain "
-            f"falls by at least {A.MCID_POINTS:g} points and {A.MCID_FRACTION * 100:.0f} % "
-            f"(improved) or rises by at least {A.MCID_POINTS:g} points (worse): "
-            "Ostelo RW et al., Spine 2008;33(1):90-94.",
+            f"the baseline is the mean daily pain of the first {A.TREND_WINDOW_DAYS}-day window "
+            "from the start of the programme (or the first score) that holds at least "
+            f"{A.TREND_MIN_DAYS} days with a score, whatever period the report covers; the latest "
+            f"is the last such window up to the report's end; they may not overlap. Means are "
+            "rounded to one decimal before they are compared. A change is clinically important "
+            f"for low back pain when pain falls by at least {A.MCID_POINTS:g} points and "
+            f"{A.MCID_FRACTION * 100:.0f} % of baseline (improved; Ostelo RW et al., Spine "
+            "2008;33(1):90-94; IMMPACT: >= 30 % is moderately important) and by at least "
+            f"{A.SUBSTANTIAL_FRACTION * 100:.0f} % (much improved; IMMPACT: substantially "
+            "important, Dworkin RH et al., J Pain 2008;9(2):105-121), or rises by at least "
+            f"{A.MCID_POINTS:g} points (worse; the same threshold, as there is no separate "
+            "consensus for deterioration). Both conditions of an improvement must hold, so the "
+            "2-point rule binds up to a baseline of 6.7 and the 30 % rule above it; from a "
+            "baseline below 2 no important improvement can be shown, and the report says so. "
+            "The chart's green band is drawn from the same thresholds.",
         ),
         (
             "Adherence",

@@ -11,7 +11,7 @@ import enum
 import os
 import secrets
 import zoneinfo
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -861,14 +861,17 @@ class Store:
         start: DayBound = None,
         end: DayBound = None,
         *,
-        near_scored_ends: int | None = None,
+        scored_only: bool = False,
+        from_anchor: int | None = None,
+        patients: Sequence[str] | None = None,
     ) -> pd.DataFrame:
-        """daily_summary rows of every patient as plain columns (patient_id, day, pain_sum, pain_n,
-        sessions, red_flag_sessions), read straight into numpy.
+        """daily_summary rows as plain columns (patient_id, day, pain_sum, pain_n, sessions,
+        red_flag_sessions), read straight into numpy, ordered by patient and day.
 
-        With near_scored_ends=N, only the scored rows within N days of each patient's first
-        and last day with a pain score (primary-key range reads per patient); else the rows
-        of [start, end] (through the day index)."""
+        Rows of [start, end] (through the day index); scored_only keeps days with a pain
+        score; patients limits the read to those ids. With from_anchor=N, only the rows of
+        the N days from each patient's anchor (their first programme's start, else their
+        first score), read by primary-key ranges."""
         d = S.daily_summary
         # the day as the driver returns it (ISO text on SQLite, date on PostgreSQL): no
         # per-row conversion through SQLAlchemy's Date type
@@ -880,38 +883,37 @@ class Store:
             d.c.sessions,
             d.c.red_flag_sessions,
         )
-        if near_scored_ends is None:
-            q: sa.Select[Any] | sa.CompoundSelect[Any] = sa.select(*cols).where(
-                _range(d, None, start, end)
-            )
+        where: list[sa.ColumnElement[bool]] = [_range(d, None, start, end)]
+        if scored_only:
+            where.append(d.c.pain_n > 0)
+        if patients is not None:
+            where.append(d.c.patient_id.in_(list(patients)))
+        if from_anchor is None:
+            q = sa.select(*cols).where(*where)
         else:
-            pt = S.patients.c.patient_id
+            pt, pr = S.patients.c.patient_id, S.programmes
             d2 = d.alias("d2")
-
-            def seek(fn: Callable[..., sa.ColumnElement[Any]]) -> sa.ScalarSelect[Any]:
-                return (
-                    sa.select(fn(d2.c.day))
-                    .where(d2.c.patient_id == pt, d2.c.pain_n > 0)
-                    .scalar_subquery()
+            first_programme = (
+                sa.select(sa.func.min(pr.c.valid_from))
+                .where(pr.c.patient_id == pt)
+                .scalar_subquery()
+            )
+            first_score = (
+                sa.select(sa.func.min(d2.c.day))
+                .where(d2.c.patient_id == pt, d2.c.pain_n > 0)
+                .scalar_subquery()
+            )
+            anchors = sa.select(
+                pt.label("pid"), sa.func.coalesce(first_programme, first_score).label("a")
+            ).cte("anchors")
+            q = (
+                sa.select(*cols)
+                .select_from(anchors.join(d, d.c.patient_id == anchors.c.pid))
+                .where(
+                    d.c.day >= anchors.c.a,
+                    d.c.day <= S.days_after(anchors.c.a, from_anchor - 1),
+                    *where,
                 )
-
-            ends = sa.select(
-                pt.label("pid"), seek(sa.func.min).label("f"), seek(sa.func.max).label("l")
-            ).cte("ends")
-            span = near_scored_ends - 1
-
-            def rows_between(
-                lo: sa.ColumnElement[Any], hi: sa.ColumnElement[Any]
-            ) -> sa.Select[Any]:
-                return (
-                    sa.select(*cols)
-                    .select_from(ends.join(d, d.c.patient_id == ends.c.pid))
-                    .where(d.c.day >= lo, d.c.day <= hi, d.c.pain_n > 0)
-                )
-
-            q = sa.union_all(
-                rows_between(ends.c.f, S.days_after(ends.c.f, span)),
-                rows_between(S.days_after(ends.c.l, -span), ends.c.l),
             )
         with self._read() as conn:
             c = _driver_columns(conn, q, 6)
@@ -927,8 +929,6 @@ class Store:
                 },
             }
         )
-        # the two windows of near_scored_ends may share days: each (patient, day) once
-        out = out.drop_duplicates(["patient_id", "day"])
         return out.sort_values(["patient_id", "day"], kind="stable", ignore_index=True)
 
     def last_session_days(self) -> pd.DataFrame:

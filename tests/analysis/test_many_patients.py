@@ -75,22 +75,32 @@ def test_flare_ups_do_not_look_into_another_patients_days():
 
 def test_pain_trends_per_patient_and_the_one_patient_case():
     # A: days 0..13 at 6, days 30..43 at 3 -> baseline 6.0, latest 3.0, change -3.0 = -50 %:
-    # 2 points and 30 % -> improved. B: days 0..20 at 5 -> first and last 20 days apart
+    # 2 points and 50 % -> much improved. B: days 0..20 at 5 -> first and last 20 days apart
     # (< 27): insufficient. One frame for both, then A alone: the same answer.
     rows = [("A", d, 6) for d in range(14)] + [("A", d, 3) for d in range(30, 44)]
     rows += [("B", d, 5) for d in range(21)]
     daily = A.daily_from_sums(sums(rows))
     t = A.pain_trends(daily).set_index("patient_id")
     a = t.loc["A"]
-    assert (a["status"], a["baseline"], a["latest"], a["change"]) == (A.IMPROVED, 6.0, 3.0, -3.0)
+    assert (a["status"], a["baseline"], a["latest"], a["change"]) == (
+        A.MUCH_IMPROVED,
+        6.0,
+        3.0,
+        -3.0,
+    )
     assert a["change_pct"] == pytest.approx(-0.5)
     assert (a["baseline_start"], a["baseline_end"]) == (D(0), D(13))
     assert (a["latest_start"], a["latest_end"]) == (D(30), D(43))
     b = t.loc["B"]
-    assert b["status"] == A.INSUFFICIENT and "20 days apart" in b["reason"]
+    assert b["status"] == A.INSUFFICIENT and "overlap" in b["reason"]
     assert np.isnan(b["baseline"])
     one = A.pain_trend(daily[daily["patient_id"] == "A"])
-    assert (one.status, one.baseline, one.latest, one.change) == (A.IMPROVED, 6.0, 3.0, -3.0)
+    assert (one.status, one.baseline, one.latest, one.change) == (
+        A.MUCH_IMPROVED,
+        6.0,
+        3.0,
+        -3.0,
+    )
     # reading only the days the trend needs (as the clinic does) changes nothing
     present = A.daily_from_sums(sums(rows), every_day=False)
     assert A.pain_trends(present).equals(A.pain_trends(daily[daily["pain"].notna()]))

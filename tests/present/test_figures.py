@@ -192,11 +192,13 @@ def test_pain_figure_has_points_rolling_mean_band_flares_sessions_and_notes(eigh
         assert expected in got
     daily = A.daily_pain(h["sessions"], h["pain"], h["start"], h["end"])
     trend = A.pain_trend(daily)
-    band = next(t for t in fig.data if t.name.startswith("Baseline") and t.fill == "toself")
+    band = next(t for t in fig.data if t.fill == "toself")
     b = trend.baseline
-    assert min(band.y) == pytest.approx(max(b - 2, 0)) and max(band.y) == pytest.approx(
-        min(b + 2, 10)
-    )
+    # the band is the class rule's own boundaries (analysis.change.change_thresholds)
+    th = A.change_thresholds(b)
+    assert min(band.y) == pytest.approx(th.improved_at if th.improved_at is not None else 0)
+    assert max(band.y) == pytest.approx(th.worse_at if th.worse_at is not None else 10)
+    assert band.name.startswith(f"No important change from baseline {b:.1f}")
     points = next(t for t in fig.data if t.name == "Daily mean pain")
     assert len(points.x) == 56
     np.testing.assert_allclose(np.asarray(points.y, dtype=float), daily["pain"].to_numpy())

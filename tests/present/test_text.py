@@ -18,12 +18,14 @@ def test_summary_sentences():
     )
     text = summarise(trend_of([6] * 14 + [5] * 28 + [3] * 14), wk, A.streaks(wk), 0.42)
     assert text.startswith(
-        "Pain fell from 6.0 to 3.0 over 8 weeks: a clinically important improvement."
+        "Pain fell from 6.0 to 3.0 over 8 weeks (3.0 points, 50 %): a substantial, clinically "
+        "important improvement."
     )
     assert "ticked off 50 % of the prescribed times" in text  # 28 of 56
     assert "Habit strength: 42 out of 100." in text
     assert summarise(trend_of([3] * 14 + [4] * 14 + [5] * 14)).startswith(
-        "Pain rose from 3.0 to 5.0 over 6 weeks: a clinically important worsening."
+        "Pain rose from 3.0 to 5.0 over 6 weeks (2.0 points, 67 %): a clinically important "
+        "worsening."
     )
     assert summarise(trend_of([5] * 42)).startswith(
         "Pain stayed at 5.0 over 6 weeks: no clinically"

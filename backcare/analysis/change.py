@@ -1,0 +1,319 @@
+"""Change in pain against its baseline, graded by clinical importance.
+
+One implementation for one patient and for the clinic (``pain_trends`` takes any number of
+patients; ``pain_trend`` is the one-patient case).
+
+Method
+* Baseline. Anchored to the start of the patient's programme (or, without one, to their
+  first score), never to the period someone is looking at: the first 14-day window
+  [s, s + 13] that starts on a scored day s on or after the anchor and holds at least 4
+  days with a score. One stray early score therefore cannot block the trend: the search
+  moves on to the next window that has enough scores.
+* Latest. The last 14-day window [e - 13, e] ending on a scored day e on or before the end
+  of the period, with at least 4 days with a score, found the same way backwards.
+* Both are the mean of the daily mean pain of their scored days, rounded half up to one
+  decimal before anything is compared, so the sentence shown and its class always agree.
+  The two windows may not overlap (e - s >= 27 days); otherwise there is not enough
+  history yet and no number is given.
+* Classes (``classify_change``), on the 0-10 numeric rating scale:
+  - "much improved": down by at least 2 points AND at least 50 % of baseline
+    (IMMPACT: >= 50 % is substantially important; Dworkin RH et al. Interpreting the
+    clinical importance of treatment outcomes in chronic pain clinical trials: IMMPACT
+    recommendations. J Pain 2008;9(2):105-121);
+  - "improved": down by at least 2 points AND at least 30 % of baseline (the minimal
+    important change for low back pain, Ostelo RW et al. Interpreting change scores for
+    pain and functional status in low back pain. Spine 2008;33(1):90-94; IMMPACT: >= 30 %
+    is moderately important);
+  - "worse": up by at least 2 points (the same 2-point threshold; there is no separate
+    consensus for deterioration, so Ostelo's threshold is applied in both directions);
+  - otherwise "no important change". A change of 10-20 % (IMMPACT: minimally important)
+    is reported as a percentage but not classed as important.
+  Both conditions of an improvement are combined with AND, so the stricter one binds: the
+  2-point rule for baselines up to 6.7, the percentage above it. A baseline below 2
+  cannot show a 2-point improvement at all (``low_baseline``): it is said so in words.
+* ``change_thresholds`` gives the pain levels at which each class starts for a baseline;
+  the chart's band is drawn from it, so the band and the class always agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from backcare.analysis.calendar import (
+    EPS,
+    as_day,
+    codes,
+    datetimes,
+    day_numbers,
+    empty,
+    one_patient,
+    patient_ids,
+    round1,
+)
+
+MCID_POINTS = 2.0
+MCID_FRACTION = 0.30
+SUBSTANTIAL_FRACTION = 0.50
+TREND_WINDOW_DAYS = 14
+TREND_MIN_DAYS = 4
+
+MUCH_IMPROVED = "much improved"
+IMPROVED = "improved"
+WORSE = "worse"
+NO_CHANGE = "no important change"
+INSUFFICIENT = "insufficient data"
+CLASSES = (MUCH_IMPROVED, IMPROVED, NO_CHANGE, WORSE, INSUFFICIENT)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The pain levels at which each class starts, for one baseline (see change_thresholds)."""
+
+    baseline: float
+    improved_at: float | None  # latest at or below this: improved (None: cannot be reached)
+    much_improved_at: float | None
+    worse_at: float | None  # latest at or above this: worse (None: above 10)
+
+
+def change_thresholds(baseline: float) -> Thresholds:
+    """The latest pain at or below which a change is an improvement (and a big one), and at or
+    above which it is worse."""
+    fall = max(MCID_POINTS, MCID_FRACTION * baseline)
+    big_fall = max(MCID_POINTS, SUBSTANTIAL_FRACTION * baseline)
+    improved = round(baseline - fall, 10)
+    much = round(baseline - big_fall, 10)
+    worse = round(baseline + MCID_POINTS, 10)
+    return Thresholds(
+        baseline=baseline,
+        improved_at=improved if improved >= 0 else None,
+        much_improved_at=much if much >= 0 else None,
+        worse_at=worse if worse <= 10 else None,
+    )
+
+
+def classify_change(baseline: float, latest: float) -> str:
+    """'much improved', 'improved', 'worse' or 'no important change' (see the module docstring)."""
+    t = change_thresholds(baseline)
+    if t.much_improved_at is not None and latest <= t.much_improved_at + EPS:
+        return MUCH_IMPROVED
+    if t.improved_at is not None and latest <= t.improved_at + EPS:
+        return IMPROVED
+    if t.worse_at is not None and latest >= t.worse_at - EPS:
+        return WORSE
+    return NO_CHANGE
+
+
+def low_baseline(baseline: float) -> bool:
+    """True when a baseline is too low for any important improvement to be shown (below 2)."""
+    return baseline < MCID_POINTS - EPS
+
+
+@dataclass(frozen=True)
+class PainTrend:
+    """Baseline vs latest pain and its class (see pain_trends)."""
+
+    status: str
+    baseline: float | None = None
+    latest: float | None = None
+    change: float | None = None
+    change_pct: float | None = None
+    baseline_days: int = 0
+    latest_days: int = 0
+    baseline_window: tuple[pd.Timestamp, pd.Timestamp] | None = None
+    latest_window: tuple[pd.Timestamp, pd.Timestamp] | None = None
+    first_day: pd.Timestamp | None = None
+    last_day: pd.Timestamp | None = None
+    anchor: pd.Timestamp | None = None
+    low_baseline: bool = False
+    reason: str = ""
+
+    @property
+    def weeks(self) -> int | None:
+        """Whole weeks from the start of the baseline to the end of the latest window (rounded)."""
+        if self.baseline_window is None or self.latest_window is None:
+            return None
+        return int(round((self.latest_window[1] - self.baseline_window[0]).days / 7))
+
+    @property
+    def thresholds(self) -> Thresholds | None:
+        """change_thresholds of the baseline (None without one)."""
+        return None if self.baseline is None else change_thresholds(self.baseline)
+
+
+TREND_COLUMNS = {
+    "patient_id": "str",
+    "status": "str",
+    "baseline": "float64",
+    "latest": "float64",
+    "change": "float64",
+    "change_pct": "float64",
+    "baseline_days": "int64",
+    "latest_days": "int64",
+    "baseline_start": "datetime64[ns]",
+    "baseline_end": "datetime64[ns]",
+    "latest_start": "datetime64[ns]",
+    "latest_end": "datetime64[ns]",
+    "first_day": "datetime64[ns]",
+    "last_day": "datetime64[ns]",
+    "anchor": "datetime64[ns]",
+    "low_baseline": "bool",
+    "reason": "str",
+}
+
+
+def pain_trends(
+    daily: pd.DataFrame, anchors: pd.Series | None = None, end: Any = None
+) -> pd.DataFrame:
+    """Per patient with a score: baseline, latest, change and its class (columns TREND_COLUMNS).
+
+    daily: daily pain (the scored days of each patient's history, at least from the anchor);
+    anchors: each patient's programme start, indexed by patient_id (a patient without one
+    is anchored at their first score); end: the last day the latest window may reach.
+    Method: see the module docstring. Patients without any score get no row."""
+    if daily is None or daily.empty:
+        return empty(TREND_COLUMNS)
+    pain_all = daily["pain"].to_numpy(dtype=float, na_value=np.nan)
+    day_all = daily["day"].to_numpy(dtype="datetime64[ns]")
+    keep = ~np.isnan(pain_all) & ~np.isnat(day_all)
+    if end is not None:
+        keep &= day_all <= as_day(end).to_datetime64()
+    if not keep.any():
+        return empty(TREND_COLUMNS)
+    frame = pd.DataFrame(
+        {
+            "p": patient_ids(daily).to_numpy()[keep],
+            "d": day_numbers(day_all[keep]),
+            "v": pain_all[keep],
+        }
+    ).sort_values(["p", "d"], kind="stable")
+    p_code, p_names = pd.factorize(frame["p"], sort=True)
+    names = pd.Index(p_names, dtype="str")
+    n_pat = len(names)
+    d = frame["d"].to_numpy(dtype=np.int64)
+    v = frame["v"].to_numpy(dtype=float)
+    seg_start = np.searchsorted(p_code, np.arange(n_pat), side="left")
+    first = d[seg_start]
+    last = d[np.searchsorted(p_code, np.arange(n_pat), side="right") - 1]
+    anchor = first.copy()
+    if anchors is not None and len(anchors):
+        a = pd.Series(anchors).dropna()
+        at = codes(pd.Series(a.index.astype(str), dtype="str"), names)
+        given = day_numbers(pd.to_datetime(a.to_numpy()).to_numpy(dtype="datetime64[ns]"))
+        anchor[at[at >= 0]] = given[at >= 0]
+    # one ordered key for (patient, day): window counts and sums by searchsorted
+    big = int(d.max() - d.min() + 2 * TREND_WINDOW_DAYS + 10)
+    key = p_code.astype(np.int64) * big + (d - d.min())
+    cum = np.concatenate([[0.0], np.cumsum(v)])
+    span = TREND_WINDOW_DAYS - 1
+    fwd_end = np.searchsorted(key, key + span, side="right")  # rows in [d, d + 13]
+    back_start = np.searchsorted(key, key - span, side="left")  # rows in [d - 13, d]
+    idx = np.arange(len(d))
+    fwd_n, back_n = fwd_end - idx, idx + 1 - back_start
+    base_ok = (fwd_n >= TREND_MIN_DAYS) & (d >= anchor[p_code])
+    late_ok = back_n >= TREND_MIN_DAYS
+    never = len(d)
+    b_row = np.full(n_pat, never)
+    np.minimum.at(b_row, p_code[base_ok], idx[base_ok])
+    l_row = np.full(n_pat, -1)
+    np.maximum.at(l_row, p_code[late_ok], idx[late_ok])
+    has_b, has_l = b_row < never, l_row >= 0
+    bi, li = np.where(has_b, b_row, 0), np.where(has_l, l_row, 0)
+    b_n = np.where(has_b, fwd_n[bi], 0)
+    l_n = np.where(has_l, back_n[li], 0)
+    b_mean = np.where(has_b, (cum[fwd_end[bi]] - cum[bi]) / np.maximum(b_n, 1), np.nan)
+    l_mean = np.where(has_l, (cum[li + 1] - cum[back_start[li]]) / np.maximum(l_n, 1), np.nan)
+    b_start, l_end = d[bi], d[li]
+    apart = has_b & has_l & (l_end - b_start >= 2 * TREND_WINDOW_DAYS - 1)
+    rows: dict[str, list[Any]] = {c: [] for c in TREND_COLUMNS}
+    nat = np.datetime64("NaT", "ns")
+    for i in range(n_pat):
+        status, reason = INSUFFICIENT, ""
+        b = lt = change = pct = np.nan
+        low = False
+        if not has_b[i]:
+            reason = (
+                f"no 14-day window since {datetimes([anchor[i]])[0].astype('datetime64[D]')} "
+                f"holds {TREND_MIN_DAYS} days with a score yet, so there is no baseline"
+            )
+        elif not apart[i]:
+            reason = (
+                "the latest two weeks with enough scores overlap the baseline; a trend needs "
+                f"about {2 * TREND_WINDOW_DAYS} days of history after the baseline starts"
+            )
+        else:
+            b, lt = round1(float(b_mean[i])), round1(float(l_mean[i]))
+            change = round(lt - b, 1)
+            pct = change / b if b > 0 else np.nan
+            status, low = classify_change(b, lt), low_baseline(b)
+        rows["patient_id"].append(names[i])
+        rows["status"].append(status)
+        rows["baseline"].append(b)
+        rows["latest"].append(lt)
+        rows["change"].append(change)
+        rows["change_pct"].append(pct)
+        rows["baseline_days"].append(int(b_n[i]) if apart[i] else 0)
+        rows["latest_days"].append(int(l_n[i]) if apart[i] else 0)
+        for col, num, ok in (
+            ("baseline_start", b_start[i], has_b[i]),
+            ("baseline_end", b_start[i] + span, has_b[i]),
+            ("latest_start", l_end[i] - span, has_l[i] and apart[i]),
+            ("latest_end", l_end[i], has_l[i] and apart[i]),
+        ):
+            rows[col].append(datetimes([num])[0] if ok else nat)
+        rows["first_day"].append(datetimes([first[i]])[0])
+        rows["last_day"].append(datetimes([last[i]])[0])
+        rows["anchor"].append(datetimes([anchor[i]])[0])
+        rows["low_baseline"].append(low)
+        rows["reason"].append(reason)
+    return pd.DataFrame(rows).astype(TREND_COLUMNS)
+
+
+def _ts(value: Any) -> pd.Timestamp | None:
+    return None if pd.isna(value) else pd.Timestamp(value)
+
+
+def _num(value: Any) -> float | None:
+    return None if pd.isna(value) else float(value)
+
+
+def pain_trend(daily: pd.DataFrame, anchor: Any = None, end: Any = None) -> PainTrend:
+    """One patient's pain trend (the one-patient case of pain_trends), or 'insufficient data'."""
+    one_patient(daily)
+    anchors = None
+    if anchor is not None and daily is not None and len(daily):
+        pid = str(patient_ids(daily).iloc[0])
+        anchors = pd.Series([as_day(anchor)], index=[pid])
+    t = pain_trends(daily, anchors, end)
+    if t.empty:
+        return PainTrend(INSUFFICIENT, reason="no pain scores yet")
+    r = t.iloc[0]
+    b_win = (
+        (pd.Timestamp(r["baseline_start"]), pd.Timestamp(r["baseline_end"]))
+        if not pd.isna(r["baseline_start"])
+        else None
+    )
+    l_win = (
+        (pd.Timestamp(r["latest_start"]), pd.Timestamp(r["latest_end"]))
+        if not pd.isna(r["latest_start"])
+        else None
+    )
+    return PainTrend(
+        status=str(r["status"]),
+        baseline=_num(r["baseline"]),
+        latest=_num(r["latest"]),
+        change=_num(r["change"]),
+        change_pct=_num(r["change_pct"]),
+        baseline_days=int(r["baseline_days"]),
+        latest_days=int(r["latest_days"]),
+        baseline_window=b_win,
+        latest_window=l_win,
+        first_day=_ts(r["first_day"]),
+        last_day=_ts(r["last_day"]),
+        anchor=_ts(r["anchor"]),
+        low_baseline=bool(r["low_baseline"]),
+        reason=str(r["reason"]),
+    )
