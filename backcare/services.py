@@ -196,6 +196,8 @@ def analyse_patient(f: PatientFrames, catalog: Catalog) -> TrendsData:
             f.annotations,
             flares=flares,
             in_force=shared if window_ok else None,
+            trend_status=trend.status,
+            sessions=f.sessions,
         ),
     )
     data.summary = summarise(trend, weekly, data.streaks, habit)
@@ -223,19 +225,30 @@ def patient_suggestions(store: Store, patient_id: str, end: dt.date) -> pd.DataF
     end_ts = pd.Timestamp(end)
     lo = end_ts - SUGGESTION_SPAN
     pain_lo = lo - FLARE_SPAN
-    daily = A.daily_pain(
-        store.sessions(patient_id, pain_lo, end_ts),
-        store.pain(patient_id, pain_lo, end_ts),
-        pain_lo,
+    rx = store.prescriptions(patient_id)
+    sessions = store.sessions(patient_id, pain_lo, end_ts)
+    daily = A.daily_pain(sessions, store.pain(patient_id, pain_lo, end_ts), pain_lo, end_ts)
+    # the trend (a safety gate of progression) is anchored at the programme's start
+    anchor = rx["valid_from"].min() if len(rx) else None
+    trend = A.pain_trend(
+        A.daily_pain(
+            store.sessions(patient_id, anchor, end_ts),
+            store.pain(patient_id, anchor, end_ts),
+            None,
+            end_ts,
+        ),
+        anchor,
         end_ts,
     )
     return A.progression_suggestions(
-        store.prescriptions(patient_id),
+        rx,
         store.items(patient_id, lo, end_ts),
         daily,
         store.catalog,
         end_ts,
         store.annotations(patient_id, lo, end_ts),
+        trend_status=trend.status,
+        sessions=sessions,
     )
 
 
@@ -289,6 +302,7 @@ def clinic_frames(store: Store, today: dt.date) -> dict[str, pd.DataFrame]:
         "patients": store.last_session_days(),
         "prescriptions": prescriptions,
         "done": store.done_counts(lo, end),
+        "sessions": store.sessions(None, lo, end),
         "daily": daily,
         "annotations": store.annotations(None, lo, end),
     }

@@ -7,15 +7,29 @@ Method, over the last 14 days (the window) ending on ``end``, per exercise in fo
 ``end``:
 * With a flare-up in the window (detected by pain.flare_ups, or a timeline annotation of
   kind "flare-up"), suggest one step back down the catalog ladder.
-* Otherwise suggest the next ladder step when (a) the current dose has been in force on
-  every day of the window, (b) the exercise's adherence over the window is >= 80 %
-  (capped per week, as adherence.by_exercise computes it, so over-doing one week cannot
-  make up for an empty one), and (c) pain is stable or falling (pain.pain_stability).
+* A red flag ticked in any session of the window replaces every suggestion with "contact a
+  clinician before changing the programme" (red flags are reasons to stop and seek care;
+  see domain.wording).
+* Otherwise suggest the next ladder step only when nothing argues against it (the
+  conditions physiotherapy progression rests on: no red flag, pain not worse, sessions not
+  raising pain, the programme kept every week):
+  (a) the current dose has been in force on every day of the window;
+  (b) every complete calendar week of the window reached 80 % of the exercise's
+      prescribed times on its own (done counted only on days in force, capped per week);
+      weeks cut by the window are not judged, as they are partly outside it or in progress;
+  (c) pain is stable or falling (pain.pain_stability);
+  (d) the pain trend is not classed worse (analysis.change);
+  (e) sessions do not raise pain: the median of pain after - pain before over the window's
+      sessions with both scores is below +2 (the 2-point minimal important change of
+      Ostelo et al., Spine 2008, applied to the change within a session).
+  At most one exercise is progressed at a time: the one with the highest adherence over
+  the window (then catalog order); the others hold, saying which goes first.
 * Else hold, saying why. Suggestions only: nothing is ever applied.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -30,13 +44,17 @@ from backcare.analysis.calendar import (
     empty,
     in_force_days,
     one_patient,
+    patient_ids,
     round1,
     segment_starts,
 )
+from backcare.analysis.change import WORSE
 from backcare.analysis.pain import STABILITY_WINDOW_DAYS, flare_ups, pain_stability
 from backcare.domain.catalog import Catalog
 
 PROGRESSION_WINDOW_DAYS = STABILITY_WINDOW_DAYS
+SESSION_RISE_POINTS = 2.0
+RED_FLAG_HOLD = "contact a clinician before changing the programme"
 
 SUGGESTION_COLUMNS = {
     "patient_id": "str",
@@ -70,6 +88,8 @@ def suggest(
     *,
     per_exercise: pd.DataFrame | None = None,
     reasons: bool = True,
+    trend_status: Mapping[str, str] | None = None,
+    sessions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per (patient, exercise in force on in_force.end): dose, current, suggested, direction,
     reason, done_share.
@@ -147,6 +167,28 @@ def suggest(
         st_frame = pain_stability(daily, hi)
         stability = {str(r["patient_id"]): r for r in st_frame.to_dict("records")}
 
+    # safety: red flags, a worse trend, sessions that raise pain (per patient), and weeks
+    # below 80 % (per exercise, complete weeks only)
+    red_day: dict[Any, pd.Timestamp] = {}
+    if daily is not None and len(daily) and "red_flag_sessions" in daily.columns:
+        red_day = last_day(daily[daily["red_flag_sessions"].to_numpy() > 0])
+    worse = {str(p) for p, status in (trend_status or {}).items() if status == WORSE}
+    rise = _session_rise(sessions, lo, hi)
+    week_days = per["days"].to_numpy()
+    full = week_days == 7
+    low_week = full & (per["adherence"].to_numpy(dtype=float) < ADHERENT - EPS)
+    weak_pairs = set(per_pair[low_week].tolist())
+    first_low: dict[int, tuple[Any, float]] = {}  # the first complete week below 80 %, per pair
+    for code, week, adh in zip(
+        per_pair[low_week].tolist(),
+        per["week"].to_numpy()[low_week],
+        per["adherence"].to_numpy(dtype=float)[low_week],
+        strict=True,
+    ):
+        first_low.setdefault(code, (pd.Timestamp(week).date(), adh))
+    order_of = {e.id: i for i, e in enumerate(catalog)}
+    name_of = {e.id: e.name for e in catalog}
+
     keys = np.sort(pair[last])  # codes of sorted names: rows in (patient, exercise) order
     p_list, e_list = list(p_names), list(e_names)
     info = {}  # per exercise: (dose field, ladder) from the catalog, looked up once
@@ -173,7 +215,11 @@ def suggest(
         src = "flare-up"
         if seen is None:
             seen, src = last_note.get(p_id), "flare-up noted on the timeline"
-        if not ladder:
+        red = red_day.get(p_id)
+        if red is not None:
+            if reasons:
+                why = f"red flag ticked on {pd.Timestamp(red).date()}: {RED_FLAG_HOLD}"
+        elif not ladder:
             why = "no progression ladder in the catalog for this exercise"
         elif missing:
             why = f"no {dose} recorded in the prescription"
@@ -201,7 +247,11 @@ def suggest(
                 )
             )
             higher = [v for v in ladder if v > cur]
-            if steady and adherent and pain_ok and higher:
+            weeks_ok = k not in weak_pairs
+            not_worse = p_id not in worse
+            p_rise = rise.get(p_id)
+            calm = p_rise is None or p_rise < SESSION_RISE_POINTS - EPS
+            if steady and adherent and weeks_ok and pain_ok and not_worse and calm and higher:
                 suggested, direction = higher[0], "up"
             if reasons:
                 did = (
@@ -215,6 +265,19 @@ def suggest(
                     )
                 elif not adherent:
                     why = f"{did}; below 80 %, keep the current dose"
+                elif not weeks_ok:
+                    week, adh = first_low[k]
+                    why = (
+                        f"{did}, but the week of {week} reached only {adh * 100:.0f} %; every "
+                        "week needs 80 % before progressing"
+                    )
+                elif not not_worse:
+                    why = f"{did}; pain is worse than at baseline: keep the current dose"
+                elif not calm:
+                    why = (
+                        f"{did}; sessions raise pain (median +{p_rise:.1f} points after "
+                        "exercising): keep the current dose and ask your physiotherapist"
+                    )
                 elif not pain_ok:
                     why = f"{did}; {pain_note}"
                 elif higher:
@@ -229,6 +292,7 @@ def suggest(
         add_direction(direction)
         add_reason(why)
         add_share(share)
+    _one_at_a_time(cols, order_of, name_of, reasons)
     return pd.DataFrame(
         {
             "patient_id": pd.array(cols["patient_id"], dtype="str"),
@@ -243,6 +307,55 @@ def suggest(
     )
 
 
+def _session_rise(
+    sessions: pd.DataFrame | None, lo: pd.Timestamp, hi: pd.Timestamp
+) -> dict[str, float]:
+    """Per patient: the median of pain after - pain before over the window's sessions with both."""
+    if sessions is None or sessions.empty:
+        return {}
+    day = sessions["day"].to_numpy(dtype="datetime64[ns]")
+    before = sessions["pain_before"].to_numpy(dtype=float, na_value=np.nan)
+    after = sessions["pain_after"].to_numpy(dtype=float, na_value=np.nan)
+    ok = (day >= lo.to_datetime64()) & (day <= hi.to_datetime64())
+    ok &= ~np.isnan(before) & ~np.isnan(after)
+    if not ok.any():
+        return {}
+    diff = pd.Series(after[ok] - before[ok])
+    pid = patient_ids(sessions).to_numpy()[ok]
+    return {str(p): float(v) for p, v in diff.groupby(pid).median().items()}
+
+
+def _one_at_a_time(
+    cols: dict[str, list[Any]],
+    order_of: Mapping[str, int],
+    name_of: Mapping[str, str],
+    reasons: bool,
+) -> None:
+    """Keep one "up" per patient (highest done share, then catalog order); hold the others."""
+    ups: dict[str, list[int]] = {}
+    for i, (p, d) in enumerate(zip(cols["patient_id"], cols["direction"], strict=True)):
+        if d == "up":
+            ups.setdefault(p, []).append(i)
+    for rows in ups.values():
+        if len(rows) < 2:
+            continue
+        best = min(
+            rows,
+            key=lambda i: (-cols["done_share"][i], order_of.get(cols["exercise_id"][i], 1 << 30)),
+        )
+        for i in rows:
+            if i == best:
+                continue
+            cols["direction"][i] = "hold"
+            cols["suggested"][i] = cols["current"][i]
+            if reasons:
+                cols["reason"][i] = (
+                    "ready to progress, but one change at a time: "
+                    f"{name_of.get(cols['exercise_id'][best], cols['exercise_id'][best])} "
+                    "is suggested first"
+                )
+
+
 def progression_suggestions(
     prescriptions: pd.DataFrame,
     items: pd.DataFrame,
@@ -254,6 +367,8 @@ def progression_suggestions(
     *,
     in_force: InForce | None = None,
     flares: pd.DataFrame | None = None,
+    trend_status: str | None = None,
+    sessions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One patient's suggestions (the one-patient case of suggest); columns SUGGESTION_COLUMNS.
 
@@ -268,4 +383,13 @@ def progression_suggestions(
         window = in_force_days(prescriptions, items, lo, hi)
     if flares is None:
         flares = flare_ups(daily) if daily is not None else None
-    return suggest(window, daily, flares, annotations, catalog)
+    pid = str(patient_ids(prescriptions).iloc[0]) if len(prescriptions) else ""
+    return suggest(
+        window,
+        daily,
+        flares,
+        annotations,
+        catalog,
+        trend_status=None if trend_status is None else {pid: trend_status},
+        sessions=sessions,
+    )

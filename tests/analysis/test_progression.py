@@ -22,20 +22,27 @@ def test_progression_suggests_the_next_ladder_step_when_done_and_pain_stable():
         (1, D(0), None, "brisk-walking", 3, 10),
         (1, D(0), None, "knee-to-chest", 7),
     )
-    # last 14 days = days 14-27: plank done 12 of 14 (86 %), walking 5 of 6 (83 %)
+    # last 14 days = days 14-27, two complete weeks (D(0) is a Monday). Plank done every day
+    # but days 20 and 27: 6 of 7 (86 %) each week, 12 of 14 overall; walking 3 of 3 each
+    # week (100 %). Both are ready; one change at a time: walking (the higher share) first.
+    plank_days = [d for d in range(14, 28) if d not in (20, 27)]
     it = items(
-        *done_days("plank", list(range(14, 26))), *done_days("brisk-walking", [14, 16, 18, 21, 23])
+        *done_days("plank", plank_days), *done_days("brisk-walking", [14, 16, 18, 21, 23, 25])
     )
     out = progression(p, it, daily_from([4] * 28))
-    assert out.loc["plank", ["current", "suggested", "direction"]].tolist() == [30, 45, "up"]
     assert out.loc["brisk-walking", ["current", "suggested", "direction"]].tolist() == [
         10,
         12,
         "up",
     ]
+    assert out.loc["plank", ["current", "suggested", "direction"]].tolist() == [30, 30, "hold"]
+    assert "one change at a time: Brisk Walking is suggested first" in out.loc["plank", "reason"]
     assert out.loc["knee-to-chest", "direction"] == "hold"
     assert "no progression ladder" in out.loc["knee-to-chest", "reason"]
     assert out.loc["plank", "done_share"] == pytest.approx(12 / 14)
+    # without walking, plank alone progresses
+    alone = progression(p.iloc[[0]], items(*done_days("plank", plank_days)), daily_from([4] * 28))
+    assert alone.loc["plank", ["current", "suggested", "direction"]].tolist() == [30, 45, "up"]
 
 
 def test_progression_holds_below_80_percent_with_rising_pain_or_at_the_top():

@@ -79,7 +79,11 @@ def test_view_fills_every_section_and_never_writes(view_store):
         # each figure is followed by its caveat
         assert "backcare-caveat" in view.outputs[name].outputs[-1]["data"]["text/html"]
     summary = view.outputs["summary"].outputs[0]["data"]["text/html"]
-    assert "Pain fell from 6.0 to 3.0 over 8 weeks: a clinically important improvement." in summary
+    # 6.0 -> 3.0 is 3 points and 50 %: a substantial improvement (analysis.change)
+    assert (
+        "Pain fell from 6.0 to 3.0 over 8 weeks (3.0 points, 50 %): a substantial, clinically "
+        "important improvement." in summary
+    )
     assert "&lt;b&gt;Al&lt;/b&gt;" in summary and "<b>Al</b>" not in summary
     assert set(view.figures) == {"pain", "calendar", "weekly", "effect", "adherence_pain"}
 
