@@ -10,7 +10,6 @@ import pandas as pd
 
 from backcare import analysis as A
 from backcare.domain.catalog import default_catalog
-
 from tests.support.frames import D, frame, items, rx
 
 END = 41
