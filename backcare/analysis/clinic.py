@@ -106,7 +106,15 @@ def clinic_overview(
     out["flare_ups_14d"] = pid.map(in_window.groupby("patient_id").size()).fillna(0).astype("int64")
     out["red_flags_14d"] = pid.map(red_flag_counts(recent, lo, end)).fillna(0).astype("int64")
 
-    sug = suggest(window, recent, flares, frames["annotations"], catalog, per_exercise=per_exercise)
+    sug = suggest(
+        window,
+        recent,
+        flares,
+        frames["annotations"],
+        catalog,
+        per_exercise=per_exercise,
+        reasons=False,
+    )
     moves = sug[sug["direction"] != "hold"]
     names = {e.id: e.name for e in catalog}
     labels = pd.Series(
