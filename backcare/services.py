@@ -302,7 +302,7 @@ def clinic_frames(store: Store, today: dt.date) -> dict[str, pd.DataFrame]:
         "patients": store.last_session_days(),
         "prescriptions": prescriptions,
         "done": store.done_counts(lo, end),
-        "sessions": store.sessions(None, lo, end),
+        "sessions": store.session_pain(lo, end),
         "daily": daily,
         "annotations": store.annotations(None, lo, end),
     }

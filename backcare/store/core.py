@@ -931,6 +931,28 @@ class Store:
         )
         return out.sort_values(["patient_id", "day"], kind="stable", ignore_index=True)
 
+    def session_pain(self, start: DayBound, end: DayBound) -> pd.DataFrame:
+        """Every patient's sessions of [start, end] with both pain scores: patient_id, day,
+        pain_before, pain_after (read straight into numpy through the day index)."""
+        t = S.sessions
+        q = sa.select(
+            t.c.patient_id, sa.type_coerce(t.c.day, sa.String), t.c.pain_before, t.c.pain_after
+        ).where(
+            _range(t, None, start, end),
+            t.c.pain_before.is_not(None),
+            t.c.pain_after.is_not(None),
+        )
+        with self._read() as conn:
+            c = _driver_columns(conn, q, 4)
+        return pd.DataFrame(
+            {
+                "patient_id": pd.array(c[0], dtype="str"),
+                "day": _iso_days(c[1]),
+                "pain_before": np.array(c[2], dtype=np.float64),
+                "pain_after": np.array(c[3], dtype=np.float64),
+            }
+        )
+
     def last_session_days(self) -> pd.DataFrame:
         """Every patient's id, name and last day with a session (NaT if none), a seek each."""
         p, d = S.patients, S.daily_summary
