@@ -66,7 +66,13 @@ def test_the_clinic_reads_never_scan_the_item_table(tmp_path):
         fill_demo(store, patients=30, days=60, seed=2, end=END, progress=False)
         lo = END - dt.timedelta(days=13)
         done = _plans_of(store, path, lambda s: s.done_counts(lo, END))
-        ends = _plans_of(store, path, lambda s: s.daily_sums(near_scored_ends=14))
+        anchored = _plans_of(
+            store, path, lambda s: s.daily_sums(None, END, scored_only=True, from_anchor=28)
+        )
+        pains = _plans_of(store, path, lambda s: s.session_pain(lo, END))
     assert done and all("SCAN session_items" not in p for p in done), done
     assert any("ix_sessions_day" in p or "ix_sessions_patient_day" in p for p in done), done
-    assert ends and all("SCAN daily_summary" not in p for p in ends), ends
+    # the anchored read seeks each patient's summary rows by key (no scan of the table)
+    assert anchored and all("SCAN daily_summary" not in p for p in anchored), anchored
+    assert any("daily_summary" in p and "SEARCH" in p for p in anchored), anchored
+    assert pains and all("SCAN sessions" not in p for p in pains), pains
