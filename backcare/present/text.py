@@ -17,6 +17,7 @@ from backcare.domain.catalog import Catalog
 from backcare.domain.wording import (
     ASSOCIATION_CAVEAT,
     CONSULT_ADVICE,
+    RED_FLAGS,
     SELF_REPORT_CAVEAT,
     SESSION_EFFECT_CAVEAT,
     SUGGESTION_DISCLAIMER,
@@ -190,3 +191,16 @@ CAVEATS = {
     "adherence_pain": ASSOCIATION_CAVEAT,
     "suggestions": SUGGESTION_DISCLAIMER + " " + CONSULT_ADVICE,
 }
+
+
+# ---- red flags ---------------------------------------------------------------------------------
+def red_flag_lines(sessions: pd.DataFrame) -> list[str]:
+    """One plain line per session with a red flag ticked: its day and the symptoms (not escaped)."""
+    if sessions is None or sessions.empty or "red_flags" not in sessions.columns:
+        return []
+    flagged = sessions[sessions["red_flags"].fillna("") != ""]
+    return [
+        f"{pd.Timestamp(day):%a %d %b %Y}: "
+        + "; ".join(RED_FLAGS.get(c.strip(), c.strip()) for c in str(codes).split(",") if c.strip())
+        for day, codes in zip(flagged["day"], flagged["red_flags"], strict=True)
+    ]

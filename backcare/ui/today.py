@@ -850,9 +850,9 @@ class TodayView:
                 "Saved with warning signs: stop and contact a clinician today.",
                 [
                     RED_FLAG_MESSAGE,
-                    "Your physiotherapist will see: "
+                    "Saved in your diary: "
                     + "; ".join(RED_FLAGS[c] for c in d.red_flags)
-                    + ".",
+                    + ". backcare does not alert anyone: tell your clinician yourself.",
                 ],
             )
         self.message.value = message_html("success", title, lines, trusted=trusted)

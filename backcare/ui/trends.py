@@ -21,11 +21,12 @@ import ipywidgets as W
 import plotly.graph_objects as go
 from IPython.display import HTML, display
 
+from backcare.domain.wording import RED_FLAG_MESSAGE
 from backcare.errors import ValidationError
 from backcare.present import figures as P
-from backcare.present.html import esc
+from backcare.present.html import esc, message_html
 from backcare.present.html import paragraph as _p
-from backcare.present.text import CAVEATS, suggestions_html
+from backcare.present.text import CAVEATS, red_flag_lines, suggestions_html
 from backcare.services import PERIODS, TrendsData, load_trends
 from backcare.store import STORE_ERRORS, Store
 from backcare.ui.widgets import PatientPicker, callback_boundary
@@ -93,8 +94,19 @@ class TrendsView:
         d = load_trends(self.store, self.patient.value, self.period.value, self.end)
         self.data = d
         who = esc(d.name or d.patient_id)
+        flags = red_flag_lines(d.red_flag_sessions)
+        alarm = (
+            message_html(
+                "error",
+                "Red flags were ticked in this period: contact a clinician",
+                [*flags, RED_FLAG_MESSAGE],
+            )
+            if flags
+            else ""
+        )
         head = (
-            f"<h3 style='margin:0.2em 0'>{who}: {d.start:%d %b %Y} to {d.end:%d %b %Y}</h3>"
+            alarm
+            + f"<h3 style='margin:0.2em 0'>{who}: {d.start:%d %b %Y} to {d.end:%d %b %Y}</h3>"
             + _p(d.summary, "summary")
         )
         cat = self.store.catalog

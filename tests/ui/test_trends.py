@@ -122,3 +122,26 @@ def test_static_mode_keeps_plain_contents_for_exported_html(view_store):
     assert view.outputs["pain"].outputs == ()
     kinds = [type(o).__name__ for o in view.contents["pain"]]
     assert kinds == ["Figure", "HTML"]
+
+
+def test_red_flags_in_the_period_stand_above_the_summary(tmp_path):
+    """A red flag ticked on 3 Mar 2026 shows first, with the day and the symptom; none: no alarm."""
+    store = open_store(f"sqlite:///{tmp_path / 'red.db'}")
+    for pid in ("flagged", "calm"):
+        store.add_patient(pid, pid.title())
+        store.save_session(
+            pid,
+            [{"exercise_id": "plank", "done": True, "hold_s": 30}],
+            day=dt.date(2026, 3, 3),
+            pain_before=4,
+            red_flags=["night-pain"] if pid == "flagged" else [],
+        )
+    end = dt.date(2026, 3, 10)
+    flagged = TrendsView(store, "flagged", end=end).outputs["summary"].outputs[0]["data"]
+    html = flagged["text/html"]
+    assert html.index("Red flags were ticked in this period") < html.index("<h3")
+    assert "Tue 03 Mar 2026: Severe pain at night" in html
+    assert "contact a clinician" in html
+    calm = TrendsView(store, "calm", end=end).outputs["summary"].outputs[0]["data"]
+    assert "Red flags were ticked" not in calm["text/html"]
+    store.close()
