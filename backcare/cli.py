@@ -101,6 +101,49 @@ def cmd_patients(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_summary(args: argparse.Namespace) -> int:
+    """Print every number the trends view shows for one patient (JSON with --json)."""
+    import json
+
+    from backcare import services
+    from backcare.present.records import summary_record
+    from backcare.store import open_store
+
+    with open_store(args.db) as store:
+        data = services.load_trends(store, args.patient, args.period, args.on)
+    record = summary_record(data)
+    if args.json:
+        print(json.dumps(record, indent=2))
+    else:
+        print(data.summary)
+        moves = data.suggestions[data.suggestions["direction"] != "hold"]
+        for row in moves.to_dict("records"):
+            print(f"suggestion: {row['exercise_id']} {row['direction']}: {row['reason']}")
+    return 0
+
+
+def cmd_overview(args: argparse.Namespace) -> int:
+    """Print the clinic overview, patients needing attention first (--json or --csv)."""
+    import json
+
+    from backcare import services
+    from backcare.present.records import frame_records
+    from backcare.store import open_store
+
+    with open_store(args.db) as store:
+        df = services.overview(store, args.on)
+    if args.json:
+        print(json.dumps(frame_records(df), indent=2))
+    elif args.csv:
+        sys.stdout.write(df.to_csv(index=False, date_format="%Y-%m-%d"))
+    elif df.empty:
+        print("no patients yet (try: backcare demo)")
+    else:
+        cols = ["patient_id", "priority", "attention", "adherence_14d", "pain_class"]
+        print(df[cols].to_string(index=False))
+    return 0
+
+
 def cmd_lab(args: argparse.Namespace) -> int:
     """Start JupyterLab on 127.0.0.1 (token required) in ./notebooks, else a checkout's notebooks/;
     run elsewhere for the first time, it copies the packaged notebooks into ./notebooks."""
@@ -298,6 +341,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _db_option(p)
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser(
+        "summary",
+        help="every number of a patient's trends view (--json)",
+        description=cmd_summary.__doc__,
+    )
+    p.add_argument("--patient", required=True, help="patient id")
+    p.add_argument("--on", type=_date, default=None, help="last day (default: their today)")
+    p.add_argument(
+        "--period",
+        default="Last 8 weeks",
+        help="period ending on --on, as the trends view names it (default: Last 8 weeks)",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+    _db_option(p)
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser(
+        "overview",
+        help="the clinic overview, patients needing attention first (--json or --csv)",
+        description=cmd_overview.__doc__,
+    )
+    p.add_argument("--on", type=_date, default=None, help="the day (default: today, UTC)")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print JSON")
+    fmt.add_argument("--csv", action="store_true", help="print CSV")
+    _db_option(p)
+    p.set_defaults(func=cmd_overview)
 
     p = sub.add_parser(
         "lab", help="start JupyterLab on 127.0.0.1 with a token", description=cmd_lab.__doc__

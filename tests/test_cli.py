@@ -92,3 +92,70 @@ def test_user_errors_print_one_line_and_exit_2(argv, message, tmp_path):
         .splitlines()[-1]
         .startswith(("backcare: error:", "backcare demo: error:"))
     )
+
+
+def _steady_patient(url: str) -> None:
+    """Plank every day from 2 Mar 2026; pain 6 for two weeks, 5 for two, then 3 for two."""
+    import datetime as dt
+
+    from backcare.domain.programme import Prescription
+    from backcare.store import open_store
+
+    start = dt.date(2026, 3, 2)
+    with open_store(url) as store:
+        store.add_patient("p1", "One")
+        store.set_programme("p1", [Prescription("plank", hold_s=30, times_per_week=7)], start)
+        for d in range(42):
+            store.save_session(
+                "p1",
+                [{"exercise_id": "plank", "done": True, "hold_s": 30}],
+                day=start + dt.timedelta(days=d),
+                pain_before=6 if d < 14 else 5 if d < 28 else 3,
+            )
+
+
+def test_summary_json_prints_the_trends_views_numbers(tmp_path, capsys):
+    import json
+
+    from backcare import services
+    from backcare.store import open_store
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    _steady_patient(url)
+    args = ["summary", "--patient", "p1", "--on", "2026-04-12", "--period", "All history"]
+    assert main([*args, "--json", "--db", url]) == 0
+    out = json.loads(capsys.readouterr().out)
+    trend = out["pain_trend"]
+    # baseline: the 14 days from the programme's start at 6.0; latest: the last 14 at 3.0;
+    # -3 points = -50 %: much improved
+    assert (trend["status"], trend["baseline"], trend["latest"]) == ("much improved", 6.0, 3.0)
+    assert trend["baseline_window"] == ["2026-03-02", "2026-03-15"]
+    assert trend["latest_window"] == ["2026-03-30", "2026-04-12"]
+    # every week done 7 of 7
+    assert {w["adherence"] for w in out["weekly_adherence"]} == {1.0}
+    # the same functions as the view: the summary sentence is the view's
+    with open_store(url) as store:
+        view = services.load_trends(
+            store, "p1", "All history", __import__("datetime").date(2026, 4, 12)
+        )
+    assert out["summary"] == view.summary
+    assert main(["summary", "--patient", "nobody", "--db", url]) == 2
+    assert "patient_id: 'nobody' not found" in capsys.readouterr().err
+
+
+def test_overview_csv_and_json_are_the_clinic_overview(tmp_path, capsys):
+    import io
+    import json
+
+    import pandas as pd
+
+    url = f"sqlite:///{tmp_path / 'o.db'}"
+    _steady_patient(url)
+    assert main(["overview", "--on", "2026-04-12", "--json", "--db", url]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["patient_id"] for r in rows] == ["p1"]
+    # 14 of 14 done in the window; pain 6.0 -> 3.0
+    assert rows[0]["adherence_14d"] == 1.0 and rows[0]["pain_class"] == "much improved"
+    assert main(["overview", "--on", "2026-04-12", "--csv", "--db", url]) == 0
+    csv = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert list(csv["patient_id"]) == ["p1"] and csv.loc[0, "baseline"] == 6.0
