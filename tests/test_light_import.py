@@ -14,7 +14,17 @@ import backcare
 from tests.support import ROOT
 
 HEAVY = ("pandas", "sqlalchemy", "plotly", "ipywidgets", "numpy")
-SUBCOMMANDS = ("demo", "patients", "export", "import", "report", "lab", "app")
+SUBCOMMANDS = (
+    "demo",
+    "patients",
+    "export",
+    "import",
+    "report",
+    "summary",
+    "overview",
+    "lab",
+    "app",
+)
 
 
 def _loaded_after(code: str) -> tuple[list[str], str]:
