@@ -125,23 +125,30 @@ def read_patient(
     # the pain baseline is anchored at the programme's start (or the first score), whatever
     # the period: its scores are read from there
     anchor = rx["valid_from"].min() if len(rx) else None
+    # the history from the anchor holds the period when the period starts at or after it:
+    # the period's sessions and scores are then cut from it, not read again
+    h_sessions = store.sessions(patient_id, anchor, end_ts)
+    h_pain = (
+        pain_all
+        if pain_all is not None and anchor is None
+        else store.pain(patient_id, anchor, end_ts)
+    )
+    covers = anchor is None or anchor <= start_ts
     return PatientFrames(
         patient_id=patient_id,
         name=str(who["name"]),
         start=start_ts,
         end=end_ts,
         prescriptions=rx,
-        sessions=store.sessions(patient_id, start_ts, end_ts),
+        sessions=(
+            _from(h_sessions, start_ts) if covers else store.sessions(patient_id, start_ts, end_ts)
+        ),
         items=_from(h_items, start_ts) if h_start < start_ts else h_items,
         history_items=h_items,
-        pain=(
-            store.pain(patient_id, start_ts, end_ts)
-            if pain_all is None
-            else _from(pain_all, start_ts)
-        ),
+        pain=_from(h_pain, start_ts) if covers else store.pain(patient_id, start_ts, end_ts),
         annotations=store.annotations(patient_id, start_ts, end_ts),
-        history_sessions=store.sessions(patient_id, anchor, end_ts),
-        history_pain=store.pain(patient_id, anchor, end_ts),
+        history_sessions=h_sessions,
+        history_pain=h_pain,
     )
 
 
@@ -152,8 +159,8 @@ def analyse_patient(f: PatientFrames, catalog: Catalog) -> TrendsData:
     start_ts, end_ts, rx, items = f.start, f.end, f.prescriptions, f.items
     daily = A.daily_pain(f.sessions, f.pain, start_ts, end_ts)
     anchor = rx["valid_from"].min() if len(rx) else None
-    history = A.daily_pain(f.history_sessions, f.history_pain, None, end_ts)
-    trend = A.pain_trend(history, anchor, end_ts)
+    pain_history = A.daily_pain(f.history_sessions, f.history_pain, None, end_ts)
+    trend = A.pain_trend(pain_history, anchor, end_ts)
     flares = A.flare_ups(daily)
     # habit strength and streaks need the history since the first programme; prescriptions
     # are expanded once, for the history, and shared

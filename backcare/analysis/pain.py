@@ -37,10 +37,11 @@ from backcare.analysis.calendar import (
     period,
     segment_starts,
 )
+from backcare.analysis.change import MCID_POINTS
 
 ROLLING_DAYS = 7
 ROLLING_MIN_DAYS = 3
-FLARE_POINTS = 2.0
+FLARE_POINTS = MCID_POINTS  # a rise as large as the minimal important change
 FLARE_LOOKBACK_DAYS = 7
 FLARE_MIN_PRIOR_DAYS = 3
 STABILITY_WINDOW_DAYS = 14

@@ -48,12 +48,12 @@ from backcare.analysis.calendar import (
     round1,
     segment_starts,
 )
-from backcare.analysis.change import WORSE
+from backcare.analysis.change import MCID_POINTS, WORSE
 from backcare.analysis.pain import STABILITY_WINDOW_DAYS, flare_ups, pain_stability
 from backcare.domain.catalog import Catalog
 
 PROGRESSION_WINDOW_DAYS = STABILITY_WINDOW_DAYS
-SESSION_RISE_POINTS = 2.0
+SESSION_RISE_POINTS = MCID_POINTS  # the minimal important change (Ostelo 2008)
 RED_FLAG_HOLD = "contact a clinician before changing the programme"
 
 SUGGESTION_COLUMNS = {
