@@ -280,7 +280,8 @@ def clinic_frames(store: Store, today: dt.date) -> dict[str, pd.DataFrame]:
     patients (id, name, last session day); prescriptions (every programme); done (items
     done per patient, day and exercise in the 14-day window); daily (daily pain sums: every
     day of the 21-day lookback window, plus the scored days analysis.pain_trends searches
-    for its baseline and latest windows); annotations (the window's timeline notes).
+    for its baseline and latest windows); annotations (the window's timeline notes); trends
+    (analysis.pain_trends of those daily sums, computed here once).
 
     The pain trend's windows are searched from each patient's anchor forwards and from the
     end backwards, so a first pass reads the 28 days after the anchor and the 28 days
@@ -297,15 +298,24 @@ def clinic_frames(store: Store, today: dt.date) -> dict[str, pd.DataFrame]:
         store.daily_sums(None, end, scored_only=True, from_anchor=ANCHOR_READ_DAYS),
     ]
     prescriptions = store.prescriptions()
+    starts = A.programme_starts(prescriptions)
     daily = _merge_days(parts)
-    trends = A.pain_trends(
-        A.daily_from_sums(daily, every_day=False), A.programme_starts(prescriptions), end
-    )
+    trends = A.pain_trends(A.daily_from_sums(daily, every_day=False), starts, end)
     unsettled = _unsettled(trends, late_from)
     if unsettled:
         parts.append(store.daily_sums(None, end, scored_only=True, patients=unsettled))
         daily = _merge_days(parts)
+        # the other patients' rows are unchanged, and so are their trends
+        again = daily[daily["patient_id"].isin(unsettled)]
+        trends = pd.concat(
+            [
+                trends[~trends["patient_id"].isin(unsettled)],
+                A.pain_trends(A.daily_from_sums(again, every_day=False), starts, end),
+            ],
+            ignore_index=True,
+        )
     return {
+        "trends": trends,
         "patients": store.last_session_days(),
         "prescriptions": prescriptions,
         "done": store.done_counts(lo, end),

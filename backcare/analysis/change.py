@@ -228,47 +228,54 @@ def pain_trends(
     l_mean = np.where(has_l, (cum[li + 1] - cum[back_start[li]]) / np.maximum(l_n, 1), np.nan)
     b_start, l_end = d[bi], d[li]
     apart = has_b & has_l & (l_end - b_start >= 2 * TREND_WINDOW_DAYS - 1)
-    rows: dict[str, list[Any]] = {c: [] for c in TREND_COLUMNS}
-    nat = np.datetime64("NaT", "ns")
+    status = np.full(n_pat, INSUFFICIENT, dtype=object)
+    reason = np.full(n_pat, "", dtype=object)
+    base = np.full(n_pat, np.nan)
+    late = np.full(n_pat, np.nan)
+    low = np.zeros(n_pat, dtype=bool)
     for i in range(n_pat):
-        status, reason = INSUFFICIENT, ""
-        b = lt = change = pct = np.nan
-        low = False
         if not has_b[i]:
-            reason = (
+            reason[i] = (
                 f"no 14-day window since {datetimes([anchor[i]])[0].astype('datetime64[D]')} "
                 f"holds {TREND_MIN_DAYS} days with a score yet, so there is no baseline"
             )
         elif not apart[i]:
-            reason = (
+            reason[i] = (
                 "the latest two weeks with enough scores overlap the baseline; a trend needs "
                 f"about {2 * TREND_WINDOW_DAYS} days of history after the baseline starts"
             )
         else:
-            b, lt = round1(float(b_mean[i])), round1(float(l_mean[i]))
-            change = round(lt - b, 1)
-            pct = change / b if b > 0 else np.nan
-            status, low = classify_change(b, lt), low_baseline(b)
-        rows["patient_id"].append(names[i])
-        rows["status"].append(status)
-        rows["baseline"].append(b)
-        rows["latest"].append(lt)
-        rows["change"].append(change)
-        rows["change_pct"].append(pct)
-        rows["baseline_days"].append(int(b_n[i]) if apart[i] else 0)
-        rows["latest_days"].append(int(l_n[i]) if apart[i] else 0)
-        for col, num, ok in (
-            ("baseline_start", b_start[i], has_b[i]),
-            ("baseline_end", b_start[i] + span, has_b[i]),
-            ("latest_start", l_end[i] - span, has_l[i] and apart[i]),
-            ("latest_end", l_end[i], has_l[i] and apart[i]),
-        ):
-            rows[col].append(datetimes([num])[0] if ok else nat)
-        rows["first_day"].append(datetimes([first[i]])[0])
-        rows["last_day"].append(datetimes([last[i]])[0])
-        rows["anchor"].append(datetimes([anchor[i]])[0])
-        rows["low_baseline"].append(low)
-        rows["reason"].append(reason)
+            base[i], late[i] = round1(float(b_mean[i])), round1(float(l_mean[i]))
+            status[i] = classify_change(base[i], late[i])
+            low[i] = low_baseline(base[i])
+    change = np.round(late - base, 1)
+    nat = np.datetime64("NaT", "ns")
+
+    def days_or_nat(numbers: np.ndarray, ok: np.ndarray) -> np.ndarray:
+        return np.where(ok, datetimes(numbers), nat)
+
+    shown = has_l & apart
+    rows = {
+        "patient_id": names,
+        "status": status,
+        "baseline": base,
+        "latest": late,
+        "change": change,
+        "change_pct": np.divide(
+            change, base, out=np.full(n_pat, np.nan), where=(base > 0) & ~np.isnan(base)
+        ),
+        "baseline_days": np.where(apart, b_n, 0),
+        "latest_days": np.where(apart, l_n, 0),
+        "baseline_start": days_or_nat(b_start, has_b),
+        "baseline_end": days_or_nat(b_start + span, has_b),
+        "latest_start": days_or_nat(l_end - span, shown),
+        "latest_end": days_or_nat(l_end, shown),
+        "first_day": datetimes(first),
+        "last_day": datetimes(last),
+        "anchor": datetimes(anchor),
+        "low_baseline": low,
+        "reason": reason,
+    }
     return pd.DataFrame(rows).astype(TREND_COLUMNS)
 
 

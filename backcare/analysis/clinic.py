@@ -11,7 +11,8 @@ Columns and methods
 - adherence_14d: adherence.adherence_per_patient over the 14 days ending today (capped per
   exercise and week, done counted only on days in force). Self-reported.
 - baseline, latest, change, pain_class: change.pain_trends, the baseline anchored at the
-  start of the programme (see analysis.change for the classes and their sources).
+  start of the programme (see analysis.change for the classes and their sources); taken
+  from frames["trends"] when the reader already computed it on the same sums.
 - flare_ups_14d: pain.flare_ups days in the last 14.
 - red_flags_14d: pain.red_flag_counts, sessions in the last 14 days with a red flag ticked.
 - suggestions: progression.suggest's up/down suggestions (suggestions only).
@@ -91,9 +92,12 @@ def clinic_overview(
     out["adherence_14d"] = pid.map(adherence).astype("float64")
 
     sums = frames["daily"][frames["daily"]["day"] <= end]
-    trend = pain_trends(
-        daily_from_sums(sums, every_day=False), programme_starts(frames["prescriptions"]), end
-    ).set_index("patient_id")
+    trends = frames.get("trends")  # pain_trends of these sums, when the reader computed it
+    if trends is None:
+        trends = pain_trends(
+            daily_from_sums(sums, every_day=False), programme_starts(frames["prescriptions"]), end
+        )
+    trend = trends.set_index("patient_id")
     out["baseline"] = pid.map(trend["baseline"]).astype("float64")
     out["latest"] = pid.map(trend["latest"]).astype("float64")
     out["change"] = pid.map(trend["change"]).astype("float64")

@@ -349,6 +349,7 @@ def load_frames(
                             "red_flags": flags,
                             "created_at": now,
                             "updated_at": now,
+                            "done_exercises": _done_exercises(s["session_id"], it, done),
                         }
                     )
                 ),
@@ -408,6 +409,13 @@ def load_frames(
             chunk = touched[i : i + 200]
             S.refresh_summary(conn, _patients_in(chunk))
     return {**added, "sessions": len(s), "items": len(it), "pain": len(p), "annotations": len(a)}
+
+
+def _done_exercises(session_ids: pd.Series, items: pd.DataFrame, done: pd.Series) -> pd.Series:
+    """sessions.done_exercises for each session id, from its items ticked done."""
+    ticked = items.loc[done.to_numpy(dtype=bool), ["session_id", "exercise_id"]]
+    joined = ticked.groupby("session_id", sort=False)["exercise_id"].agg(S.done_exercises_text)
+    return session_ids.map(joined).astype(object).fillna("").astype(str)
 
 
 def _patients_in(patient_ids: list[str]) -> S.RowFilter:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import gc
 import os
 import secrets
 import zoneinfo
@@ -52,7 +53,13 @@ from backcare.domain.session import (
 )
 from backcare.errors import BackcareError, ConflictError, NotFoundError, ValidationError
 from backcare.store import schema as S
-from backcare.store.frames import DAY, READ_DTYPES, _days, typed_frame, with_valid_to
+from backcare.store.frames import (
+    READ_DTYPES,
+    _days,
+    typed_columns,
+    typed_frame,
+    with_valid_to,
+)
 
 DEFAULT_PATH = Path("data") / "backcare.db"
 
@@ -87,18 +94,31 @@ def _driver_columns(conn: Connection, stmt: sa.Executable, width: int) -> list[t
     """The statement's result as columns of the driver's own values (no per-row conversion).
 
     SQLAlchemy binds the parameters; rows are then fetched straight from the DBAPI cursor,
-    so days come as ISO text (SQLite) or dates (PostgreSQL): read them with _iso_days."""
+    so days come as ISO text (SQLite) or dates (PostgreSQL): frames._days reads both."""
     result = conn.execute(stmt)
+    with _no_cyclic_gc():
+        try:
+            rows = result.cursor.fetchall() if result.cursor is not None else []
+        finally:
+            result.close()
+        return list(zip(*rows, strict=True)) if rows else [()] * width
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a bulk read builds many small tuples.
+
+    The tuples hold only numbers and text (no reference cycles): reference counting frees
+    them; without the pause, CPython runs full collections over every object alive during a
+    clinic-wide read (about a sixth of its time, measured in docs/performance.md)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
     try:
-        rows = result.cursor.fetchall() if result.cursor is not None else []
+        yield
     finally:
-        result.close()
-    return list(zip(*rows, strict=True)) if rows else [()] * width
-
-
-def _iso_days(values: Sequence[Any]) -> np.ndarray:
-    """Days as the driver gives them (ISO 'YYYY-MM-DD' text or dates) as naive datetime64[ns]."""
-    return np.array([str(v) for v in values], dtype="datetime64[D]").astype(DAY)
+        gc.enable()
 
 
 def _range(
@@ -470,7 +490,10 @@ class Store:
         if patient_id is not None:
             q = q.where(p.c.patient_id == patient_id)
         with self._read() as conn:
-            df = typed_frame(conn.execute(q).all(), "prescriptions")
+            # the driver's own values (days as ISO text on SQLite): no per-row conversion
+            df = typed_columns(
+                _driver_columns(conn, q, len(READ_DTYPES["prescriptions"])), "prescriptions"
+            )
         return with_valid_to(df)
 
     # ---- sessions ----------------------------------------------------------------------
@@ -588,6 +611,9 @@ class Store:
                     "red_flags": ",".join(s.red_flags),
                     "created_at": now,
                     "updated_at": now,
+                    "done_exercises": S.done_exercises_text(
+                        it.exercise_id for it in s.items if it.done
+                    ),
                 }
             )
             items.extend({"session_id": s.session_id, **vars(it)} for it in s.items)
@@ -828,33 +854,33 @@ class Store:
     def done_counts(
         self, start: DayBound, end: DayBound, patient_id: str | None = None
     ) -> pd.DataFrame:
-        """Items ticked done per (patient, day, exercise) in [start, end], counted in SQL.
+        """Items ticked done per (patient, day, exercise) in [start, end].
 
-        Columns patient_id, day, exercise_id, done; reads the window's sessions through the
-        day index and their items through the items' primary key."""
-        s, i = S.sessions, S.session_items
-        q = (
-            sa.select(
-                s.c.patient_id,
-                sa.type_coerce(s.c.day, sa.String),
-                i.c.exercise_id,
-                sa.func.count(),
-            )
-            .select_from(s.join(i, i.c.session_id == s.c.session_id))
-            .where(_range(s, patient_id, start, end), i.c.done)
-            .group_by(s.c.patient_id, s.c.day, i.c.exercise_id)
-            .order_by(s.c.patient_id, s.c.day, i.c.exercise_id)
+        Columns patient_id, day, exercise_id, done (ordered by the first three); read from
+        the window's session rows (their done_exercises, written with each session) through
+        the day index, never from the item rows."""
+        s = S.sessions
+        q = sa.select(s.c.patient_id, sa.type_coerce(s.c.day, sa.String), s.c.done_exercises).where(
+            _range(s, patient_id, start, end), s.c.done_exercises != ""
         )
         with self._read() as conn:
-            c = _driver_columns(conn, q, 4)
-        return pd.DataFrame(
+            c = _driver_columns(conn, q, 3)
+        # one row per ticked item: the session's patient and day repeated per exercise id
+        with _no_cyclic_gc():
+            ids = [e.split(",") for e in c[2]]
+            per_session = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+            flat = [e for row in ids for e in row]
+        ticked = pd.DataFrame(
             {
-                "patient_id": pd.array(c[0], dtype="str"),
-                "day": _iso_days(c[1]),
-                "exercise_id": pd.array(c[2], dtype="str"),
-                "done": np.array(c[3], dtype=np.int64),
+                "patient_id": pd.array(
+                    np.repeat(np.array(c[0], dtype=object), per_session), dtype="str"
+                ),
+                "day": np.repeat(_days(c[1]), per_session),
+                "exercise_id": pd.array(flat, dtype="str"),
             }
         )
+        counts = ticked.groupby(["patient_id", "day", "exercise_id"], sort=True).size()
+        return counts.rename("done").astype(np.int64).reset_index()
 
     def daily_sums(
         self,
@@ -920,7 +946,7 @@ class Store:
         out = pd.DataFrame(
             {
                 "patient_id": pd.array(c[0], dtype="str"),
-                "day": _iso_days(c[1]),
+                "day": _days(c[1]),
                 **{
                     name: np.array(v, dtype=np.int64)
                     for name, v in zip(
@@ -947,7 +973,7 @@ class Store:
         return pd.DataFrame(
             {
                 "patient_id": pd.array(c[0], dtype="str"),
-                "day": _iso_days(c[1]),
+                "day": _days(c[1]),
                 "pain_before": np.array(c[2], dtype=np.float64),
                 "pain_after": np.array(c[3], dtype=np.float64),
             }
@@ -1028,6 +1054,9 @@ def _days_of(patient_id: str, first: dt.date, last: dt.date) -> S.RowFilter:
     return where
 
 
+SQLITE_CACHE_KIB = 65536  # grows only as pages are read; see docs/performance.md
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:  # pragma: no cover - every test
@@ -1037,6 +1066,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = FULL")
         cur.execute("PRAGMA foreign_keys = ON")
+        # a page cache of up to SQLITE_CACHE_KIB per connection (SQLite's default is 2 MiB):
+        # clinic-wide reads revisit the summary pages of every patient
+        cur.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         cur.close()
 
     @sa.event.listens_for(engine, "begin")

@@ -100,9 +100,15 @@ def typed_frame(rows: Sequence[Any], kind: str) -> pd.DataFrame:
     """Rows read from the database as a frame of READ_DTYPES[kind].
 
     Rows are plain tuples in the column order of READ_DTYPES[kind]."""
-    dtypes = READ_DTYPES[kind]
     # column by column from plain tuples: fixed cost per column, not per frame operation
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(dtypes)
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(READ_DTYPES[kind])
+    return typed_columns(columns, kind)
+
+
+def typed_columns(columns: Sequence[Sequence[Any]], kind: str) -> pd.DataFrame:
+    """Columns of values (as SQLAlchemy or the driver returns them: days as dates or ISO
+    text) as a frame of READ_DTYPES[kind], in its column order."""
+    dtypes = READ_DTYPES[kind]
     out: dict[str, np.ndarray | ExtensionArray] = {}
     for (col, dtype), values in zip(dtypes.items(), columns, strict=True):
         if dtype == DAY:
@@ -116,8 +122,20 @@ def typed_frame(rows: Sequence[Any], kind: str) -> pd.DataFrame:
         elif dtype == "bool":
             out[col] = np.array(values, dtype=bool)
         else:
-            out[col] = pd.Series(values, dtype=object).astype(dtype).array
-    return pd.DataFrame(out, index=pd.RangeIndex(len(rows)))
+            out[col] = _nullable_ints(values)
+    n = len(columns[0]) if columns else 0
+    return pd.DataFrame(out, index=pd.RangeIndex(n))
+
+
+def _nullable_ints(values: Sequence[Any]) -> ExtensionArray:
+    """Integers (or None) as Int64, without a per-value conversion through objects."""
+    try:
+        data = np.array(values, dtype=np.int64)
+    except TypeError:  # some None
+        mask = np.array([v is None for v in values], dtype=bool)
+        data = np.array([0 if v is None else v for v in values], dtype=np.int64)
+        return pd.arrays.IntegerArray(data, mask)
+    return pd.arrays.IntegerArray(data, np.zeros(len(data), dtype=bool))
 
 
 def _utc_times(values: Sequence[Any]) -> ExtensionArray:
@@ -130,9 +148,22 @@ def _utc_times(values: Sequence[Any]) -> ExtensionArray:
     return pd.to_datetime(pd.Series(values, dtype=object), utc=True).astype(UTC_TS).array
 
 
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+_NAT_DAYS = np.iinfo(np.int64).min  # numpy's NaT, as an integer
+
+
 def _days(values: Sequence[Any]) -> np.ndarray:
-    """Dates (or None) as naive datetime64[ns] days."""
-    if all(type(v) is dt.date or v is None for v in values):
+    """Days (dates, ISO 'YYYY-MM-DD' text, or None) as naive datetime64[ns]."""
+    kinds = {type(v) for v in values}
+    kinds.discard(type(None))
+    if kinds == {dt.date}:
+        # through ordinals: numpy converts date objects one slow call at a time
+        numbers = np.array(
+            [_NAT_DAYS if v is None else v.toordinal() - _EPOCH_ORDINAL for v in values],
+            dtype=np.int64,
+        )
+        return numbers.view("datetime64[D]").astype(DAY)
+    if kinds == {str}:
         return np.array(values, dtype="datetime64[D]").astype(DAY)
     return pd.to_datetime(pd.Series(values, dtype=object)).astype(DAY).to_numpy()
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from backcare.domain.programme import Prescription
 from backcare.errors import ConflictError, NotFoundError, ValidationError
 from backcare.store import READ_DTYPES, open_store
+from backcare.store.bulk import load_frames
 from tests.support.stores import START, row_counts
 
 DAY = START + dt.timedelta(days=3)
@@ -383,3 +384,56 @@ def test_incremental_daily_summary_equals_a_full_recompute(store, patient):
         S.refresh_summary(conn, lambda t: sa.true())
     pd.testing.assert_frame_equal(kept, store.daily(patient))
     assert int(kept["sessions"].sum()) == 40
+
+
+def test_done_counts_follow_every_write_of_a_session(store, patient):
+    """done_counts reads each session's done exercises, written with the session: they
+    follow a save, a replace that moves the session and changes its ticks, a delete, and a
+    bulk load (two sessions on one day count twice)."""
+    nxt = DAY + dt.timedelta(days=1)
+
+    def counts() -> list[tuple[int, str, int]]:
+        d = store.done_counts(DAY, nxt, patient)
+        return list(zip(d["day"].dt.day, d["exercise_id"], d["done"], strict=True))
+
+    d1, d2 = DAY.day, nxt.day
+    sid = store.save_session(patient, ITEMS, day=DAY)  # plank and pelvic tilt done
+    assert counts() == [(d1, "pelvic-tilt", 1), (d1, "plank", 1)]
+    moved = [
+        {"exercise_id": "plank", "done": False},
+        {"exercise_id": "cat-cow", "done": True},
+    ]
+    store.save_session(patient, moved, day=nxt, session_id=sid, replace=True)
+    assert counts() == [(d2, "cat-cow", 1)]
+    store.save_session(patient, ITEMS[:1], day=nxt)  # plank done
+    store.delete_session(sid)
+    assert counts() == [(d2, "plank", 1)]
+    load_frames(
+        store,
+        sessions=pd.DataFrame(
+            {
+                "session_id": ["bulk-1", "bulk-2"],
+                "patient_id": [patient, patient],
+                "day": [DAY.isoformat(), nxt.isoformat()],
+                "started_at": [None, None],
+                "ended_at": [None, None],
+                "pain_before": [None, None],
+                "pain_after": [None, None],
+                "notes": ["", ""],
+                "red_flags": ["", ""],
+            }
+        ),
+        items=pd.DataFrame(
+            {
+                "session_id": ["bulk-1", "bulk-1", "bulk-2"],
+                "exercise_id": ["plank", "cat-cow", "plank"],
+                "done": [True, False, True],
+                "sets": [None, None, None],
+                "reps": [None, None, None],
+                "hold_s": [30, None, 30],
+                "minutes": [None, None, None],
+            }
+        ),
+    )
+    # bulk-1 adds plank on the first day; bulk-2 a second plank on the next
+    assert counts() == [(d1, "plank", 1), (d2, "plank", 2)]

@@ -43,7 +43,7 @@ def test_version_one_store_upgrades_in_place_without_losing_rows(tmp_path):
     before = _raw_counts(path)
     assert before["sessions"] == 20 and before["session_items"] == 40
     with open_store(f"sqlite:///{path}") as store:
-        assert store.schema_version() == S.SCHEMA_VERSION == 3
+        assert store.schema_version() == S.SCHEMA_VERSION == 4
         after = _raw_counts(path)
         assert after == before
         # the new per-day summary was backfilled from the old rows:
@@ -59,6 +59,15 @@ def test_version_one_store_upgrades_in_place_without_losing_rows(tmp_path):
         # the standalone pain score of 20 Jan is in the summary too
         assert daily.loc[pd.Timestamp("2025-01-20"), "pain_sum"] == 3
         assert int(store.daily("v1-b")["red_flag_sessions"].sum()) == 1
+        # version 4 backfilled each session's done exercises from its items: plank every
+        # day, pelvic tilt on even days (the fixture's rule), so 6 and 7 Jan differ
+        done = store.done_counts("2025-01-06", "2025-01-07", "v1-a")
+        got = zip(done["day"].dt.day, done["exercise_id"], done["done"], strict=True)
+        assert list(got) == [
+            (6, "pelvic-tilt", 1),
+            (6, "plank", 1),
+            (7, "plank", 1),
+        ]
         # and the upgraded store takes new writes
         store.save_session(
             "v1-a",
@@ -69,7 +78,7 @@ def test_version_one_store_upgrades_in_place_without_losing_rows(tmp_path):
         assert len(store.sessions("v1-a")) == 11
     # opening again is a no-op
     with open_store(f"sqlite:///{path}") as store:
-        assert store.schema_version() == 3 and len(store.sessions("v1-a")) == 11
+        assert store.schema_version() == 4 and len(store.sessions("v1-a")) == 11
 
 
 def test_store_from_a_newer_version_is_refused(tmp_path):
