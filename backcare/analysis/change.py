@@ -256,8 +256,8 @@ def pain_trends(
 
     shown = has_l & apart
     rows = {
-        "patient_id": names,
-        "status": status,
+        "patient_id": pd.array(names, dtype="str"),
+        "status": pd.array(status, dtype="str"),
         "baseline": base,
         "latest": late,
         "change": change,
@@ -274,9 +274,12 @@ def pain_trends(
         "last_day": datetimes(last),
         "anchor": datetimes(anchor),
         "low_baseline": low,
-        "reason": reason,
+        "reason": pd.array(reason, dtype="str"),
     }
-    return pd.DataFrame(rows).astype(TREND_COLUMNS)
+    out = pd.DataFrame(rows)
+    # built typed; cast only what is not (an astype over every column costs more than the rule)
+    wrong = {c: d for c, d in TREND_COLUMNS.items() if str(out[c].dtype) != d}
+    return out.astype(wrong) if wrong else out
 
 
 def _ts(value: Any) -> pd.Timestamp | None:
