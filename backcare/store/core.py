@@ -1096,9 +1096,22 @@ def make_engine(url: str) -> Engine:
 def open_store(
     url: str | None = None, *, catalog: Catalog | None = None, upgrade: bool = True
 ) -> Store:
-    """Open (creating or upgrading in place) the store at url, BACKCARE_DB or data/backcare.db."""
+    """Open (creating or upgrading in place) the store at url, BACKCARE_DB or data/backcare.db.
+
+    upgrade=False (the read-only notebooks) neither creates nor upgrades anything, and
+    refuses a store of an older schema version with a message saying how to upgrade it."""
     engine = make_engine(url or default_url())
     store = Store(engine, catalog)
+    if not upgrade:
+        with store._read() as conn:
+            found = S.stored_version(conn)
+        if 0 < found < S.SCHEMA_VERSION:
+            engine.dispose()
+            raise BackcareError(
+                f"store: schema version {found} is older than this backcare's "
+                f"{S.SCHEMA_VERSION} and this view never upgrades; run any backcare command "
+                "on it once (e.g. `backcare patients`), which upgrades it in place"
+            )
     if upgrade:
         with store.transaction() as conn:
             if engine.dialect.name == "postgresql":

@@ -104,3 +104,13 @@ def test_fresh_store_has_every_table_and_the_one_patient_indexes(store):
     ):
         assert cols in [ix["column_names"] for ix in insp.get_indexes(table)]
     assert insp.get_pk_constraint("daily_summary")["constrained_columns"] == ["patient_id", "day"]
+
+
+def test_a_read_only_open_refuses_an_older_store_and_says_how_to_upgrade(tmp_path):
+    path = tmp_path / "old.db"
+    shutil.copy(FIXTURE, path)
+    with pytest.raises(BackcareError, match=r"schema version 1 is older .* `backcare patients`"):
+        open_store(f"sqlite:///{path}", upgrade=False)
+    assert _raw_counts(path)["sessions"] == 20  # untouched
+    open_store(f"sqlite:///{path}").close()  # a command's open upgrades it
+    open_store(f"sqlite:///{path}", upgrade=False).close()
