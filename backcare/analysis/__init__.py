@@ -17,12 +17,14 @@ Modules, one family of rules each (their docstrings state every method and sourc
 """
 
 from backcare.analysis.adherence import (
+    ADHERENCE_DROP,
     ADHERENT,
     HABIT_HALF_LIFE_DAYS,
     Streaks,
     WeekProgress,
     adherence_by_exercise,
     adherence_by_month,
+    adherence_falling,
     adherence_per_patient,
     by_exercise,
     daily_completion,
@@ -94,6 +96,7 @@ from backcare.analysis.progression import (
 from backcare.analysis.stats import mean_ci, pearson_ci, t_quantile
 
 __all__ = [
+    "ADHERENCE_DROP",
     "ADHERENT",
     "EPS",
     "FLARE_LOOKBACK_DAYS",
@@ -128,6 +131,7 @@ __all__ = [
     "WeekProgress",
     "adherence_by_exercise",
     "adherence_by_month",
+    "adherence_falling",
     "adherence_per_patient",
     "adherence_vs_pain",
     "as_day",

@@ -205,6 +205,46 @@ def adherence_per_patient(weekly: pd.DataFrame) -> pd.Series:
     )
 
 
+ADHERENCE_DROP = 0.30  # a fall of 30 percentage points between the two halves (see below)
+
+
+def adherence_falling(in_force: InForce, days: int = 7) -> pd.DataFrame:
+    """Per patient: adherence over the last `days` days of in_force and over the `days` before
+    them (the rule of adherence_per_patient on each part), and whether it is falling.
+
+    Falling: the recent part is below ADHERENT (80 %) and at least ADHERENCE_DROP (30
+    percentage points) below the earlier part; a patient with nothing prescribed in either
+    part is not judged. The 30 points is this project's choice, not a validated threshold:
+    it marks a change a physiotherapist would want to ask about (e.g. from 100 % to 70 %,
+    about two missed sessions a week at 7x/week), while a patient who keeps a steady, lower
+    adherence is shown but not flagged. in_force must cover 2 * days days."""
+    cols = {"earlier": "float64", "recent": "float64", "falling": "bool"}
+    end = in_force.end
+    mid = end - pd.Timedelta(days=days - 1)
+    start = mid - pd.Timedelta(days=days)
+    if start < in_force.start:
+        raise ValueError(
+            f"period: {start.date()}..{end.date()} is longer than the expanded "
+            f"{in_force.start.date()}..{in_force.end.date()}"
+        )
+
+    def part(lo: pd.Timestamp, hi: pd.Timestamp) -> pd.Series:
+        return adherence_per_patient(weekly_totals(by_exercise(in_force.between(lo, hi))))
+
+    earlier, recent = part(start, mid - pd.Timedelta(days=1)), part(mid, end)
+    out = pd.DataFrame({"earlier": earlier, "recent": recent}).astype(
+        {"earlier": "float64", "recent": "float64"}
+    )
+    if out.empty:
+        return empty({"patient_id": "str", **cols}).set_index("patient_id")
+    out.index = pd.Index(out.index.astype(str), dtype="str", name="patient_id")
+    drop = (out["earlier"] - out["recent"]).to_numpy(dtype=float)
+    recent_v = out["recent"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        out["falling"] = (recent_v < ADHERENT - EPS) & (drop >= ADHERENCE_DROP - EPS)
+    return out
+
+
 def period_adherence(weekly: pd.DataFrame) -> float | None:
     """One patient's adherence over a period (adherence_per_patient), or None if nothing was
     prescribed."""

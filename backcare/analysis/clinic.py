@@ -16,8 +16,17 @@ Columns and methods
 - flare_ups_14d: pain.flare_ups days in the last 14.
 - red_flags_14d: pain.red_flag_counts, sessions in the last 14 days with a red flag ticked.
 - suggestions: progression.suggest's up/down suggestions (suggestions only).
-- priority / attention: 1 red flag, 2 pain worse, 3 flare-up, 4 no session for 7 days or
-  more, 5 adherence below 80 %, 9 nothing to flag; ``attention`` lists the reasons.
+- adherence_7d, adherence_prev_7d, adherence_falling: adherence.adherence_falling, the
+  last 7 days against the 7 before (falling: below 80 % and 30 points or more lower).
+- priority / attention, ranked by severity, the most severe reason first:
+  1 red flag ticked in the last 14 days (contact the patient);
+  2 pain worse than at baseline (change.pain_trends' class "worse");
+  3 flare-up in the last 14 days;
+  4 no session for 7 days or more (or none yet);
+  5 adherence falling;
+  9 nothing to flag. A steady adherence below 80 % is shown (adherence_14d) but is not by
+  itself a reason: "needs attention" marks what changed or what is unsafe, so that the
+  list stays short enough to act on.
 """
 
 from __future__ import annotations
@@ -29,12 +38,12 @@ import numpy as np
 import pandas as pd
 
 from backcare.analysis.adherence import (
-    ADHERENT,
+    adherence_falling,
     adherence_per_patient,
     by_exercise,
     weekly_totals,
 )
-from backcare.analysis.calendar import EPS, in_force_days, programme_starts
+from backcare.analysis.calendar import in_force_days, programme_starts
 from backcare.analysis.change import INSUFFICIENT, WORSE, pain_trends
 from backcare.analysis.pain import (
     FLARE_LOOKBACK_DAYS,
@@ -53,6 +62,9 @@ OVERVIEW_COLUMNS = {
     "last_session": "datetime64[ns]",
     "days_since": "Int64",
     "adherence_14d": "float64",
+    "adherence_7d": "float64",
+    "adherence_prev_7d": "float64",
+    "adherence_falling": "bool",
     "baseline": "float64",
     "latest": "float64",
     "change": "float64",
@@ -90,6 +102,10 @@ def clinic_overview(
     per_exercise = by_exercise(window)
     adherence = adherence_per_patient(weekly_totals(per_exercise))
     out["adherence_14d"] = pid.map(adherence).astype("float64")
+    halves = adherence_falling(window, WINDOW_DAYS // 2)
+    out["adherence_7d"] = pid.map(halves["recent"]).astype("float64")
+    out["adherence_prev_7d"] = pid.map(halves["earlier"]).astype("float64")
+    out["adherence_falling"] = pid.map(halves["falling"]).fillna(False).astype(bool)
 
     sums = frames["daily"][frames["daily"]["day"] <= end]
     trends = frames.get("trends")  # pain_trends of these sums, when the reader computed it
@@ -139,17 +155,19 @@ def clinic_overview(
     out["suggestion_text"] = pid.map(text).astype("str").fillna("")
 
     reasons, priority = [], []
-    for red, worse, flares_n, since, adh in zip(
+    for red, worse, flares_n, since, falling, before, now in zip(
         out["red_flags_14d"].tolist(),
         (out["pain_class"] == WORSE).tolist(),
         out["flare_ups_14d"].tolist(),
         out["days_since"].astype("float64").tolist(),
-        out["adherence_14d"].tolist(),
+        out["adherence_falling"].tolist(),
+        out["adherence_prev_7d"].tolist(),
+        out["adherence_7d"].tolist(),
         strict=True,
     ):
         why: list[tuple[int, str]] = []
         if red:
-            why.append((1, f"red flag in {red} session(s): contact the patient"))
+            why.append((1, f"RED FLAG in {red} session(s): contact the patient"))
         if worse:
             why.append((2, "pain worse than at baseline"))
         if flares_n:
@@ -157,9 +175,9 @@ def clinic_overview(
         if math.isnan(since):
             why.append((4, "no sessions yet"))
         elif since >= INACTIVE_DAYS:
-            why.append((4, "no session for 7 days or more"))
-        if not math.isnan(adh) and adh < ADHERENT - EPS:
-            why.append((5, f"adherence {adh * 100:.0f} %"))
+            why.append((4, f"no session for {int(since)} days"))
+        if falling:
+            why.append((5, f"adherence falling ({before * 100:.0f} % -> {now * 100:.0f} %)"))
         priority.append(min((p for p, _ in why), default=9))
         reasons.append("; ".join(text for _, text in why))
     out["priority"] = np.asarray(priority, dtype=np.int64)

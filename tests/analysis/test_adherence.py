@@ -17,7 +17,7 @@ from backcare import analysis as A
 from backcare.analysis import week_progress
 from backcare.present.text import week_progress_lines
 from backcare.store import open_store
-from tests.support.frames import D, items, rx
+from tests.support.frames import D, done_days, items, rx
 from tests.support.stores import START
 
 
@@ -307,3 +307,40 @@ def test_week_progress_counts_this_week_against_the_prescription_and_the_weekly_
         none.exercises_prescribed == 0
         and "no programme is prescribed" in week_progress_lines(none)[0]
     )
+
+
+@pytest.mark.parametrize(
+    ("recent_done", "recent", "falling"),
+    [
+        # 7x/week: 7 of 7 in the first week; 4.9 is not a count, so the threshold is probed
+        # with whole sessions: 5 of 7 = 71.4 %, a fall of 28.6 points (< 30): not falling
+        (5, 5 / 7, False),
+        # 4 of 7 = 57.1 %, a fall of 42.9 points and below 80 %: falling
+        (4, 4 / 7, True),
+        # 7 of 7 again: steady
+        (7, 1.0, False),
+    ],
+)
+def test_adherence_falling_compares_the_last_week_with_the_one_before(recent_done, recent, falling):
+    p = rx((1, D(0), None, "plank", 7))
+    days = list(range(7)) + list(range(7, 7 + recent_done))  # Mon..Sun done, then recent_done
+    got = A.adherence_falling(A.in_force_days(p, items(*done_days("plank", days)), D(0), D(13)))
+    row = got.loc["p1"]
+    assert row["earlier"] == pytest.approx(1.0)
+    assert row["recent"] == pytest.approx(recent)
+    assert bool(row["falling"]) is falling
+
+
+def test_steady_low_adherence_is_not_falling_and_a_fall_of_exactly_30_points_is():
+    # 3x/week, 1 done in each week: 33 % twice, low but steady, so not falling
+    p = rx((1, D(0), None, "plank", 3))
+    low = A.adherence_falling(A.in_force_days(p, items(*done_days("plank", [0, 7])), D(0), D(13)))
+    assert low.loc["p1", "earlier"] == pytest.approx(1 / 3)
+    assert not low.loc["p1", "falling"]
+    # plank 7x/week + bird dog 3x/week = 10 a week; week 1 all 10 done (100 %), week 2 plank
+    # on 4 days and bird dog 3 times: 7 of 10 = 70 %, exactly 30 points lower: falling
+    p = rx((1, D(0), None, "plank", 7), (1, D(0), None, "bird-dog", 3))
+    done = done_days("plank", [*range(7), 7, 8, 9, 10]) + done_days("bird-dog", [0, 2, 4, 7, 9, 11])
+    got = A.adherence_falling(A.in_force_days(p, items(*done), D(0), D(13))).loc["p1"]
+    assert (got["earlier"], got["recent"]) == (pytest.approx(1.0), pytest.approx(0.7))
+    assert got["falling"]

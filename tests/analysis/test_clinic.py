@@ -96,7 +96,11 @@ def test_hand_built_clinic(store):
     # last 14 days = d 46..59: even days 46..58 are 7 sessions, plus d 59 -> 8 of 14
     assert f["adherence_14d"] == pytest.approx(8 / 14)
     assert f["red_flags_14d"] == 1 and f["priority"] == 1
-    assert "red flag" in f["attention"]
+    assert f["attention"].startswith("RED FLAG in 1 session(s)")
+    # every other day: d 46..52 holds 46, 48, 50, 52 (4 of 7) and d 53..59 holds 54, 56,
+    # 58, 59 (4 of 7): 57 % in both halves, low but steady, so adherence is not a reason
+    assert f["adherence_prev_7d"] == pytest.approx(4 / 7) == f["adherence_7d"]
+    assert "adherence" not in f["attention"]
     # pain 5 throughout -> no important change
     assert f["pain_class"] == A.NO_CHANGE and f["change"] == 0.0
 
@@ -148,6 +152,11 @@ def test_over_doing_one_week_does_not_hide_an_empty_next_week(store):
     row = _overview(store, sunday).loc["burst"]
     assert row["adherence_14d"] == pytest.approx(0.5)
     assert row["suggestions"] == 0
+    # the halves are the two weeks: 3 of 3 (capped) then 0 of 3; the last session was on
+    # Saturday 21 March, 8 days before: both reasons, the more severe first
+    assert (row["adherence_prev_7d"], row["adherence_7d"]) == (1.0, 0.0)
+    assert row["priority"] == 4
+    assert row["attention"] == "no session for 8 days; adherence falling (100 % -> 0 %)"
     mine = _per_patient(store, "burst", sunday)
     assert mine["adherence"] == pytest.approx(0.5)
     plank = mine["suggestions"].set_index("exercise_id").loc["plank"]
