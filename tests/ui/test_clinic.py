@@ -1,4 +1,5 @@
-"""The clinic view: sorting, filtering, paging and escaping, without a kernel."""
+"""The clinic view: one line per patient in a searchable table widget, red flags first and
+marked, a row opening the patient's trends and programme; escaping; all without a kernel."""
 
 from __future__ import annotations
 
@@ -7,47 +8,65 @@ import datetime as dt
 import pytest
 
 from backcare.store import open_store
-from backcare.ui.clinic import PAGE_SIZE, ClinicView, sort_overview
+from backcare.ui.clinic import HEADERS, RED_FLAG_ALERT, ClinicView, overview_table_html
 
 TODAY = dt.date(2026, 3, 31)
+XSS = "<script>alert(1)</script>"
 
 
 @pytest.fixture(scope="module")
 def clinic(demo_copy):
     store = open_store(demo_copy(patients=60, days=40, seed=4, end=TODAY))
-    store.add_patient("zz-xss", "<script>alert(1)</script>")
+    store.add_patient("zz-xss", XSS)
     yield store
     store.close()
 
 
-def test_view_pages_sorts_and_filters(clinic):
+def test_the_table_lists_every_patient_once_needing_attention_first(clinic):
     view = ClinicView(clinic, TODAY)
-    assert len(view.overview) == 61
-    assert "Showing 50 of 61 (page 1 of 2)" in view.status.value
-    view.page.value = 2
-    assert "Showing 11 of 61 (page 2 of 2)" in view.status.value
-    view.sort.value = "Lowest adherence first"
-    assert view.page.value == 1
-    adh = view.rows()["adherence_14d"].dropna().tolist()
-    assert adh == sorted(adh)
-    view.search.value = "demo-0007"
-    assert list(view.rows()["patient_id"]) == ["demo-0007"]
-    view.search.value = ""
+    shown = view.shown
+    assert len(shown) == len(view.overview) == 61
+    assert shown["patient_id"].is_unique
+    # the widget holds exactly these rows, under the documented headers
+    assert view.table._df.columns.tolist() == list(HEADERS.values())
+    assert len(view.table._df) == 61
+    ranks = shown["priority"].tolist()
+    assert ranks == sorted(ranks)
+    red = shown["alert"] == RED_FLAG_ALERT
+    assert red.any(), "the demo store has red flags in the window"
+    # red-flag rows first and marked; the counts line says how many
+    assert red.tolist() == sorted(red.tolist(), reverse=True)
+    assert f"{int(red.sum())} patient(s) ticked a red flag" in view.status.value
     view.attention_only.value = True
-    assert (view.rows()["priority"] < 9).all()
+    assert (view.shown["priority"] < 9).all() and len(view.table._df) == len(view.shown)
 
 
-def test_names_are_escaped_in_the_table(clinic):
+def test_selecting_a_row_opens_that_patients_trends_and_programme(clinic):
     view = ClinicView(clinic, TODAY)
-    view.search.value = "zz-xss"
-    assert "<script>alert(1)</script>" not in view.table.value
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in view.table.value
+    third = view.shown.loc[2, "patient_id"]
+    view.table.selected_rows = [2]
+    assert view.patient_id == third
+    assert third in view.detail_header.value
+    trends_picker = view.detail.children[1].children[0]
+    assert trends_picker.value == third
+    assert len(view.detail.children) > 3
+
+
+def test_names_are_escaped_in_both_tables(clinic):
+    view = ClinicView(clinic, TODAY)
+    # the widget: itables escapes the cells of its JSON data (allow_html is off)
+    data = view.table._dt_args["data_json"]
+    assert XSS not in data and "&lt;script&gt;" in data
+    html = overview_table_html(view.overview)
+    assert XSS not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     # a patient with no sessions needs attention: never seen
-    assert "never" in view.table.value and "no sessions yet" in view.table.value
+    row = view.shown.set_index("patient_id").loc["zz-xss"]
+    assert row["last_session"] == "never" and row["attention"] == "no sessions yet"
 
 
-def test_sort_overview_refuses_unknown_sort(clinic):
+def test_static_table_marks_red_flag_rows(clinic):
     view = ClinicView(clinic, TODAY)
-    with pytest.raises(ValueError, match="sort: 'colour'"):
-        sort_overview(view.overview, "colour")
-    assert PAGE_SIZE == 50
+    html = overview_table_html(view.overview)
+    n_red = int((view.overview["red_flags_14d"] > 0).sum())
+    assert html.count('class="backcare-red-flag"') == n_red > 0
+    assert html.count("<tr") == 1 + len(view.overview)
