@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-import nbformat
 import pytest
 
 from backcare.domain.programme import Prescription
-from backcare.servers import app_command, free_port, new_token
 from backcare.store import open_store
 from tests.support.hostile import SCRIPT
-from tests.support.servers import start_server, stop_server
+from tests.support.servers import app_for_cells
 
 pytestmark = pytest.mark.e2e
 
@@ -48,23 +46,8 @@ def clinic_store(path) -> str:
 
 @pytest.fixture
 def clinic_app(tmp_path):
-    db = clinic_store(tmp_path / "store.db")
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in CELLS]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    path = tmp_path / "clinic.ipynb"
-    nbformat.write(nb, path)
-    port, token = free_port(), new_token()
-    server = start_server(
-        app_command(port, token, path),
-        db_url=db,
-        token=token,
-        port=port,
-        ready_path="/login",
-        log=tmp_path / "voila.log",
-    )
-    yield server
-    stop_server(server)
+    with app_for_cells(CELLS, clinic_store(tmp_path / "store.db"), tmp_path) as server:
+        yield server
 
 
 def test_clinic_table_in_the_browser(page, clinic_app, screenshots):

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-import nbformat
 import pytest
 
 from backcare.domain.programme import Prescription
-from backcare.servers import app_command, free_port, new_token
 from backcare.store import open_store
 from tests.support.hostile import IMG, SCRIPT
-from tests.support.servers import start_server, stop_server
+from tests.support.servers import app_for_cells
 
 pytestmark = pytest.mark.e2e
 
@@ -73,26 +71,8 @@ def hostile_store(path) -> str:
 def xss_app(tmp_path):
     """The hostile store, shown by a notebook served like `backcare app`: (server, store url)."""
     db = hostile_store(tmp_path / "store.db")
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in NOTEBOOK_CELLS]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    path = tmp_path / "xss.ipynb"
-    nbformat.write(nb, path)
-    port, token = free_port(), new_token()
-    server = start_server(
-        app_command(port, token, path),
-        db_url=db,
-        token=token,
-        port=port,
-        ready_path="/login",
-        log=tmp_path / "voila.log",
-    )
-    yield server, db
-    stop_server(server)
+    with app_for_cells(NOTEBOOK_CELLS, db, tmp_path) as server:
+        yield server, db
 
 
 def test_user_text_is_shown_literally_and_never_runs(page, xss_app, screenshots):

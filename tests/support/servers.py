@@ -11,6 +11,8 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -198,3 +200,31 @@ def stop_server(server: Server, timeout: float = 20.0) -> bool:
     if proc.poll() is None:
         proc.wait(timeout=5)
     return clean
+
+
+@contextmanager
+def app_for_cells(cells: list[str], db_url: str, folder: Path) -> Iterator[Server]:
+    """A notebook of these code cells, written to folder and served by Voila exactly as
+    `backcare app` serves its notebook (127.0.0.1, a free port, a fresh token)."""
+    import nbformat
+
+    from backcare.servers import app_command, free_port, new_token
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    path = folder / "cells.ipynb"
+    nbformat.write(nb, path)
+    port, token = free_port(), new_token()
+    server = start_server(
+        app_command(port, token, path),
+        db_url=db_url,
+        token=token,
+        port=port,
+        ready_path="/login",
+        log=folder / "voila.log",
+    )
+    try:
+        yield server
+    finally:
+        stop_server(server)
