@@ -1,16 +1,31 @@
-"""Patient bundles: one patient's data as a zip of documented CSV files plus a manifest.
+"""Patient bundles: one patient's data as a Frictionless Data Package in a zip.
 
-A bundle holds patient.csv, programmes.csv, sessions.csv, items.csv, pain.csv,
-annotations.csv and manifest.json (format, bundle and schema versions, row counts and the
-SHA-256 of every file). Import checks every checksum and column before writing anything,
-and skips rows already in the target store, so importing twice duplicates nothing.
+A bundle holds one CSV file per table of ``TABLES`` (patient, programmes, sessions, items,
+pain, annotations) and ``datapackage.json``: a Tabular Data Package
+(https://specs.frictionlessdata.io/tabular-data-package/) whose resources give each file's
+Table Schema (types, required fields, 0-10 pain and other ranges, allowed values, primary and
+foreign keys), its sha256 hash, its size in bytes and its row count; a ``backcare`` property
+carries the format, bundle and schema versions and how the bundle was pseudonymised.
+Adding a table to bundles is one more ``Table`` in ``TABLES``.
+
+CSV cells a spreadsheet would run as a formula (OWASP: text starting with =, +, -, @, tab or
+carriage return) are written with a single quote in front; text that starts with a quote
+gets one more. Import removes exactly one leading quote from every text cell, so the round
+trip is exact and unambiguous (``escape_cell`` / ``unescape_cell``).
+
+Import checks everything before writing anything, and refuses the whole bundle with a
+one-line message naming the file, the row and the field when: an entry is duplicated, not
+listed in datapackage.json or missing; a size is past the limits below (checked on the zip
+directory and the descriptor, before anything is decompressed); a hash, size, row count or
+column differs; a row belongs to another patient or points to a record that is not in the
+bundle (an item whose session is absent); a value breaks a rule of backcare.domain; or a
+record already in the store (same id; a session's items included) differs from the bundle's.
+Records already stored identically are skipped, so importing twice duplicates nothing.
 
 Pseudonymised bundles are made by backcare.reports.privacy, the pseudonymiser reports use
-too: the patient id and every record id become keyed hashes (a secret kept in the exporting
-store, so the same patient always gets the same pseudonym and nobody without the store can
-reverse it), the name is dropped, free text (notes, annotation text) left out unless asked,
-and every date can be shifted so the first day falls in the week of 2000-01-03: weekdays,
-and so weekly adherence, are kept; the calendar is not.
+too (see there for what is hashed, left out, shifted and coarsened).
+
+Bundles of version 1 (``manifest.json``, no formula escaping) are still read.
 """
 
 from __future__ import annotations
@@ -19,12 +34,27 @@ import datetime as dt
 import hashlib
 import io
 import json
+import os
+import re
 import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from backcare.domain.catalog import DOSE_LIMITS
+from backcare.domain.programme import SETS_LIMITS, TIMES_PER_WEEK_LIMITS
+from backcare.domain.session import (
+    ANNOTATION_KINDS,
+    PAIN_CONTEXTS,
+    PAIN_RANGE,
+    RED_FLAG_CODES,
+    done_dose_limits,
+)
 from backcare.errors import BundleError, NotFoundError, ValidationError
+from backcare.owner_only import create_private, private_dir
 from backcare.store import Store
 from backcare.store import schema as S
 from backcare.store.bulk import (
@@ -38,79 +68,274 @@ from backcare.store.bulk import (
 )
 
 FORMAT = "backcare-bundle"
-BUNDLE_VERSION = 1
+BUNDLE_VERSION = 2  # 2: datapackage.json and formula escaping; 1: manifest.json
+DESCRIPTOR = "datapackage.json"
+OLD_MANIFEST = "manifest.json"
 
-COLUMNS: dict[str, list[str]] = {
-    "patient.csv": PATIENT_COLUMNS,
-    "programmes.csv": PROGRAMME_COLUMNS,
-    "sessions.csv": SESSION_COLUMNS,
-    "items.csv": ITEM_COLUMNS,
-    "pain.csv": PAIN_COLUMNS,
-    "annotations.csv": ANNOTATION_COLUMNS,
-}
+# Limits checked on the zip directory and the descriptor before anything is decompressed.
+MAX_DESCRIPTOR_BYTES = 1 << 20  # 1 MiB
+MAX_ENTRY_BYTES = 64 << 20  # 64 MiB uncompressed per CSV file
+MAX_TOTAL_BYTES = 128 << 20  # 128 MiB uncompressed in all
+MAX_ROWS = 1_000_000  # rows per file (ten years of daily sessions are ~40 000 item rows)
 
-COLUMN_DOCS = {
-    "patient_id": "patient identifier (a pseudonym in pseudonymised bundles)",
-    "name": "patient's display name (empty in pseudonymised bundles)",
-    "timezone": "IANA time zone; the day of a session is the local date there",
-    "programme_key": "identifier of a programme within this bundle",
-    "valid_from": "first day (YYYY-MM-DD) the programme is in force",
-    "author": "who wrote the programme or annotation",
-    "note": "free-text note on the programme",
-    "exercise_id": "catalog exercise id (see backcare/data/catalog.toml)",
-    "sets": "sets prescribed or done",
-    "reps": "repetitions prescribed or done",
-    "hold_s": "seconds held, prescribed or done",
-    "minutes": "minutes prescribed or done",
-    "each_side": "true if the dose is done on each side",
-    "times_per_week": "prescribed sessions per week",
-    "session_id": "session identifier",
-    "day": "local date (YYYY-MM-DD) the record counts for",
-    "started_at": "UTC start time (ISO 8601)",
-    "ended_at": "UTC end time (ISO 8601)",
-    "pain_before": "pain before the session, 0-10 numeric rating scale",
-    "pain_after": "pain after the session, 0-10 numeric rating scale",
-    "notes": "the person's free-text notes (left out of pseudonymised bundles unless asked)",
-    "red_flags": "comma-separated red-flag codes ticked for the session",
-    "done": "true if the exercise was done",
-    "pain_id": "pain score identifier",
-    "recorded_at": "UTC time the pain score was recorded",
-    "score": "pain, 0-10 numeric rating scale",
-    "context": "when the score was taken (morning, evening, ...)",
-    "annotation_id": "annotation identifier",
-    "kind": "note, programme-change, flare-up or milestone",
-    "text": "annotation text (left out of pseudonymised bundles unless asked)",
-    "created_at": "UTC time the annotation was written",
-}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # OWASP CSV injection
+ESCAPE = "'"
+_FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # entries carry no real date
 
 
-def patient_frames(store: Store, patient_id: str, start=None, end=None) -> dict[str, pd.DataFrame]:
-    """A patient's data as the bundle's frames (one per CSV file)."""
+def escape_cell(text: str) -> str:
+    """text as a CSV cell no spreadsheet runs as a formula: a quote in front of text starting
+    with =, +, -, @, tab, carriage return or a quote; anything else unchanged."""
+    return ESCAPE + text if text.startswith((*FORMULA_START, ESCAPE)) else text
+
+
+def unescape_cell(text: str) -> str:
+    """The text escape_cell was given: one leading quote removed, if there is one."""
+    return text[1:] if text.startswith(ESCAPE) else text
+
+
+# ---- the tables ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Field:
+    """One column: its Table Schema type, description and constraints."""
+
+    name: str
+    type: str  # Table Schema type: string, integer, boolean, date, datetime
+    description: str
+    required: bool = False
+    minimum: int | None = None
+    maximum: int | None = None
+    enum: tuple[str, ...] | None = None
+    pattern: str | None = None
+
+    def descriptor(self) -> dict[str, Any]:
+        c: dict[str, Any] = {}
+        if self.required:
+            c["required"] = True
+        if self.minimum is not None:
+            c["minimum"] = self.minimum
+        if self.maximum is not None:
+            c["maximum"] = self.maximum
+        if self.enum is not None:
+            c["enum"] = list(self.enum)
+        if self.pattern is not None:
+            c["pattern"] = self.pattern
+        d: dict[str, Any] = {"name": self.name, "type": self.type, "description": self.description}
+        if self.type == "boolean":
+            d["trueValues"], d["falseValues"] = ["True"], ["False"]
+        if c:
+            d["constraints"] = c
+        return d
+
+
+Reader = Callable[[Store, str, Any, Any], pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class Table:
+    """One CSV file of a bundle: its resource name (also its kind for backcare.reports.privacy),
+    columns, keys and how to read it from a store."""
+
+    name: str
+    fields: tuple[Field, ...]
+    primary_key: tuple[str, ...]
+    read: Reader
+    foreign_keys: tuple[tuple[str, str, str], ...] = ()  # (column, table, its column)
+    id_column: str | None = None  # the id compared with the store's rows on import
+    parent: tuple[str, str] | None = None  # (column, table): rows belong to that table's rows
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def path(self) -> str:
+        return f"{self.name}.csv"
+
+    @property
+    def columns(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    def text_columns(self) -> list[str]:
+        return [f.name for f in self.fields if f.type == "string"]
+
+
+def _read_patient(store: Store, pid: str, start: Any, end: Any) -> pd.DataFrame:
     pts = store.patients()
-    row = pts[pts["patient_id"] == patient_id]
+    row = pts[pts["patient_id"] == pid]
     if row.empty:
-        raise NotFoundError("patient_id", patient_id, "a patient already in the store")
-    pres = store.prescriptions(patient_id)
-    programmes = pres.assign(programme_key=pres["programme_id"].astype(str))[PROGRAMME_COLUMNS]
-    items = store.items(patient_id, start, end)
-    return {
-        "patient.csv": row[PATIENT_COLUMNS].reset_index(drop=True),
-        "programmes.csv": programmes,
-        "sessions.csv": store.sessions(patient_id, start, end)[SESSION_COLUMNS],
-        "items.csv": items[ITEM_COLUMNS],
-        "pain.csv": store.pain(patient_id, start, end)[PAIN_COLUMNS],
-        "annotations.csv": store.annotations(patient_id, start, end)[ANNOTATION_COLUMNS],
+        raise NotFoundError("patient_id", pid, "a patient already in the store")
+    return row[PATIENT_COLUMNS].reset_index(drop=True)
+
+
+def _read_programmes(store: Store, pid: str, start: Any, end: Any) -> pd.DataFrame:
+    pres = store.prescriptions(pid)
+    return pres.assign(programme_key=pres["programme_id"].astype(str))[PROGRAMME_COLUMNS]
+
+
+def _reader(method: str, columns: list[str]) -> Reader:
+    def read(store: Store, pid: str, start: Any, end: Any) -> pd.DataFrame:
+        return getattr(store, method)(pid, start, end)[columns].reset_index(drop=True)
+
+    return read
+
+
+_PID = Field(
+    "patient_id", "string", "patient identifier (a pseudonym in pseudonymised bundles)", True
+)
+_DAY = Field("day", "date", "local date (YYYY-MM-DD) the record counts for", True)
+_FLAGS = "|".join(re.escape(c) for c in RED_FLAG_CODES)
+
+
+def _dose(name: str, what: str, limits: tuple[int, int]) -> Field:
+    return Field(name, "integer", what, minimum=limits[0], maximum=limits[1])
+
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "patient",
+        (
+            _PID,
+            Field("name", "string", "patient's display name (empty in pseudonymised bundles)"),
+            Field("timezone", "string", "IANA time zone; a record's day is its local date", True),
+        ),
+        ("patient_id",),
+        _read_patient,
+    ),
+    Table(
+        "programmes",
+        (
+            Field("programme_key", "string", "identifier of a programme within this bundle", True),
+            _PID,
+            Field("valid_from", "date", "first day (YYYY-MM-DD) the programme is in force", True),
+            Field("author", "string", "who wrote the programme"),
+            Field("note", "string", "free-text note on the programme"),
+            Field(
+                "exercise_id", "string", "catalog exercise id (backcare/data/catalog.toml)", True
+            ),
+            _dose("sets", "sets prescribed", SETS_LIMITS),
+            _dose("reps", "repetitions prescribed", DOSE_LIMITS["reps"]),
+            _dose("hold_s", "seconds held, prescribed", DOSE_LIMITS["hold_s"]),
+            _dose("minutes", "minutes prescribed", DOSE_LIMITS["minutes"]),
+            Field("each_side", "boolean", "True if the dose is done on each side", True),
+            Field(
+                "times_per_week",
+                "integer",
+                "prescribed sessions per week",
+                True,
+                *TIMES_PER_WEEK_LIMITS,
+            ),
+        ),
+        ("programme_key", "exercise_id"),
+        _read_programmes,
+        foreign_keys=(("patient_id", "patient", "patient_id"),),
+    ),
+    Table(
+        "sessions",
+        (
+            Field("session_id", "string", "session identifier", True),
+            _PID,
+            _DAY,
+            Field("started_at", "datetime", "UTC start time (ISO 8601)"),
+            Field("ended_at", "datetime", "UTC end time (ISO 8601)"),
+            Field(
+                "pain_before",
+                "integer",
+                "pain before, 0-10 numeric rating scale",
+                False,
+                *PAIN_RANGE,
+            ),
+            Field(
+                "pain_after", "integer", "pain after, 0-10 numeric rating scale", False, *PAIN_RANGE
+            ),
+            Field(
+                "notes", "string", "the person's notes (left out when pseudonymised unless asked)"
+            ),
+            Field(
+                "red_flags",
+                "string",
+                "comma-separated red-flag codes ticked for the session",
+                pattern=f"({_FLAGS})(,({_FLAGS}))*",
+            ),
+        ),
+        ("session_id",),
+        _reader("sessions", SESSION_COLUMNS),
+        foreign_keys=(("patient_id", "patient", "patient_id"),),
+        id_column="session_id",
+    ),
+    Table(
+        "items",
+        (
+            Field("session_id", "string", "the session this exercise belongs to", True),
+            Field(
+                "exercise_id", "string", "catalog exercise id (backcare/data/catalog.toml)", True
+            ),
+            Field("done", "boolean", "True if the exercise was done", True),
+            _dose("sets", "sets done", SETS_LIMITS),
+            _dose("reps", "repetitions done", done_dose_limits("reps")),
+            _dose("hold_s", "seconds held", done_dose_limits("hold_s")),
+            _dose("minutes", "minutes done", done_dose_limits("minutes")),
+        ),
+        ("session_id", "exercise_id"),
+        _reader("items", ITEM_COLUMNS),
+        foreign_keys=(("session_id", "sessions", "session_id"),),
+        parent=("session_id", "sessions"),
+    ),
+    Table(
+        "pain",
+        (
+            Field("pain_id", "string", "pain score identifier", True),
+            _PID,
+            Field("recorded_at", "datetime", "UTC time the score was recorded (ISO 8601)", True),
+            _DAY,
+            Field("score", "integer", "pain, 0-10 numeric rating scale", True, *PAIN_RANGE),
+            Field("context", "string", "when the score was taken", enum=PAIN_CONTEXTS[1:]),
+        ),
+        ("pain_id",),
+        _reader("pain", PAIN_COLUMNS),
+        foreign_keys=(("patient_id", "patient", "patient_id"),),
+        id_column="pain_id",
+    ),
+    Table(
+        "annotations",
+        (
+            Field("annotation_id", "string", "annotation identifier", True),
+            _PID,
+            _DAY,
+            Field("author", "string", "who wrote the annotation"),
+            Field("kind", "string", "what the annotation marks", True, enum=ANNOTATION_KINDS),
+            Field(
+                "text", "string", "annotation text (left out when pseudonymised unless asked)", True
+            ),
+            Field("created_at", "datetime", "UTC time the annotation was written (ISO 8601)"),
+        ),
+        ("annotation_id",),
+        _reader("annotations", ANNOTATION_COLUMNS),
+        foreign_keys=(("patient_id", "patient", "patient_id"),),
+        id_column="annotation_id",
+    ),
+)
+BY_NAME = {t.name: t for t in TABLES}
+# the kind of data each table holds, as backcare.reports.privacy names them
+KINDS = {"patient": "patients"}
+
+
+def resource_schema(table: Table) -> dict[str, Any]:
+    """The Table Schema of one table."""
+    schema: dict[str, Any] = {
+        "fields": [f.descriptor() for f in table.fields],
+        "missingValues": [""],
+        "primaryKey": list(table.primary_key),
     }
+    if table.foreign_keys:
+        schema["foreignKeys"] = [
+            {"fields": col, "reference": {"resource": ref, "fields": ref_col}}
+            for col, ref, ref_col in table.foreign_keys
+        ]
+    return schema
 
 
-KINDS = {  # the kind of data each file holds, as backcare.reports.privacy names them
-    "patient.csv": "patients",
-    "programmes.csv": "programmes",
-    "sessions.csv": "sessions",
-    "items.csv": "items",
-    "pain.csv": "pain",
-    "annotations.csv": "annotations",
-}
+# ---- export -------------------------------------------------------------------------------
+def patient_frames(store: Store, patient_id: str, start=None, end=None) -> dict[str, pd.DataFrame]:
+    """A patient's data as the bundle's frames (one per table, by table name)."""
+    return {t.name: t.read(store, patient_id, start, end) for t in TABLES}
 
 
 def pseudonymise_frames(
@@ -120,27 +345,37 @@ def pseudonymise_frames(
     relative_dates: bool = True,
     keep_text: bool = False,
 ) -> dict[str, pd.DataFrame]:
-    """The bundle's frames pseudonymised (backcare.reports.privacy).
-
-    Ids hashed under key, no name, free text left out unless keep_text, dates shifted by whole
-    weeks unless relative_dates=False."""
+    """The bundle's frames pseudonymised by backcare.reports.privacy."""
     from backcare.reports.privacy import pseudonym, pseudonymise  # see export_bundle
 
-    alias = pseudonym(key, frames["patient.csv"]["patient_id"].iloc[0])
+    alias = pseudonym(key, frames["patient"]["patient_id"].iloc[0])
     out, _ = pseudonymise(
         frames, alias, key=key, relative_dates=relative_dates, keep_text=keep_text, kinds=KINDS
     )
     return out
 
 
-def _csv_bytes(df: pd.DataFrame) -> bytes:
-    df = df.copy()
-    for col in df.columns:
-        if str(df[col].dtype).startswith("datetime64[ns, UTC]"):
-            df[col] = df[col].map(lambda t: "" if pd.isna(t) else t.isoformat())
-        elif str(df[col].dtype).startswith("datetime64"):
-            df[col] = df[col].dt.strftime("%Y-%m-%d")
-    return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+def _cell(value: Any, kind: str) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if kind == "datetime":
+        return pd.Timestamp(value).isoformat()
+    if kind == "date":
+        return pd.Timestamp(value).strftime("%Y-%m-%d")
+    if kind == "boolean":
+        return "True" if bool(value) else "False"
+    if kind == "integer":
+        return str(int(value))
+    return escape_cell(str(value))
+
+
+def csv_bytes(df: pd.DataFrame, table: Table) -> bytes:
+    """A frame as the table's CSV file: ISO 8601 times and dates, text formula-escaped."""
+    text = pd.DataFrame(
+        {f.name: [_cell(v, f.type) for v in df[f.name]] for f in table.fields},
+        columns=table.columns,
+    )
+    return text.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
 def export_bundle(
@@ -153,121 +388,254 @@ def export_bundle(
     keep_text: bool | None = None,
     start=None,
     end=None,
-) -> dict:
-    """Write the patient's bundle (zip) to out; return its manifest."""
+) -> dict[str, Any]:
+    """Write the patient's bundle (zip, owner-only) to out; return its datapackage.json."""
     frames = patient_frames(store, patient_id, start, end)
+    relative = bool(pseudonymise and (relative_dates is None or relative_dates))
     if pseudonymise:
         # imported here: backcare.reports' __init__ loads plotly and the views, which plain
         # export and import do not need
         from backcare.reports.privacy import pseudonym_key
 
         frames = pseudonymise_frames(
-            frames,
-            pseudonym_key(store),
-            relative_dates=True if relative_dates is None else relative_dates,
-            keep_text=bool(keep_text),
+            frames, pseudonym_key(store), relative_dates=relative, keep_text=bool(keep_text)
         )
-    files = {name: _csv_bytes(df) for name, df in frames.items()}
-    manifest = {
+    files = {t.path: csv_bytes(frames[t.name], t) for t in TABLES}
+    package: dict[str, Any] = {
+        "profile": "tabular-data-package",
+        "name": "backcare-patient-bundle",
+        "title": "One patient's back-pain exercise diary (backcare)",
+    }
+    if not pseudonymise:  # the export time is a real date
+        package["created"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    package["backcare"] = {
         "format": FORMAT,
         "bundle_version": BUNDLE_VERSION,
         "schema_version": S.SCHEMA_VERSION,
-        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "patient_id": frames["patient.csv"]["patient_id"].iloc[0],
+        "patient_id": str(frames["patient"]["patient_id"].iloc[0]),
         "pseudonymised": pseudonymise,
-        "relative_dates": bool(pseudonymise and (relative_dates is None or relative_dates)),
+        "relative_dates": relative,
         "free_text": (not pseudonymise) or bool(keep_text),
-        "files": {
-            name: {
-                "sha256": hashlib.sha256(data).hexdigest(),
-                "rows": len(frames[name]),
-                "columns": {c: COLUMN_DOCS[c] for c in COLUMNS[name]},
-            }
-            for name, data in files.items()
-        },
+        "csv_escape": "text cells starting with = + - @ tab CR or ' carry one extra leading '",
     }
+    package["resources"] = [
+        {
+            "name": t.name,
+            "path": t.path,
+            "profile": "tabular-data-resource",
+            "format": "csv",
+            "mediatype": "text/csv",
+            "encoding": "utf-8",
+            "hash": "sha256:" + hashlib.sha256(files[t.path]).hexdigest(),
+            "bytes": len(files[t.path]),
+            "rows": len(frames[t.name]),
+            "schema": resource_schema(t),
+        }
+        for t in TABLES
+    ]
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(out.parent)
     tmp = out.with_name(out.name + ".part")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("manifest.json", json.dumps(manifest, indent=2))
-        for name, data in files.items():
-            zf.writestr(name, data)
+    with os.fdopen(create_private(tmp), "wb") as raw, zipfile.ZipFile(raw, "w") as zf:
+        for name, data in {DESCRIPTOR: json.dumps(package, indent=2).encode(), **files}.items():
+            info = zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o600 << 16
+            zf.writestr(info, data)
     tmp.replace(out)  # never leave a half-written bundle under the final name
-    return manifest
+    return package
 
 
-def read_bundle(path: str | Path) -> tuple[dict, dict[str, pd.DataFrame]]:
-    """Open and verify a bundle; return (manifest, frames). Raises BundleError if damaged."""
+# ---- reading and checking -----------------------------------------------------------------
+@dataclass(frozen=True)
+class _Entry:
+    sha256: str
+    rows: int
+    bytes: int | None
+
+
+def _nonneg_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _entries_v2(where: str, package: Any) -> tuple[dict[str, Any], dict[str, _Entry]]:
+    if not isinstance(package, dict) or not isinstance(package.get("backcare"), dict):
+        raise BundleError(f"{where}: {DESCRIPTOR} has no backcare property; not a backcare bundle")
+    info = package["backcare"]
+    if info.get("format") != FORMAT:
+        raise BundleError(f"{where}: {DESCRIPTOR} backcare.format is not {FORMAT!r}")
+    if info.get("bundle_version") != BUNDLE_VERSION:
+        raise BundleError(
+            f"{where}: {DESCRIPTOR} backcare.bundle_version {info.get('bundle_version')!r} is not "
+            f"supported (this backcare reads versions 1 and {BUNDLE_VERSION})"
+        )
+    resources = package.get("resources")
+    if not isinstance(resources, list):
+        raise BundleError(f"{where}: {DESCRIPTOR} resources: expected a list")
+    entries: dict[str, _Entry] = {}
+    for i, r in enumerate(resources):
+        path = r.get("path") if isinstance(r, dict) else None
+        if not isinstance(path, str):
+            raise BundleError(f"{where}: {DESCRIPTOR} resources[{i}].path: expected a file name")
+        if path in entries:
+            raise BundleError(f"{where}: {DESCRIPTOR} resources[{i}].path: {path!r} listed twice")
+        digest = r.get("hash")
+        if not isinstance(digest, str) or not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
+            raise BundleError(
+                f"{where}: {DESCRIPTOR} resources[{i}].hash: {digest!r}; expected sha256:<64 hex>"
+            )
+        for key in ("rows", "bytes"):
+            if not _nonneg_int(r.get(key)):
+                raise BundleError(
+                    f"{where}: {DESCRIPTOR} resources[{i}].{key}: {r.get(key)!r}; "
+                    "expected a whole number"
+                )
+        entries[path] = _Entry(digest.removeprefix("sha256:"), r["rows"], r["bytes"])
+    return info, entries
+
+
+def _entries_v1(where: str, manifest: Any) -> tuple[dict[str, Any], dict[str, _Entry]]:
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise BundleError(f"{where}: format is not {FORMAT!r}")
+    if manifest.get("bundle_version") != 1:
+        raise BundleError(
+            f"{where}: {OLD_MANIFEST} bundle_version {manifest.get('bundle_version')!r} is not "
+            f"supported (this backcare reads versions 1 and {BUNDLE_VERSION})"
+        )
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        raise BundleError(f"{where}: {OLD_MANIFEST} files: expected a mapping")
+    entries = {}
+    for name, meta in files.items():
+        if not isinstance(meta, dict) or not _nonneg_int(meta.get("rows")):
+            raise BundleError(f"{where}: {OLD_MANIFEST} files.{name}.rows: expected a number")
+        entries[name] = _Entry(str(meta.get("sha256")), meta["rows"], None)
+    return manifest, entries
+
+
+def _read_limited(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> bytes:
+    """An entry's bytes, never more than its directory size (a lying entry is refused)."""
+    try:
+        with zf.open(info) as f:
+            data = f.read(info.file_size + 1)
+    except (zipfile.BadZipFile, OSError, EOFError, zipfile.LargeZipFile) as exc:
+        raise BundleError(f"{where}: {info.filename} is damaged ({exc})") from None
+    if len(data) != info.file_size:
+        raise BundleError(
+            f"{where}: {info.filename} holds {len(data)} bytes; its zip entry says {info.file_size}"
+        )
+    return data
+
+
+def read_bundle(path: str | Path) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
+    """Open and verify a bundle; return (backcare info, frames by table name, text as written).
+
+    Raises BundleError (one line naming the file and entry) if damaged, altered or too big."""
     path = Path(path)
+    where = str(path)
     try:
         zf = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise BundleError(f"{path}: not a readable bundle ({exc})") from None
+    except (OSError, zipfile.BadZipFile, ValueError) as exc:
+        raise BundleError(f"{where}: not a readable bundle ({exc})") from None
     with zf:
-        names = set(zf.namelist())
-        if "manifest.json" not in names:
-            raise BundleError(f"{path}: manifest.json is missing; this is not a backcare bundle")
-        try:
-            manifest = json.loads(zf.read("manifest.json"))
-        except (ValueError, zipfile.BadZipFile, OSError) as exc:
-            raise BundleError(f"{path}: manifest.json is damaged ({exc})") from None
-        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-            raise BundleError(f"{path}: format is not {FORMAT!r}")
-        if manifest.get("bundle_version") != BUNDLE_VERSION:
+        infos = zf.infolist()
+        if len(infos) > len(TABLES) + 1:
             raise BundleError(
-                f"{path}: bundle_version {manifest.get('bundle_version')!r} is not supported "
-                f"(this backcare reads version {BUNDLE_VERSION})"
+                f"{where}: {len(infos)} zip entries; a bundle holds at most {len(TABLES) + 1}"
             )
-        listed = manifest.get("files")
-        if not isinstance(listed, dict) or set(listed) != set(COLUMNS):
-            raise BundleError(f"{path}: the manifest must list exactly {', '.join(COLUMNS)}")
-        extra = names - set(COLUMNS) - {"manifest.json"}
-        if extra:
-            raise BundleError(f"{path}: unexpected files {sorted(extra)}")
+        seen: dict[str, zipfile.ZipInfo] = {}
+        for info in infos:
+            if info.filename in seen:
+                raise BundleError(f"{where}: zip entry {info.filename} appears twice")
+            seen[info.filename] = info
+        version = 2 if DESCRIPTOR in seen else 1 if OLD_MANIFEST in seen else 0
+        if not version:
+            raise BundleError(f"{where}: {DESCRIPTOR} is missing; this is not a backcare bundle")
+        desc_name = DESCRIPTOR if version == 2 else OLD_MANIFEST
+        desc = seen[desc_name]
+        if desc.file_size > MAX_DESCRIPTOR_BYTES:
+            raise BundleError(
+                f"{where}: {desc_name} is {desc.file_size} bytes; at most {MAX_DESCRIPTOR_BYTES}"
+            )
+        try:
+            descriptor = json.loads(_read_limited(zf, desc, where))
+        except ValueError as exc:
+            raise BundleError(f"{where}: {desc_name} is damaged ({exc})") from None
+        info_, entries = (_entries_v2 if version == 2 else _entries_v1)(where, descriptor)
+        expected = {t.path for t in TABLES}
+        if set(entries) != expected:
+            odd = sorted(set(entries) ^ expected)[0]
+            raise BundleError(
+                f"{where}: {desc_name} lists {odd!r}; a bundle lists exactly "
+                + ", ".join(sorted(expected))
+            )
+        for name in seen:
+            if name != desc_name and name not in entries:
+                raise BundleError(f"{where}: zip entry {name} is not listed in {desc_name}")
+        total = desc.file_size
+        for name, entry in entries.items():
+            if name not in seen:
+                raise BundleError(f"{where}: {name} is missing")
+            size = seen[name].file_size
+            if entry.bytes is not None and size != entry.bytes:
+                raise BundleError(
+                    f"{where}: {name} is {size} bytes in the zip; {desc_name} says {entry.bytes}"
+                )
+            if size > MAX_ENTRY_BYTES:
+                raise BundleError(f"{where}: {name} is {size} bytes; at most {MAX_ENTRY_BYTES}")
+            if entry.rows > MAX_ROWS:
+                raise BundleError(f"{where}: {name} declares {entry.rows} rows; at most {MAX_ROWS}")
+            total += size
+        if total > MAX_TOTAL_BYTES:
+            raise BundleError(
+                f"{where}: the bundle is {total} bytes uncompressed; at most {MAX_TOTAL_BYTES}"
+            )
         frames = {}
-        for name, cols in COLUMNS.items():
+        for t in TABLES:
+            entry = entries[t.path]
+            data = _read_limited(zf, seen[t.path], where)
+            if hashlib.sha256(data).hexdigest() != entry.sha256:
+                raise BundleError(
+                    f"{where}: {t.path} does not match its sha256; altered or damaged"
+                )
             try:
-                data = zf.read(name)
-            except (KeyError, zipfile.BadZipFile, OSError) as exc:
-                raise BundleError(f"{path}: {name} is missing or damaged ({exc})") from None
-            if hashlib.sha256(data).hexdigest() != listed[name].get("sha256"):
+                df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+            except (ValueError, pd.errors.ParserError) as exc:
+                raise BundleError(f"{where}: {t.path} is not readable CSV ({exc})") from None
+            if list(df.columns) != t.columns:
                 raise BundleError(
-                    f"{path}: {name} does not match its checksum; the bundle was altered or damaged"
+                    f"{where}: {t.path} has columns {list(df.columns)}; expected {t.columns}"
                 )
-            df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
-            if list(df.columns) != cols:
-                raise BundleError(f"{path}: {name} has columns {list(df.columns)}; expected {cols}")
-            if len(df) != listed[name].get("rows"):
+            if len(df) != entry.rows:
                 raise BundleError(
-                    f"{path}: {name} has {len(df)} rows; "
-                    f"the manifest says {listed[name].get('rows')}"
+                    f"{where}: {t.path} has {len(df)} rows; {desc_name} says {entry.rows}"
                 )
-            frames[name] = df.replace("", None)
-    return manifest, frames
+            if version == 2:
+                for col in t.text_columns():
+                    df[col] = df[col].map(unescape_cell)
+            frames[t.name] = df.replace("", None)
+    return info_, frames
 
 
-def _typed(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+def _typed(frames: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Frames from CSV text to the types load_frames expects (bad values stay, refused there)."""
     f = {k: v.copy() for k, v in frames.items()}
-    f["patient.csv"]["name"] = f["patient.csv"]["name"].fillna("")
+    f["patient"]["name"] = f["patient"]["name"].fillna("")
     for name, cols in (
-        ("sessions.csv", ["notes", "red_flags"]),
-        ("pain.csv", ["context"]),
-        ("annotations.csv", ["author"]),
-        ("programmes.csv", ["author", "note"]),
+        ("sessions", ["notes", "red_flags"]),
+        ("pain", ["context"]),
+        ("annotations", ["author"]),
+        ("programmes", ["author", "note"]),
     ):
         for col in cols:
             f[name][col] = f[name][col].fillna("")
-    f["items.csv"]["done"] = f["items.csv"]["done"].map(
-        lambda v: {"True": True, "False": False}.get(v, v)
-    )
+    f["items"]["done"] = f["items"]["done"].map(lambda v: {"True": True, "False": False}.get(v, v))
     for col in ("sets", "reps", "hold_s", "minutes", "times_per_week"):
-        f["programmes.csv"][col] = f["programmes.csv"][col].map(_int_or_text).astype(object)
+        f["programmes"][col] = f["programmes"][col].map(_int_or_text).astype(object)
     return f
 
 
-def _int_or_text(v):
+def _int_or_text(v: Any) -> Any:
     """'12' -> 12; None stays None; anything else stays as text for validation to refuse."""
     if v is None:
         return None
@@ -280,78 +648,152 @@ def _int_or_text(v):
 def import_bundle(store: Store, path: str | Path) -> dict[str, int]:
     """Load a verified bundle into store in one transaction; return rows added per table.
 
-    Rows already in the store (same id, same content) are skipped; a row whose id is stored
-    with different content is refused with nothing written."""
-    manifest, frames = read_bundle(path)
-    if manifest.get("schema_version") not in range(1, S.SCHEMA_VERSION + 1):
+    Records already in the store identically are skipped; anything else that is not exactly
+    right refuses the whole bundle with nothing written (see the module docstring)."""
+    where = str(path)
+    info, frames = read_bundle(path)
+    if info.get("schema_version") not in range(1, S.SCHEMA_VERSION + 1):
         raise BundleError(
-            f"{path}: schema_version {manifest.get('schema_version')!r} is newer than this store's"
+            f"{where}: schema_version {info.get('schema_version')!r} is newer than this store's"
         )
-    f = _typed(frames)
-    patient = f["patient.csv"]
+    patient = frames["patient"]
     if len(patient) != 1:
-        raise BundleError(f"{path}: patient.csv must hold exactly one patient")
+        raise BundleError(
+            f"{where}: patient.csv must hold exactly one patient; it holds {len(patient)}"
+        )
     pid = patient["patient_id"].iloc[0]
-    for name in ("programmes.csv", "sessions.csv", "pain.csv", "annotations.csv"):
-        others = set(f[name]["patient_id"].dropna()) - {pid}
-        if others:
-            raise BundleError(
-                f"{path}: {name} holds rows of another patient ({sorted(others)[0]!r})"
-            )
-    existing = _existing(store, pid)
-    keep = {}
-    for name, id_col in (
-        ("sessions.csv", "session_id"),
-        ("pain.csv", "pain_id"),
-        ("annotations.csv", "annotation_id"),
-    ):
-        df = f[name]
-        dup = df[id_col].isin(existing[name].index)
-        if dup.any():
-            _check_same(path, name, id_col, df[dup], existing[name])
-        keep[name] = df[~dup]
-    items = f["items.csv"][f["items.csv"]["session_id"].isin(keep["sessions.csv"]["session_id"])]
+    for t in TABLES:
+        df = frames[t.name]
+        if "patient_id" in df and t.name != "patient":
+            bad = df["patient_id"].fillna("") != pid
+            if bad.any():
+                i = int(bad.to_numpy().argmax())
+                raise BundleError(
+                    f"{where}: {t.path}[{i}].patient_id: {df['patient_id'].iloc[i]!r} is another "
+                    f"patient; this bundle is {pid!r}'s"
+                )
+        if t.parent:
+            col, parent = t.parent
+            orphan = ~df[col].isin(frames[parent][col])
+            if orphan.any():
+                i = int(orphan.to_numpy().argmax())
+                raise BundleError(
+                    f"{where}: {t.path}[{i}].{col}: {df[col].iloc[i]!r} is not in "
+                    f"{BY_NAME[parent].path}; nothing was imported"
+                )
+    _check_patient(store, where, patient.iloc[0])
+    stored = {
+        t.name: _as_text(t.read(store, pid, None, None), t)
+        for t in TABLES
+        if t.id_column or t.parent
+    }
+    keep: dict[str, pd.DataFrame] = {}
+    for t in TABLES:
+        if not t.id_column:
+            continue
+        df = frames[t.name]
+        old = df[t.id_column].isin(stored[t.name][t.id_column])
+        if old.any():
+            _check_same(where, t, df[old], stored[t.name])
+        keep[t.name] = df[~old]
+    for t in TABLES:  # rows of records already stored must match the stored ones too
+        if not t.parent:
+            continue
+        col, parent = t.parent
+        df = frames[t.name]
+        old = ~df[col].isin(keep[parent][col])
+        parents = set(frames[parent][col]) - set(keep[parent][col])
+        _check_children(where, t, df[old], stored[t.name], parents)
+        keep[t.name] = df[~old]
+    f = _typed({**frames, **keep})
     try:
         return load_frames(
             store,
-            patients=patient,
-            programmes=f["programmes.csv"],
-            sessions=keep["sessions.csv"],
-            items=items,
-            pain=keep["pain.csv"],
-            annotations=keep["annotations.csv"],
+            patients=f["patient"],
+            programmes=f["programmes"],
+            sessions=f["sessions"],
+            items=f["items"],
+            pain=f["pain"],
+            annotations=f["annotations"],
         )
     except ValidationError as exc:
-        raise BundleError(f"{path}: {exc}") from None
+        raise BundleError(f"{where}: {exc}") from None
 
 
-def _existing(store: Store, patient_id: str) -> dict[str, pd.DataFrame]:
-    return {
-        "sessions.csv": _as_text(store.sessions(patient_id)[SESSION_COLUMNS]).set_index(
-            "session_id"
-        ),
-        "pain.csv": _as_text(store.pain(patient_id)[PAIN_COLUMNS]).set_index("pain_id"),
-        "annotations.csv": _as_text(store.annotations(patient_id)[ANNOTATION_COLUMNS]).set_index(
-            "annotation_id"
-        ),
-    }
+def _check_patient(store: Store, where: str, row: pd.Series) -> None:
+    known = store.patient(str(row["patient_id"]))
+    if known is None:
+        return
+    for col in ("name", "timezone"):
+        if str(known.get(col) or "") != str(row[col] or ""):
+            raise BundleError(
+                f"{where}: patient.csv[0].{col}: {row[col]!r} differs from the store's "
+                f"{known.get(col)!r} for this patient; nothing was imported"
+            )
 
 
-def _as_text(df: pd.DataFrame) -> pd.DataFrame:
-    """A frame as the strings its CSV export would hold (None for empty)."""
-    return pd.read_csv(io.BytesIO(_csv_bytes(df)), dtype=str, keep_default_na=False).replace(
-        "", None
+def _as_text(df: pd.DataFrame, table: Table) -> pd.DataFrame:
+    """A frame as the strings its CSV export would hold, unescaped (None for empty)."""
+    out = pd.DataFrame(
+        {f.name: [_cell(v, f.type) for v in df[f.name]] for f in table.fields},
+        columns=table.columns,
     )
+    for col in table.text_columns():
+        out[col] = out[col].map(unescape_cell)
+    return out.replace("", None)
 
 
-def _check_same(path, name: str, id_col: str, incoming: pd.DataFrame, stored: pd.DataFrame) -> None:
-    cols = [c for c in incoming.columns if c not in (id_col, "created_at")]
-    a = incoming.set_index(id_col)[cols].sort_index().fillna("")
-    b = stored.loc[a.index, cols].sort_index().fillna("")
-    diff = (a.astype(str) != b.astype(str)).any(axis=1)
-    if diff.any():
-        first = diff[diff].index[0]
+def _differs(
+    where: str, table: Table, incoming: pd.DataFrame, stored: pd.DataFrame, key: list[str]
+) -> None:
+    """Refuse the first incoming row whose key is stored with other values."""
+    if incoming.empty or stored.empty:
+        return
+    cols = [c for c in table.columns if c not in key]
+    stored = stored.astype(object)
+    a = incoming.astype(object).reset_index().rename(columns={"index": "_row"})
+    merged = a.merge(stored, on=key, how="left", suffixes=("", "_stored"), indicator=True)
+    for col in cols:
+        x = merged[col].fillna("").astype(str)
+        y = merged[f"{col}_stored"].fillna("").astype(str)
+        bad = (x != y) & (merged["_merge"] == "both")
+        if bad.any():
+            r = merged[bad].iloc[0]
+            raise BundleError(
+                f"{where}: {table.path}[{r['_row']}].{col}: {r[col]!r} differs from the store's "
+                f"{r[f'{col}_stored']!r} for {', '.join(f'{k} {r[k]!r}' for k in key)}; "
+                "nothing was imported"
+            )
+
+
+def _check_same(where: str, table: Table, incoming: pd.DataFrame, stored: pd.DataFrame) -> None:
+    assert table.id_column
+    _differs(where, table, incoming, stored, [table.id_column])
+
+
+def _check_children(
+    where: str, table: Table, incoming: pd.DataFrame, stored: pd.DataFrame, parents: set[str]
+) -> None:
+    """Rows (items) of records already stored: the same set of rows with the same values."""
+    assert table.parent
+    col = table.parent[0]
+    key = list(table.primary_key)
+    _differs(where, table, incoming, stored, key)
+    if not parents:
+        return
+    mine = stored[stored[col].isin(parents)]
+    have = set(map(tuple, incoming[key].to_numpy().tolist()))
+    want = set(map(tuple, mine[key].to_numpy().tolist()))
+    extra = sorted(have - want)
+    if extra:
+        i = next(n for n, r in enumerate(incoming[key].to_numpy().tolist()) if tuple(r) == extra[0])
         raise BundleError(
-            f"{path}: {name} row {first!r} is already in the store with different content; "
-            "nothing was imported"
+            f"{where}: {table.path}[{incoming.index[i]}].{key[-1]}: {extra[0][-1]!r} is not "
+            f"stored for {col} {extra[0][0]!r}; nothing was imported"
+        )
+    missing = sorted(want - have)
+    if missing:
+        raise BundleError(
+            f"{where}: {table.path}: {col} {missing[0][0]!r} has {key[-1]} {missing[0][-1]!r} in "
+            "the store but not in the bundle; nothing was imported"
         )

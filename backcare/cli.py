@@ -153,12 +153,14 @@ def cmd_lab(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Write one patient's data as a bundle (zip of CSV files with a checksummed manifest)."""
+    """Write one patient's data as a bundle: a zip of CSV files described by datapackage.json
+    (a Frictionless Data Package: Table Schemas, keys, sha256 hashes), readable by its owner
+    only."""
     from backcare.bundle import export_bundle
     from backcare.store import open_store
 
     with open_store(args.db) as store:
-        manifest = export_bundle(
+        package = export_bundle(
             store,
             args.patient,
             args.out,
@@ -168,13 +170,14 @@ def cmd_export(args: argparse.Namespace) -> int:
             start=args.date_from,
             end=args.date_to,
         )
-    rows = ", ".join(f"{v['rows']} {k.removesuffix('.csv')}" for k, v in manifest["files"].items())
-    print(f"wrote {args.out} for {manifest['patient_id']}: {rows}")
+    rows = ", ".join(f"{r['rows']} {r['name']}" for r in package["resources"])
+    print(f"wrote {args.out} for {package['backcare']['patient_id']}: {rows}")
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    """Load a patient bundle into a store (rows already there are skipped)."""
+    """Load a patient bundle into a store (records already there identically are skipped;
+    anything else that does not match refuses the whole bundle, nothing written)."""
     from backcare.bundle import import_bundle
     from backcare.store import open_store
 

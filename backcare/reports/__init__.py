@@ -62,6 +62,7 @@ from backcare.domain.wording import (
     TREND_CAVEAT,
 )
 from backcare.errors import BackcareError, NotFoundError, ValidationError
+from backcare.owner_only import private_dir, write_private
 from backcare.present import figures as P
 from backcare.present.html import esc, paragraph
 from backcare.present.text import CAVEATS
@@ -937,8 +938,8 @@ def write_report(
     data = to_html(nb, report_title(params)) if fmt == "html" else nbformat.writes(nb)
     tmp = out.with_name(out.name + ".part")
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(data, encoding="utf-8")
+        private_dir(out.parent)
+        write_private(tmp, data.encode("utf-8"))  # owner-only from the start
         tmp.replace(out)  # never leave a half-written report under the final name
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -9,6 +9,14 @@ unless asked, and can shift every date by whole weeks so the first day falls in 
 record ids are replaced by keyed hashes too (bundles); reports show no record ids and never
 see the key.
 
+Times (started_at, recorded_at, created_at, ...) keep no time of day: they are cut to their
+(shifted) UTC date, so neither an exact time (a fingerprint to match against the real record)
+nor a shift can be read from them; backcare's analyses use days only. Text that is kept
+(keep_text) has every ISO date in it (e.g. the automatic note 'Programme from 2026-10-31: ...')
+shifted like the dates, and every time of day (13:43, 13:43:44.463) replaced by 'hh:mm'.
+What is not recognisable as a date (a typed '31 Oct') stays as typed: that is why free text
+is left out unless asked.
+
 Each frame is of one kind: patients, programmes, sessions, items, pain or annotations
 (``pseudonymise`` takes the kind of a frame named otherwise from ``kinds``). A frame holds
 any subset of the columns listed here for its kind; absent ones are skipped.
@@ -19,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
@@ -37,6 +46,8 @@ DATE_COLUMNS: dict[str, tuple[str, ...]] = {
     "pain": ("day", "recorded_at"),
     "annotations": ("day", "created_at"),
 }
+# times of day: cut to the date (after the shift) in every pseudonymised frame
+TIME_COLUMNS = ("started_at", "ended_at", "created_at", "updated_at", "recorded_at")
 # the date shift puts the earliest of these in the epoch week
 FIRST_DAY_COLUMNS = ("day", "valid_from")
 FREE_TEXT: dict[str, tuple[str, ...]] = {"sessions": ("notes",), "programmes": ("note",)}
@@ -66,6 +77,35 @@ def hashed_ids(key: bytes, prefix: str, values: pd.Series) -> pd.Series:
     )
 
 
+TEXT_COLUMNS: dict[str, tuple[str, ...]] = {**FREE_TEXT, "annotations": ("text",)}
+_ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+_TIME_OF_DAY = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?!\d)")
+
+
+def rewrite_text(text: str, shift: pd.Timedelta) -> str:
+    """Kept text with its ISO dates moved back by shift (an impossible date becomes 'a date')
+    and its times of day replaced by 'hh:mm'."""
+
+    def moved(m: re.Match[str]) -> str:
+        try:
+            day = dt.date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            return "a date"
+        if not shift:
+            return m[0]
+        return (pd.Timestamp(day) - shift).strftime("%Y-%m-%d")
+
+    return _TIME_OF_DAY.sub("hh:mm", _ISO_DATE.sub(moved, text))
+
+
+def local_midnight(times: pd.Series, timezone: str) -> pd.Series:
+    """Each time as 00:00 UTC of its local date in timezone: the date stays, the time of day
+    (and the UTC offset, which would betray it near midnight) goes."""
+    ts = pd.to_datetime(times, utc=True)
+    local = ts.dt.tz_convert(timezone).dt.tz_localize(None).dt.floor("D")
+    return local.dt.tz_localize("UTC")
+
+
 def text_left_out(kinds: pd.Series) -> pd.Series:
     """What pseudonymised data shows instead of an annotation's text: '(note: text left out)'."""
     return "(" + kinds.astype(str) + ": text left out)"
@@ -93,13 +133,16 @@ def pseudonymise(
     keep_text: bool = False,
     also_days: Iterable[pd.Series] = (),
     kinds: Mapping[str, str] | None = None,
+    timezone: str | None = None,
 ) -> tuple[dict[str, pd.DataFrame], pd.Timedelta]:
     """Pseudonymised copies of frames and the date shift applied (zero without relative_dates).
 
     alias replaces every patient_id and the name is emptied; free text is left out unless
     keep_text; with key, record ids become keyed hashes; with relative_dates, every date column
     is shifted so the first record's day (or of also_days, e.g. a report's first day) falls in
-    the week of RELATIVE_EPOCH. kinds maps a frame's name to its kind when they differ."""
+    the week of RELATIVE_EPOCH. Times are cut to their local date (in timezone, else the
+    patients frame's, else UTC) at 00:00 UTC. kinds maps a frame's name to its kind when they
+    differ."""
     kind_of = {name: (kinds or {}).get(name, name) for name in frames}
     unknown = sorted(k for k in kind_of.values() if k not in DATE_COLUMNS)
     if unknown:
@@ -120,6 +163,18 @@ def pseudonymise(
                     df[col] = ""
             if kind == "annotations" and len(df):
                 df["text"] = text_left_out(df["kind"])
+    tz = timezone or next(
+        (
+            str(df["timezone"].iloc[0])
+            for name, df in frames.items()
+            if kind_of[name] == "patients" and "timezone" in df and len(df)
+        ),
+        "UTC",
+    )
+    for name, df in out.items():  # before the shift: the local date is the real day's
+        for col in TIME_COLUMNS:
+            if col in DATE_COLUMNS[kind_of[name]] and col in df and len(df):
+                df[col] = local_midnight(df[col], tz)
     shift = pd.Timedelta(0)
     if relative_dates:
         firsts = [df[c] for df in frames.values() for c in FIRST_DAY_COLUMNS if c in df]
@@ -128,4 +183,11 @@ def pseudonymise(
             for col in DATE_COLUMNS[kind_of[name]]:
                 if col in df:
                     df[col] = df[col] - shift
+    for name, df in out.items():
+        if keep_text:
+            for col in TEXT_COLUMNS.get(kind_of[name], ()):
+                if col in df and len(df):
+                    df[col] = df[col].map(
+                        lambda v: rewrite_text(v, shift) if isinstance(v, str) else v
+                    )
     return out, shift

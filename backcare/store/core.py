@@ -52,6 +52,7 @@ from backcare.domain.session import (
     validate_session,
 )
 from backcare.errors import BackcareError, ConflictError, NotFoundError, ValidationError
+from backcare.owner_only import private_dir, touch_private
 from backcare.store import schema as S
 from backcare.store.frames import (
     READ_DTYPES,
@@ -1084,7 +1085,9 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         sa_url = sa.make_url(url)
         if sa_url.database and sa_url.database != ":memory:":
-            Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
+            # owner-only from the start: SQLite gives -wal, -shm and -journal the file's mode
+            private_dir(Path(sa_url.database).parent)
+            touch_private(sa_url.database)
         engine = sa.create_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
