@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import sqlalchemy as sa
 
 from backcare.domain.catalog import DOSE_LIMITS
 from backcare.domain.programme import SETS_LIMITS, TIMES_PER_WEEK_LIMITS
@@ -107,6 +108,7 @@ class Field:
     maximum: int | None = None
     enum: tuple[str, ...] | None = None
     pattern: str | None = None
+    since: int = 1  # the bundle version that added the column
 
     def descriptor(self) -> dict[str, Any]:
         c: dict[str, Any] = {}
@@ -153,6 +155,10 @@ class Table:
     def columns(self) -> list[str]:
         return [f.name for f in self.fields]
 
+    def columns_of(self, version: int) -> list[str]:
+        """The columns a bundle of that version has."""
+        return [f.name for f in self.fields if f.since <= version]
+
     def text_columns(self) -> list[str]:
         return [f.name for f in self.fields if f.type == "string"]
 
@@ -166,8 +172,31 @@ def _read_patient(store: Store, pid: str, start: Any, end: Any) -> pd.DataFrame:
 
 
 def _read_programmes(store: Store, pid: str, start: Any, end: Any) -> pd.DataFrame:
-    pres = store.prescriptions(pid)
-    return pres.assign(programme_key=pres["programme_id"].astype(str))[PROGRAMME_COLUMNS]
+    """Every programme of the patient (also one superseded on its own start day, which
+    sessions may have been saved under), item by item."""
+    p, i = S.programmes, S.programme_items
+    q = (
+        sa.select(
+            sa.cast(p.c.programme_id, sa.String).label("programme_key"),
+            p.c.patient_id,
+            p.c.valid_from,
+            p.c.author,
+            p.c.note,
+            *(i.c[c] for c in PROGRAMME_COLUMNS[5:]),
+        )
+        .select_from(p.join(i, i.c.programme_id == p.c.programme_id))
+        .where(p.c.patient_id == pid)
+        .order_by(p.c.valid_from, p.c.programme_id, i.c.position)
+    )
+    with store.engine.connect() as conn:
+        df = pd.DataFrame([tuple(r) for r in conn.execute(q)], columns=PROGRAMME_COLUMNS)
+    return df.assign(valid_from=pd.to_datetime(df["valid_from"]))
+
+
+def _read_sessions(store: Store, pid: str, start: Any, end: Any) -> pd.DataFrame:
+    df = store.sessions(pid, start, end)
+    key = df["programme_id"].map(lambda v: None if pd.isna(v) else str(int(v)))
+    return df[SESSION_COLUMNS].assign(programme_key=key).reset_index(drop=True)
 
 
 def _reader(method: str, columns: list[str]) -> Reader:
@@ -254,10 +283,19 @@ TABLES: tuple[Table, ...] = (
                 "comma-separated red-flag codes ticked for the session",
                 pattern=f"({_FLAGS})(,({_FLAGS}))*",
             ),
+            Field(
+                "programme_key",
+                "string",
+                "the programme the session was saved under (programmes.programme_key)",
+                since=2,
+            ),
         ),
         ("session_id",),
-        _reader("sessions", SESSION_COLUMNS),
-        foreign_keys=(("patient_id", "patient", "patient_id"),),
+        _read_sessions,
+        foreign_keys=(
+            ("patient_id", "patient", "patient_id"),
+            ("programme_key", "programmes", "programme_key"),
+        ),
         id_column="session_id",
     ),
     Table(
@@ -602,10 +640,15 @@ def read_bundle(path: str | Path) -> tuple[dict[str, Any], dict[str, pd.DataFram
                 df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
             except (ValueError, pd.errors.ParserError) as exc:
                 raise BundleError(f"{where}: {t.path} is not readable CSV ({exc})") from None
-            if list(df.columns) != t.columns:
+            if list(df.columns) != t.columns_of(version):
                 raise BundleError(
-                    f"{where}: {t.path} has columns {list(df.columns)}; expected {t.columns}"
+                    f"{where}: {t.path} has columns {list(df.columns)}; "
+                    f"expected {t.columns_of(version)}"
                 )
+            for col in t.columns:
+                if col not in df:  # added since the bundle's version
+                    df[col] = ""
+
             if len(df) != entry.rows:
                 raise BundleError(
                     f"{where}: {t.path} has {len(df)} rows; {desc_name} says {entry.rows}"
@@ -672,14 +715,13 @@ def import_bundle(store: Store, path: str | Path) -> dict[str, int]:
                     f"{where}: {t.path}[{i}].patient_id: {df['patient_id'].iloc[i]!r} is another "
                     f"patient; this bundle is {pid!r}'s"
                 )
-        if t.parent:
-            col, parent = t.parent
-            orphan = ~df[col].isin(frames[parent][col])
+        for col, ref, ref_col in t.foreign_keys:
+            orphan = df[col].notna() & ~df[col].isin(frames[ref][ref_col])
             if orphan.any():
                 i = int(orphan.to_numpy().argmax())
                 raise BundleError(
-                    f"{where}: {t.path}[{i}].{col}: {df[col].iloc[i]!r} is not in "
-                    f"{BY_NAME[parent].path}; nothing was imported"
+                    f"{where}: {t.path}[{i}].{col}: {df[col].iloc[i]!r} is not a {ref_col} of "
+                    f"{BY_NAME[ref].path}; nothing was imported"
                 )
     _check_patient(store, where, patient.iloc[0])
     stored = {
@@ -749,7 +791,8 @@ def _differs(
     """Refuse the first incoming row whose key is stored with other values."""
     if incoming.empty or stored.empty:
         return
-    cols = [c for c in table.columns if c not in key]
+    # programme keys are the exporting store's programme ids: another store numbers its own
+    cols = [c for c in table.columns if c not in key and c != "programme_key"]
     stored = stored.astype(object)
     a = incoming.astype(object).reset_index().rename(columns={"index": "_row"})
     merged = a.merge(stored, on=key, how="left", suffixes=("", "_stored"), indicator=True)

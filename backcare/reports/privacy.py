@@ -51,12 +51,12 @@ TIME_COLUMNS = ("started_at", "ended_at", "created_at", "updated_at", "recorded_
 # the date shift puts the earliest of these in the epoch week
 FIRST_DAY_COLUMNS = ("day", "valid_from")
 FREE_TEXT: dict[str, tuple[str, ...]] = {"sessions": ("notes",), "programmes": ("note",)}
-HASHED_IDS: dict[str, tuple[str, str]] = {  # frame: (id column, prefix of its hashes)
-    "sessions": ("session_id", "S"),
-    "items": ("session_id", "S"),
-    "pain": ("pain_id", "N"),
-    "annotations": ("annotation_id", "A"),
-    "programmes": ("programme_key", "R"),
+HASHED_IDS: dict[str, tuple[tuple[str, str], ...]] = {  # kind: ((id column, prefix), ...)
+    "sessions": (("session_id", "S"), ("programme_key", "R")),
+    "items": (("session_id", "S"),),
+    "pain": (("pain_id", "N"),),
+    "annotations": (("annotation_id", "A"),),
+    "programmes": (("programme_key", "R"),),
 }
 
 
@@ -154,9 +154,9 @@ def pseudonymise(
             df["patient_id"] = alias
         if kind == "patients" and "name" in df:
             df["name"] = ""
-        if key is not None and kind in HASHED_IDS and HASHED_IDS[kind][0] in df:
-            col, prefix = HASHED_IDS[kind]
-            df[col] = hashed_ids(key, prefix, df[col])
+        for col, prefix in HASHED_IDS.get(kind, ()) if key is not None else ():
+            if col in df:
+                df[col] = hashed_ids(key, prefix, df[col]).where(df[col].notna(), None)
         if not keep_text:
             for col in FREE_TEXT.get(kind, ()):
                 if col in df:

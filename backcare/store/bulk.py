@@ -89,8 +89,8 @@ def _none(v: Any) -> Any:
     return None if v is None or (not isinstance(v, str) and pd.isna(v)) else v
 
 
-def _programmes(frame: pd.DataFrame, catalog: Catalog) -> list[tuple[str, Programme]]:
-    """Group a programmes frame into validated (patient_id, Programme) pairs.
+def _programmes(frame: pd.DataFrame, catalog: Catalog) -> list[tuple[str, str, Programme]]:
+    """Group a programmes frame into validated (programme_key, patient_id, Programme) triples.
 
     Programmes are few: each is checked by make_programme, the rules every programme keeps."""
     each_side = bool_column("programmes", frame["each_side"])
@@ -121,7 +121,7 @@ def _programmes(frame: pd.DataFrame, catalog: Catalog) -> list[tuple[str, Progra
             raise ValidationError(
                 f"programmes[{key}].{exc.field}", exc.value, exc.allowed
             ) from None
-        out.append((str(head["patient_id"]), prog))
+        out.append((str(key), str(head["patient_id"]), prog))
     return out
 
 
@@ -275,7 +275,7 @@ def load_frames(
     patient_ids = (
         set(s["patient_id"]) | set(p["patient_id"]) | set(a["patient_id"]) | set(pt["patient_id"])
     )
-    patient_ids |= {pid for pid, _ in progs}
+    patient_ids |= {pid for _, pid, _ in progs}
     now = dt.datetime.now(dt.UTC)
     added = {"patients": 0, "programmes": 0}
     with store.transaction() as conn:
@@ -307,13 +307,17 @@ def load_frames(
             known |= set(new_patients["patient_id"])
             added["patients"] = len(new_patients)
         _unknown_patients("programmes", pr, known)
-        for pid, prog in progs:
-            if any(
-                existing == prog.items
-                for existing in _programmes_on_day(conn, pid, prog.valid_from)
-            ):
+        key_ids: dict[str, int] = {}  # programme_key -> the stored programme's id
+        for key, pid, prog in progs:
+            same = [
+                i
+                for i, items in _programmes_on_day(conn, pid, prog.valid_from)
+                if items == prog.items
+            ]
+            if same:
+                key_ids[key] = same[-1]
                 continue
-            insert_programme(conn, pid, prog, now)
+            key_ids[key] = insert_programme(conn, pid, prog, now)
             added["programmes"] += 1
         for frame, df in (("sessions", s), ("pain", p), ("annotations", a)):
             _unknown_patients(frame, df, known)
@@ -330,6 +334,9 @@ def load_frames(
             columns=["programme_id", "patient_id", "valid_from"],
         )
         programme_ids = _programme_in_force(s["patient_id"], s_day, stored)
+        if "programme_key" in s:  # the programme the session was saved under (bundles)
+            keyed = s["programme_key"].map(lambda k: key_ids.get(str(k)) if _none(k) else None)
+            programme_ids = keyed.astype("Int64").fillna(programme_ids)
         if len(s):
             insert_frame(
                 conn,
@@ -429,7 +436,7 @@ def _patients_in(patient_ids: list[str]) -> S.RowFilter:
 
 def _programmes_on_day(
     conn: sa.Connection, patient_id: str, day: dt.date
-) -> list[tuple[Prescription, ...]]:
+) -> list[tuple[int, tuple[Prescription, ...]]]:
     ids = (
         conn.execute(
             sa.select(S.programmes.c.programme_id).where(
@@ -439,7 +446,7 @@ def _programmes_on_day(
         .scalars()
         .all()
     )
-    return [programme_items(conn, i) for i in ids]
+    return [(i, programme_items(conn, i)) for i in sorted(ids)]
 
 
 def _programme_in_force(patient_ids: pd.Series, days: pd.Series, prog: pd.DataFrame) -> pd.Series:

@@ -1,0 +1,153 @@
+"""A patient who used the app, exported and imported into an empty store: identical rows.
+
+Everything is written through the user paths (today's Save and quick pain on the real
+TodayView widgets, the physio's programme editor and annotation form), at real times:
+microseconds, a first row without them, a non-UTC zone, the day the clocks go forward and
+the day they go back, a minute either side of midnight."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from backcare.bundle import export_bundle, import_bundle
+from backcare.store import open_store
+from backcare.ui.physio import AnnotationView, ProgrammeEditor
+from backcare.ui.today import TodayView
+from tests.support.loop import FakeLoop
+from tests.support.stores import add_default_patient
+
+LONDON = zoneinfo.ZoneInfo("Europe/London")
+UTC = dt.UTC
+# (moment the user pressed Save, in UTC; the local day it counts for in London)
+MOMENTS = [
+    (dt.datetime(2026, 3, 27, 12, 0, 0, tzinfo=UTC), dt.date(2026, 3, 27)),  # no microseconds
+    # clocks go forward on Sun 29 March 2026 at 01:00 UTC: 00:59:59.999999 GMT, then 02:00 BST
+    (dt.datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=UTC), dt.date(2026, 3, 29)),
+    (dt.datetime(2026, 3, 29, 1, 0, 0, 1, tzinfo=UTC), dt.date(2026, 3, 29)),
+    # 23:30:44.463702 UTC on 29 March is 00:30 BST on 30 March: the UTC and local days differ
+    (dt.datetime(2026, 3, 29, 23, 30, 44, 463702, tzinfo=UTC), dt.date(2026, 3, 30)),
+    # clocks go back on Sun 25 October 2026 at 01:00 UTC: 01:30 local happens twice
+    (dt.datetime(2026, 10, 25, 0, 30, 0, 250000, tzinfo=UTC), dt.date(2026, 10, 25)),
+    (dt.datetime(2026, 10, 25, 1, 30, 0, 750001, tzinfo=UTC), dt.date(2026, 10, 25)),
+    # a minute before local midnight
+    (dt.datetime(2026, 11, 29, 23, 59, 0, 999, tzinfo=UTC), dt.date(2026, 11, 29)),
+]
+
+
+def use_the_app(store) -> str:
+    """A London patient who saved sessions and quick pain scores at MOMENTS, had the programme
+    changed by the physio twice and annotated twice."""
+    pid = add_default_patient(store, "ann", "Ann Example", "Europe/London")
+    for n, (when, local_day) in enumerate(MOMENTS):
+        assert when.astimezone(LONDON).date() == local_day  # the moments are what they say
+        view = TodayView(store, now=lambda when=when: when, scheduler=FakeLoop())
+        assert view.day == local_day
+        view.start_new_session()  # a second session on a day is a new one, not an edit
+        row = view.rows[n % len(view.rows)]
+        row.done.value = True
+        for pain, score in ((view.pain_before, n % 11), (view.pain_after, (n + 3) % 11)):
+            pain.slider.value = score
+            pain.not_recorded.value = False
+        view.notes.value = f"session {n}: -{n} min, =SUM(A1) @home\ttabbed"
+        assert view.save() is not None, view.message.value
+        view.quick_pain.slider.value = (2 * n) % 11
+        view.quick_pain.not_recorded.value = False
+        view.quick_context.value = "evening" if n % 2 else "morning"
+        assert view.record_pain() is not None, view.quick_message.value
+        if n == 3:  # the physio changes the programme and writes a note on the timeline
+            ed = ProgrammeEditor(store, pid, today=local_day)
+            ed.row("plank").inputs["hold_s"].value = 45
+            ed.start.value = local_day
+            ed.author.value = "@Dr K"
+            ed.note.value = "+15 s plank"
+            assert ed.save() is not None, ed.message.value
+            notes = AnnotationView(store, pid, today=local_day)
+            notes.kind.value = "flare-up"
+            notes.author.value = "Dr K"
+            notes.text.value = "'quoted' flare after moving house, -2 on the scale"
+            assert notes.add() is not None, notes.message.value
+    ed = ProgrammeEditor(store, pid, today=MOMENTS[-1][1])
+    ed.row("plank").inputs["hold_s"].value = 60
+    ed.start.value = MOMENTS[-1][1]
+    assert ed.save() is not None, ed.message.value
+    return pid
+
+
+QUERIES = {  # every table, with the store's own bookkeeping (when a row was inserted) left out
+    "patients": "SELECT patient_id, name, timezone FROM patients",
+    "programmes": (
+        "SELECT p.patient_id, p.valid_from, p.author, p.note, i.position, i.exercise_id, "
+        "i.sets, i.reps, i.hold_s, i.minutes, i.each_side, i.times_per_week "
+        "FROM programmes p JOIN programme_items i ON i.programme_id = p.programme_id"
+    ),
+    "sessions": (
+        "SELECT s.session_id, s.patient_id, s.day, s.started_at, s.ended_at, p.valid_from, "
+        "s.pain_before, s.pain_after, s.notes, s.red_flags "
+        "FROM sessions s LEFT JOIN programmes p ON p.programme_id = s.programme_id"
+    ),
+    "session_items": "SELECT * FROM session_items",
+    "pain_scores": "SELECT * FROM pain_scores",
+    "annotations": "SELECT * FROM annotations",
+    "daily_summary": "SELECT * FROM daily_summary",
+}
+
+
+def table_rows(store, table: str) -> pd.DataFrame:
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.text(QUERIES[table])).all()
+        cols = list(conn.execute(sa.text(QUERIES[table])).keys())
+    df = pd.DataFrame([tuple(r) for r in rows], columns=cols)
+    return df.sort_values(cols, key=lambda c: c.astype(str)).reset_index(drop=True)
+
+
+@pytest.fixture
+def used(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'used.db'}")
+    pid = use_the_app(store)
+    yield store, pid
+    store.close()
+
+
+def test_a_patient_who_used_the_app_round_trips_into_an_empty_store(used, tmp_path):
+    source, pid = used
+    sessions = source.sessions(pid)
+    # what the app wrote: a first row without microseconds, then microseconds
+    assert sessions["started_at"].iloc[0].microsecond == 0
+    assert (sessions["started_at"].dt.microsecond > 0).sum() == len(MOMENTS) - 1
+    assert len(source.pain(pid)) == len(MOMENTS)
+    bundle = tmp_path / "ann.zip"
+    export_bundle(source, pid, bundle)
+    target = open_store(f"sqlite:///{tmp_path / 'empty.db'}")
+    added = import_bundle(target, bundle)
+    assert added["sessions"] == len(MOMENTS) and added["pain"] == len(MOMENTS)
+    # default programme + the physio's two changes; their two automatic notes + the flare-up
+    assert added["programmes"] == 3 and added["annotations"] == 4
+    for table in QUERIES:
+        got, want = table_rows(target, table), table_rows(source, table)
+        assert len(want) > 0, table
+        pd.testing.assert_frame_equal(got, want, obj=table)
+    # the exact instants, microseconds and all, as the user saved them
+    assert list(target.sessions(pid)["started_at"]) == [pd.Timestamp(w) for w, _ in MOMENTS]
+    assert list(target.sessions(pid)["day"]) == [pd.Timestamp(d) for _, d in MOMENTS]
+    target.close()
+
+
+def test_a_second_import_adds_nothing_and_a_re_export_is_the_same_data(used, tmp_path):
+    source, pid = used
+    export_bundle(source, pid, tmp_path / "a.zip")
+    target = open_store(f"sqlite:///{tmp_path / 'empty.db'}")
+    import_bundle(target, tmp_path / "a.zip")
+    assert set(import_bundle(target, tmp_path / "a.zip").values()) == {0}
+    export_bundle(target, pid, tmp_path / "b.zip")
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "a.zip") as a, zipfile.ZipFile(tmp_path / "b.zip") as b:
+        for name in a.namelist():
+            if name.endswith(".csv") and name != "programmes.csv":  # programme keys are ids
+                assert a.read(name) == b.read(name), name
+    target.close()
