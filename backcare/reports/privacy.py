@@ -154,8 +154,8 @@ def pseudonymise(
             df["patient_id"] = alias
         if kind == "patients" and "name" in df:
             df["name"] = ""
-        for col, prefix in HASHED_IDS.get(kind, ()) if key is not None else ():
-            if col in df:
+        for col, prefix in HASHED_IDS.get(kind, ()):
+            if key is not None and col in df:
                 df[col] = hashed_ids(key, prefix, df[col]).where(df[col].notna(), None)
         if not keep_text:
             for col in FREE_TEXT.get(kind, ()):
