@@ -7,76 +7,13 @@ the day they go back, a minute either side of midnight."""
 
 from __future__ import annotations
 
-import datetime as dt
-import zoneinfo
-
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
 from backcare.bundle import export_bundle, import_bundle
 from backcare.store import open_store
-from backcare.ui.physio import AnnotationView, ProgrammeEditor
-from backcare.ui.today import TodayView
-from tests.support.loop import FakeLoop
-from tests.support.stores import add_default_patient
-
-LONDON = zoneinfo.ZoneInfo("Europe/London")
-UTC = dt.UTC
-# (moment the user pressed Save, in UTC; the local day it counts for in London)
-MOMENTS = [
-    (dt.datetime(2026, 3, 27, 12, 0, 0, tzinfo=UTC), dt.date(2026, 3, 27)),  # no microseconds
-    # clocks go forward on Sun 29 March 2026 at 01:00 UTC: 00:59:59.999999 GMT, then 02:00 BST
-    (dt.datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=UTC), dt.date(2026, 3, 29)),
-    (dt.datetime(2026, 3, 29, 1, 0, 0, 1, tzinfo=UTC), dt.date(2026, 3, 29)),
-    # 23:30:44.463702 UTC on 29 March is 00:30 BST on 30 March: the UTC and local days differ
-    (dt.datetime(2026, 3, 29, 23, 30, 44, 463702, tzinfo=UTC), dt.date(2026, 3, 30)),
-    # clocks go back on Sun 25 October 2026 at 01:00 UTC: 01:30 local happens twice
-    (dt.datetime(2026, 10, 25, 0, 30, 0, 250000, tzinfo=UTC), dt.date(2026, 10, 25)),
-    (dt.datetime(2026, 10, 25, 1, 30, 0, 750001, tzinfo=UTC), dt.date(2026, 10, 25)),
-    # a minute before local midnight
-    (dt.datetime(2026, 11, 29, 23, 59, 0, 999, tzinfo=UTC), dt.date(2026, 11, 29)),
-]
-
-
-def use_the_app(store) -> str:
-    """A London patient who saved sessions and quick pain scores at MOMENTS, had the programme
-    changed by the physio twice and annotated twice."""
-    pid = add_default_patient(store, "ann", "Ann Example", "Europe/London")
-    for n, (when, local_day) in enumerate(MOMENTS):
-        assert when.astimezone(LONDON).date() == local_day  # the moments are what they say
-        view = TodayView(store, now=lambda when=when: when, scheduler=FakeLoop())
-        assert view.day == local_day
-        view.start_new_session()  # a second session on a day is a new one, not an edit
-        row = view.rows[n % len(view.rows)]
-        row.done.value = True
-        for pain, score in ((view.pain_before, n % 11), (view.pain_after, (n + 3) % 11)):
-            pain.slider.value = score
-            pain.not_recorded.value = False
-        view.notes.value = f"session {n}: -{n} min, =SUM(A1) @home\ttabbed"
-        assert view.save() is not None, view.message.value
-        view.quick_pain.slider.value = (2 * n) % 11
-        view.quick_pain.not_recorded.value = False
-        view.quick_context.value = "evening" if n % 2 else "morning"
-        assert view.record_pain() is not None, view.quick_message.value
-        if n == 3:  # the physio changes the programme and writes a note on the timeline
-            ed = ProgrammeEditor(store, pid, today=local_day)
-            ed.row("plank").inputs["hold_s"].value = 45
-            ed.start.value = local_day
-            ed.author.value = "@Dr K"
-            ed.note.value = "+15 s plank"
-            assert ed.save() is not None, ed.message.value
-            notes = AnnotationView(store, pid, today=local_day)
-            notes.kind.value = "flare-up"
-            notes.author.value = "Dr K"
-            notes.text.value = "'quoted' flare after moving house, -2 on the scale"
-            assert notes.add() is not None, notes.message.value
-    ed = ProgrammeEditor(store, pid, today=MOMENTS[-1][1])
-    ed.row("plank").inputs["hold_s"].value = 60
-    ed.start.value = MOMENTS[-1][1]
-    assert ed.save() is not None, ed.message.value
-    return pid
-
+from tests.support.real_use import MOMENTS, use_the_app
 
 QUERIES = {  # every table, with the store's own bookkeeping (when a row was inserted) left out
     "patients": "SELECT patient_id, name, timezone FROM patients",

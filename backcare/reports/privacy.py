@@ -101,7 +101,7 @@ def rewrite_text(text: str, shift: pd.Timedelta) -> str:
 def local_midnight(times: pd.Series, timezone: str) -> pd.Series:
     """Each time as 00:00 UTC of its local date in timezone: the date stays, the time of day
     (and the UTC offset, which would betray it near midnight) goes."""
-    ts = pd.to_datetime(times, utc=True)
+    ts = pd.to_datetime(times, utc=True, format="ISO8601")
     local = ts.dt.tz_convert(timezone).dt.tz_localize(None).dt.floor("D")
     return local.dt.tz_localize("UTC")
 

@@ -9,9 +9,11 @@ import pytest
 from backcare.reports.privacy import (
     RELATIVE_EPOCH,
     hashed_ids,
+    local_midnight,
     pseudonym,
     pseudonymise,
     relative_shift,
+    rewrite_text,
 )
 
 KEY = bytes(range(32))
@@ -61,7 +63,8 @@ def test_pseudonymised_frames_hide_identity_and_free_text_and_shift_dates_by_who
     # the first day is Wed 7 Jan 2026: its Monday (5 Jan 2026) moves to Mon 3 Jan 2000
     assert shift == pd.Timestamp("2026-01-05") - pd.Timestamp("2000-01-03")
     assert list(out["sessions"]["day"]) == [pd.Timestamp("2000-01-05"), pd.Timestamp("2000-01-10")]
-    assert out["sessions"].loc[0, "started_at"] == pd.Timestamp("2000-01-05 10:00", tz="UTC")
+    # times keep their (shifted) local date and no time of day: Wed 7 Jan 2026 10:00 UTC
+    assert out["sessions"].loc[0, "started_at"] == pd.Timestamp("2000-01-05 00:00", tz="UTC")
     assert out["plans"].loc[0, "valid_from"] == pd.Timestamp("2000-01-06")
     assert out["annotations"].loc[0, "day"] == pd.Timestamp("2000-01-07")
     # with the key, record ids are keyed hashes: stable, prefixed, not the id
@@ -108,3 +111,47 @@ def test_a_pseudonym_is_stable_under_one_key_and_differs_under_another():
     assert pseudonym(KEY, "p1") != pseudonym(KEY, "p2")
     assert pseudonym(KEY, "p1") != pseudonym(bytes(32), "p1")
     assert pseudonym(KEY, "p1").startswith("P-") and len(pseudonym(KEY, "p1")) == 12
+
+
+def test_times_become_their_local_date_at_midnight_utc():
+    times = pd.Series(
+        pd.to_datetime(
+            [
+                "2026-03-29T23:30:44.463702+00:00",  # 00:30 BST on 30 March in London
+                "2026-03-29T00:59:59.999999+00:00",  # 00:59 GMT, just before the clocks go forward
+                "2026-01-07T11:30:00+00:00",  # no fraction: pandas must not guess a format
+            ],
+            format="ISO8601",
+        )
+    )
+    assert list(local_midnight(times, "Europe/London")) == [
+        pd.Timestamp("2026-03-30", tz="UTC"),
+        pd.Timestamp("2026-03-29", tz="UTC"),
+        pd.Timestamp("2026-01-07", tz="UTC"),
+    ]
+    # in Auckland (NZDT, UTC+13 in January) 11:30 UTC on 7 January is 00:30 on 8 January
+    assert local_midnight(times, "Pacific/Auckland").iloc[2] == pd.Timestamp("2026-01-08", tz="UTC")
+
+
+def test_kept_text_has_its_dates_moved_and_its_times_of_day_hidden():
+    shift = pd.Timestamp("2026-01-05") - pd.Timestamp("2000-01-03")  # 9497 days, 1356.7 weeks
+    assert (
+        rewrite_text("Programme from 2026-01-05: Plank. Seen 2026-01-12 at 14:05:33.25", shift)
+        == "Programme from 2000-01-03: Plank. Seen 2000-01-10 at hh:mm"
+    )
+    assert rewrite_text("on 2026-02-30, 9:15 and 2026-01-05T08:00", shift) == (
+        "on a date, hh:mm and 2000-01-03Thh:mm"
+    )
+    # without a shift (real dates kept) dates stay, times still go
+    assert rewrite_text("2026-01-05 at 7:30", pd.Timedelta(0)) == "2026-01-05 at hh:mm"
+
+
+def test_kept_text_is_rewritten_in_every_text_column():
+    out, _ = pseudonymise(frames(), "P-x", keep_text=True, kinds={"plans": "programmes"})
+    assert out["annotations"].loc[0, "text"] == "moved house"
+    f = frames()
+    f["annotations"].loc[0, "text"] = "Programme from 2026-01-08: Plank"
+    f["sessions"].loc[0, "notes"] = "GP 2026-01-07 at 09:30"
+    out, _ = pseudonymise(f, "P-x", keep_text=True, kinds={"plans": "programmes"})
+    assert out["annotations"].loc[0, "text"] == "Programme from 2000-01-06: Plank"
+    assert out["sessions"].loc[0, "notes"] == "GP 2000-01-05 at hh:mm"
