@@ -553,3 +553,35 @@ def test_frictionless_catches_what_the_schema_forbids(source, tmp_path):
     assert [e[:2] for e in report.flatten(["fieldName", "type"])] == [
         ["context", "constraint-error"]
     ]
+
+
+def test_a_version_1_bundle_with_manifest_json_still_imports(source, store, tmp_path):
+    """Bundles written before datapackage.json: manifest.json, no formula escaping, sessions
+    without programme_key (each session gets the programme in force on its day)."""
+    _, frames = read_bundle(export_bundle(source, PID, tmp_path / "v2.zip") and tmp_path / "v2.zip")
+    files = {}
+    for name, df in frames.items():
+        if name == "sessions":
+            df = df.drop(columns="programme_key")
+        files[f"{name}.csv"] = df.to_csv(index=False, lineterminator="\n").encode()
+    manifest = {
+        "format": "backcare-bundle",
+        "bundle_version": 1,
+        "schema_version": 3,
+        "files": {
+            n: {"sha256": hashlib.sha256(d).hexdigest(), "rows": len(frames[n[:-4]])}
+            for n, d in files.items()
+        },
+    }
+    old = tmp_path / "v1.zip"
+    with zipfile.ZipFile(old, "w") as zf:
+        zf.writestr("manifest.json", json.dumps(manifest))
+        for n, d in files.items():
+            zf.writestr(n, d)
+    added = import_bundle(store, old)
+    assert added["sessions"] == len(source.sessions(PID)) and added["items"] == len(
+        source.items(PID)
+    )
+    assert store.get_session("xss-1").notes == (
+        '<script>alert(1)</script> & "quotes", commas\nnew line'
+    )

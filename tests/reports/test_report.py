@@ -9,6 +9,7 @@ import html
 import json
 import re
 import sqlite3
+import stat
 from pathlib import Path
 
 import nbformat
@@ -314,8 +315,15 @@ def test_all_writes_one_file_per_patient_named_by_pseudonym(demo_copy, tmp_path,
         key = pseudonym_key(s)
         expected = sorted(f"{pseudonym(key, p)}.html" for p in s.patients()["patient_id"])
     assert sorted(p.name for p in folder.iterdir()) == expected
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700  # made by --all: its owner's only
     for p in folder.iterdir():
         assert "demo-000" not in p.read_text(encoding="utf-8")
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600
+
+
+def test_reports_are_written_owner_only(normal, pseudo, out):
+    for name in ("normal.html", "pseudo.html"):
+        assert stat.S_IMODE((out / name).stat().st_mode) == 0o600, name
 
 
 def test_pseudonymised_notebook_carries_no_id_or_timestamps(url, out):
