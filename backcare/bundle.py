@@ -727,6 +727,11 @@ def import_bundle(store: Store, path: str | Path) -> dict[str, int]:
                     f"{BY_NAME[ref].path}; nothing was imported"
                 )
     _check_patient(store, where, patient.iloc[0])
+    _check_programmes(
+        where,
+        frames["programmes"],
+        _as_text(_read_programmes(store, pid, None, None), BY_NAME["programmes"]),
+    )
     stored = {
         t.name: _as_text(t.read(store, pid, None, None), t)
         for t in TABLES
@@ -774,6 +779,36 @@ def _check_patient(store: Store, where: str, row: pd.Series) -> None:
             raise BundleError(
                 f"{where}: patient.csv[0].{col}: {row[col]!r} differs from the store's "
                 f"{known.get(col)!r} for this patient; nothing was imported"
+            )
+
+
+def _programme_groups(df: pd.DataFrame) -> dict[str, tuple[str, tuple[tuple[str, ...], ...]]]:
+    """programme_key -> (valid_from, its rows without key and patient, as text)."""
+    cols = PROGRAMME_COLUMNS[3:]
+    return {
+        str(key): (
+            str(g["valid_from"].iloc[0]),
+            tuple(tuple("" if v is None else str(v) for v in r) for r in g[cols].to_numpy()),
+        )
+        for key, g in df.groupby("programme_key", sort=False)
+    }
+
+
+def _check_programmes(where: str, incoming: pd.DataFrame, stored: pd.DataFrame) -> None:
+    """A programme of the bundle starting on a day the store already has programmes for must
+    be one of them (same exercises, doses, author and note): else importing it would silently
+    replace the stored programme from that day."""
+    if incoming.empty or stored.empty:
+        return
+    have: dict[str, list[tuple[tuple[str, ...], ...]]] = {}
+    for day, rows in _programme_groups(stored).values():
+        have.setdefault(day, []).append(rows)
+    for key, (day, rows) in _programme_groups(incoming).items():
+        if day in have and rows not in have[day]:
+            i = int((incoming["programme_key"] == key).to_numpy().argmax())
+            raise BundleError(
+                f"{where}: programmes.csv[{i}].valid_from: the programme from {day} differs "
+                "from the one the store holds from that day; nothing was imported"
             )
 
 

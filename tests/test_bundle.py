@@ -585,3 +585,19 @@ def test_a_version_1_bundle_with_manifest_json_still_imports(source, store, tmp_
     assert store.get_session("xss-1").notes == (
         '<script>alert(1)</script> & "quotes", commas\nnew line'
     )
+
+
+def test_a_programme_that_differs_from_the_stored_one_of_its_day_is_refused(
+    bundle, store, tmp_path
+):
+    import_bundle(store, bundle)
+    before = row_counts(store)
+    # the same start day, another dose: importing it would replace the stored programme
+    bad = _rewrite(
+        bundle,
+        tmp_path / "p.zip",
+        change=("programmes.csv", lambda b: b.replace(b",7\r\n", b",6\r\n", 1)),
+    )
+    with pytest.raises(BundleError, match=r"programmes.csv\[0\]\.valid_from: the programme from"):
+        import_bundle(store, bad)
+    assert row_counts(store) == before
