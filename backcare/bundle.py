@@ -455,6 +455,8 @@ def export_bundle(
         "pseudonymised": pseudonymise,
         "relative_dates": relative,
         "free_text": (not pseudonymise) or bool(keep_text),
+        # pseudonymised: every time is 00:00 UTC of its local date (the time of day is dropped)
+        "times_of_day": not pseudonymise,
         "csv_escape": "text cells starting with = + - @ tab CR or ' carry one extra leading '",
     }
     package["resources"] = [
