@@ -82,6 +82,7 @@ def test_no_real_date_or_time_is_in_any_file_of_a_pseudonymised_bundle(used, tmp
     with zipfile.ZipFile(path) as zf:
         package = json.loads(zf.read("datapackage.json"))
     assert "created" not in package  # the export time would date the data
+    assert package["backcare"]["times_of_day"] is False
     if keep_text:
         _, frames = read_bundle(path)
         notes = " ".join(frames["annotations"]["text"])
