@@ -351,8 +351,9 @@ TABLES: tuple[Table, ...] = (
     ),
 )
 BY_NAME = {t.name: t for t in TABLES}
-# the kind of data each table holds, as backcare.reports.privacy names them
+# the kind of data each table holds, as backcare.reports.privacy names them (when not its name)
 KINDS = {"patient": "patients"}
+LOAD_AS = {"patient": "patients"}  # load_frames' argument for a table (when not its name)
 
 
 def resource_schema(table: Table) -> dict[str, Any]:
@@ -666,20 +667,18 @@ def read_bundle(path: str | Path) -> tuple[dict[str, Any], dict[str, pd.DataFram
 
 
 def _typed(frames: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Frames from CSV text to the types load_frames expects (bad values stay, refused there)."""
+    """Frames from CSV text to the types load_frames expects (bad values stay, refused there):
+    empty optional text is '', booleans are bools, programme doses are ints."""
     f = {k: v.copy() for k, v in frames.items()}
-    f["patient"]["name"] = f["patient"]["name"].fillna("")
-    for name, cols in (
-        ("sessions", ["notes", "red_flags"]),
-        ("pain", ["context"]),
-        ("annotations", ["author"]),
-        ("programmes", ["author", "note"]),
-    ):
-        for col in cols:
-            f[name][col] = f[name][col].fillna("")
-    f["items"]["done"] = f["items"]["done"].map(lambda v: {"True": True, "False": False}.get(v, v))
-    for col in ("sets", "reps", "hold_s", "minutes", "times_per_week"):
-        f["programmes"][col] = f["programmes"][col].map(_int_or_text).astype(object)
+    for t in TABLES:
+        for fld in t.fields:
+            values = f[t.name][fld.name]
+            if fld.type == "string" and not fld.required and fld.name != "programme_key":
+                f[t.name][fld.name] = values.fillna("")
+            elif fld.type == "boolean":
+                f[t.name][fld.name] = values.map(lambda v: {"True": True, "False": False}.get(v, v))
+    for dose in ("sets", "reps", "hold_s", "minutes", "times_per_week"):
+        f["programmes"][dose] = f["programmes"][dose].map(_int_or_text).astype(object)
     return f
 
 
@@ -759,15 +758,7 @@ def import_bundle(store: Store, path: str | Path) -> dict[str, int]:
         keep[t.name] = df[~old]
     f = _typed({**frames, **keep})
     try:
-        return load_frames(
-            store,
-            patients=f["patient"],
-            programmes=f["programmes"],
-            sessions=f["sessions"],
-            items=f["items"],
-            pain=f["pain"],
-            annotations=f["annotations"],
-        )
+        return load_frames(store, **{LOAD_AS.get(t.name, t.name): f[t.name] for t in TABLES})
     except ValidationError as exc:
         raise BundleError(f"{where}: {exc}") from None
 
