@@ -34,6 +34,12 @@ def private_dir(path: str | Path) -> Path:
     return path
 
 
+def restrict_dir(path: str | Path) -> None:
+    """Make an existing folder (the checkout's data/, made by git) owner-only, if it is not."""
+    if os.stat(path).st_mode & 0o077:
+        os.chmod(path, DIR_MODE)
+
+
 def create_private(path: str | Path) -> int:
     """A new, empty file at path for writing, readable by its owner only (an existing file of
     that name is replaced, so its old mode does not carry over); returns the descriptor."""

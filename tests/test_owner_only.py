@@ -39,6 +39,19 @@ def test_a_new_store_its_wal_and_shm_and_the_data_folder_are_owner_only(tmp_path
     store.close()
 
 
+def test_the_checkouts_data_folder_made_by_git_is_made_owner_only_with_the_store(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir(mode=0o755)  # as git checks it out (it holds a README)
+    open_store("sqlite:///data/backcare.db").close()
+    assert mode(tmp_path / "data") == 0o700 and mode(tmp_path / "data" / "backcare.db") == 0o600
+    elsewhere = tmp_path / "shared"
+    elsewhere.mkdir(mode=0o755)
+    open_store(f"sqlite:///{elsewhere / 'x.db'}").close()  # a folder the user chose: theirs
+    assert mode(elsewhere) == 0o755 and mode(elsewhere / "x.db") == 0o600
+
+
 def test_a_store_in_nested_new_folders(tmp_path):
     store = open_store(f"sqlite:///{tmp_path / 'a' / 'b' / 'store.db'}")
     store.close()

@@ -52,7 +52,7 @@ from backcare.domain.session import (
     validate_session,
 )
 from backcare.errors import BackcareError, ConflictError, NotFoundError, ValidationError
-from backcare.owner_only import private_dir, touch_private
+from backcare.owner_only import private_dir, restrict_dir, touch_private
 from backcare.store import schema as S
 from backcare.store.frames import (
     READ_DTYPES,
@@ -1086,8 +1086,11 @@ def make_engine(url: str) -> Engine:
         sa_url = sa.make_url(url)
         if sa_url.database and sa_url.database != ":memory:":
             # owner-only from the start: SQLite gives -wal, -shm and -journal the file's mode
-            private_dir(Path(sa_url.database).parent)
-            touch_private(sa_url.database)
+            folder = Path(sa_url.database).parent
+            private_dir(folder)
+            if touch_private(sa_url.database) and folder.resolve() == DEFAULT_PATH.parent.resolve():
+                # the checkout's data/ folder comes from git (0755), not from backcare
+                restrict_dir(folder)
         engine = sa.create_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
