@@ -152,3 +152,7 @@ def test_a_pseudonymised_report_with_text_kept_shows_no_real_date(used):
             if frame[col].dtype.kind == "M":
                 assert frame[col].dropna().dt.year.max() < 2001, col
     assert dt.date.today().isoformat() not in shown
+    # times are cut to the patient's local date (London), not the UTC one: the session saved at
+    # 23:30 UTC on 29 March (00:30 on the 30th in London) shows the day it counts for
+    started = rep.sessions["started_at"].dt.tz_convert("UTC").dt.tz_localize(None)
+    assert (started == pd.to_datetime(rep.sessions["day"])).all()

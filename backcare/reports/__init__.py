@@ -235,7 +235,12 @@ _KINDS = {  # as reports.privacy names them
 
 
 def pseudonymise_report_frames(
-    f: PatientFrames, alias: str, *, relative_dates: bool = True, keep_text: bool = False
+    f: PatientFrames,
+    alias: str,
+    *,
+    relative_dates: bool = True,
+    keep_text: bool = False,
+    timezone: str | None = None,
 ) -> PatientFrames:
     """The frames pseudonymised as bundles are (reports.privacy): the pseudonym as patient id, no
     name, free text left out unless keep_text and, with relative_dates, every date shifted by the
@@ -247,6 +252,7 @@ def pseudonymise_report_frames(
         keep_text=keep_text,
         also_days=[pd.Series([f.start])],
         kinds=_KINDS,
+        timezone=timezone,
     )
     return replace(f, patient_id=alias, name="", start=f.start - shift, end=f.end - shift, **frames)
 
@@ -697,7 +703,11 @@ def load_report(
     days = None
     if pseudonymise:
         frames = pseudonymise_report_frames(
-            frames, pseudonym, relative_dates=relative_dates, keep_text=keep_text
+            frames,
+            pseudonym,
+            relative_dates=relative_dates,
+            keep_text=keep_text,
+            timezone=str(store.patient_timezone(patient)),
         )
         days = DayLabels(frames.start) if relative_dates else None
     return Report(
