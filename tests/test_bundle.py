@@ -16,6 +16,7 @@ from backcare.bundle import export_bundle, import_bundle, read_bundle
 from backcare.errors import BundleError
 from backcare.reports.privacy import pseudonym, pseudonym_key
 from backcare.store import open_store
+from backcare.store.schema import SCHEMA_VERSION
 from tests.support.stores import row_counts
 
 END = dt.date(2026, 5, 31)
@@ -92,7 +93,7 @@ def test_importing_twice_duplicates_nothing(bundle, store):
 
 def test_datapackage_documents_columns_versions_keys_and_hashes(bundle):
     info, frames = read_bundle(bundle)
-    assert info["format"] == "backcare-bundle" and info["schema_version"] == 3
+    assert info["format"] == "backcare-bundle" and info["schema_version"] == SCHEMA_VERSION
     with zipfile.ZipFile(bundle) as zf:
         package = json.loads(zf.read("datapackage.json"))
         assert package["profile"] == "tabular-data-package"
