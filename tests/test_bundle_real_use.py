@@ -74,6 +74,20 @@ def test_a_patient_who_used_the_app_round_trips_into_an_empty_store(used, tmp_pa
     target.close()
 
 
+@pytest.mark.parametrize("pseudonymise", [False, True])
+def test_the_bundle_of_real_use_is_a_valid_data_package(used, tmp_path, pseudonymise):
+    import zipfile
+
+    from frictionless import validate
+
+    source, pid = used
+    export_bundle(source, pid, tmp_path / "a.zip", pseudonymise=pseudonymise, keep_text=True)
+    with zipfile.ZipFile(tmp_path / "a.zip") as zf:
+        zf.extractall(tmp_path / "a")
+    report = validate(str(tmp_path / "a" / "datapackage.json"))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:5]
+
+
 def test_a_second_import_adds_nothing_and_a_re_export_is_the_same_data(used, tmp_path):
     source, pid = used
     export_bundle(source, pid, tmp_path / "a.zip")
