@@ -443,9 +443,18 @@ def test_stored_sessions_are_compared_with_their_items(bundle, store, tmp_path):
         assert row_counts(store) == before
 
 
-def test_a_patient_stored_in_another_time_zone_is_refused(bundle, store, tmp_path):
-    store.add_patient(PID, "", "Asia/Tokyo")
+def test_a_patient_stored_with_another_name_or_time_zone_is_refused(bundle, store, tmp_path):
+    _, frames = read_bundle(bundle)
+    name, tz = frames["patient"].loc[0, ["name", "timezone"]]
+    assert tz != "Asia/Tokyo"
+    store.add_patient(PID, name, "Asia/Tokyo")  # every later day would be filed differently
     before = row_counts(store)
+    with pytest.raises(
+        BundleError,
+        match=rf"patient.csv\[0\]\.timezone: '{tz}' differs from the store's 'Asia/Tokyo'",
+    ):
+        import_bundle(store, bundle)
+    store.add_patient(PID, "Someone Else", tz)
     with pytest.raises(BundleError, match=r"patient.csv\[0\]\.name: .* differs from the store's"):
         import_bundle(store, bundle)
     assert row_counts(store) == before
