@@ -209,39 +209,56 @@ ADHERENCE_DROP = 0.30  # a fall of 30 percentage points between the two halves (
 
 
 def adherence_falling(in_force: InForce, days: int = 7) -> pd.DataFrame:
-    """Per patient: adherence over the last `days` days of in_force and over the `days` before
-    them (the rule of adherence_per_patient on each part), and whether it is falling.
+    """Per patient (indexed by patient_id): adherence over the last `days` days of in_force
+    (recent) and over the `days` before them (earlier), and whether it is falling.
 
-    Falling: the recent part is below ADHERENT (80 %) and at least ADHERENCE_DROP (30
-    percentage points) below the earlier part; a patient with nothing prescribed in either
-    part is not judged. The 30 points is this project's choice, not a validated threshold:
-    it marks a change a physiotherapist would want to ask about (e.g. from 100 % to 70 %,
-    about two missed sessions a week at 7x/week), while a patient who keeps a steady, lower
-    adherence is shown but not flagged. in_force must cover 2 * days days."""
+    Each part is judged like a week of by_exercise, with the part in place of the calendar
+    week: per exercise min(done, prescribed) over the part's prescription, summed over the
+    exercises (weekly_totals). Falling: recent is below ADHERENT (80 %) and at least
+    ADHERENCE_DROP (30 percentage points) below earlier; a patient with nothing prescribed
+    in either part is not judged. The 30 points is this project's choice, not a validated
+    threshold: it marks a change a physiotherapist would want to ask about (e.g. from 100 %
+    to 70 %, two missed sessions a week at 7x/week), while a steady, lower adherence is shown
+    but not flagged. in_force must cover at least 2 * days days (the last ones are used)."""
     cols = {"earlier": "float64", "recent": "float64", "falling": "bool"}
     end = in_force.end
-    mid = end - pd.Timedelta(days=days - 1)
-    start = mid - pd.Timedelta(days=days)
+    start = end - pd.Timedelta(days=2 * days - 1)
     if start < in_force.start:
         raise ValueError(
             f"period: {start.date()}..{end.date()} is longer than the expanded "
             f"{in_force.start.date()}..{in_force.end.date()}"
         )
-
-    def part(lo: pd.Timestamp, hi: pd.Timestamp) -> pd.Series:
-        return adherence_per_patient(weekly_totals(by_exercise(in_force.between(lo, hi))))
-
-    earlier, recent = part(start, mid - pd.Timedelta(days=1)), part(mid, end)
-    out = pd.DataFrame({"earlier": earlier, "recent": recent}).astype(
-        {"earlier": "float64", "recent": "float64"}
-    )
-    if out.empty:
+    both = in_force.between(start, end)
+    if both.frame.empty:
         return empty({"patient_id": "str", **cols}).set_index("patient_id")
+    # each row's part (its first day) where by_exercise reads the week
+    first = day_numbers([start])[0]
+    day = day_numbers(both.frame["day"])
+    part = first + np.where(day >= first + days, days, 0)
+    parts = InForce(
+        both.start,
+        both.end,
+        both.frame.assign(week=datetimes(part)),
+        both.patient_code,
+        both.exercise_code,
+        both.patients,
+        both.exercises,
+    )
+    totals = weekly_totals(by_exercise(parts))
+    recent_part = totals["week"] == pd.Timestamp(datetimes([first + days])[0])
+    pid = totals["patient_id"].astype(str)
+    adherence = totals["adherence"].to_numpy(dtype=float)
+    out = pd.DataFrame(
+        {
+            "earlier": pd.Series(adherence[~recent_part.to_numpy()], index=pid[~recent_part]),
+            "recent": pd.Series(adherence[recent_part.to_numpy()], index=pid[recent_part]),
+        }
+    ).astype({"earlier": "float64", "recent": "float64"})
     out.index = pd.Index(out.index.astype(str), dtype="str", name="patient_id")
     drop = (out["earlier"] - out["recent"]).to_numpy(dtype=float)
-    recent_v = out["recent"].to_numpy(dtype=float)
+    recent = out["recent"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore"):
-        out["falling"] = (recent_v < ADHERENT - EPS) & (drop >= ADHERENCE_DROP - EPS)
+        out["falling"] = (recent < ADHERENT - EPS) & (drop >= ADHERENCE_DROP - EPS)
     return out
 
 
