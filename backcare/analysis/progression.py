@@ -5,8 +5,9 @@ patients; ``progression_suggestions`` is the one-patient case.
 
 Method, over the last 14 days (the window) ending on ``end``, per exercise in force on
 ``end``:
-* With a flare-up in the window (detected by pain.flare_ups, or a timeline annotation of
-  kind "flare-up"), suggest one step back down the catalog ladder.
+* With a flare-up episode with any day in the window (pain.flare_ups: >= 2 points above
+  the median of the 14 days before it for >= 2 days), or a timeline annotation of kind
+  "flare-up", suggest one step back down the catalog ladder.
 * A red flag ticked in any session of the window replaces every suggestion with "contact a
   clinician before changing the programme" (red flags are reasons to stop and seek care;
   see domain.wording).
@@ -49,7 +50,12 @@ from backcare.analysis.calendar import (
     segment_starts,
 )
 from backcare.analysis.change import MCID_POINTS, WORSE
-from backcare.analysis.pain import STABILITY_WINDOW_DAYS, flare_ups, pain_stability
+from backcare.analysis.pain import (
+    STABILITY_WINDOW_DAYS,
+    flare_ups,
+    flares_between,
+    pain_stability,
+)
 from backcare.domain.catalog import Catalog
 
 PROGRESSION_WINDOW_DAYS = STABILITY_WINDOW_DAYS
@@ -95,7 +101,7 @@ def suggest(
     reason, done_share.
 
     in_force must cover exactly the window (PROGRESSION_WINDOW_DAYS ending on its end);
-    flares: pain.flare_ups rows (any days; those in the window count); annotations: rows
+    flares: pain.flare_ups episodes (those with a day in the window count); annotations: rows
     with patient_id, day and kind; per_exercise: by_exercise(in_force), when already
     computed; reasons=False leaves the reason column empty (the clinic overview shows only
     the suggestions, not why each exercise holds). Method: see the module docstring. Rows
@@ -160,7 +166,14 @@ def suggest(
         pids = np.asarray(frame["patient_id"].astype(str))[keep][order]
         return dict(zip(pids.tolist(), pd.to_datetime(day[keep][order]), strict=True))
 
-    last_flare = last_day(flares)
+    # an episode counts when any of its days is in the window; it is dated from its start
+    # (or the window's first day when it began before)
+    in_window = flares_between(flares, lo, hi) if flares is not None else None
+    last_flare = last_day(
+        None
+        if in_window is None
+        else in_window.assign(day=in_window["start"].where(in_window["start"] >= lo, lo))
+    )
     last_note = last_day(annotations, "flare-up")
     stability: dict[str, dict[Any, Any]] = {}
     if daily is not None and len(daily):

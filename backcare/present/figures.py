@@ -265,11 +265,12 @@ def pain_figure(
                 },
                 customdata=_f(fl["flares"]),
                 hovertemplate=(
-                    f"Flare-up ({when}): pain %{{y:.1f}}, 2 or more points above the "
-                    "7 days before<extra></extra>"
+                    f"Flare-up ({when}): pain %{{y:.1f}}, inside an episode of 2 or more days "
+                    f"{A.FLARE_POINTS:g} or more points above the median of the "
+                    f"{A.FLARE_BASELINE_DAYS} days before it<extra></extra>"
                 )
                 if freq == "day"
-                else (f"{when}: %{{customdata:.0f}} flare-up day(s)<extra></extra>"),
+                else (f"{when}: %{{customdata:.0f}} day(s) in a flare-up episode<extra></extra>"),
             )
         )
     ss = disp[disp["sessions"] > 0]

@@ -61,6 +61,7 @@ from backcare.domain.wording import (
     SUGGESTION_DISCLAIMER,
     TREND_CAVEAT,
 )
+from backcare.analysis.progression import RED_FLAG_HOLD
 from backcare.errors import BackcareError, NotFoundError, ValidationError
 from backcare.owner_only import private_dir, write_private
 from backcare.present import figures as P
@@ -412,12 +413,46 @@ class Report:
                 "-" if d.trend.latest is None else f"{d.trend.latest:.1f} / 10",
             ),
             ("Change against the clinically important difference", d.trend.status),
-            ("Flare-up days", f"{len(d.flares)}"),
+            ("Flare-up episodes", self._flare_text()),
             ("Sessions with a red flag ticked", f"{flags}"),
             ("Notes on the timeline", f"{len(d.annotations)}"),
         ]
         table = pd.DataFrame(rows, columns=["", "value"])
-        return paragraph(self.words(d.summary), "summary") + _table(table, "key-numbers")
+        return (
+            self._red_flag_block()
+            + paragraph(self.words(d.summary), "summary")
+            + _table(table, "key-numbers")
+        )
+
+    def _flare_text(self) -> str:
+        """The period's flare-up episodes in words: count, then start, days and peak of each."""
+        f = self.data.flares
+        if f.empty:
+            return "0"
+        each = [
+            f"from {self.when(s)}, {int(n)} day(s), peak {p:.1f} "
+            f"(baseline {b:.1f}{', still going on' if o else ''})"
+            for s, n, p, b, o in zip(
+                f["start"], f["days"], f["peak"], f["baseline"], f["ongoing"], strict=True
+            )
+        ]
+        return f"{len(f)}: " + "; ".join(each)
+
+    def _red_flag_block(self) -> str:
+        """A red block heading the summary when any red flag was ticked in the period."""
+        s = self.sessions
+        flagged = s[s["red_flags"].fillna("") != ""] if len(s) else s
+        if flagged.empty:
+            return ""
+        last = self.when(flagged["day"].max())
+        return (
+            "<div class='backcare-red-flag-summary' role='alert' style='border:3px solid #a00;"
+            "background:#fdecea;color:#a00;padding:0.5em 1em;font-weight:bold'>"
+            f"RED FLAG: {len(flagged)} session(s) with a red flag ticked in this period "
+            f"(last on {esc(last)}). For {A.PROGRESSION_WINDOW_DAYS} days after a red flag "
+            f"every progression suggestion says: {esc(RED_FLAG_HOLD)}. "
+            "See the red-flag section below.</div>"
+        )
 
     def _red_flags(self) -> str:
         s = self.sessions
