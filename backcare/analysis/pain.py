@@ -411,7 +411,7 @@ def flare_counts(flares: pd.DataFrame, start: Any, end: Any) -> pd.Series:
     return w.groupby(w["patient_id"].astype(str)).size().astype("int64")
 
 
-def flare_days(flares: pd.DataFrame) -> np.ndarray:
+def flare_days(flares: pd.DataFrame | None) -> np.ndarray:
     """Every calendar day inside a flare-up episode (datetime64[ns], for one patient's chart)."""
     if flares is None or flares.empty:
         return np.zeros(0, dtype="datetime64[ns]")
@@ -523,7 +523,8 @@ def pain_display(
     """Daily pain binned for plotting: (frame, 'day'|'week'|'month') with at most ~max_points rows.
 
     Columns: x (bin start), pain (mean of daily means), pain_days, rolling (mean of the
-    7-day rolling means), pain_after, sessions (sum), flares (count of days inside flare-up episodes)."""
+    7-day rolling means), pain_after, sessions (sum), flares (days inside flare-up
+    episodes)."""
     one_patient(daily)
     cols = {
         "x": "datetime64[ns]",

@@ -48,6 +48,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from backcare import analysis as A
+from backcare.analysis.progression import RED_FLAG_HOLD
 from backcare.domain.catalog import Catalog, dosage_words
 from backcare.domain.rules import NAME_CHARS, check_choice, check_text
 from backcare.domain.wording import (
@@ -61,7 +62,6 @@ from backcare.domain.wording import (
     SUGGESTION_DISCLAIMER,
     TREND_CAVEAT,
 )
-from backcare.analysis.progression import RED_FLAG_HOLD
 from backcare.errors import BackcareError, NotFoundError, ValidationError
 from backcare.owner_only import private_dir, write_private
 from backcare.present import figures as P

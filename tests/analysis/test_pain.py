@@ -138,7 +138,7 @@ def test_a_flare_up_needs_two_days_two_points_above_the_median():
     assert A.flare_ups(daily_from([3] * 14 + [4.5] * 7)).empty
     # exactly 2 points for exactly 2 days is
     f = A.flare_ups(daily_from([3] * 14 + [5, 5, 3]))
-    assert list(zip(f["start"], f["days"], f["peak"])) == [(D(14), 2, 5.0)]
+    assert list(zip(f["start"], f["days"], f["peak"], strict=True)) == [(D(14), 2, 5.0)]
 
 
 def test_the_median_baseline_ignores_one_stray_day_and_is_fixed_at_the_start():
@@ -149,7 +149,7 @@ def test_the_median_baseline_ignores_one_stray_day_and_is_fixed_at_the_start():
     vals = [2.0] * 14
     vals[5] = 9.0
     f = A.flare_ups(daily_from(vals + [5, 4, 3.5]))
-    assert list(zip(f["start"], f["end"], f["days"], f["peak"], f["baseline"])) == [
+    assert list(zip(f["start"], f["end"], f["days"], f["peak"], f["baseline"], strict=True)) == [
         (D(14), D(15), 2, 5.0, 2.0)
     ]
 
@@ -164,15 +164,15 @@ def test_flare_up_days_without_scores_and_short_histories():
     assert A.flare_ups(daily_from(vals + [7, 7])).empty
     vals[12] = 3
     f = A.flare_ups(daily_from(vals + [7, 7]))
-    assert list(zip(f["start"], f["days"], f["baseline_days"])) == [(D(14), 2, 4)]
+    assert list(zip(f["start"], f["days"], f["baseline_days"], strict=True)) == [(D(14), 2, 4)]
     # up to 2 days without a score inside an episode do not end it: 7, -, -, 7 is one
     # episode of 4 days; a gap of 3 days ends it at its first day (1 day: no episode)
     f = A.flare_ups(daily_from([3] * 14 + [7, None, None, 7, 3]))
-    assert list(zip(f["start"], f["end"], f["days"])) == [(D(14), D(17), 4)]
+    assert list(zip(f["start"], f["end"], f["days"], strict=True)) == [(D(14), D(17), 4)]
     assert A.flare_ups(daily_from([3] * 14 + [7, None, None, None, 7, 3])).empty
     # an episode still above the threshold on the last day is ongoing
     f = A.flare_ups(daily_from([3] * 14 + [6, 7, 8]))
-    assert list(zip(f["days"], f["peak"], f["ongoing"])) == [(3, 8.0, True)]
+    assert list(zip(f["days"], f["peak"], f["ongoing"], strict=True)) == [(3, 8.0, True)]
     assert A.flare_ups(daily_from([9])).empty
     assert A.flare_ups(A.daily_pain(sessions(), pain())).empty
 
