@@ -55,7 +55,7 @@ def summary_record(d: Any) -> dict[str, Any]:
         "weekly_adherence": frame_records(d.weekly),
         "habit_strength": plain(d.habit),
         "streaks": plain(d.streaks),
-        "flare_ups": frame_records(d.flares),
+        "flare_up_episodes": frame_records(d.flares),
         "session_effect": frame_records(d.effect),
         "adherence_vs_pain": {
             "n": ap.n,
