@@ -99,7 +99,13 @@ from backcare.analysis.progression import (
     progression_suggestions,
     suggest,
 )
-from backcare.analysis.stats import mean_ci, pearson_ci, t_quantile
+from backcare.analysis.stats import (
+    autocorrelation,
+    effective_n,
+    mean_ci,
+    pearson_ci,
+    t_quantile,
+)
 
 __all__ = [
     "ADHERENCE_DROP",
@@ -157,6 +163,8 @@ __all__ = [
     "flares_between",
     "habit_strength",
     "in_force_days",
+    "autocorrelation",
+    "effective_n",
     "mean_ci",
     "pain_display",
     "pain_stability",

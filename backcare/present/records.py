@@ -63,7 +63,9 @@ def summary_record(d: Any) -> dict[str, Any]:
             "ci_low": plain(ap.ci_low),
             "ci_high": plain(ap.ci_high),
             "slope": plain(ap.slope),
+            "n_eff": plain(ap.n_eff),
             "status": ap.status,
+            "note": ap.note,
         },
         "red_flag_sessions": (
             frame_records(d.red_flag_sessions[["day", "red_flags"]])
