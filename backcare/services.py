@@ -289,7 +289,8 @@ def clinic_frames(store: Store, today: dt.date) -> dict[str, pd.DataFrame]:
     day of the LOOKBACK_DAYS (42-day) lookback window that flare-up episodes are judged on,
     plus the scored days analysis.pain_trends searches for its baseline and latest windows);
     annotations (the window's timeline notes); trends (analysis.pain_trends of those daily
-    sums, computed here once).
+    sums, computed here once); doses (done items per recorded dose in the window, counted in
+    SQL: progression starts from the dose actually recorded).
 
     The pain trend's windows are searched from each patient's anchor forwards and from the
     end backwards, so a first pass reads the 28 days after the anchor and the 28 days
@@ -327,6 +328,7 @@ def clinic_frames(store: Store, today: dt.date) -> dict[str, pd.DataFrame]:
         "patients": store.last_session_days(),
         "prescriptions": prescriptions,
         "done": store.done_counts(lo, end),
+        "doses": store.dose_counts(lo, end),
         "sessions": store.session_pain(lo, end),
         "daily": daily,
         "annotations": store.annotations(None, lo, end),

@@ -96,7 +96,9 @@ from backcare.analysis.pain import (
 )
 from backcare.analysis.progression import (
     PROGRESSION_WINDOW_DAYS,
+    complete_weeks,
     progression_suggestions,
+    recorded_doses,
     suggest,
 )
 from backcare.analysis.stats import (
@@ -173,7 +175,9 @@ __all__ = [
     "pearson_ci",
     "period_adherence",
     "programme_starts",
+    "complete_weeks",
     "progression_suggestions",
+    "recorded_doses",
     "red_flag_counts",
     "session_effect",
     "streaks",

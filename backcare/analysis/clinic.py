@@ -16,7 +16,8 @@ Columns and methods
 - flare_episodes_14d: pain.flare_ups episodes with any day in the last 14 (each episode
   once, however long; judged on the daily pain read from 28 days before the window).
 - red_flags_14d: pain.red_flag_counts, sessions in the last 14 days with a red flag ticked.
-- suggestions: progression.suggest's up/down suggestions (suggestions only).
+- suggestions: progression.suggest's up/down suggestions (suggestions only), stepping up
+  from the dose recorded in the window's complete weeks (Store.dose_counts).
 - adherence_7d, adherence_prev_7d, adherence_falling: adherence.adherence_falling, the
   last 7 days against the 7 before (falling: below 80 % and 30 points or more lower).
 - priority / attention, ranked by severity, the most severe reason first:
@@ -53,7 +54,7 @@ from backcare.analysis.pain import (
     flare_ups,
     red_flag_counts,
 )
-from backcare.analysis.progression import PROGRESSION_WINDOW_DAYS, suggest
+from backcare.analysis.progression import PROGRESSION_WINDOW_DAYS, recorded_doses, suggest
 from backcare.domain.catalog import Catalog
 
 OVERVIEW_COLUMNS = {
@@ -139,6 +140,7 @@ def clinic_overview(
         reasons=False,
         trend_status=dict(zip(trend.index.astype(str), trend["status"].astype(str), strict=True)),
         sessions=frames.get("sessions"),
+        recorded=recorded_doses(frames.get("doses"), catalog, lo, end),
     )
     moves = sug[sug["direction"] != "hold"]
     names = {e.id: e.name for e in catalog}
