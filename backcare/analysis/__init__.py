@@ -96,6 +96,8 @@ from backcare.analysis.pain import (
 )
 from backcare.analysis.progression import (
     PROGRESSION_WINDOW_DAYS,
+    RED_FLAG_HOLD,
+    SESSION_RISE_POINTS,
     complete_weeks,
     progression_suggestions,
     recorded_doses,
@@ -134,6 +136,8 @@ __all__ = [
     "NO_CHANGE",
     "PAIN_STABLE_TOLERANCE",
     "PROGRESSION_WINDOW_DAYS",
+    "RED_FLAG_HOLD",
+    "SESSION_RISE_POINTS",
     "ROLLING_DAYS",
     "ROLLING_MIN_DAYS",
     "STABILITY_MIN_HALF_DAYS",
