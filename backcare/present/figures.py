@@ -527,7 +527,9 @@ def session_effect_figure(
     notes = []
     said = [
         f"{label}: {esc(note)}"
-        for label, note in zip(labels, shown["note"], strict=True)
+        for label, note in zip(
+            labels, shown["note"] if "note" in shown.columns else [""] * len(shown), strict=True
+        )
         if isinstance(note, str) and note
     ]
     for i, line in enumerate(said[:5]):

@@ -658,14 +658,15 @@ def methods_html() -> str:
         (
             "Flare-up episode",
             f"starts on a day whose mean pain is at least {A.FLARE_POINTS:g} points (the "
-            "minimal important change, Ostelo et al., Spine 2008) above its baseline, the "
+            "minimal important change, Ostelo 2008) above its baseline, the "
             f"median of the {A.FLARE_BASELINE_DAYS} days before it (at least "
             f"{A.FLARE_MIN_PRIOR_DAYS} of them with a score); the baseline stays fixed for the "
             "whole episode, so a long flare cannot absorb itself. It lasts while the scored "
             f"days stay that high (up to {A.FLARE_MAX_GAP_DAYS} days without a score do not "
             f"end it) and counts when it spans at least {A.FLARE_MIN_DAYS} days. Shown: "
-            "start, days, peak, baseline. After Costa et al., J Pain 2019 (a flare is a "
-            "worsening lasting hours to weeks) and Setchell et al., Scand J Pain 2017 (a "
+            "start, days, peak, baseline. After Costa N et al., J Pain 2019;20(11):1267-75 (a "
+            "flare is a worsening lasting hours to weeks) and Setchell J et al., Scand J Pain "
+            "2017;17:64-9 (a "
             "flare is more than a one-off rise); the thresholds are backcare's choice for a "
             "daily diary, not a published cut-off. Flare-up notes on the timeline count too.",
         ),
@@ -697,7 +698,9 @@ def methods_html() -> str:
             f"complete week at least {pct} % of the prescribed times, and pain rising by at "
             f"most {A.PAIN_STABLE_TOLERANCE:g} points. The step starts from the dose actually "
             "recorded (median over the done items of the window's complete weeks), not the "
-            "prescription; below the prescription it holds. One exercise at a time; one "
+            "prescription (progressive loading builds on the load tolerated: American "
+            "College of Sports Medicine, Med Sci Sports Exerc 2009;41:687-708); below the "
+            "prescription it holds. One exercise at a time; one "
             "step back after a flare-up episode or note. A red flag replaces every "
             f"suggestion with: {A.RED_FLAG_HOLD}. Never applied automatically.",
         ),
