@@ -916,7 +916,7 @@ class Store:
         return pd.DataFrame(
             {
                 "patient_id": pd.array(c[0], dtype="str"),
-                "day": _iso_days(c[1]),
+                "day": _days(c[1]),
                 "exercise_id": pd.array(c[2], dtype="str"),
                 "reps": num(c[3]),
                 "hold_s": num(c[4]),
