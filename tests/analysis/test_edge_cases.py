@@ -122,3 +122,40 @@ def test_a_six_day_flare_up_end_to_end_is_one_episode(store):
     # the chart marks the six days, and only those
     disp, freq = A.pain_display(d.daily, d.flares)
     assert freq == "day" and int(disp["flares"].sum()) == 6
+
+
+@pytest.mark.parametrize(
+    ("held", "direction", "suggested", "words"),
+    [
+        # recorded median 45 s (prescribed 30): the next ladder step above it is 60
+        (45, "up", 60, "from the recorded hold_s (median 45 over 14 times, 2026-03-02"),
+        # recorded 20 s, below the prescribed 30: hold until the prescription is reached
+        (20, "hold", 30, "is below the prescribed 30: keep the prescription"),
+    ],
+)
+def test_progression_starts_from_the_dose_recorded_in_the_sessions(
+    store, held, direction, suggested, words
+):
+    """Plank prescribed 30 s, 7x/week from Mon 2 Mar 2026; done every day to Sun 15 Mar
+    (two complete weeks, pain 3 -> 3), each held `held` s. Plank's ladder is 30, 45, 60.
+    The patient's suggestion and the clinic overview (which counts the doses in SQL) agree."""
+    store.add_patient("p1", timezone="Europe/London")
+    monday = dt.date(2026, 3, 2)
+    store.set_programme(
+        "p1", [{"exercise_id": "plank", "hold_s": 30, "times_per_week": 7}], valid_from=monday
+    )
+    for i in range(14):
+        day = monday + dt.timedelta(days=i)
+        store.save_session(
+            "p1",
+            [{"exercise_id": "plank", "done": True, "hold_s": held}],
+            pain_before=3,
+            pain_after=3,
+            started_at=dt.datetime.combine(day, dt.time(23, 59, 59, 999999), LONDON),
+        )
+    end = monday + dt.timedelta(days=13)
+    s = services.patient_suggestions(store, "p1", end).set_index("exercise_id")
+    assert (s.loc["plank", "direction"], s.loc["plank", "suggested"]) == (direction, suggested)
+    assert words in s.loc["plank", "reason"]
+    row = services.overview(store, end).set_index("patient_id").loc["p1"]
+    assert row["suggestion_text"] == ("Plank 30->60" if direction == "up" else "")
