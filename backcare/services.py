@@ -28,7 +28,6 @@ PERIODS: dict[str, int | None] = {
 }
 DEFAULT_PERIOD = "Last 8 weeks"
 SUGGESTION_SPAN = pd.Timedelta(days=A.PROGRESSION_WINDOW_DAYS - 1)
-FLARE_SPAN = pd.Timedelta(days=A.FLARE_LOOKBACK_DAYS)
 
 
 @dataclass
@@ -161,7 +160,14 @@ def analyse_patient(f: PatientFrames, catalog: Catalog) -> TrendsData:
     anchor = rx["valid_from"].min() if len(rx) else None
     pain_history = A.daily_pain(f.history_sessions, f.history_pain, None, end_ts)
     trend = A.pain_trend(pain_history, anchor, end_ts)
-    flares = A.flare_ups(daily)
+    # flare-up episodes are judged on the history (their baseline is the 14 days before
+    # them, which may lie before the period) and kept when any of their days is in it
+    earliest = (
+        pain_history
+        if len(pain_history) and (daily.empty or pain_history["day"].min() <= daily["day"].min())
+        else daily
+    )
+    flares = A.flares_between(A.flare_ups(earliest), start_ts, end_ts)
     # habit strength and streaks need the history since the first programme; prescriptions
     # are expanded once, for the history, and shared
     h_start, h_items = _history_start(rx, start_ts), f.history_items
@@ -226,12 +232,13 @@ def load_trends(
 def patient_suggestions(store: Store, patient_id: str, end: dt.date) -> pd.DataFrame:
     """analysis.progression_suggestions for the patient over the window ending on end.
 
-    Pain is read from 7 days earlier so that flare-ups on the window's first days can be
-    judged, exactly as the clinic overview reads it."""
+    Pain is read from LOOKBACK_DAYS before the end (the window, the 14-day baseline of a
+    flare-up starting in it, and 14 days more for an episode already going on), exactly as
+    the clinic overview reads it."""
     _patient(store, patient_id)
     end_ts = pd.Timestamp(end)
     lo = end_ts - SUGGESTION_SPAN
-    pain_lo = lo - FLARE_SPAN
+    pain_lo = end_ts - pd.Timedelta(days=LOOKBACK_DAYS - 1)
     rx = store.prescriptions(patient_id)
     sessions = store.sessions(patient_id, pain_lo, end_ts)
     daily = A.daily_pain(sessions, store.pain(patient_id, pain_lo, end_ts), pain_lo, end_ts)
@@ -279,9 +286,11 @@ def clinic_frames(store: Store, today: dt.date) -> dict[str, pd.DataFrame]:
 
     patients (id, name, last session day); prescriptions (every programme); done (items
     done per patient, day and exercise in the 14-day window); daily (daily pain sums: every
-    day of the 21-day lookback window, plus the scored days analysis.pain_trends searches
-    for its baseline and latest windows); annotations (the window's timeline notes); trends
-    (analysis.pain_trends of those daily sums, computed here once).
+    day of the LOOKBACK_DAYS (42-day) lookback window that flare-up episodes are judged on,
+    plus the scored days analysis.pain_trends searches for its baseline and latest windows);
+    annotations (the window's timeline notes); trends (analysis.pain_trends of those daily
+    sums, computed here once); doses (done items per recorded dose in the window, counted in
+    SQL: progression starts from the dose actually recorded).
 
     The pain trend's windows are searched from each patient's anchor forwards and from the
     end backwards, so a first pass reads the 28 days after the anchor and the 28 days
@@ -319,6 +328,7 @@ def clinic_frames(store: Store, today: dt.date) -> dict[str, pd.DataFrame]:
         "patients": store.last_session_days(),
         "prescriptions": prescriptions,
         "done": store.done_counts(lo, end),
+        "doses": store.dose_counts(lo, end),
         "sessions": store.session_pain(lo, end),
         "daily": daily,
         "annotations": store.annotations(None, lo, end),

@@ -13,15 +13,17 @@ Columns and methods
 - baseline, latest, change, pain_class: change.pain_trends, the baseline anchored at the
   start of the programme (see analysis.change for the classes and their sources); taken
   from frames["trends"] when the reader already computed it on the same sums.
-- flare_ups_14d: pain.flare_ups days in the last 14.
+- flare_episodes_14d: pain.flare_ups episodes with any day in the last 14 (each episode
+  once, however long; judged on the daily pain read from 28 days before the window).
 - red_flags_14d: pain.red_flag_counts, sessions in the last 14 days with a red flag ticked.
-- suggestions: progression.suggest's up/down suggestions (suggestions only).
+- suggestions: progression.suggest's up/down suggestions (suggestions only), stepping up
+  from the dose recorded in the window's complete weeks (Store.dose_counts).
 - adherence_7d, adherence_prev_7d, adherence_falling: adherence.adherence_falling, the
   last 7 days against the 7 before (falling: below 80 % and 30 points or more lower).
 - priority / attention, ranked by severity, the most severe reason first:
   1 red flag ticked in the last 14 days (contact the patient);
   2 pain worse than at baseline (change.pain_trends' class "worse");
-  3 flare-up in the last 14 days;
+  3 flare-up episode with a day in the last 14 days;
   4 no session for 7 days or more (or none yet);
   5 adherence falling;
   9 nothing to flag. A steady adherence below 80 % is shown (adherence_14d) but is not by
@@ -48,10 +50,11 @@ from backcare.analysis.change import INSUFFICIENT, WORSE, pain_trends
 from backcare.analysis.pain import (
     FLARE_LOOKBACK_DAYS,
     daily_from_sums,
+    flare_counts,
     flare_ups,
     red_flag_counts,
 )
-from backcare.analysis.progression import PROGRESSION_WINDOW_DAYS, suggest
+from backcare.analysis.progression import PROGRESSION_WINDOW_DAYS, recorded_doses, suggest
 from backcare.domain.catalog import Catalog
 
 OVERVIEW_COLUMNS = {
@@ -69,14 +72,16 @@ OVERVIEW_COLUMNS = {
     "latest": "float64",
     "change": "float64",
     "pain_class": "str",
-    "flare_ups_14d": "int64",
+    "flare_episodes_14d": "int64",
     "red_flags_14d": "int64",
     "suggestions": "int64",
     "suggestion_text": "str",
 }
 INACTIVE_DAYS = 7
 WINDOW_DAYS = PROGRESSION_WINDOW_DAYS
-LOOKBACK_DAYS = WINDOW_DAYS + FLARE_LOOKBACK_DAYS
+# the window, the 14 days a flare starting in it is judged against, and 14 more so that an
+# episode that began up to 2 weeks before the window is seen from its own start
+LOOKBACK_DAYS = WINDOW_DAYS + 2 * FLARE_LOOKBACK_DAYS
 CLINIC_FRAMES = ("patients", "prescriptions", "done", "daily", "annotations")
 
 
@@ -122,8 +127,7 @@ def clinic_overview(
     look = end - pd.Timedelta(days=LOOKBACK_DAYS - 1)
     recent = daily_from_sums(sums[sums["day"] >= look], look, end)
     flares = flare_ups(recent)
-    in_window = flares[flares["day"] >= lo]
-    out["flare_ups_14d"] = pid.map(in_window.groupby("patient_id").size()).fillna(0).astype("int64")
+    out["flare_episodes_14d"] = pid.map(flare_counts(flares, lo, end)).fillna(0).astype("int64")
     out["red_flags_14d"] = pid.map(red_flag_counts(recent, lo, end)).fillna(0).astype("int64")
 
     sug = suggest(
@@ -136,6 +140,7 @@ def clinic_overview(
         reasons=False,
         trend_status=dict(zip(trend.index.astype(str), trend["status"].astype(str), strict=True)),
         sessions=frames.get("sessions"),
+        recorded=recorded_doses(frames.get("doses"), catalog, lo, end),
     )
     moves = sug[sug["direction"] != "hold"]
     names = {e.id: e.name for e in catalog}
@@ -158,7 +163,7 @@ def clinic_overview(
     for red, worse, flares_n, since, falling, before, now in zip(
         out["red_flags_14d"].tolist(),
         (out["pain_class"] == WORSE).tolist(),
-        out["flare_ups_14d"].tolist(),
+        out["flare_episodes_14d"].tolist(),
         out["days_since"].astype("float64").tolist(),
         out["adherence_falling"].tolist(),
         out["adherence_prev_7d"].tolist(),
@@ -171,7 +176,7 @@ def clinic_overview(
         if worse:
             why.append((2, "pain worse than at baseline"))
         if flares_n:
-            why.append((3, f"{flares_n} flare-up day(s)"))
+            why.append((3, f"{flares_n} flare-up episode(s)"))
         if math.isnan(since):
             why.append((4, "no sessions yet"))
         elif since >= INACTIVE_DAYS:
@@ -183,7 +188,7 @@ def clinic_overview(
     out["priority"] = np.asarray(priority, dtype=np.int64)
     out["attention"] = reasons
     out = out.sort_values(
-        ["priority", "red_flags_14d", "flare_ups_14d", "adherence_14d", "patient_id"],
+        ["priority", "red_flags_14d", "flare_episodes_14d", "adherence_14d", "patient_id"],
         ascending=[True, False, False, True, True],
         na_position="first",
     )

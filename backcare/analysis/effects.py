@@ -3,14 +3,20 @@ pain.
 
 Methods
 * Session effect (``session_effect``). pain_after - pain_before for sessions with both
-  scores; overall and per exercise (sessions in which it was done): n, mean, SD and a 95 %
-  confidence interval mean +- t(0.975, n - 1) * SD / sqrt(n) (exact Student t quantile).
-  Groups with n < 5 are suppressed: no numbers are computed for them.
+  scores: n, mean, SD and a 95 % confidence interval mean +- t(0.975, n - 1) * SD /
+  sqrt(n) (exact Student t quantile), for all sessions, and per exercise only where the
+  exercise's presence varies across sessions (exercises done in every session are judged
+  by the all-sessions row; exercises always done together share one row). Identical
+  changes (SD 0) get no interval, with a note saying so. Groups with n < 5 are
+  suppressed: no numbers are computed for them.
 * Adherence against pain (``adherence_vs_pain``). Pairs (adherence of week w, change in
   weekly mean pain from week w to week w + 1); a weekly mean needs >= 3 days with a score.
-  Pearson r with a 95 % CI from Fisher's z (tanh(atanh r +- 1.96 / sqrt(n - 3))), at least
-  6 pairs, and the least-squares line. Association in one person's diary, not proof of
-  cause (ASSOCIATION_CAVEAT).
+  Pearson r, at least 6 pairs, and the least-squares line. 95 % CI from Fisher's z with
+  the effective number of independent pairs instead of n (tanh(atanh r +- 1.96 /
+  sqrt(n_eff - 3)), stats.effective_n: Bartlett 1935, Bayley & Hammersley 1946, Pyper &
+  Peterman 1998), since neighbouring weeks are not independent; none, with a note, when
+  n_eff <= 3 or the weeks lie exactly on a line. Association in one person's diary, not
+  proof of cause (ASSOCIATION_CAVEAT).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from backcare.analysis.calendar import empty as _empty
 from backcare.analysis.calendar import one_patient as _one_patient
 from backcare.analysis.change import INSUFFICIENT
 from backcare.analysis.pain import weekly_pain
-from backcare.analysis.stats import mean_ci, pearson_ci
+from backcare.analysis.stats import effective_n, mean_ci, pearson_ci
 from backcare.domain.wording import ASSOCIATION_CAVEAT
 
 MIN_EFFECT_N = 5
@@ -36,23 +42,18 @@ MIN_PAIRS = 6
 def session_effect(
     sessions: pd.DataFrame, items: pd.DataFrame, min_n: int = MIN_EFFECT_N
 ) -> pd.DataFrame:
-    """pain_after - pain_before: one 'overall' row then one per exercise, with n, mean, sd, 95 %
-    CI, suppressed.
+    """pain_after - pain_before: one 'overall' row, then one row per group of exercises whose
+    presence varies across the sessions, with n, mean, sd, 95 % CI, suppressed and a note.
 
-    Method: sessions with both scores; per exercise, those sessions in which it was done;
-    CI = mean +- t(0.975, n-1) * sd / sqrt(n). Rows with n < min_n are suppressed (mean,
-    sd and CI left empty). Negative means pain was lower after. Source: session scores."""
+    Method: sessions with both scores; CI = mean +- t(0.975, n-1) * sd / sqrt(n). An
+    exercise done in every such session gets no row of its own (its sessions are all
+    sessions: the overall row is its effect, and it cannot be told apart from the others);
+    exercises done in exactly the same sessions share one row (exercise_id: their ids
+    joined by "+"). When every change in a row is the same (sd 0) no interval is given and
+    the note says so: a zero-width interval would present n identical diary entries as
+    certainty. Rows with n < min_n are suppressed (mean, sd and CI left empty). Negative
+    means pain was lower after. Source: session scores."""
     _one_patient(sessions, items)
-    cols = {
-        "scope": "str",
-        "exercise_id": "str",
-        "n": "int64",
-        "mean": "float64",
-        "sd": "float64",
-        "ci_low": "float64",
-        "ci_high": "float64",
-        "suppressed": "bool",
-    }
     rows: list[dict[str, Any]] = []
     if sessions is None or sessions.empty:
         both = pd.DataFrame(
@@ -68,62 +69,82 @@ def session_effect(
                 - both["pain_before"].astype("float64"),
             }
         )
-
-    def row(scope: str, ex: str, diffs: pd.Series | np.ndarray) -> dict[str, Any]:
-        n = int(np.count_nonzero(~np.isnan(np.asarray(diffs, dtype=float))))
-        if n < min_n:
-            return {
-                "scope": scope,
-                "exercise_id": ex,
-                "n": n,
-                "mean": np.nan,
-                "sd": np.nan,
-                "ci_low": np.nan,
-                "ci_high": np.nan,
-                "suppressed": True,
-            }
-        n, m, sd, lo, hi = mean_ci(diffs)
-        return {
-            "scope": scope,
-            "exercise_id": ex,
-            "n": n,
-            "mean": m,
-            "sd": sd,
-            "ci_low": lo,
-            "ci_high": hi,
-            "suppressed": False,
-        }
-
-    rows.append(row("overall", "", both["diff"]))
-    if items is not None and not items.empty and len(both):
-        for ex, diffs in _diffs_by_exercise(items, both):
-            rows.append(row("exercise", ex, diffs))
-    return pd.DataFrame(rows, columns=list(cols)).astype(cols)
+    groups = _exercise_groups(items, both) if items is not None and len(both) else []
+    constant = [ex for ex, sids in groups if len(sids) == len(both)]
+    overall = _effect_row("overall", "", both["diff"], min_n)
+    if constant and overall["note"] == "":
+        overall["note"] = (
+            "done in every session, so only the session as a whole can be judged: "
+            + ", ".join(constant)
+        )
+    rows.append(overall)
+    diff_of = dict(zip(both["session_id"].astype(str), both["diff"], strict=False))
+    for ex, sids in groups:
+        if len(sids) == len(both):
+            continue
+        rows.append(
+            _effect_row("exercise", ex, np.array([diff_of[s] for s in sorted(sids)]), min_n)
+        )
+    return pd.DataFrame(rows, columns=list(EFFECT_COLUMNS)).astype(EFFECT_COLUMNS)
 
 
-def _diffs_by_exercise(items: pd.DataFrame, both: pd.DataFrame) -> list[tuple[str, Any]]:
-    """(exercise id, the diffs of the sessions in which it was done, in item order), by exercise
-    id."""
-    sid = both["session_id"]
-    if not (sid.is_unique and sid.notna().all()):  # the general (slower) join
-        done = items[items["done"].astype(bool)][["session_id", "exercise_id"]].drop_duplicates()
-        joined = done.merge(both, on="session_id", how="inner")
-        return [(str(ex), g["diff"]) for ex, g in joined.groupby("exercise_id", sort=True)]
-    ticked = items["done"].to_numpy(dtype=bool)
-    s_code, s_names = pd.factorize(items["session_id"])
-    e_code, e_names = pd.factorize(items["exercise_id"], sort=True)
-    ok = ticked & (s_code >= 0) & (e_code >= 0)
-    # each (session, exercise) once, at its first done item
-    key = s_code.astype(np.int64) * (len(e_names) + 1) + e_code
-    firsts: np.ndarray = (
-        np.sort(np.unique(key[ok], return_index=True)[1]) if ok.any() else np.zeros(0, int)
-    )
-    first = np.flatnonzero(ok)[firsts]
-    at = pd.Index(sid).get_indexer(s_names.take(s_code[first]))
-    first, at = first[at >= 0], at[at >= 0]
-    diff = both["diff"].to_numpy(dtype=float)[at]
-    code = e_code[first]
-    return [(str(e_names[c]), diff[code == c]) for c in np.unique(code)]
+EFFECT_COLUMNS = {
+    "scope": "str",
+    "exercise_id": "str",
+    "n": "int64",
+    "mean": "float64",
+    "sd": "float64",
+    "ci_low": "float64",
+    "ci_high": "float64",
+    "suppressed": "bool",
+    "note": "str",
+}
+
+
+def _effect_row(scope: str, ex: str, diffs: pd.Series | np.ndarray, min_n: int) -> dict[str, Any]:
+    """One row of session_effect: n, mean, sd and t interval, or suppressed, or no interval."""
+    values = np.asarray(diffs, dtype=float)
+    n = int(np.count_nonzero(~np.isnan(values)))
+    row: dict[str, Any] = {
+        "scope": scope,
+        "exercise_id": ex,
+        "n": n,
+        "mean": np.nan,
+        "sd": np.nan,
+        "ci_low": np.nan,
+        "ci_high": np.nan,
+        "suppressed": n < min_n,
+        "note": "",
+    }
+    if n < min_n:
+        return row
+    n, m, sd, lo, hi = mean_ci(values)
+    row.update(mean=m, sd=sd, ci_low=lo, ci_high=hi)
+    if sd == 0:
+        row.update(
+            ci_low=np.nan,
+            ci_high=np.nan,
+            note=f"all {n} sessions changed pain by exactly {m:+g} points; no interval",
+        )
+    return row
+
+
+def _exercise_groups(items: pd.DataFrame, both: pd.DataFrame) -> list[tuple[str, frozenset[str]]]:
+    """Exercises done in the sessions of `both`, those done in exactly the same sessions as one
+    group: (ids joined by "+", the session ids), by id."""
+    done = items[items["done"].astype(bool)][["session_id", "exercise_id"]].dropna()
+    done = done[done["session_id"].isin(both["session_id"])].drop_duplicates()
+    if done.empty:
+        return []
+    members: dict[str, set[str]] = {}
+    for sid, ex in zip(
+        done["session_id"].astype(str), done["exercise_id"].astype(str), strict=True
+    ):
+        members.setdefault(ex, set()).add(sid)
+    by_set: dict[frozenset[str], list[str]] = {}
+    for ex in sorted(members):
+        by_set.setdefault(frozenset(members[ex]), []).append(ex)
+    return sorted(((("+".join(exs)), sids) for sids, exs in by_set.items()), key=lambda t: t[0])
 
 
 # ---- adherence against pain ------------------------------------------------------------------
@@ -140,16 +161,24 @@ class AdherencePain:
     intercept: float | None
     status: str
     caveat: str = ASSOCIATION_CAVEAT
+    n_eff: float | None = None
+    note: str = ""
 
 
 def adherence_vs_pain(weekly: pd.DataFrame, daily: pd.DataFrame) -> AdherencePain:
-    """Each week's adherence against the change in weekly mean pain to the next week: r,
-    Fisher-z 95 % CI, n, line.
+    """Each week's adherence against the change in weekly mean pain to the next week: r, a
+    95 % CI allowing for dependence between neighbouring weeks, n, n_eff, line.
 
     Method: pairs (adherence_w, pain_{w+1} - pain_w) for consecutive weeks with adherence
-    and both weekly means (>= 3 days with a score each); Pearson r with CI
-    tanh(atanh r +- 1.96/sqrt(n-3)); least-squares line change = intercept + slope *
-    adherence; needs >= 6 pairs. Association only (ASSOCIATION_CAVEAT)."""
+    and both weekly means (>= 3 days with a score each); Pearson r; least-squares line
+    change = intercept + slope * adherence; needs >= 6 pairs. Neighbouring weeks share
+    habits and pain levels, so the pairs are not independent and Fisher's interval with
+    n - 3 is too narrow (simulated with no true effect and autocorrelated weeks, it held
+    0 in about 70-85 % of series instead of 95 %: tests/analysis/test_effects.py). The
+    interval is tanh(atanh r +- 1.96 / sqrt(n_eff - 3)) with n_eff = stats.effective_n
+    (Bartlett 1935; Bayley & Hammersley 1946; Pyper & Peterman 1998), taken over the pairs
+    in week order; with n_eff <= 3 no interval is given and the note says why. Association
+    only (ASSOCIATION_CAVEAT)."""
     wp = weekly_pain(daily)
     cols = {
         "week": "datetime64[ns]",
@@ -185,7 +214,8 @@ def adherence_vs_pain(weekly: pd.DataFrame, daily: pd.DataFrame) -> AdherencePai
     n = len(pairs)
     if n < MIN_PAIRS:
         return AdherencePain(pairs, n, None, None, None, None, None, INSUFFICIENT)
-    n, r, lo, hi = pearson_ci(pairs["adherence"], pairs["change"])
+    n_eff = effective_n(pairs["adherence"], pairs["change"])
+    n, r, lo, hi = pearson_ci(pairs["adherence"], pairs["change"], n_eff=n_eff)
     if math.isnan(r):
         return AdherencePain(
             pairs,
@@ -199,4 +229,25 @@ def adherence_vs_pain(weekly: pd.DataFrame, daily: pd.DataFrame) -> AdherencePai
         )
     x, y = pairs["adherence"].to_numpy(), pairs["change"].to_numpy()
     slope = float(((x - x.mean()) * (y - y.mean())).sum() / ((x - x.mean()) ** 2).sum())
-    return AdherencePain(pairs, n, r, lo, hi, slope, float(y.mean() - slope * x.mean()), "ok")
+    note = ""
+    exact = abs(r) >= 1 - 1e-9  # on a line, up to rounding
+    if math.isnan(lo) or exact:
+        lo = hi = math.nan
+        note = (
+            f"no interval: neighbouring weeks are so alike that the {n} pairs are worth only "
+            f"{n_eff:.1f} independent ones (more than 3 are needed)"
+            if not exact
+            else f"no interval: the {n} weeks lie exactly on a line"
+        )
+    return AdherencePain(
+        pairs,
+        n,
+        r,
+        None if math.isnan(lo) else lo,
+        None if math.isnan(hi) else hi,
+        slope,
+        float(y.mean() - slope * x.mean()),
+        "ok",
+        n_eff=n_eff,
+        note=note,
+    )

@@ -8,9 +8,26 @@ Methods
   ``pain_before`` of the sessions plus standalone scores, each weighing the same.
   ``pain_after`` is a separate series. Rolling mean: mean of the daily means of the 7
   calendar days ending that day, shown when at least 3 of them have a score.
-* Flare-ups (``flare_ups``). A day whose daily mean pain is >= 2 points above the mean of
-  the daily means of the 7 calendar days before it; days without a score are skipped, and
-  at least 3 of the 7 days must have a score (otherwise the day is not judged).
+* Flare-ups (``flare_ups``) are episodes, not days. An episode starts on a day whose daily
+  mean pain is >= 2 points (FLARE_POINTS, the minimal important change of Ostelo et al.,
+  Spine 2008) above its baseline: the MEDIAN of the daily means of the 14 calendar days
+  before that day (FLARE_BASELINE_DAYS; at least 4 of them scored, and all 14 inside the
+  data read, otherwise the day is not judged). The baseline is fixed at the start, so
+  a long flare cannot raise its own baseline (a trailing mean absorbs it: a six-day
+  flare 3 -> 7 used to count as four "flare days"); the median also ignores one
+  stray high or low day. The episode goes on while the scored days stay >= baseline + 2;
+  up to 2 days without a score (FLARE_MAX_GAP_DAYS) do not end it; the first scored day
+  below ends it. It counts when it lasts >= 2 calendar days (FLARE_MIN_DAYS: one bad day
+  is not a flare). Reported: start, end, days, peak (the highest daily mean), baseline,
+  and ongoing (nothing after its last day shows it ended). Sources: Costa N et al., J Pain
+  2019;20(11):1267-75 (consensus: "a worsening of your condition that lasts from hours to
+  weeks"); Setchell J et al., Scand J Pain 2017;17:64-9 (people with low back pain say a
+  flare is more than a rise in pain: an increase that lasts); Costa N et al., Clin J Pain
+  2021 (pain-defined flares: days with pain above the person's own usual level). The
+  2-point rise, the 14-day median and the 2-day minimum are backcare's operational choice
+  for a daily 0-10 diary, not a published cut-off: a self-reported flare can exist without
+  such a rise (Costa 2021), so a patient's "flare-up" notes on the timeline count too
+  (analysis.progression).
 * Pain stable or falling (``pain_stability``), over the 14 days ending on a day: the mean
   of the last 7 days' daily means is at most 0.5 points above the mean of the 7 days
   before, each half with >= 3 days with a score.
@@ -19,6 +36,7 @@ Methods
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -42,8 +60,11 @@ from backcare.analysis.change import MCID_POINTS
 ROLLING_DAYS = 7
 ROLLING_MIN_DAYS = 3
 FLARE_POINTS = MCID_POINTS  # a rise as large as the minimal important change
-FLARE_LOOKBACK_DAYS = 7
-FLARE_MIN_PRIOR_DAYS = 3
+FLARE_BASELINE_DAYS = 14  # the flare's baseline: the median of the 14 days before it
+FLARE_MIN_PRIOR_DAYS = 4  # ... of which at least 4 have a score
+FLARE_MIN_DAYS = 2  # an episode lasts at least 2 calendar days
+FLARE_MAX_GAP_DAYS = 2  # up to 2 days without a score inside an episode do not end it
+FLARE_LOOKBACK_DAYS = FLARE_BASELINE_DAYS  # read before a window to judge its flares
 STABILITY_WINDOW_DAYS = 14
 STABILITY_MIN_HALF_DAYS = 3
 PAIN_STABLE_TOLERANCE = 0.5
@@ -251,11 +272,13 @@ def daily_pain(
 # ---- flare-ups ------------------------------------------------------------------------------
 FLARE_COLUMNS = {
     "patient_id": "str",
-    "day": "datetime64[ns]",
-    "pain": "float64",
-    "prior_mean": "float64",
-    "prior_days": "int64",
-    "rise": "float64",
+    "start": "datetime64[ns]",
+    "end": "datetime64[ns]",
+    "days": "int64",
+    "peak": "float64",
+    "baseline": "float64",
+    "baseline_days": "int64",
+    "ongoing": "bool",
 }
 
 
@@ -287,32 +310,115 @@ def _calendar(daily: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray, np
     return patient, days, values
 
 
-def flare_ups(daily: pd.DataFrame) -> pd.DataFrame:
-    """Flare-up days per patient: patient_id, day, pain, prior_mean, prior_days, rise.
+def _prior_median(
+    values: np.ndarray, patient: np.ndarray, days: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per calendar position: (median of the scored values among the `days` positions before
+    it, how many were scored, whether all `days` positions lie in the patient's calendar)."""
+    n = len(values)
+    prior = np.full((n, days), np.nan)
+    covered = np.ones(n, dtype=bool)
+    for k in range(1, days + 1):
+        same = np.zeros(n, dtype=bool)
+        if k < n:
+            same[k:] = patient[k:] == patient[:-k]
+            prior[k:, k - 1] = np.where(same[k:], values[:-k], np.nan)
+        covered &= same
+    count = (~np.isnan(prior)).sum(axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: median NaN
+        median = np.nanmedian(prior, axis=1) if n else np.zeros(0)
+    return median, count, covered
 
-    Method: see the module docstring ("Flare-ups"); prior_mean = mean of the daily means of
-    the 7 calendar days before the day that have a score (tolerance 1e-9)."""
+
+def flare_ups(daily: pd.DataFrame) -> pd.DataFrame:
+    """Flare-up episodes per patient (columns FLARE_COLUMNS): start, end, days, peak, the
+    baseline they were judged against, and whether still going on the last day.
+
+    Method: see the module docstring ("Flare-ups"). daily: rows of daily_pain /
+    daily_from_sums for any number of patients (missing days count as days without a
+    score). Rows sorted by patient and start."""
     if daily is None or daily.empty:
         return empty(FLARE_COLUMNS)
     day_ok = ~np.isnat(daily["day"].to_numpy(dtype="datetime64[ns]"))
     names = pd.Index(sorted(pd.unique(patient_ids(daily)[day_ok])), dtype="str")
     patient, day, pain = _calendar(daily, "pain")
-    total, count = _trailing_sum_count(pain, patient, FLARE_LOOKBACK_DAYS, include_today=False)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        prior_mean = np.where(count > 0, total / np.where(count > 0, count, 1), np.nan)
-    rise = pain - prior_mean
-    ok = ~np.isnan(pain) & (count >= FLARE_MIN_PRIOR_DAYS) & (rise >= FLARE_POINTS - EPS)
-    out = pd.DataFrame(
+    median, count, covered = _prior_median(pain, patient, FLARE_BASELINE_DAYS)
+    threshold = median + FLARE_POINTS - EPS
+    with np.errstate(invalid="ignore"):
+        candidate = (
+            ~np.isnan(pain) & covered & (count >= FLARE_MIN_PRIOR_DAYS) & (pain >= threshold)
+        )
+    rows: dict[str, list[Any]] = {c: [] for c in FLARE_COLUMNS}
+    n = len(pain)
+    busy_until = -1  # the position up to which an episode already holds the days
+    for i in np.flatnonzero(candidate).tolist():
+        if i <= busy_until:
+            continue
+        p, ref, bar = patient[i], float(median[i]), float(threshold[i])
+        last, peak, gap, j = i, float(pain[i]), 0, i + 1
+        while j < n and patient[j] == p:
+            v = pain[j]
+            if np.isnan(v):
+                gap += 1
+                if gap > FLARE_MAX_GAP_DAYS:
+                    break
+            elif v >= bar:
+                last, peak, gap = j, max(peak, float(v)), 0
+            else:
+                break
+            j += 1
+        busy_until = last
+        days = int(day[last] - day[i] + 1)
+        if days < FLARE_MIN_DAYS:
+            continue
+        # ongoing: nothing after the episode's last day says it ended
+        ongoing = j >= n or patient[j] != p or (np.isnan(pain[j]) and gap <= FLARE_MAX_GAP_DAYS)
+        rows["patient_id"].append(names[p])
+        rows["start"].append(day[i])
+        rows["end"].append(day[last])
+        rows["days"].append(days)
+        rows["peak"].append(peak)
+        rows["baseline"].append(ref)
+        rows["baseline_days"].append(int(count[i]))
+        rows["ongoing"].append(bool(ongoing))
+    return pd.DataFrame(
         {
-            "patient_id": pd.array(np.asarray(names)[patient[ok]], dtype="str"),
-            "day": datetimes(day[ok]),
-            "pain": pain[ok],
-            "prior_mean": prior_mean[ok],
-            "prior_days": count[ok].astype(np.int64),
-            "rise": rise[ok],
+            "patient_id": pd.array(rows["patient_id"], dtype="str"),
+            "start": datetimes(np.asarray(rows["start"], dtype=np.int64)),
+            "end": datetimes(np.asarray(rows["end"], dtype=np.int64)),
+            "days": np.asarray(rows["days"], dtype=np.int64),
+            "peak": np.asarray(rows["peak"], dtype=float),
+            "baseline": np.asarray(rows["baseline"], dtype=float),
+            "baseline_days": np.asarray(rows["baseline_days"], dtype=np.int64),
+            "ongoing": np.asarray(rows["ongoing"], dtype=bool),
         }
     )
-    return out
+
+
+def flares_between(flares: pd.DataFrame, start: Any, end: Any) -> pd.DataFrame:
+    """The flare-up episodes (rows of flare_ups) with at least one day in [start, end]."""
+    if flares is None or flares.empty:
+        return empty(FLARE_COLUMNS)
+    lo, hi = as_day(start), as_day(end)
+    keep = (flares["end"] >= lo) & (flares["start"] <= hi)
+    return flares[keep].reset_index(drop=True)
+
+
+def flare_counts(flares: pd.DataFrame, start: Any, end: Any) -> pd.Series:
+    """Per patient: the number of flare-up episodes with at least one day in [start, end]."""
+    w = flares_between(flares, start, end)
+    return w.groupby(w["patient_id"].astype(str)).size().astype("int64")
+
+
+def flare_days(flares: pd.DataFrame | None) -> np.ndarray:
+    """Every calendar day inside a flare-up episode (datetime64[ns], for one patient's chart)."""
+    if flares is None or flares.empty:
+        return np.zeros(0, dtype="datetime64[ns]")
+    lo = day_numbers(flares["start"])
+    n = flares["days"].to_numpy(dtype=np.int64)
+    off = np.repeat(lo, n) + (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))
+    return datetimes(off)
 
 
 # ---- stability and red flags over a window ---------------------------------------------------
@@ -417,7 +523,8 @@ def pain_display(
     """Daily pain binned for plotting: (frame, 'day'|'week'|'month') with at most ~max_points rows.
 
     Columns: x (bin start), pain (mean of daily means), pain_days, rolling (mean of the
-    7-day rolling means), pain_after, sessions (sum), flares (count of flare-up days)."""
+    7-day rolling means), pain_after, sessions (sum), flares (days inside flare-up
+    episodes)."""
     one_patient(daily)
     cols = {
         "x": "datetime64[ns]",
@@ -445,11 +552,7 @@ def pain_display(
         daily[c].to_numpy(dtype=float, na_value=np.nan)[ok] for c in ("rolling", "pain_after")
     )
     means = pd.DataFrame(np.column_stack([pain, rolling, after])).groupby(at).mean().to_numpy()
-    is_flare = (
-        np.isin(day[ok], flares["day"].to_numpy(dtype="datetime64[ns]"))
-        if flares is not None and len(flares)
-        else np.zeros(len(at), dtype=bool)
-    )
+    is_flare = np.isin(day[ok], flare_days(flares))
     sessions = np.nan_to_num(daily["sessions"].to_numpy(dtype=float, na_value=np.nan)[ok])
     out = pd.DataFrame(
         {

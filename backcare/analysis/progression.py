@@ -5,8 +5,9 @@ patients; ``progression_suggestions`` is the one-patient case.
 
 Method, over the last 14 days (the window) ending on ``end``, per exercise in force on
 ``end``:
-* With a flare-up in the window (detected by pain.flare_ups, or a timeline annotation of
-  kind "flare-up"), suggest one step back down the catalog ladder.
+* With a flare-up episode with any day in the window (pain.flare_ups: >= 2 points above
+  the median of the 14 days before it for >= 2 days), or a timeline annotation of kind
+  "flare-up", suggest one step back down the catalog ladder.
 * A red flag ticked in any session of the window replaces every suggestion with "contact a
   clinician before changing the programme" (red flags are reasons to stop and seek care;
   see domain.wording).
@@ -22,6 +23,15 @@ Method, over the last 14 days (the window) ending on ``end``, per exercise in fo
   (e) sessions do not raise pain: the median of pain after - pain before over the window's
       sessions with both scores is below +2 (the 2-point minimal important change of
       Ostelo et al., Spine 2008, applied to the change within a session).
+  The step up starts from the dose actually recorded, not the prescription: the median
+  of the main dose (hold_s, reps or minutes, as the catalog names it) recorded on the done
+  items of the window's complete calendar weeks (``recorded_doses``); the suggestion is the
+  first ladder step above it. Self-reports are what the patient did; a prescription says
+  only what was asked, and progressing from it would skip or repeat a step when the two
+  differ (progressive loading builds on the load tolerated: American College of Sports
+  Medicine, Med Sci Sports Exerc 2009;41:687-708). When the recorded median is below the
+  prescription, it holds ("keep the prescription until it is reached"); with nothing
+  recorded it steps up from the prescription and says so.
   At most one exercise is progressed at a time: the one with the highest adherence over
   the window (then catalog order); the others hold, saying which goes first.
 * Else hold, saying why. Suggestions only: nothing is ever applied.
@@ -49,7 +59,12 @@ from backcare.analysis.calendar import (
     segment_starts,
 )
 from backcare.analysis.change import MCID_POINTS, WORSE
-from backcare.analysis.pain import STABILITY_WINDOW_DAYS, flare_ups, pain_stability
+from backcare.analysis.pain import (
+    STABILITY_WINDOW_DAYS,
+    flare_ups,
+    flares_between,
+    pain_stability,
+)
 from backcare.domain.catalog import Catalog
 
 PROGRESSION_WINDOW_DAYS = STABILITY_WINDOW_DAYS
@@ -79,6 +94,70 @@ def _pain_note(row: dict[str, Any] | None) -> tuple[bool, str]:
     )
 
 
+RECORDED_COLUMNS = {
+    "patient_id": "str",
+    "exercise_id": "str",
+    "recorded": "float64",
+    "recorded_n": "int64",
+    "weeks_from": "datetime64[ns]",
+    "weeks_to": "datetime64[ns]",
+}
+
+
+def complete_weeks(start: Any, end: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The first Monday and last Sunday of the calendar weeks lying wholly in [start, end]."""
+    lo, hi = as_day(start), as_day(end)
+    first = lo + pd.Timedelta(days=(7 - lo.weekday()) % 7)
+    last = hi - pd.Timedelta(days=(hi.weekday() + 1) % 7)
+    return first, last
+
+
+def recorded_doses(
+    done: pd.DataFrame | None, catalog: Catalog, start: Any, end: Any
+) -> pd.DataFrame:
+    """Per (patient, exercise): the median recorded main dose (catalog main_dose: hold_s, reps or
+    minutes) of the done items in the complete calendar weeks of [start, end], and how many.
+
+    done: session items (patient_id, day, exercise_id, done and the dose columns; one row
+    each) or Store.dose_counts rows (the same with a count n). Items without a recorded
+    value are left out; pairs with none recorded get no row (columns RECORDED_COLUMNS)."""
+    lo, hi = complete_weeks(start, end)
+    if done is None or done.empty or lo > hi:
+        return empty(RECORDED_COLUMNS)
+    day = done["day"].to_numpy(dtype="datetime64[ns]")
+    keep = (day >= lo.to_datetime64()) & (day <= hi.to_datetime64())
+    if "done" in done.columns:
+        keep &= done["done"].to_numpy(dtype=bool)
+    w = done[keep]
+    main = {e.id: e.main_dose for e in catalog}
+    field = w["exercise_id"].astype(str).map(main)
+    value = np.full(len(w), np.nan)
+    for name in ("hold_s", "reps", "minutes"):
+        if name in w.columns:
+            mine = (field == name).to_numpy()
+            value[mine] = w[name].to_numpy(dtype=float, na_value=np.nan)[mine]
+    n = w["n"].to_numpy(dtype=np.int64) if "n" in w.columns else np.ones(len(w), dtype=np.int64)
+    ok = ~np.isnan(value) & (n > 0)
+    frame = pd.DataFrame(
+        {
+            "patient_id": patient_ids(w).to_numpy()[ok],
+            "exercise_id": w["exercise_id"].astype(str).to_numpy()[ok],
+            "value": value[ok],
+            "n": n[ok],
+        }
+    )
+    rows: dict[str, list[Any]] = {c: [] for c in RECORDED_COLUMNS}
+    for (pid, ex), g in frame.groupby(["patient_id", "exercise_id"], sort=True):
+        values = np.repeat(g["value"].to_numpy(), g["n"].to_numpy())
+        rows["patient_id"].append(str(pid))
+        rows["exercise_id"].append(str(ex))
+        rows["recorded"].append(float(np.median(values)))
+        rows["recorded_n"].append(len(values))
+        rows["weeks_from"].append(lo)
+        rows["weeks_to"].append(hi)
+    return pd.DataFrame(rows).astype(RECORDED_COLUMNS)
+
+
 def suggest(
     in_force: InForce,
     daily: pd.DataFrame | None,
@@ -90,16 +169,18 @@ def suggest(
     reasons: bool = True,
     trend_status: Mapping[str, str] | None = None,
     sessions: pd.DataFrame | None = None,
+    recorded: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per (patient, exercise in force on in_force.end): dose, current, suggested, direction,
     reason, done_share.
 
     in_force must cover exactly the window (PROGRESSION_WINDOW_DAYS ending on its end);
-    flares: pain.flare_ups rows (any days; those in the window count); annotations: rows
+    flares: pain.flare_ups episodes (those with a day in the window count); annotations: rows
     with patient_id, day and kind; per_exercise: by_exercise(in_force), when already
     computed; reasons=False leaves the reason column empty (the clinic overview shows only
-    the suggestions, not why each exercise holds). Method: see the module docstring. Rows
-    sorted by patient and exercise."""
+    the suggestions, not why each exercise holds); recorded: recorded_doses over the window
+    (a step up starts from the recorded dose where there is one). Method: see the module
+    docstring. Rows sorted by patient and exercise."""
     lo, hi = in_force.start, in_force.end
     exp = in_force.frame
     on_end = exp[exp["day"] == hi]
@@ -160,7 +241,14 @@ def suggest(
         pids = np.asarray(frame["patient_id"].astype(str))[keep][order]
         return dict(zip(pids.tolist(), pd.to_datetime(day[keep][order]), strict=True))
 
-    last_flare = last_day(flares)
+    # an episode counts when any of its days is in the window; it is dated from its start
+    # (or the window's first day when it began before)
+    in_window = flares_between(flares, lo, hi) if flares is not None else None
+    last_flare = last_day(
+        None
+        if in_window is None
+        else in_window.assign(day=in_window["start"].where(in_window["start"] >= lo, lo))
+    )
     last_note = last_day(annotations, "flare-up")
     stability: dict[str, dict[Any, Any]] = {}
     if daily is not None and len(daily):
@@ -188,6 +276,18 @@ def suggest(
         first_low.setdefault(code, (pd.Timestamp(week).date(), adh))
     order_of = {e.id: i for i, e in enumerate(catalog)}
     name_of = {e.id: e.name for e in catalog}
+    dose_of: dict[tuple[str, str], tuple[float, int, Any, Any]] = {}
+    if recorded is not None and len(recorded):
+        for p, e, v, n, a, b in zip(
+            recorded["patient_id"].astype(str).tolist(),
+            recorded["exercise_id"].astype(str).tolist(),
+            recorded["recorded"].to_numpy(dtype=float).tolist(),
+            recorded["recorded_n"].to_numpy(dtype=np.int64).tolist(),
+            pd.to_datetime(recorded["weeks_from"]).dt.date.tolist(),
+            pd.to_datetime(recorded["weeks_to"]).dt.date.tolist(),
+            strict=True,
+        ):
+            dose_of[(p, e)] = (v, n, a, b)
 
     keys = np.sort(pair[last])  # codes of sorted names: rows in (patient, exercise) order
     p_list, e_list = list(p_names), list(e_names)
@@ -246,12 +346,16 @@ def suggest(
                     "",
                 )
             )
-            higher = [v for v in ladder if v > cur]
+            rec = dose_of.get((str(p_id), str(ex_id)))
+            base = cur if rec is None else max(rec[0], float(cur))
+            short = rec is not None and rec[0] < float(cur) - EPS
+            higher = [v for v in ladder if v > base + EPS]
             weeks_ok = k not in weak_pairs
             not_worse = p_id not in worse
             p_rise = rise.get(p_id)
             calm = p_rise is None or p_rise < SESSION_RISE_POINTS - EPS
-            if steady and adherent and weeks_ok and pain_ok and not_worse and calm and higher:
+            ready = steady and adherent and weeks_ok and pain_ok and not_worse and calm
+            if ready and higher and not short:
                 suggested, direction = higher[0], "up"
             if reasons:
                 did = (
@@ -280,8 +384,22 @@ def suggest(
                     )
                 elif not pain_ok:
                     why = f"{did}; {pain_note}"
+                elif short and rec is not None:
+                    why = (
+                        f"{did}, {pain_note}, but the recorded {dose} (median {rec[0]:g} over "
+                        f"{rec[1]} times, {rec[2]} to {rec[3]}) is below the prescribed "
+                        f"{cur}: keep the prescription until it is reached"
+                    )
                 elif higher:
-                    why = f"{did}, {pain_note}, no flare-up"
+                    src_dose = (
+                        f"from the prescribed {dose} {cur} (no {dose} recorded in the complete "
+                        "weeks)"
+                        if rec is None
+                        else f"from the recorded {dose} (median {rec[0]:g} over {rec[1]} "
+                        f"times, {rec[2]} to {rec[3]}; prescribed {cur}): the next step "
+                        "above what was actually done"
+                    )
+                    why = f"{did}, {pain_note}, no flare-up; {src_dose}"
                 else:
                     why = f"{did}, {pain_note}; already at the top of the range"
         add_patient(p_id)
@@ -392,4 +510,5 @@ def progression_suggestions(
         catalog,
         trend_status=None if trend_status is None else {pid: trend_status},
         sessions=sessions,
+        recorded=recorded_doses(items, catalog, lo, hi),
     )

@@ -1,9 +1,12 @@
 """Small statistics: Student t quantiles, mean with a t interval, Pearson r with a Fisher-z
-interval.
+interval, and the effective number of independent pairs of two autocorrelated series.
 
 Pure functions on numbers; checked against published table values in tests/analysis/test_stats.py.
 Sources: Abramowitz M, Stegun IA. Handbook of Mathematical Functions (1964), 26.7.3-26.7.4
-(the t distribution); Fisher RA (1921) for the z transformation of r.
+(the t distribution); Fisher RA (1921) for the z transformation of r; Bartlett MS, J R Stat
+Soc Suppl 1935;2:27-41 and Bayley GV, Hammersley JM, J R Stat Soc Suppl 1946;8:184-197 for the
+effective number of pairs of autocorrelated series, in the form of Pyper BJ, Peterman RM,
+Can J Fish Aquat Sci 1998;55:2127-2140 (lags up to n/5).
 """
 
 from __future__ import annotations
@@ -76,10 +79,47 @@ def mean_ci(values: Iterable[float], level: float = 0.95) -> tuple[int, float, f
     return n, m, sd, m - half, m + half
 
 
+def autocorrelation(x: Iterable[float], lag: int) -> float:
+    """The lag-`lag` autocorrelation of a series (the usual estimator: lagged cross-products of
+    deviations from the mean over the sum of squares); NaN when the series does not vary."""
+    a = np.asarray(list(x), dtype=float)
+    d = a - a.mean()
+    ss = float((d * d).sum())
+    if ss == 0 or lag >= len(a):
+        return math.nan
+    return float((d[:-lag] * d[lag:]).sum() / ss)
+
+
+def effective_n(x: Iterable[float], y: Iterable[float]) -> float:
+    """How many independent pairs two autocorrelated series of n pairs are worth (at most n).
+
+    Bartlett (1935), Bayley & Hammersley (1946), in the form of Pyper & Peterman (1998):
+    1 / n_eff = 1 / n + (2 / n) * sum over lags j = 1 .. n // 5 of r_xx(j) * r_yy(j),
+    with r(j) the lag-j autocorrelations (autocorrelation). n_eff is capped at n (series
+    whose autocorrelations have opposite signs are not worth more than n pairs)."""
+    xa, ya = np.asarray(list(x), dtype=float), np.asarray(list(y), dtype=float)
+    n = len(xa)
+    if n == 0:
+        return 0.0
+    total = 0.0
+    for j in range(1, n // 5 + 1):
+        rx, ry = autocorrelation(xa, j), autocorrelation(ya, j)
+        if not (math.isnan(rx) or math.isnan(ry)):
+            total += rx * ry
+    inverse = 1 / n + 2 / n * total
+    return float(n) if inverse <= 1 / n else min(float(n), 1 / inverse)
+
+
 def pearson_ci(
-    x: Iterable[float], y: Iterable[float], level: float = 0.95
+    x: Iterable[float],
+    y: Iterable[float],
+    level: float = 0.95,
+    n_eff: float | None = None,
 ) -> tuple[int, float, float, float]:
-    """(n, r, ci_low, ci_high): Pearson r with a Fisher-z interval (NaN if undefined)."""
+    """(n, r, ci_low, ci_high): Pearson r with a Fisher-z interval (NaN if undefined).
+
+    With n_eff (e.g. effective_n(x, y)) the interval's width uses n_eff - 3 instead of
+    n - 3; no interval (NaN) when that is not above 0."""
     xa, ya = np.asarray(list(x), dtype=float), np.asarray(list(y), dtype=float)
     n = len(xa)
     if n < 2 or np.all(xa == xa[0]) or np.all(ya == ya[0]):
@@ -87,9 +127,10 @@ def pearson_ci(
     dx, dy = xa - xa.mean(), ya - ya.mean()
     r = float((dx * dy).sum() / math.sqrt((dx * dx).sum() * (dy * dy).sum()))
     r = max(-1.0, min(1.0, r))
-    if n <= 3:
+    m = float(n) if n_eff is None else float(n_eff)
+    if m <= 3:
         return n, r, math.nan, math.nan
     if abs(r) == 1.0:
         return n, r, r, r
-    z, half = math.atanh(r), NormalDist().inv_cdf(0.5 + level / 2) / math.sqrt(n - 3)
+    z, half = math.atanh(r), NormalDist().inv_cdf(0.5 + level / 2) / math.sqrt(m - 3)
     return n, r, math.tanh(z - half), math.tanh(z + half)

@@ -265,11 +265,12 @@ def pain_figure(
                 },
                 customdata=_f(fl["flares"]),
                 hovertemplate=(
-                    f"Flare-up ({when}): pain %{{y:.1f}}, 2 or more points above the "
-                    "7 days before<extra></extra>"
+                    f"Flare-up ({when}): pain %{{y:.1f}}, inside an episode of 2 or more days "
+                    f"{A.FLARE_POINTS:g} or more points above the median of the "
+                    f"{A.FLARE_BASELINE_DAYS} days before it<extra></extra>"
                 )
                 if freq == "day"
-                else (f"{when}: %{{customdata:.0f}} flare-up day(s)<extra></extra>"),
+                else (f"{when}: %{{customdata:.0f}} day(s) in a flare-up episode<extra></extra>"),
             )
         )
     ss = disp[disp["sessions"] > 0]
@@ -494,7 +495,11 @@ def session_effect_figure(
         )
     shown = effect[~effect["suppressed"]]
     labels = [
-        ("All sessions" if s == "overall" else esc(_name(e, catalog), 60))
+        (
+            "All sessions"
+            if s == "overall"
+            else esc(" + ".join(_name(x, catalog) for x in str(e).split("+")), 60)
+        )
         for s, e in zip(shown["scope"], shown["exercise_id"], strict=True)
     ]
     m = _f(shown["mean"])
@@ -520,6 +525,26 @@ def session_effect_figure(
     )
     hidden = effect[effect["suppressed"]]
     notes = []
+    said = [
+        f"{label}: {esc(note)}"
+        for label, note in zip(
+            labels, shown["note"] if "note" in shown.columns else [""] * len(shown), strict=True
+        )
+        if isinstance(note, str) and note
+    ]
+    for i, line in enumerate(said[:5]):
+        notes.append(
+            {
+                "text": line,
+                "showarrow": False,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0,
+                "y": -0.25 - 0.08 * (i + 1),
+                "xanchor": "left",
+                "font": {"size": 11},
+            }
+        )
     if len(hidden):
         names = [
             f"{esc(_name(e, catalog), 60)} (n = {n})"
@@ -546,8 +571,8 @@ def session_effect_figure(
             "shapes": [_vline(0, {"color": COLOURS["line"], "width": 1})],
             "title": esc(title),
             **({"annotations": notes} if notes else {}),
-            "height": 140 + 38 * len(shown),
-            "margin": {"t": 60, "b": 80, "l": 160, "r": 20},
+            "height": 140 + 38 * len(shown) + 24 * len(said[:5]),
+            "margin": {"t": 60, "b": 80 + 24 * len(said[:5]), "l": 160, "r": 20},
             "xaxis": {"title": "Points (negative = less pain after)", "zeroline": False},
             "yaxis": {"autorange": "reversed"},
             "showlegend": False,
@@ -597,6 +622,8 @@ def adherence_pain_figure(
             else ""
         )
         sub = f"r = {result.r:+.2f}{ci}, n = {result.n} weeks"
+        if result.note:
+            sub += f" ({result.note})"
     else:
         sub = f"{result.status} (n = {result.n} weeks; at least {A.MIN_PAIRS} needed)"
     return _figure(

@@ -55,7 +55,7 @@ def summary_record(d: Any) -> dict[str, Any]:
         "weekly_adherence": frame_records(d.weekly),
         "habit_strength": plain(d.habit),
         "streaks": plain(d.streaks),
-        "flare_ups": frame_records(d.flares),
+        "flare_up_episodes": frame_records(d.flares),
         "session_effect": frame_records(d.effect),
         "adherence_vs_pain": {
             "n": ap.n,
@@ -63,7 +63,9 @@ def summary_record(d: Any) -> dict[str, Any]:
             "ci_low": plain(ap.ci_low),
             "ci_high": plain(ap.ci_high),
             "slope": plain(ap.slope),
+            "n_eff": plain(ap.n_eff),
             "status": ap.status,
+            "note": ap.note,
         },
         "red_flag_sessions": (
             frame_records(d.red_flag_sessions[["day", "red_flags"]])

@@ -48,6 +48,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from backcare import analysis as A
+from backcare.analysis.progression import RED_FLAG_HOLD
 from backcare.domain.catalog import Catalog, dosage_words
 from backcare.domain.rules import NAME_CHARS, check_choice, check_text
 from backcare.domain.wording import (
@@ -412,12 +413,46 @@ class Report:
                 "-" if d.trend.latest is None else f"{d.trend.latest:.1f} / 10",
             ),
             ("Change against the clinically important difference", d.trend.status),
-            ("Flare-up days", f"{len(d.flares)}"),
+            ("Flare-up episodes", self._flare_text()),
             ("Sessions with a red flag ticked", f"{flags}"),
             ("Notes on the timeline", f"{len(d.annotations)}"),
         ]
         table = pd.DataFrame(rows, columns=["", "value"])
-        return paragraph(self.words(d.summary), "summary") + _table(table, "key-numbers")
+        return (
+            self._red_flag_block()
+            + paragraph(self.words(d.summary), "summary")
+            + _table(table, "key-numbers")
+        )
+
+    def _flare_text(self) -> str:
+        """The period's flare-up episodes in words: count, then start, days and peak of each."""
+        f = self.data.flares
+        if f.empty:
+            return "0"
+        each = [
+            f"from {self.when(s)}, {int(n)} day(s), peak {p:.1f} "
+            f"(baseline {b:.1f}{', still going on' if o else ''})"
+            for s, n, p, b, o in zip(
+                f["start"], f["days"], f["peak"], f["baseline"], f["ongoing"], strict=True
+            )
+        ]
+        return f"{len(f)}: " + "; ".join(each)
+
+    def _red_flag_block(self) -> str:
+        """A red block heading the summary when any red flag was ticked in the period."""
+        s = self.sessions
+        flagged = s[s["red_flags"].fillna("") != ""] if len(s) else s
+        if flagged.empty:
+            return ""
+        last = self.when(flagged["day"].max())
+        return (
+            "<div class='backcare-red-flag-summary' role='alert' style='border:3px solid #a00;"
+            "background:#fdecea;color:#a00;padding:0.5em 1em;font-weight:bold'>"
+            f"RED FLAG: {len(flagged)} session(s) with a red flag ticked in this period "
+            f"(last on {esc(last)}). For {A.PROGRESSION_WINDOW_DAYS} days after a red flag "
+            f"every progression suggestion says: {esc(RED_FLAG_HOLD)}. "
+            "See the red-flag section below.</div>"
+        )
 
     def _red_flags(self) -> str:
         s = self.sessions
@@ -621,29 +656,61 @@ def methods_html() -> str:
             f"half-life of {A.HABIT_HALF_LIFE_DAYS:g} days, from 0 to 100.",
         ),
         (
-            "Flare-up",
-            f"a day whose mean pain is at least {A.FLARE_POINTS:g} points above the mean of the "
-            f"{A.FLARE_LOOKBACK_DAYS} days before it "
-            f"(at least {A.FLARE_MIN_PRIOR_DAYS} of them with a score).",
+            "Flare-up episode",
+            f"starts on a day whose mean pain is at least {A.FLARE_POINTS:g} points (the "
+            "minimal important change, Ostelo 2008) above its baseline, the "
+            f"median of the {A.FLARE_BASELINE_DAYS} days before it (at least "
+            f"{A.FLARE_MIN_PRIOR_DAYS} of them with a score); the baseline stays fixed for the "
+            "whole episode, so a long flare cannot absorb itself. It lasts while the scored "
+            f"days stay that high (up to {A.FLARE_MAX_GAP_DAYS} days without a score do not "
+            f"end it) and counts when it spans at least {A.FLARE_MIN_DAYS} days. Shown: "
+            "start, days, peak, baseline. After Costa N et al., J Pain 2019;20(11):1267-75 (a "
+            "flare is a worsening lasting hours to weeks) and Setchell J et al., Scand J Pain "
+            "2017;17:64-9 (a "
+            "flare is more than a one-off rise); the thresholds are backcare's choice for a "
+            "daily diary, not a published cut-off. Flare-up notes on the timeline count too.",
         ),
         (
             "Session effect",
-            f"pain after minus before a session, with a Student-t 95 % confidence "
-            f"interval; groups with fewer than {A.MIN_EFFECT_N} sessions are not shown.",
+            "pain after minus before a session, with a Student-t 95 % confidence "
+            "interval, for all sessions and per exercise only where the exercise's presence "
+            "varies across sessions (exercises done in every session are judged by the "
+            "all-sessions row; exercises always done together share a row); identical "
+            "changes get no interval (a zero-width interval would claim certainty); groups "
+            f"with fewer than {A.MIN_EFFECT_N} sessions are not shown.",
         ),
         (
             "Adherence and pain",
             "Pearson r between a week's adherence and the change in weekly mean pain "
             f"to the next week (weeks with at least {A.WEEK_MIN_PAIN_DAYS} days of scores), "
-            f"with a Fisher-z 95 % interval, given from {A.MIN_PAIRS} pairs of weeks.",
+            f"given from {A.MIN_PAIRS} pairs of weeks. Neighbouring weeks are alike, so the "
+            "95 % interval uses Fisher's z with the effective number of independent pairs "
+            "(Bartlett 1935; Bayley & Hammersley 1946; Pyper & Peterman 1998, lags up to "
+            "n/5) instead of n; none, with the reason, when that is 3 or fewer or the weeks "
+            "lie exactly on a line.",
         ),
         (
             "Progression",
             f"over the last {A.PROGRESSION_WINDOW_DAYS} days, one step up the catalog's range "
-            f"when the dose was kept for all of them, done at least {pct} % of the prescribed "
-            f"times and pain rose by at most {A.PAIN_STABLE_TOLERANCE:g} points; "
-            "one step back after a flare-up. "
-            "Never applied automatically.",
+            f"only when nothing argues against it: no red flag, pain trend not worse, pain "
+            f"not raised by sessions (median after - before below "
+            f"{A.SESSION_RISE_POINTS:g} points), the dose kept for all of them, every "
+            f"complete week at least {pct} % of the prescribed times, and pain rising by at "
+            f"most {A.PAIN_STABLE_TOLERANCE:g} points. The step starts from the dose actually "
+            "recorded (median over the done items of the window's complete weeks), not the "
+            "prescription (progressive loading builds on the load tolerated: American "
+            "College of Sports Medicine, Med Sci Sports Exerc 2009;41:687-708); below the "
+            "prescription it holds. One exercise at a time; one "
+            "step back after a flare-up episode or note. A red flag replaces every "
+            f"suggestion with: {A.RED_FLAG_HOLD}. Never applied automatically.",
+        ),
+        (
+            "Red flags",
+            "symptoms ticked in a session (new bladder or bowel problems, saddle numbness, "
+            "progressive leg weakness or numbness, fever, unexplained weight loss, severe "
+            "night pain, pain after trauma): reasons to stop and seek care, not a diagnosis. "
+            "They head the summary and the clinic overview; backcare alerts no one, so the "
+            "physiotherapist must look.",
         ),
     ]
     caveats = [

@@ -883,6 +883,48 @@ class Store:
         counts = ticked.groupby(["patient_id", "day", "exercise_id"], sort=True).size()
         return counts.rename("done").astype(np.int64).reset_index()
 
+    def dose_counts(
+        self, start: DayBound, end: DayBound, patient_id: str | None = None
+    ) -> pd.DataFrame:
+        """Done items per (patient, day, exercise, recorded reps, hold_s, minutes) in [start,
+        end], counted in SQL: the recorded doses progression starts from, without reading item
+        rows. Columns patient_id, day, exercise_id, reps, hold_s, minutes (float, NaN when not
+        recorded), n."""
+        s, i = S.sessions, S.session_items
+        keys = (s.c.patient_id, s.c.day, i.c.exercise_id, i.c.reps, i.c.hold_s, i.c.minutes)
+        q = (
+            sa.select(
+                s.c.patient_id,
+                sa.type_coerce(s.c.day, sa.String),
+                i.c.exercise_id,
+                i.c.reps,
+                i.c.hold_s,
+                i.c.minutes,
+                sa.func.count(),
+            )
+            .select_from(s.join(i, i.c.session_id == s.c.session_id))
+            .where(_range(s, patient_id, start, end), i.c.done)
+            .group_by(*keys)
+            .order_by(*keys)
+        )
+        with self._read() as conn:
+            c = _driver_columns(conn, q, 7)
+
+        def num(values: Sequence[Any]) -> np.ndarray:
+            return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
+
+        return pd.DataFrame(
+            {
+                "patient_id": pd.array(c[0], dtype="str"),
+                "day": _days(c[1]),
+                "exercise_id": pd.array(c[2], dtype="str"),
+                "reps": num(c[3]),
+                "hold_s": num(c[4]),
+                "minutes": num(c[5]),
+                "n": np.array(c[6], dtype=np.int64),
+            }
+        )
+
     def daily_sums(
         self,
         start: DayBound = None,

@@ -37,7 +37,7 @@ HEADERS = {
     "adherence_change": "Adherence 7 d before -> last 7 d (%)",
     "pain": "Pain at start -> now",
     "pain_class": "Clinically important?",
-    "flare_ups_14d": "Flare-ups 14 d",
+    "flare_episodes_14d": "Flare-up episodes 14 d",
     "suggestion_text": "Suggestions (not applied)",
 }
 RED_FLAG_ALERT = "RED FLAG"
@@ -57,7 +57,8 @@ LAYOUT = {
     "bottomEnd": "paging",
 }
 CAVEAT = (
-    f"Rank: 1 red flag (contact the patient today), 2 pain worse than at baseline, 3 flare-up, "
+    "Rank: 1 red flag (contact the patient today), 2 pain worse than at baseline, "
+    "3 flare-up episode, "
     f"4 no session for {INACTIVE_DAYS} days or more, 5 adherence falling (the last 7 days "
     f"below {A.ADHERENT * 100:.0f} % and {A.ADHERENCE_DROP * 100:.0f} points or more under the 7 "
     "before), 9 nothing to flag; the reasons are listed most severe first. Adherence is "
@@ -96,7 +97,7 @@ def clinic_table(df: pd.DataFrame, *, attention_only: bool = False) -> pd.DataFr
             "adherence_change": change,
             "pain": pain,
             "pain_class": rows["pain_class"].to_numpy(),
-            "flare_ups_14d": rows["flare_ups_14d"].to_numpy(),
+            "flare_episodes_14d": rows["flare_episodes_14d"].to_numpy(),
             "suggestion_text": rows["suggestion_text"].to_numpy(),
         }
     )

@@ -102,7 +102,7 @@ class TrendsView:
                 [*flags, RED_FLAG_MESSAGE],
             )
             if flags
-            else ""
+            else _p("No red flag was ticked in this period.", "red-flags")
         )
         head = (
             alarm

@@ -30,7 +30,7 @@ def _per_patient(store, pid, today=TODAY):
     return {
         "adherence": A.period_adherence(weekly),
         "trend": A.pain_trend(daily),
-        "flares": int((A.flare_ups(daily)["day"] >= pd.Timestamp(lo)).sum()),
+        "flares": len(A.flares_between(A.flare_ups(daily), lo, today)),
         "suggestions": services.patient_suggestions(store, pid, today),
         "red_flags": int(
             ((f.sessions["red_flags"] != "") & (f.sessions["day"] >= pd.Timestamp(lo))).sum()
@@ -87,7 +87,7 @@ def test_hand_built_clinic(store):
         -3.0,
         "much improved",
     )
-    assert s["days_since"] == 0 and s["flare_ups_14d"] == 0 and s["red_flags_14d"] == 0
+    assert s["days_since"] == 0 and s["flare_episodes_14d"] == 0 and s["red_flags_14d"] == 0
     # plank 30 s steady for 14 days, 100 %, pain flat -> next ladder step 45 s
     assert s["suggestions"] == 1 and s["suggestion_text"] == "Plank 30->45"
     assert s["priority"] == 9
@@ -193,7 +193,7 @@ def test_overview_agrees_with_the_per_patient_analysis(demo_clinic):
                 trend.latest,
                 trend.change,
             ), pid
-        assert row["flare_ups_14d"] == mine["flares"], pid
+        assert row["flare_episodes_14d"] == mine["flares"], pid
         assert row["red_flags_14d"] == mine["red_flags"], pid
         moves = mine["suggestions"][mine["suggestions"]["direction"] != "hold"]
         assert row["suggestions"] == len(moves), pid

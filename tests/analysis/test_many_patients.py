@@ -49,28 +49,34 @@ def test_daily_from_sums_keeps_each_patients_calendar_and_rolling_mean():
 
 
 def test_flare_ups_do_not_look_into_another_patients_days():
-    # A: 2, 2, 2, 2 then 6 on day 4 -> prior mean 2 over 4 days, rise 4: a flare.
-    # B follows A in the frame: 5, 5, 5, 5 -> its first days have < 3 prior days of its
-    # own and day 3 rises 0: no flare (with A's 6 leaking in, B's day 0 would be judged).
-    # C has a gap: 3, 3, 3, (none), 5.5 on day 4 -> prior days 0..2, mean 3, rise 2.5: flare.
-    rows = [("A", d, v) for d, v in enumerate([2, 2, 2, 2, 6])]
-    rows += [("B", d, 5) for d in range(4)]
-    rows += [("C", 0, 3), ("C", 1, 3), ("C", 2, 3)]
+    # A: fourteen 2s, then 6, 6 on days 14-15 -> median 2, rise 4 for 2 days: an episode.
+    # B follows A in the frame: 5 on days 0..15 -> its first 14 days have no 14-day history
+    # of its own and later days do not rise: none (with A's days leaking in, B would be
+    # judged on day 0). C scores 3 on every other day (days 0, 2, ..., 12: 7 scored days)
+    # then 5.5 on days 14 and 15 (two scores each, 5 and 6) -> median 3, rise 2.5: episode.
+    rows = [("A", d, 2) for d in range(14)] + [("A", 14, 6), ("A", 15, 6)]
+    rows += [("B", d, 5) for d in range(16)]
+    rows += [("C", d, 3) for d in range(0, 14, 2)]
     daily = A.daily_from_sums(sums(rows))
-    # C's day 4: two scores, 5 and 6 -> 5.5
     extra = A.daily_from_sums(
         pd.DataFrame(
-            {"patient_id": ["C"], "day": [D(4)], "pain_sum": [11], "pain_n": [2], "sessions": [0]}
+            {
+                "patient_id": ["C", "C"],
+                "day": [D(14), D(15)],
+                "pain_sum": [11, 11],
+                "pain_n": [2, 2],
+                "sessions": [0, 0],
+            }
         )
     )
     sparse = pd.concat([daily, extra], ignore_index=True)
     sparse = sparse[sparse["pain"].notna()]  # only scored days: flare_ups fills the gaps
     f = A.flare_ups(sparse).set_index("patient_id")
     assert sorted(f.index) == ["A", "C"]
-    assert f.loc["A", "day"] == D(4) and f.loc["A", "prior_days"] == 4
-    assert f.loc["A", "rise"] == pytest.approx(4.0)
-    assert f.loc["C", "day"] == D(4) and f.loc["C", "prior_days"] == 3
-    assert f.loc["C", "rise"] == pytest.approx(2.5)
+    assert (f.loc["A", "start"], f.loc["A", "days"], f.loc["A", "baseline_days"]) == (D(14), 2, 14)
+    assert f.loc["A", "peak"] == pytest.approx(6.0) and f.loc["A", "baseline"] == 2.0
+    assert (f.loc["C", "start"], f.loc["C", "days"], f.loc["C", "baseline_days"]) == (D(14), 2, 7)
+    assert f.loc["C", "peak"] == pytest.approx(5.5) and f.loc["C", "baseline"] == 3.0
 
 
 def test_pain_trends_per_patient_and_the_one_patient_case():

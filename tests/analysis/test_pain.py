@@ -1,5 +1,5 @@
 """backcare.analysis.pain on small hand-built frames: daily pain, the trend against the MCID and
-flare-ups; every expected number is worked out here."""
+flare-up episodes; every expected number is worked out here."""
 
 from __future__ import annotations
 
@@ -117,22 +117,62 @@ def test_classify_change_edges():
 
 
 # ---- flare-ups --------------------------------------------------------------------------------
-def test_flare_up_is_two_points_above_the_previous_seven_days():
-    d = daily_from([3] * 7 + [5, 5])
-    f = A.flare_ups(d)
-    assert list(f["day"]) == [D(7)]
-    assert f["prior_mean"].iloc[0] == 3 and f["rise"].iloc[0] == 2 and f["prior_days"].iloc[0] == 7
-    # day 8: previous 7 days are six 3s and one 5 -> 23/7 = 3.29; 5 - 3.29 < 2: no flare
+def test_a_six_day_flare_up_is_one_episode_of_six_days_with_its_peak():
+    # 14 days at 3, then 3 -> 7 for six days, then back to 3. Baseline: median of the 14
+    # days before day 14 = 3; threshold 3 + 2 = 5. Days 14..19 are all 7 >= 5; day 20 is
+    # 3 < 5 and ends it. One episode: start day 14, end day 19, 6 days, peak 7. (A
+    # trailing 7-day mean would have absorbed it after four days.)
+    f = A.flare_ups(daily_from([3] * 14 + [7] * 6 + [3] * 5))
+    assert len(f) == 1
+    e = f.iloc[0]
+    assert (e["start"], e["end"], e["days"], e["peak"]) == (D(14), D(19), 6, 7.0)
+    assert (e["baseline"], e["baseline_days"], bool(e["ongoing"])) == (3.0, 14, False)
+    # the chart marks each of the six days
+    assert list(A.flare_days(f)) == [D(i) for i in range(14, 20)]
 
 
-def test_flare_up_with_missing_days_uses_the_days_available_and_needs_three():
-    vals: list[float | None] = [None] * 10
-    vals[0], vals[3], vals[9] = 2, 2, 6  # day 9: previous 7 days (2-8) hold only day 3
-    assert A.flare_ups(daily_from(vals)).empty
-    vals[5], vals[8] = 3, 4  # now days 3, 5, 8: mean 3; 6 - 3 = 3 >= 2
-    f = A.flare_ups(daily_from(vals))
-    assert list(f["day"]) == [D(9)] and f["prior_days"].iloc[0] == 3
-    assert f["prior_mean"].iloc[0] == pytest.approx(3.0)
+def test_a_flare_up_needs_two_days_two_points_above_the_median():
+    # one bad day (3 -> 9 -> 3) is not an episode
+    assert A.flare_ups(daily_from([3] * 14 + [9] + [3] * 3)).empty
+    # a rise of 1.5 for a week is not one either (threshold 3 + 2 = 5)
+    assert A.flare_ups(daily_from([3] * 14 + [4.5] * 7)).empty
+    # exactly 2 points for exactly 2 days is
+    f = A.flare_ups(daily_from([3] * 14 + [5, 5, 3]))
+    assert list(zip(f["start"], f["days"], f["peak"], strict=True)) == [(D(14), 2, 5.0)]
+
+
+def test_the_median_baseline_ignores_one_stray_day_and_is_fixed_at_the_start():
+    # 14 days: thirteen 2s and one stray 9 -> median 2 (a mean would be 33/14 = 2.36, and
+    # day 15's 4 would fall short of 4.36). Day 14 at 5 is 3 above: start. The episode keeps
+    # the baseline of its start: day 15 at 4 is still >= 4 (2 + 2) although its own 14
+    # days before now hold the 5; day 16 at 3.5 ends it -> days 14, 15: 2 days, peak 5.
+    vals = [2.0] * 14
+    vals[5] = 9.0
+    f = A.flare_ups(daily_from(vals + [5, 4, 3.5]))
+    assert list(zip(f["start"], f["end"], f["days"], f["peak"], f["baseline"], strict=True)) == [
+        (D(14), D(15), 2, 5.0, 2.0)
+    ]
+
+
+def test_flare_up_days_without_scores_and_short_histories():
+    # fewer than 14 days of history before the rise: day 13 is not judged (no baseline
+    # yet); day 14 is (median 3), but its episode ends on day 15: 1 day, no episode
+    assert A.flare_ups(daily_from([3] * 13 + [7, 7, 3])).empty
+    # 14 days before but only 3 of them scored: not judged; 4 scored: judged
+    vals: list[float | None] = [None] * 14
+    vals[0] = vals[4] = vals[9] = 3
+    assert A.flare_ups(daily_from(vals + [7, 7])).empty
+    vals[12] = 3
+    f = A.flare_ups(daily_from(vals + [7, 7]))
+    assert list(zip(f["start"], f["days"], f["baseline_days"], strict=True)) == [(D(14), 2, 4)]
+    # up to 2 days without a score inside an episode do not end it: 7, -, -, 7 is one
+    # episode of 4 days; a gap of 3 days ends it at its first day (1 day: no episode)
+    f = A.flare_ups(daily_from([3] * 14 + [7, None, None, 7, 3]))
+    assert list(zip(f["start"], f["end"], f["days"], strict=True)) == [(D(14), D(17), 4)]
+    assert A.flare_ups(daily_from([3] * 14 + [7, None, None, None, 7, 3])).empty
+    # an episode still above the threshold on the last day is ongoing
+    f = A.flare_ups(daily_from([3] * 14 + [6, 7, 8]))
+    assert list(zip(f["days"], f["peak"], f["ongoing"], strict=True)) == [(3, 8.0, True)]
     assert A.flare_ups(daily_from([9])).empty
     assert A.flare_ups(A.daily_pain(sessions(), pain())).empty
 
@@ -150,4 +190,6 @@ def test_flare_ups_do_not_change_when_every_score_shifts_by_a_constant(vals, shi
         }
     )
     shifted = d.assign(pain=d["pain"] + shift)
-    assert list(A.flare_ups(d)["day"]) == list(A.flare_ups(shifted)["day"])
+    before, after = A.flare_ups(d), A.flare_ups(shifted)
+    assert list(before["start"]) == list(after["start"])
+    assert list(before["days"]) == list(after["days"])

@@ -76,7 +76,8 @@ def test_progression_steps_back_after_a_flare_up():
     it = items(
         *done_days("plank", list(range(14, 28))), *done_days("bird-dog", list(range(14, 28)))
     )
-    out = progression(p, it, daily_from([3] * 20 + [6] + [3] * 7))  # flare on day 20
+    # a flare-up episode: days 20-21 at 6, 3 points above the median (3) of the 14 days before
+    out = progression(p, it, daily_from([3] * 20 + [6, 6] + [3] * 6))
     assert out.loc["plank", ["suggested", "direction"]].tolist() == [30, "down"]
     assert "flare-up on 2024-01-21" in out.loc["plank", "reason"]
     assert out.loc["bird-dog", "direction"] == "hold" and "lowest" in out.loc["bird-dog", "reason"]

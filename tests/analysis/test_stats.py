@@ -36,3 +36,21 @@ def test_t_quantile_matches_published_tables_and_closed_forms():
 def test_pearson_ci_of_a_perfect_line():
     n, r, lo, hi = A.pearson_ci([1, 2, 3, 4, 5], [2, 4, 6, 8, 10])
     assert (n, r, lo, hi) == (5, 1.0, 1.0, 1.0)
+
+
+def test_effective_n_of_two_trending_series():
+    # x = y = 0, 1, ..., 9: deviations -4.5 .. 4.5, sum of squares 82.5
+    # lag 1: sum over t = 0..8 of (t - 4.5)(t - 3.5) = 204 - 288 + 141.75 = 57.75 -> 0.7
+    # lag 2: sum over t = 0..7 of (t - 4.5)(t - 2.5) = 140 - 196 + 90 = 34 -> 34 / 82.5
+    # lags up to 10 // 5 = 2: 1 / n_eff = 1/10 + 2/10 * (0.7**2 + (34/82.5)**2)
+    x = list(range(10))
+    assert A.autocorrelation(x, 1) == pytest.approx(0.7)
+    assert A.autocorrelation(x, 2) == pytest.approx(34 / 82.5)
+    expected = 1 / (1 / 10 + 2 / 10 * (0.49 + (34 / 82.5) ** 2))
+    assert A.effective_n(x, x) == pytest.approx(expected)  # about 4.31 of 10
+    # opposite autocorrelations do not make the pairs worth more than n
+    alternating = [(-1) ** i for i in range(10)]
+    assert A.effective_n(x, alternating) == 10
+    # with n_eff the Fisher interval widens: half-width 1.96 / sqrt(n_eff - 3)
+    _, r, lo, _ = A.pearson_ci(x, [v + (i % 2) for i, v in enumerate(x)], n_eff=expected)
+    assert lo == pytest.approx(math.tanh(math.atanh(r) - 1.959964 / math.sqrt(expected - 3)))

@@ -12,7 +12,7 @@ import pytest
 from backcare import analysis as A
 from backcare.domain.catalog import Catalog, Exercise, default_catalog
 from backcare.present import figures as P
-from tests.support.frames import typed
+from tests.support.frames import D, items, sessions, typed
 
 EVIL = "<script>alert(1)</script>"
 EVIL_AUTHOR = "<img src=x onerror=alert(2)>"
@@ -205,26 +205,30 @@ def test_pain_figure_has_points_rolling_mean_band_flares_sessions_and_notes(eigh
     flares = A.flare_ups(daily)
     if len(flares):
         marks = next(t for t in fig.data if t.name == "Flare-up")
-        assert list(marks.x) == flares["day"].dt.strftime("%Y-%m-%d").tolist()
+        assert list(marks.x) == pd.DatetimeIndex(A.flare_days(flares)).strftime("%Y-%m-%d").tolist()
 
 
 def test_pain_figure_marks_hand_made_flare_up_and_session_days():
-    day = pd.date_range("2024-01-01", periods=10, freq="D")
+    # 14 days at 3, then 6 on 15 and 16 Jan (3 above the median 3): one 2-day episode
+    day = pd.date_range("2024-01-01", periods=18, freq="D")
     daily = pd.DataFrame(
         {
             "day": day,
-            "pain": [3.0] * 8 + [6.0, np.nan],
+            "pain": [3.0] * 14 + [6.0, 6.0, 3.0, np.nan],
             "n_scores": 1,
             "pain_after": np.nan,
             "n_after": 0,
-            "sessions": [1, 0] * 5,
+            "sessions": [1, 0] * 9,
             "rolling": np.nan,
         }
     )
     fig = P.pain_figure(daily, None, A.flare_ups(daily))
-    assert list(next(t for t in fig.data if t.name == "Flare-up").x) == ["2024-01-09"]
+    assert list(next(t for t in fig.data if t.name == "Flare-up").x) == [
+        "2024-01-15",
+        "2024-01-16",
+    ]
     assert list(next(t for t in fig.data if t.name == "Session days").x) == [
-        f"2024-01-{d:02d}" for d in (1, 3, 5, 7, 9)
+        f"2024-01-{d:02d}" for d in (1, 3, 5, 7, 9, 11, 13, 15, 17)
     ]
     assert not any(t.name.startswith("Baseline") for t in fig.data)  # no trend, no band
 
@@ -263,6 +267,19 @@ def test_session_effect_shows_ci_error_bars_and_lists_suppressed_exercises():
     np.testing.assert_allclose(tr.error_x.array, [0.5, 0.6])
     np.testing.assert_allclose(tr.error_x.arrayminus, [0.5, 0.6])
     assert "Bird Dog (n = 3)" in fig.layout.annotations[0].text
+
+
+def test_session_effect_without_an_interval_says_so_and_draws_no_bar():
+    eff = A.session_effect(
+        sessions(*[(f"s{i}", D(i), 5, 4) for i in range(5)]),
+        items(*[(f"s{i}", D(i), "plank", True) for i in range(5)]),
+    )
+    fig = P.session_effect_figure(eff, default_catalog())
+    tr = fig.data[0]
+    assert list(tr.y) == ["All sessions"] and list(tr.x) == [-1.0]
+    assert np.isnan(np.asarray(tr.error_x.array, dtype=float)).all()
+    texts = [a.text for a in fig.layout.annotations]
+    assert "All sessions: all 5 sessions changed pain by exactly -1 points; no interval" in texts
 
 
 def test_adherence_pain_scatter_draws_the_line_passed_in():
