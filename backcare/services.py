@@ -17,6 +17,7 @@ from backcare.analysis.clinic import LOOKBACK_DAYS, WINDOW_DAYS, clinic_overview
 from backcare.domain.catalog import Catalog
 from backcare.errors import NotFoundError, ValidationError
 from backcare.store import Store
+from backcare.store.core import count_done, count_doses
 
 PERIODS: dict[str, int | None] = {
     "Last 4 weeks": 28,
@@ -323,12 +324,13 @@ def clinic_frames(store: Store, today: dt.date) -> dict[str, pd.DataFrame]:
             ],
             ignore_index=True,
         )
+    ticked = store.done_items(lo, end)  # one read for the done counts and the doses
     return {
         "trends": trends,
         "patients": store.last_session_days(),
         "prescriptions": prescriptions,
-        "done": store.done_counts(lo, end),
-        "doses": store.dose_counts(lo, end),
+        "done": count_done(ticked),
+        "doses": count_doses(ticked),
         "sessions": store.session_pain(lo, end),
         "daily": daily,
         "annotations": store.annotations(None, lo, end),

@@ -28,7 +28,9 @@ def agreement(ours, duck) -> dict[str, float]:
     a = ours.set_index("patient_id").sort_index()
     b = duck.set_index("patient_id").sort_index()
     out = {}
-    for col in ("adherence_14d", "baseline", "latest", "flare_ups_14d", "red_flags_14d"):
+    # flare-ups are episodes now (analysis.pain.flare_ups); the DuckDB reference still
+    # counts days the old way, so they are not compared until the reference is rewritten
+    for col in ("adherence_14d", "baseline", "latest", "red_flags_14d"):
         x = a[col].astype(float).round(6).fillna(-1)
         out[f"agree {col}"] = float((x == b[col].astype(float).round(6).fillna(-1)).mean())
     return out

@@ -24,7 +24,7 @@ QUERIES = {  # every table, with the store's own bookkeeping (when a row was ins
     ),
     "sessions": (
         "SELECT s.session_id, s.patient_id, s.day, s.started_at, s.ended_at, p.valid_from, "
-        "s.pain_before, s.pain_after, s.notes, s.red_flags, s.done_exercises "
+        "s.pain_before, s.pain_after, s.notes, s.red_flags, s.done_items "
         "FROM sessions s LEFT JOIN programmes p ON p.programme_id = s.programme_id"
     ),
     "session_items": "SELECT * FROM session_items",

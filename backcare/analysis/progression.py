@@ -146,15 +146,31 @@ def recorded_doses(
             "n": n[ok],
         }
     )
-    rows: dict[str, list[Any]] = {c: [] for c in RECORDED_COLUMNS}
-    for (pid, ex), g in frame.groupby(["patient_id", "exercise_id"], sort=True):
-        values = np.repeat(g["value"].to_numpy(), g["n"].to_numpy())
-        rows["patient_id"].append(str(pid))
-        rows["exercise_id"].append(str(ex))
-        rows["recorded"].append(float(np.median(values)))
-        rows["recorded_n"].append(len(values))
-        rows["weeks_from"].append(lo)
-        rows["weeks_to"].append(hi)
+    if frame.empty:
+        return empty(RECORDED_COLUMNS)
+    # the median of each (patient, exercise)'s values, each repeated n times, without
+    # expanding them: sort by group and value, then pick the middle position(s) of each
+    # group from the cumulative counts (numpy's median: the mean of the two middle values)
+    p_code, p_names = pd.factorize(frame["patient_id"], sort=True)
+    e_code, e_names = pd.factorize(frame["exercise_id"], sort=True)
+    group = p_code.astype(np.int64) * len(e_names) + e_code
+    order = np.lexsort((frame["value"].to_numpy(), group))
+    g, v, c = group[order], frame["value"].to_numpy()[order], frame["n"].to_numpy()[order]
+    starts = segment_starts(g)
+    cum = np.cumsum(c)
+    total = np.add.reduceat(c, starts)
+    before = cum[starts] - c[starts]
+    low = np.searchsorted(cum, before + (total - 1) // 2, side="right")
+    high = np.searchsorted(cum, before + total // 2, side="right")
+    keys = g[starts]
+    rows = {
+        "patient_id": np.asarray(p_names)[keys // len(e_names)],
+        "exercise_id": np.asarray(e_names)[keys % len(e_names)],
+        "recorded": (v[low] + v[high]) / 2,
+        "recorded_n": total,
+        "weeks_from": np.full(len(keys), lo.to_datetime64()),
+        "weeks_to": np.full(len(keys), hi.to_datetime64()),
+    }
     return pd.DataFrame(rows).astype(RECORDED_COLUMNS)
 
 

@@ -356,7 +356,7 @@ def load_frames(
                             "red_flags": flags,
                             "created_at": now,
                             "updated_at": now,
-                            "done_exercises": _done_exercises(s["session_id"], it, done),
+                            "done_items": _done_items(s["session_id"], it, done, it_cols),
                         }
                     )
                 ),
@@ -418,11 +418,19 @@ def load_frames(
     return {**added, "sessions": len(s), "items": len(it), "pain": len(p), "annotations": len(a)}
 
 
-def _done_exercises(session_ids: pd.Series, items: pd.DataFrame, done: pd.Series) -> pd.Series:
-    """sessions.done_exercises for each session id, from its items ticked done."""
-    ticked = items.loc[done.to_numpy(dtype=bool), ["session_id", "exercise_id"]]
-    joined = ticked.groupby("session_id", sort=False)["exercise_id"].agg(S.done_exercises_text)
-    return session_ids.map(joined).astype(object).fillna("").astype(str)
+def _done_items(
+    session_ids: pd.Series, items: pd.DataFrame, done: pd.Series, doses: dict[str, pd.Series]
+) -> pd.Series:
+    """sessions.done_items for each session id, from its validated items (the text of
+    schema.done_items_text, built column-wise)."""
+    ticked = done.to_numpy(dtype=bool)
+    text = items["exercise_id"].astype(str)[ticked]
+    for f in S.DONE_ITEM_FIELDS:
+        value = pd.Series(doses[f]).reset_index(drop=True)[ticked].astype("Int64")
+        text = text + ":" + value.astype("string").fillna("").astype(str).to_numpy()
+    frame = pd.DataFrame({"session_id": items["session_id"][ticked], "text": text})
+    joined = frame.sort_values(["session_id", "text"]).groupby("session_id", sort=False)["text"]
+    return session_ids.map(joined.agg(",".join)).astype(object).fillna("").astype(str)
 
 
 def _patients_in(patient_ids: list[str]) -> S.RowFilter:

@@ -7,9 +7,9 @@ Version history
      (the clinic overview reads it instead of millions of item rows); backfilled on upgrade.
 - 3: indexes on sessions(day) and daily_summary(day) for clinic-wide reads of a recent
      window across all patients.
-- 4: sessions.done_exercises, the ids of the session's items ticked done (comma-separated,
-     a set: readers never rely on the order), written with the session; the clinic
-     overview counts done per patient, day and exercise from the window's session rows
+- 4: sessions.done_items, the session's items ticked done with their recorded doses
+     (see done_items_text), written with the session; the clinic overview counts done and
+     reads recorded doses per patient, day and exercise from the window's session rows
      instead of looking up every item row. Backfilled from session_items on upgrade.
 """
 
@@ -136,8 +136,8 @@ sessions = sa.Table(
     sa.Column("red_flags", sa.String(256), nullable=False, default=""),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
-    # version 4: derived from session_items (see done_exercises_text), never edited alone
-    sa.Column("done_exercises", sa.Text, nullable=False, default="", server_default=""),
+    # version 4: derived from session_items (see done_items_text), never edited alone
+    sa.Column("done_items", sa.Text, nullable=False, default="", server_default=""),
     sa.Index("ix_sessions_patient_day", "patient_id", "day"),
 )
 
@@ -362,23 +362,36 @@ def _to_v3(conn: Connection) -> None:
         conn.exec_driver_sql(ddl)
 
 
-def done_exercises_text(exercise_ids: Iterable[str]) -> str:
-    """sessions.done_exercises for a session whose items with these ids are ticked done."""
-    return ",".join(sorted(exercise_ids))
+DONE_ITEM_FIELDS = ("reps", "hold_s", "minutes")  # the doses kept in done_items
+
+
+def done_items_text(items: Iterable[Any]) -> str:
+    """sessions.done_items for a session: each item ticked done as
+    'exercise_id:reps:hold_s:minutes' (empty where not recorded), comma-separated, in no
+    particular order (readers treat it as a set). items: objects or mappings with those
+    fields and done."""
+    parts = []
+    for it in items:
+        get = it.get if isinstance(it, dict) else lambda k, it=it: getattr(it, k)
+        if get("done"):
+            doses = ("" if get(f) is None else str(int(get(f))) for f in DONE_ITEM_FIELDS)
+            parts.append(":".join((str(get("exercise_id")), *doses)))
+    return ",".join(sorted(parts))
 
 
 def _to_v4(conn: Connection) -> None:
-    if "done_exercises" not in {c["name"] for c in sa.inspect(conn).get_columns("sessions")}:
-        conn.exec_driver_sql(
-            "ALTER TABLE sessions ADD COLUMN done_exercises TEXT NOT NULL DEFAULT ''"
-        )
+    if "done_items" not in {c["name"] for c in sa.inspect(conn).get_columns("sessions")}:
+        conn.exec_driver_sql("ALTER TABLE sessions ADD COLUMN done_items TEXT NOT NULL DEFAULT ''")
     i = session_items
+    one = i.c.exercise_id
+    for f in DONE_ITEM_FIELDS:
+        one = one + ":" + sa.func.coalesce(sa.cast(i.c[f], sa.Text), "")
     joined = (
-        sa.select(sa.func.aggregate_strings(i.c.exercise_id, ","))
+        sa.select(sa.func.aggregate_strings(one, ","))
         .where(i.c.session_id == sessions.c.session_id, i.c.done)
         .scalar_subquery()
     )
-    conn.execute(sa.update(sessions).values(done_exercises=sa.func.coalesce(joined, "")))
+    conn.execute(sa.update(sessions).values(done_items=sa.func.coalesce(joined, "")))
 
 
 MIGRATIONS = {1: _to_v1, 2: _to_v2, 3: _to_v3, 4: _to_v4}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -159,3 +160,36 @@ def test_progression_starts_from_the_dose_recorded_in_the_sessions(
     assert words in s.loc["plank", "reason"]
     row = services.overview(store, end).set_index("patient_id").loc["p1"]
     assert row["suggestion_text"] == ("Plank 30->60" if direction == "up" else "")
+
+
+def test_recorded_dose_is_the_median_of_the_counted_values():
+    """recorded_doses from Store.dose_counts-like rows (a count n per value): worked by hand
+    for two patients in one call, on the complete week Mon 16 .. Sun 22 March 2026."""
+    from backcare.analysis.progression import recorded_doses
+    from backcare.domain.catalog import default_catalog
+
+    def row(pid, day, ex, hold, n):
+        return {
+            "patient_id": pid,
+            "day": pd.Timestamp(day),
+            "exercise_id": ex,
+            "reps": np.nan,
+            "hold_s": hold,
+            "minutes": np.nan,
+            "n": n,
+        }
+
+    rows = pd.DataFrame(
+        [
+            row("a", "2026-03-16", "plank", 30.0, 2),  # a: 30, 30, 45 -> median 30
+            row("a", "2026-03-18", "plank", 45.0, 1),
+            row("b", "2026-03-16", "plank", 30.0, 1),  # b: 30, 45 -> (30 + 45) / 2 = 37.5
+            row("b", "2026-03-20", "plank", 45.0, 1),
+            row("b", "2026-03-24", "plank", 60.0, 5),  # after the complete week: not counted
+        ]
+    ).astype({"patient_id": "str", "exercise_id": "str"})
+    got = recorded_doses(rows, default_catalog(), "2026-03-16", "2026-03-25").set_index(
+        "patient_id"
+    )
+    assert got.loc["a", "recorded"] == 30.0 and got.loc["a", "recorded_n"] == 3
+    assert got.loc["b", "recorded"] == 37.5 and got.loc["b", "recorded_n"] == 2
