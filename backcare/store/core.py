@@ -891,7 +891,8 @@ class Store:
         def dose(i: int) -> np.ndarray:
             text = field(i)
             valid = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
-            return pc.cast(valid, pa.float64()).to_numpy(zero_copy_only=False)
+            out: np.ndarray = pc.cast(valid, pa.float64()).to_numpy(zero_copy_only=False)
+            return out
 
         return pd.DataFrame(
             {

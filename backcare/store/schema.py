@@ -374,7 +374,8 @@ def done_items_text(items: Iterable[Any]) -> str:
     for it in items:
         get = it.get if isinstance(it, dict) else lambda k, it=it: getattr(it, k)
         if get("done"):
-            doses = ("" if get(f) is None else str(int(get(f))) for f in DONE_ITEM_FIELDS)
+            values: list[Any] = [get(f) for f in DONE_ITEM_FIELDS]
+            doses = ("" if v is None else str(int(v)) for v in values)
             parts.append(":".join((str(get("exercise_id")), *doses)))
     return ",".join(sorted(parts))
 
@@ -383,7 +384,7 @@ def _to_v4(conn: Connection) -> None:
     if "done_items" not in {c["name"] for c in sa.inspect(conn).get_columns("sessions")}:
         conn.exec_driver_sql("ALTER TABLE sessions ADD COLUMN done_items TEXT NOT NULL DEFAULT ''")
     i = session_items
-    one = i.c.exercise_id
+    one: sa.ColumnElement[Any] = i.c.exercise_id
     for f in DONE_ITEM_FIELDS:
         one = one + ":" + sa.func.coalesce(sa.cast(i.c[f], sa.Text), "")
     joined = (
