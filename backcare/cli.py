@@ -192,7 +192,7 @@ def cmd_app(args: argparse.Namespace) -> int:
     127.0.0.1, token required."""
     from backcare.servers import run_app
 
-    return run_app(args.port)
+    return run_app(args.port, patient=args.patient)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -376,7 +376,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "lab", help="start JupyterLab on 127.0.0.1 with a token", description=cmd_lab.__doc__
     )
-    p.add_argument("--port", type=_positive, default=None, help="port (default 8888)")
+    p.add_argument(
+        "--port",
+        default=None,
+        help="port from 1 to 65535 (default 8888, or the next free one when it is taken)",
+    )
     p.set_defaults(func=cmd_lab)
 
     p = sub.add_parser(
@@ -384,7 +388,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve today's checklist as a web app on 127.0.0.1 with a token",
         description=cmd_app.__doc__,
     )
-    p.add_argument("--port", type=_positive, default=None, help="port (default 8866)")
+    p.add_argument(
+        "--port",
+        default=None,
+        help="port from 1 to 65535 (default 8866, or the next free one when it is taken)",
+    )
+    p.add_argument(
+        "--patient",
+        metavar="ID",
+        default=None,
+        help="the patient whose checklist the app shows (default: BACKCARE_PATIENT, else the "
+        "store's only patient; the app never lists patients)",
+    )
     p.set_defaults(func=cmd_app)
 
     return parser

@@ -45,6 +45,7 @@ from backcare.ui.widgets import (
     callback_boundary,
     hold_phases,
     one_line,
+    patient_names,
 )
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PATIENT_ENV = "BACKCARE_PATIENT"
+PRIVATE_ENV = "BACKCARE_APP"  # "1" in `backcare app`: one patient, never a list of them
 DOSE_LABELS = {"sets": "sets", "hold_s": "hold (s)", "reps": "reps", "minutes": "minutes"}
 
 # Compact "How to do it" panels; scoped to the view so nothing else on the page changes.
@@ -487,38 +489,52 @@ class TodayView:
 
     def _choose_patient(self, requested: str | None, day: dt.date | None) -> None:
         try:
-            self.patient.load(self.store)
+            names = patient_names(self.store)
         except STORE_ERRORS as exc:  # shown as a message, never a traceback
             self._fail(self.status, "Cannot read the store", exc)
             self._set_form_enabled(False)
             return
-        names = self.patient.names
         problem = ""
         chosen: str | None = None
         pinned = False
         env = os.environ.get(PATIENT_ENV, "").strip()
+        private = os.environ.get(PRIVATE_ENV, "") == "1"
         if requested is not None:
             if requested in names:
                 chosen, pinned = requested, True
             else:
-                problem = f"Patient {requested!r} is not in this store; choose one from the list."
+                problem = f"Patient {requested!r} is not in this store"
         elif len(names) == 1:
             chosen, pinned = next(iter(names)), True
         elif env:
             if env in names:
                 chosen, pinned = env, True
             else:
-                problem = (
-                    f"{PATIENT_ENV}={env!r} is not a patient in this store; "
-                    "choose one from the list."
-                )
+                problem = f"{PATIENT_ENV}={env!r} is not a patient in this store"
         if pinned and chosen is not None:
+            # the page holds this patient only: a hidden dropdown's options still reach it
+            self._offer({chosen: names[chosen]}, chosen)
             self.patient_label.value = (
                 f'<div class="backcare-patient" style="margin-right:16px">Patient: '
                 f"<b>{esc(names[chosen] or chosen)}</b></div>"
             )
             self.patient.layout.display = "none"
+        elif private and names:
+            # the app (backcare app) never lists patients: it names its one patient at start
+            self._offer({})
+            self.patient_label.value = ""
+            self.patient.layout.display = "none"
+            self.status.value = message_html(
+                "warning",
+                (problem + "." if problem else "This app shows one person's checklist."),
+                ["Start it for one patient: backcare app --patient ID"],
+            )
+            self._set_form_enabled(False)
+            return
         else:
+            self._offer(names)
+            if problem:
+                problem += "; choose one from the list."
             self.patient_label.value = ""
             self.patient.layout.display = None
         if not names:
@@ -542,6 +558,14 @@ class TodayView:
         finally:
             self._loading = False
         self._open(chosen, day)
+
+    def _offer(self, names: dict[str, str], value: str | None = None) -> None:
+        """Put names in the dropdown (and value) without opening anyone yet."""
+        self._loading = True
+        try:
+            self.patient.set_names(names, value)
+        finally:
+            self._loading = False
 
     def _patient_changed(self, change: dict) -> None:
         if self._loading:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from backcare.servers import server_env
+from backcare.servers import server_env, token_env, write_token_file
 from backcare.store import open_store
 from tests.support import ROOT
 from tests.support.stores import add_default_patient
@@ -103,13 +103,22 @@ def start_server(
     ready_path: str,
     log: Path,
     timeout: float = 90.0,
+    extra_env: dict[str, str] | None = None,
 ) -> Server:
-    """Start cmd (from the project root, BACKCARE_DB=db_url) and wait until ready_path answers.
+    """Start cmd (from the project root, BACKCARE_DB=db_url, plus extra_env) and wait until
+    ready_path answers.
 
-    ready_path is polled with the token; any HTTP answer below 500 means the server is up."""
+    The token reaches the server as `backcare app` and `backcare lab` pass it: in an owner-only
+    file named by JUPYTER_TOKEN_FILE, never on the command line. ready_path is polled with the
+    token; any HTTP answer below 500 means the server is up."""
     env = server_env({**os.environ, "BACKCARE_DB": db_url}, cwd=ROOT)
     env = quiet_jupyter_env(env, log.parent / "jupyter-home")
     env.pop("BACKCARE_PATIENT", None)
+    env.pop("BACKCARE_APP", None)
+    env.update(extra_env or {})
+    secrets = log.parent / f"{log.stem}-secrets"
+    secrets.mkdir(mode=0o700)
+    env = token_env(env, write_token_file(token, secrets))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     return launch(
         cmd,
@@ -217,7 +226,7 @@ def app_for_cells(cells: list[str], db_url: str, folder: Path) -> Iterator[Serve
     nbformat.write(nb, path)
     port, token = free_port(), new_token()
     server = start_server(
-        app_command(port, token, path),
+        app_command(port, path),
         db_url=db_url,
         token=token,
         port=port,

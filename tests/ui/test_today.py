@@ -19,7 +19,7 @@ from backcare.domain.wording import CONSULT_ADVICE, RED_FLAG_MESSAGE, RED_FLAGS
 from backcare.errors import ConflictError
 from backcare.store import open_store
 from backcare.store import schema as S
-from backcare.ui.today import PATIENT_ENV, TodayView
+from backcare.ui.today import PATIENT_ENV, PRIVATE_ENV, TodayView
 from tests.support import ROOT
 from tests.support.loop import FakeLoop
 from tests.support.stores import START, add_default_patient, row_counts
@@ -102,6 +102,49 @@ def test_backcare_patient_env_var_picks_the_patient(store, patient, monkeypatch)
     v = TodayView(store, now=clock())
     assert v.patient_id == "p1" and len(v.rows) == 8
     assert v.patient.layout.display == "none"
+
+
+def _every_widget_state(view) -> str:
+    """Everything the view's widgets would send to a page (values, options, labels)."""
+    return "\n".join(repr(w.get_state()) for w in all_widgets(view.widget))
+
+
+@pytest.mark.parametrize("how", ["argument", "env"])
+def test_a_pinned_patient_is_the_only_name_the_page_receives(store, patient, monkeypatch, how):
+    store.add_patient("p2", "Second Person", "UTC")
+    if how == "env":
+        monkeypatch.setenv(PATIENT_ENV, "p1")
+        v = TodayView(store, now=clock())
+    else:
+        v = TodayView(store, "p1", now=clock())
+    assert v.patient_id == "p1" and len(v.rows) == 8
+    # hidden, and holding p1 only
+    assert v.patient.options == (("Choose a patient", None), ("Test Patient (p1)", "p1"))
+    state = _every_widget_state(v)
+    assert "Test Patient" in state
+    assert "Second Person" not in state and "p2" not in state
+
+
+def test_the_app_without_a_patient_lists_no_one(store, patient, monkeypatch):
+    store.add_patient("p2", "Second Person", "UTC")
+    monkeypatch.setenv(PRIVATE_ENV, "1")
+    v = TodayView(store, now=clock())
+    assert v.patient_id is None and v.rows == []
+    assert v.patient.layout.display == "none" and v.patient.options == (("Choose a patient", None),)
+    assert "backcare app --patient ID" in text_of(v, v.status)
+    state = _every_widget_state(v)
+    assert "Test Patient" not in state and "Second Person" not in state
+
+
+def test_the_app_with_an_unknown_patient_lists_no_one(store, patient, monkeypatch):
+    store.add_patient("p2", "Second Person", "UTC")
+    monkeypatch.setenv(PRIVATE_ENV, "1")
+    monkeypatch.setenv(PATIENT_ENV, "nobody")
+    v = TodayView(store, now=clock())
+    assert v.patient_id is None
+    assert "'nobody' is not a patient" in text_of(v, v.status)
+    state = _every_widget_state(v)
+    assert "Test Patient" not in state and "Second Person" not in state
 
 
 @pytest.mark.parametrize("how", ["argument", "env"])
