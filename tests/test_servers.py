@@ -5,8 +5,14 @@ is refused while one with it gets the page."""
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import os
+import shutil
+import signal
+import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -15,7 +21,15 @@ from backcare.errors import BackcareError
 from backcare.servers import app_command, app_url, free_port, lab_command, new_token, server_env
 from backcare.store import open_store
 from tests.support import ROOT
-from tests.support.servers import get, make_store, start_server, stop_server
+from tests.support.servers import (
+    alive,
+    get,
+    make_store,
+    process_tree,
+    start_cli,
+    start_server,
+    stop_server,
+)
 
 
 def test_lab_command_binds_localhost_with_no_port_retries_and_no_token():
@@ -283,3 +297,102 @@ def test_lab_refuses_requests_without_the_token_and_serves_the_notebooks_with_it
     assert get(lab.base + "/api/contents")[0] == 403
     status, _, body = get(f"{lab.base}/api/contents/01_today.ipynb?token={lab.token}&content=0")
     assert status == 200 and '"01_today.ipynb"' in body
+
+
+# ---- `backcare app` and `backcare lab` as a person starts them ----------------------------
+def _port_token(url: str) -> tuple[int, str]:
+    parts = urlsplit(url)
+    return int(parts.port or 0), parse_qs(parts.query)["token"][0]
+
+
+def _cmdlines(pids: list[int]) -> str:
+    out = []
+    for pid in pids:
+        try:
+            out.append(Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"))
+        except OSError:
+            pass
+    return "\n".join(out)
+
+
+def _stop_and_collect(cli, tree) -> list[int]:
+    """SIGTERM backcare as a service manager would; the processes of tree left 10 s after it
+    exited (it must exit within 60 s)."""
+    cli.proc.send_signal(signal.SIGTERM)
+    try:
+        assert cli.proc.wait(timeout=60) == 0
+    finally:
+        deadline = time.monotonic() + 10
+        while alive(tree) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        left = alive(tree)
+        for pid in left:  # leave nothing running whatever the outcome
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+    return left
+
+
+def test_the_app_moves_off_a_busy_default_port_keeps_its_token_secret_and_stops_whole(tmp_path):
+    import socket
+
+    store = make_store(tmp_path / "store.db")
+    with socket.socket() as busy:  # another Jupyter on the default port
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        cli = start_cli(["app"], db_url=store, log=tmp_path / "app.log", default_port=taken)
+        try:
+            port, token = _port_token(cli.url)
+            assert port > taken and cli.url == f"http://127.0.0.1:{port}/?token={token}"
+            # answering already when the URL is printed, and it is our server: the token works
+            assert servers.probe(port, token) == 404
+            assert servers.probe(port, "wrong-token") == 403
+            status, _, body = get(cli.url, timeout=180)  # a page load: starts a kernel
+            assert status == 200 and "application/vnd.jupyter.widget-view+json" in body
+            tree = process_tree(cli.proc.pid)
+            assert len(tree) >= 3  # backcare, voila, the page's kernel
+            assert token not in _cmdlines([pid for pid, _ in tree])
+        except BaseException:
+            cli.proc.kill()
+            raise
+        left = _stop_and_collect(cli, tree)
+    assert left == [], cli.log.read_text()[-2000:]
+    log = cli.log.read_text()
+    assert "GET /?token=" in log or "token=" in log  # the page load was logged ...
+    assert token not in log  # ... with the token masked
+
+
+def test_lab_given_a_taken_port_refuses_in_one_line(tmp_path):
+    import socket
+
+    store = make_store(tmp_path / "store.db")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        with pytest.raises(RuntimeError, match="exited with 2") as info:
+            start_cli(["lab", "--port", str(taken)], db_url=store, log=tmp_path / "lab.log")
+    assert f"backcare: error: --port: {taken} is in use" in str(info.value)
+
+
+def test_lab_sigterm_stops_the_server_and_its_kernels(tmp_path):
+    store = make_store(tmp_path / "store.db")
+    folder = tmp_path / "notebooks"
+    shutil.copytree(ROOT / "notebooks", folder)
+    cli = start_cli(["lab"], db_url=store, log=tmp_path / "lab.log", default_port=free_port())
+    try:
+        port, token = _port_token(cli.url)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn.request("POST", "/api/kernels", body="{}", headers={"Authorization": f"token {token}"})
+        assert conn.getresponse().status == 201  # a kernel, as opening a notebook starts
+        conn.close()
+        deadline = time.monotonic() + 30
+        while len(process_tree(cli.proc.pid)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        tree = process_tree(cli.proc.pid)
+        assert len(tree) >= 3  # backcare, jupyterlab, the kernel
+        assert token not in _cmdlines([pid for pid, _ in tree])
+    except BaseException:
+        cli.proc.kill()
+        raise
+    assert _stop_and_collect(cli, tree) == [], cli.log.read_text()[-2000:]
