@@ -195,6 +195,21 @@ def cmd_app(args: argparse.Namespace) -> int:
     return run_app(args.port, patient=args.patient)
 
 
+def cmd_reminders(args: argparse.Namespace) -> int:
+    """Write a patient's reminders as an iCalendar file (.ics) for a phone or computer calendar:
+    one recurring event per prescribed slot of the programme in force (3x/week: Monday,
+    Wednesday, Friday; 7x/week: every day) at --time in the patient's time zone, with an alarm.
+    A changed programme gives a new file: import it again."""
+    from backcare.reminders import parse_time, write_reminders
+    from backcare.store import open_store
+
+    at = parse_time(args.time)
+    with open_store(args.db) as store:
+        out = write_reminders(store, args.patient, Path(args.out), at=at)
+    print(f"wrote {out}: open it with your calendar to get the reminders")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """Make a patient's report (the 04_patient_report notebook shipped in the package, run with
     papermill): self-contained HTML with code hidden and interactive figures that load nothing
@@ -372,6 +387,19 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--csv", action="store_true", help="print CSV")
     _db_option(p)
     p.set_defaults(func=cmd_overview)
+
+    p = sub.add_parser(
+        "reminders",
+        help="write a patient's exercise reminders as a calendar file (.ics)",
+        description=cmd_reminders.__doc__,
+    )
+    p.add_argument("--patient", required=True, metavar="ID", help="patient id")
+    p.add_argument("--out", required=True, metavar="FILE", help="the .ics file to write")
+    p.add_argument(
+        "--time", default="18:00", metavar="HH:MM", help="reminder time, local (default 18:00)"
+    )
+    _db_option(p)
+    p.set_defaults(func=cmd_reminders)
 
     p = sub.add_parser(
         "lab", help="start JupyterLab on 127.0.0.1 with a token", description=cmd_lab.__doc__

@@ -300,9 +300,9 @@ def descendants(pid: int) -> list[tuple[int, int]]:
     found: list[tuple[int, int]] = []
     todo = [pid]
     while todo:
-        for child in parents.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child[0])
+        for below in parents.get(todo.pop(), []):
+            found.append(below)
+            todo.append(below[0])
     return found
 
 
