@@ -18,6 +18,7 @@ Rules the view keeps:
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import logging
 import os
@@ -401,6 +402,41 @@ class TodayView:
             selected_index=None,
         )
 
+        self.reminder_time = W.Dropdown(
+            description="At",
+            options=[f"{h:02d}:{m:02d}" for h in range(6, 23) for m in (0, 30)],
+            value="18:00",
+            style={"description_width": "30px"},
+            layout=W.Layout(width="140px"),
+        )
+        self.reminder_button = W.Button(
+            description="Reminders for my calendar",
+            icon="calendar",
+            tooltip="Make a calendar file (.ics) with a reminder for each exercise day",
+            layout=W.Layout(width="auto"),
+        )
+        self.reminder_link = W.HTML()
+        self.reminder_box = W.HBox(
+            [self.reminder_button, self.reminder_time, self.reminder_link],
+            layout=W.Layout(align_items="center", flex_flow="row wrap", display="none"),
+        )
+        self.reminder_box.add_class("backcare-reminders")
+        self.reminder_button.on_click(
+            lambda _b: callback_boundary(
+                self.make_reminders, self.reminder_link, "Cannot make the reminders"
+            )
+        )
+        self.reminder_time.observe(
+            lambda _ch: (
+                callback_boundary(
+                    self.make_reminders, self.reminder_link, "Cannot make the reminders"
+                )
+                if self.reminder_link.value
+                else None
+            ),
+            "value",
+        )
+
         for box in self.red_flags.values():
             box.observe(self._red_flags_changed, "value")
         # what the pickers and buttons start goes through the views' one catch-all
@@ -458,6 +494,7 @@ class TodayView:
                 ),
                 self.form,
                 self.quick_box,
+                self.reminder_box,
             ],
             layout=W.Layout(max_width="980px"),
         )
@@ -624,6 +661,8 @@ class TodayView:
         self._build_rows()
         self._reset_form()
         self._set_form_enabled(True)
+        self.reminder_link.value = ""
+        self.reminder_box.layout.display = None if self.programme is not None else "none"
         notes = []
         if asked is not None and asked > today:
             notes.append(
@@ -688,7 +727,36 @@ class TodayView:
         else:
             self.exercise_box.children = []
 
+    def make_reminders(self) -> bytes | None:
+        """Show a download link for the shown programme's reminders (backcare.reminders) at the
+        chosen time, starting today; return the file (None while no programme is shown).
+
+        Made on demand: importing icalendar would slow every page load."""
+        programme, pid = self.programme, self.patient_id
+        if programme is None or pid is None:
+            self.reminder_link.value = ""
+            return None
+        from backcare.reminders import calendar_for, parse_time
+
+        tz = self.store.patient_timezone(pid)
+        data = calendar_for(
+            programme,
+            self.store.catalog,
+            str(tz),
+            at=parse_time(self.reminder_time.value),
+            start=self._now().astimezone(tz).date(),
+        )
+        href = "data:text/calendar;charset=utf-8;base64," + base64.b64encode(data).decode()
+        self.reminder_link.value = (
+            f'<a class="backcare-reminders-download" download="back-exercises.ics" '
+            f'href="{href}" style="margin-left:8px;padding:4px 10px;border:1px solid #1a73e8;'
+            'border-radius:4px;text-decoration:none;color:#1a73e8">'
+            "Download reminders (.ics)</a>"
+        )
+        return data
+
     def _clear_rows(self) -> None:
+        self.reminder_box.layout.display = "none"
         for r in self.rows:
             r.close()
         self.rows = []

@@ -574,3 +574,27 @@ def test_the_notebook_runs_top_to_bottom_shows_the_checklist_and_writes_nothing(
     assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
     assert nb.cells[-1].outputs[0]["text"].strip() == "p1 8"  # the patient's own checklist
     assert row_counts(store) == before
+
+
+def test_the_reminders_button_offers_the_programme_as_a_calendar_file(view, store):
+    import base64
+    import re
+
+    import icalendar
+
+    assert view.reminder_box.layout.display is None and view.reminder_link.value == ""
+    view.reminder_button.click()
+    href = re.search(
+        r'href="data:text/calendar;charset=utf-8;base64,([^"]+)"', view.reminder_link.value
+    )
+    assert href and 'download="back-exercises.ics"' in view.reminder_link.value
+    cal = icalendar.Calendar.from_ical(base64.b64decode(href[1]))
+    (event,) = cal.walk("VEVENT")  # the default programme: every exercise 7 times a week
+    assert event["rrule"] == {"FREQ": ["DAILY"]}
+    assert event["dtstart"].params["TZID"] == "Europe/London"
+    # from today (Wednesday 7 January 2026, in the patient's zone) at 18:00 by default
+    assert event.decoded("dtstart").replace(tzinfo=None) == dt.datetime(2026, 1, 7, 18, 0)
+    view.reminder_time.value = "07:30"  # a new time: a new link
+    href = re.search(r"base64,([^\"]+)\"", view.reminder_link.value)
+    (event,) = icalendar.Calendar.from_ical(base64.b64decode(href[1])).walk("VEVENT")
+    assert event.decoded("dtstart").time() == dt.time(7, 30)
