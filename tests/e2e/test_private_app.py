@@ -7,9 +7,12 @@ kernel sends it."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import signal
+from pathlib import Path
 
+import icalendar
 import pytest
 
 from backcare.servers import free_port
@@ -70,6 +73,17 @@ def test_the_app_for_one_patient_never_shows_another(several, tmp_path, page, sc
             assert other not in html and other not in text
             assert not any(other in f for f in frames)
         assert page.locator("select option", has_text="Robin").count() == 0
+        # the reminder file: a button, then a download of Kim's programme in Kim's zone
+        page.get_by_role("button", name="Reminders for my calendar").click()
+        with page.expect_download() as download:
+            page.get_by_text("Download reminders (.ics)").click()
+        assert download.value.suggested_filename == "back-exercises.ics"
+        cal = icalendar.Calendar.from_ical(Path(download.value.path()).read_bytes())
+        (event,) = cal.walk("VEVENT")  # the default programme: every day
+        assert event["rrule"] == {"FREQ": ["DAILY"]}
+        assert event["dtstart"].params["TZID"] == "Europe/Paris"
+        assert event.decoded("dtstart").time() == dt.time(18, 0)
+        assert len(event.walk("VALARM")) == 1
     finally:
         tree = process_tree(cli.proc.pid)
         cli.proc.send_signal(signal.SIGTERM)
