@@ -35,7 +35,7 @@ from backcare.domain.programme import SETS_LIMITS, Prescription, Programme
 from backcare.domain.session import PAIN_CONTEXTS, SessionItem, new_id
 from backcare.domain.wording import CONSULT_ADVICE, RED_FLAG_MESSAGE, RED_FLAGS
 from backcare.errors import BackcareError, NotFoundError
-from backcare.present.html import esc, message_html
+from backcare.present.html import esc, message_html, picture_html
 from backcare.present.text import week_progress_lines
 from backcare.store import STORE_ERRORS, Store
 from backcare.ui.widgets import (
@@ -78,7 +78,8 @@ def how_to_html(ex: Exercise) -> str:
     """Position, steps and cautions of an exercise as escaped HTML."""
     steps = "".join(f"<li>{esc(s)}</li>" for s in ex.steps)
     cautions = "".join(f"<li>{esc(c)}</li>" for c in ex.cautions)
-    out = f"<p><b>Position:</b> {esc(ex.position)}</p><p><b>Steps:</b></p><ol>{steps}</ol>"
+    out = picture_html(ex.image_svg(), f"Drawing: {ex.name}", 240)
+    out += f"<p><b>Position:</b> {esc(ex.position)}</p><p><b>Steps:</b></p><ol>{steps}</ol>"
     if cautions:
         out += f"<p><b>Take care:</b></p><ul>{cautions}</ul>"
     if ex.dosage_note:

@@ -598,3 +598,19 @@ def test_the_reminders_button_offers_the_programme_as_a_calendar_file(view, stor
     href = re.search(r"base64,([^\"]+)\"", view.reminder_link.value)
     (event,) = icalendar.Calendar.from_ical(base64.b64decode(href[1])).walk("VEVENT")
     assert event.decoded("dtstart").time() == dt.time(7, 30)
+
+
+def test_the_how_to_panel_shows_the_exercise_drawing(view, store):
+    import base64
+    import re
+
+    from backcare.domain.catalog import svg_problem
+
+    panel = view.row("plank").details.children[0].value
+    img = re.search(
+        r'<img class="backcare-picture" src="data:image/svg\+xml;base64,([^"]+)"', panel
+    )
+    assert img and 'alt="Drawing: Plank"' in panel
+    svg = base64.b64decode(img[1]).decode()
+    assert svg == (ROOT / "backcare" / "data" / "images" / "plank.svg").read_text()
+    assert svg_problem(svg) == ""
