@@ -73,6 +73,14 @@ def test_the_app_for_one_patient_never_shows_another(several, tmp_path, page, sc
             assert other not in html and other not in text
             assert not any(other in f for f in frames)
         assert page.locator("select option", has_text="Robin").count() == 0
+        # the exercise drawing in "How to do it"
+        plank = page.locator(".backcare-exercise").filter(
+            has=page.get_by_role("checkbox", name="Plank", exact=True)
+        )
+        plank.get_by_text("How to do it").click()
+        drawing = page.get_by_alt_text("Drawing: Plank")
+        drawing.wait_for()
+        assert drawing.evaluate("img => img.complete && img.naturalWidth") > 0
         # the reminder file: a button, then a download of Kim's programme in Kim's zone
         page.get_by_role("button", name="Reminders for my calendar").click()
         with page.expect_download() as download:
