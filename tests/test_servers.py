@@ -315,10 +315,10 @@ def _cmdlines(pids: list[int]) -> str:
     return "\n".join(out)
 
 
-def _stop_and_collect(cli, tree) -> list[int]:
-    """SIGTERM backcare as a service manager would; the processes of tree left 10 s after it
-    exited (it must exit within 60 s)."""
-    cli.proc.send_signal(signal.SIGTERM)
+def _stop_and_collect(cli, tree, how: int = signal.SIGTERM) -> list[int]:
+    """SIGTERM backcare as a service manager would (or SIGINT, as Ctrl-C in its terminal); the
+    processes of tree left 10 s after it exited (it must exit within 60 s)."""
+    cli.proc.send_signal(how)
     try:
         assert cli.proc.wait(timeout=60) == 0
     finally:
@@ -375,7 +375,8 @@ def test_lab_given_a_taken_port_refuses_in_one_line(tmp_path):
     assert f"backcare: error: --port: {taken} is in use" in str(info.value)
 
 
-def test_lab_sigterm_stops_the_server_and_its_kernels(tmp_path):
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_lab_stops_with_its_kernels_on_sigterm_and_ctrl_c(tmp_path, how):
     store = make_store(tmp_path / "store.db")
     folder = tmp_path / "notebooks"
     shutil.copytree(ROOT / "notebooks", folder)
@@ -395,4 +396,4 @@ def test_lab_sigterm_stops_the_server_and_its_kernels(tmp_path):
     except BaseException:
         cli.proc.kill()
         raise
-    assert _stop_and_collect(cli, tree) == [], cli.log.read_text()[-2000:]
+    assert _stop_and_collect(cli, tree, how) == [], cli.log.read_text()[-2000:]
