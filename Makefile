@@ -7,6 +7,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 STORE  := data/backcare.db
+# The demo's own patient for the app (which never lists patients): `make app PATIENT=demo-0007`
+PATIENT ?= demo-0001
 
 .PHONY: lab app test lint format bench demo notebooks clean
 
@@ -21,10 +23,11 @@ $(STORE): | $(STAMP)
 	$(BIN)/backcare demo --patients 20 --days 120 --db sqlite:///$(STORE)
 
 lab: $(STAMP) $(STORE)
+	@echo "backcare: the app for the demo's patient $(PATIENT): make app (or $(BIN)/backcare app --patient $(PATIENT))"
 	$(BIN)/backcare lab
 
 app: $(STAMP) $(STORE)
-	$(BIN)/backcare app
+	$(BIN)/backcare app --patient $(PATIENT)
 
 demo: $(STAMP)
 	mkdir -p data && chmod 700 data

@@ -192,7 +192,22 @@ def cmd_app(args: argparse.Namespace) -> int:
     127.0.0.1, token required."""
     from backcare.servers import run_app
 
-    return run_app(args.port)
+    return run_app(args.port, patient=args.patient)
+
+
+def cmd_reminders(args: argparse.Namespace) -> int:
+    """Write a patient's reminders as an iCalendar file (.ics) for a phone or computer calendar:
+    one recurring event per prescribed slot of the programme in force (3x/week: Monday,
+    Wednesday, Friday; 7x/week: every day) at --time in the patient's time zone, with an alarm.
+    A changed programme gives a new file: import it again."""
+    from backcare.reminders import parse_time, write_reminders
+    from backcare.store import open_store
+
+    at = parse_time(args.time)
+    with open_store(args.db) as store:
+        out = write_reminders(store, args.patient, Path(args.out), at=at)
+    print(f"wrote {out}: open it with your calendar to get the reminders")
+    return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -374,9 +389,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_overview)
 
     p = sub.add_parser(
+        "reminders",
+        help="write a patient's exercise reminders as a calendar file (.ics)",
+        description=cmd_reminders.__doc__,
+    )
+    p.add_argument("--patient", required=True, metavar="ID", help="patient id")
+    p.add_argument("--out", required=True, metavar="FILE", help="the .ics file to write")
+    p.add_argument(
+        "--time", default="18:00", metavar="HH:MM", help="reminder time, local (default 18:00)"
+    )
+    _db_option(p)
+    p.set_defaults(func=cmd_reminders)
+
+    p = sub.add_parser(
         "lab", help="start JupyterLab on 127.0.0.1 with a token", description=cmd_lab.__doc__
     )
-    p.add_argument("--port", type=_positive, default=None, help="port (default 8888)")
+    p.add_argument(
+        "--port",
+        default=None,
+        help="port from 1 to 65535 (default 8888, or the next free one when it is taken)",
+    )
     p.set_defaults(func=cmd_lab)
 
     p = sub.add_parser(
@@ -384,7 +416,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve today's checklist as a web app on 127.0.0.1 with a token",
         description=cmd_app.__doc__,
     )
-    p.add_argument("--port", type=_positive, default=None, help="port (default 8866)")
+    p.add_argument(
+        "--port",
+        default=None,
+        help="port from 1 to 65535 (default 8866, or the next free one when it is taken)",
+    )
+    p.add_argument(
+        "--patient",
+        metavar="ID",
+        default=None,
+        help="the patient whose checklist the app shows (default: BACKCARE_PATIENT, else the "
+        "store's only patient; the app never lists patients)",
+    )
     p.set_defaults(func=cmd_app)
 
     return parser

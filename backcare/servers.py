@@ -9,31 +9,84 @@ the directory you started from, not notebooks/data."""
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import os
+import re
 import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Mapping
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
-from backcare.errors import BackcareError
+from backcare.errors import BackcareError, ValidationError
 from backcare.resources import APP_NOTEBOOK, checkout_notebooks, packaged_notebooks
 
 NOTEBOOKS = Path("notebooks")  # what JupyterLab opens, relative to the working directory
 LAB_PORT = 8888
 APP_PORT = 8866
+# Jupyter's own convention (ServerApp.port_retries defaults to 50): a taken default port moves
+# on to the next free one. A port the user asked for with --port never moves.
+PORT_RETRIES = 50
 APP_TEMPLATE = "backcare"  # Voila's lab template minus third-party stylesheets (see JUPYTER_DATA)
 JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter"
+PATIENT_ENV = "BACKCARE_PATIENT"  # the patient the app shows (same name as backcare.ui.today's)
+PRIVATE_ENV = "BACKCARE_APP"  # "1" in the app's kernels: the checklist never lists patients
+TOKEN_FILE_ENV = "JUPYTER_TOKEN_FILE"  # read once by jupyter_server's IdentityProvider
+# A kernel id no server holds: asked for with the token, our server answers 404 (token
+# accepted, no such kernel); another server on the port answers 403 (token refused).
+PROBE_PATH = "/api/kernels/00000000-0000-0000-0000-000000000000"
 
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that is free right now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
+
+
+def port_is_free(port: int) -> bool:
+    """Whether a server could listen on 127.0.0.1:port right now."""
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def check_port(value: object) -> int:
+    """value (an int or the text of one) as a TCP port; ValidationError unless 1..65535."""
+    text = str(value).strip()
+    if not re.fullmatch(r"[0-9]{1,5}", text) or not 1 <= int(text) <= 65535:
+        raise ValidationError("--port", value, "a whole number from 1 to 65535")
+    return int(text)
+
+
+def choose_port(asked: object | None, default: int) -> int:
+    """The port to serve on: asked (validated, refused with a one-line error when taken), else
+    default or, when that is taken, the next free one of the PORT_RETRIES after it."""
+    if asked is not None:
+        port = check_port(asked)
+        if not port_is_free(port):
+            raise BackcareError(
+                f"--port: {port} is in use by another program; choose another port, or leave "
+                f"--port out to use the first free one from {default}"
+            )
+        return port
+    for port in range(default, min(default + PORT_RETRIES, 65535) + 1):
+        if port_is_free(port):
+            return port
+    raise BackcareError(
+        f"ports {default} to {default + PORT_RETRIES} are all in use; choose one with --port"
+    )
 
 
 def new_token() -> str:
@@ -41,12 +94,20 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def masked(token: str) -> str:
+    """What a log line shows of a token: its first 4 characters."""
+    return token[:4] + "..." if token else ""
+
+
 def _as_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-def lab_command(port: int, token: str, notebook_dir: Path) -> list[str]:
-    """The argv that starts JupyterLab on 127.0.0.1:port with token, rooted at notebook_dir."""
+def lab_command(port: int, notebook_dir: Path) -> list[str]:
+    """The argv that starts JupyterLab on 127.0.0.1:port, rooted at notebook_dir.
+
+    The token is not on it (any user can read a command line with `ps`): the server reads it
+    from the owner-only file named by JUPYTER_TOKEN_FILE (token_env)."""
     cmd = [
         sys.executable,
         "-m",
@@ -54,7 +115,6 @@ def lab_command(port: int, token: str, notebook_dir: Path) -> list[str]:
         "--ip=127.0.0.1",
         f"--port={port}",
         "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}",
         "--no-browser",
         f"--ServerApp.root_dir={notebook_dir}",
     ]
@@ -63,12 +123,13 @@ def lab_command(port: int, token: str, notebook_dir: Path) -> list[str]:
     return cmd
 
 
-def app_command(port: int, token: str, notebook: Path | None = None) -> list[str]:
+def app_command(port: int, notebook: Path | None = None) -> list[str]:
     """The argv that serves notebook (default: the packaged checklist) with Voila on
     127.0.0.1:port, code hidden, token required.
 
-    Voila 0.5 (on jupyter_server 2) refuses requests without the token (redirect to its
-    login page, 403 for the API); tests/test_servers.py checks that on a real server."""
+    The token is not on it: with auto_token Voila's identity provider (jupyter_server 2) reads
+    it from the file named by JUPYTER_TOKEN_FILE (token_env), and refuses requests without
+    it (redirect to its login page, 403 for the API); tests/test_servers.py checks that."""
     notebook = notebook or APP_NOTEBOOK
     return [
         sys.executable,
@@ -79,12 +140,45 @@ def app_command(port: int, token: str, notebook: Path | None = None) -> list[str
         "--Voila.ip=127.0.0.1",
         f"--Voila.port={port}",
         "--Voila.port_retries=0",
-        f"--Voila.token={token}",
+        "--Voila.auto_token=True",
         "--VoilaConfiguration.strip_sources=True",
         "--VoilaConfiguration.show_tracebacks=False",
         f"--VoilaConfiguration.template={APP_TEMPLATE}",
         "--theme=light",
     ]
+
+
+def write_token_file(token: str, folder: Path) -> Path:
+    """Write token to an owner-only (0600) file in folder; return its path."""
+    path = folder / "token"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(token)
+    return path
+
+
+def token_env(env: Mapping[str, str], token_file: Path) -> dict[str, str]:
+    """env for a server that reads its token from token_file (never from the command line;
+    JUPYTER_TOKEN, which kernels would inherit, removed)."""
+    out = dict(env)
+    out.pop("JUPYTER_TOKEN", None)
+    out[TOKEN_FILE_ENV] = str(token_file)
+    return out
+
+
+def probe(port: int, token: str, timeout: float = 5.0) -> int | None:
+    """The HTTP status 127.0.0.1:port answers to PROBE_PATH with token (sent in a header,
+    never in a URL a log could show), or None when nothing answers."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", PROBE_PATH, headers={"Authorization": f"token {token}"})
+        resp = conn.getresponse()
+        resp.read()
+        return int(resp.status)
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        conn.close()
 
 
 def lab_url(port: int, token: str) -> str:
@@ -181,55 +275,244 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _serve(cmd: list[str], env: dict[str, str], *, grace: float = 20.0) -> int:
-    """Run the server in the foreground; on Ctrl-C or SIGTERM stop it cleanly (SIGTERM: it shuts
-    its kernels down, without Jupyter's "Shutdown this server?" prompt), then return 0."""
-    proc = subprocess.Popen(cmd, env=env)
-    # A service manager stops `backcare app` with SIGTERM: pass it on instead of dying and
-    # leaving the server and its kernels running.
+def _proc_stat(pid: int) -> tuple[int, int] | None:
+    """(parent pid, start time in clock ticks) of a live process (Linux /proc), else None."""
     try:
-        previous = signal.signal(signal.SIGTERM, _interrupt)
-    except ValueError:  # not the main thread: signals stay as they are
-        previous = None
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2 :].split()
+    return int(fields[1]), int(fields[19])
+
+
+def descendants(pid: int) -> list[tuple[int, int]]:
+    """(pid, start time) of every live process below pid: the server's kernels and helpers,
+    whatever session they started in (Linux /proc; an empty list elsewhere)."""
+    parents: dict[int, list[tuple[int, int]]] = {}
     try:
-        return proc.wait()
-    except KeyboardInterrupt:
+        entries = [int(e.name) for e in Path("/proc").iterdir() if e.name.isdigit()]
+    except OSError:
+        return []
+    for child in entries:
+        stat = _proc_stat(child)
+        if stat is not None:
+            parents.setdefault(stat[0], []).append((child, stat[1]))
+    found: list[tuple[int, int]] = []
+    todo = [pid]
+    while todo:
+        for below in parents.get(todo.pop(), []):
+            found.append(below)
+            todo.append(below[0])
+    return found
+
+
+def _same_process_alive(pid: int, started: int) -> bool:
+    stat = _proc_stat(pid)
+    return stat is not None and stat[1] == started
+
+
+def stop(proc: subprocess.Popen[bytes], *, grace: float = 20.0) -> None:
+    """Stop a server started by serve() and everything it started.
+
+    SIGTERM first (Jupyter and Voila then shut their kernels down), up to grace seconds; then
+    whatever of its process tree is still running (a kernel in a session of its own, a
+    helper) is terminated, then killed, so nothing is left behind as an orphan."""
+    tree = descendants(proc.pid)
+    if proc.poll() is None:
         proc.terminate()
         try:
             proc.wait(timeout=grace)
         except (subprocess.TimeoutExpired, KeyboardInterrupt):
             proc.kill()
             proc.wait()
+    with contextlib.suppress(OSError):
+        os.killpg(proc.pid, signal.SIGTERM)  # its own group (start_new_session)
+    left = [(pid, t) for pid, t in tree if _same_process_alive(pid, t)]
+    for pid, _ in left:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 5
+    while left and time.monotonic() < deadline:
+        time.sleep(0.1)
+        left = [(pid, t) for pid, t in left if _same_process_alive(pid, t)]
+    for pid, _ in left:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _forward_log(stream: Any, token: str, out: Any) -> None:
+    """Copy the server's log to out line by line, the token masked wherever it appears."""
+    for raw in iter(stream.readline, b""):
+        line = raw.decode("utf-8", errors="replace")
+        if token:
+            line = line.replace(token, masked(token))
+        out.write(line)
+        out.flush()
+    stream.close()
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], port: int, token: str, timeout: float) -> bool:
+    """True once our server answers on port with our token accepted (probe's 404); False if it
+    exits first. BackcareError after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None:
+        if probe(port, token, timeout=5) == 404:
+            return True
+        if time.monotonic() > deadline:
+            raise BackcareError(f"the server did not answer on port {port} within {timeout:.0f} s")
+        time.sleep(0.2)
+    return False
+
+
+def serve(
+    command: Callable[[int], list[str]],
+    env: Mapping[str, str],
+    *,
+    token: str,
+    port: object | None,
+    default_port: int,
+    announce: Callable[[int], list[str]],
+    timeout: float = 180.0,
+    grace: float = 20.0,
+    log: Any = None,
+) -> int:
+    """Run a server in the foreground until it ends, Ctrl-C or SIGTERM; return its exit code
+    (0 after a stop asked for).
+
+    port is what the user asked for (refused when it is bad or taken), else default_port or
+    the next free one. The token reaches the server in an owner-only file (JUPYTER_TOKEN_FILE),
+    deleted once the server answers; the server's log is copied to log (default stderr) with
+    the token masked. The lines of announce(port) (the URL) are printed only once the server
+    answers on that port with the token accepted."""
+    out = sys.stderr if log is None else log
+    folder = Path(tempfile.mkdtemp(prefix="backcare-"))  # owner-only
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+    except ValueError:  # not the main thread: signals stay as they are
+        previous = None
+    try:
+        token_file = write_token_file(token, folder)
+        server_environ = token_env(env, token_file)
+        chosen = choose_port(port, default_port)
+        while True:
+            proc = subprocess.Popen(
+                command(chosen),
+                env=server_environ,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C reaches backcare, which stops it properly
+            )
+            threading.Thread(
+                target=_forward_log, args=(proc.stdout, token, out), daemon=True
+            ).start()
+            if _wait_ready(proc, chosen, token, timeout):
+                break
+            code = proc.wait()
+            if port is None and not port_is_free(chosen):  # taken meanwhile: the next one
+                chosen = choose_port(None, chosen + 1)
+                continue
+            raise BackcareError(
+                f"the server stopped at start (exit code {code}); see its log above"
+            )
+        token_file.unlink()  # read once at start; kernels inherit only the name of a gone file
+        for line in announce(chosen):
+            print(line, flush=True)
+        return proc.wait()
+    except KeyboardInterrupt:
         return 0
     finally:
+        if proc is not None:
+            stop(proc, grace=grace)
+        shutil.rmtree(folder, ignore_errors=True)
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 
 
-def run_lab(port: int | None = None, notebook_dir: Path | None = None) -> int:
-    """Run JupyterLab in the foreground until Ctrl-C; return its exit code."""
-    port = port or LAB_PORT
+def _token() -> str:
+    return os.environ.get("BACKCARE_TOKEN") or new_token()
+
+
+def run_lab(port: object | None = None, notebook_dir: Path | None = None) -> int:
+    """Run JupyterLab in the foreground until Ctrl-C or SIGTERM; return its exit code."""
+    if port is not None:
+        check_port(port)
     folder = notebook_dir or find_notebooks()
-    token = os.environ.get("BACKCARE_TOKEN") or new_token()
+    token = _token()
     env = server_env()
     _store_hint(env)
-    print(f"backcare: JupyterLab on {lab_url(port, token)}", flush=True)
-    print("backcare: open that URL in your browser; press Ctrl-C to stop.", flush=True)
-    return _serve(lab_command(port, token, folder), env)
+    return serve(
+        lambda p: lab_command(p, folder),
+        env,
+        token=token,
+        port=port,
+        default_port=LAB_PORT,
+        announce=lambda p: [
+            f"backcare: JupyterLab on {lab_url(p, token)}",
+            "backcare: open that URL in your browser; press Ctrl-C to stop.",
+        ],
+    )
 
 
-def run_app(port: int | None = None, notebook: Path | None = None) -> int:
-    """Serve today's checklist with Voila in the foreground until Ctrl-C; return its exit code."""
-    port = port or APP_PORT
+def app_patient(env: Mapping[str, str], asked: str | None = None) -> str | None:
+    """The one patient the app shows: asked (--patient, else $BACKCARE_PATIENT), else the
+    store's only patient; None for a store with no patient yet (the app says how to add one).
+
+    BackcareError for a patient the store does not hold, and for a store of several patients
+    when none was asked for: the app never lists patients."""
+    from backcare.store import open_store
+
+    asked = asked or env.get(PATIENT_ENV, "").strip() or None
+    db = env.get("BACKCARE_DB", "")
+    if db.startswith("sqlite:///") and not Path(db[len("sqlite:///") :]).exists():
+        if asked is not None:
+            raise BackcareError(f"--patient: {asked!r} not found; there is no store at {db}")
+        return None
+    with open_store(db) as store:
+        ids = [str(p) for p in store.patients()["patient_id"]]
+    if asked is not None:
+        if asked not in ids:
+            raise BackcareError(
+                f"--patient: {asked!r} not found; expected a patient of this store "
+                "(`backcare patients` lists them)"
+            )
+        return asked
+    if len(ids) <= 1:
+        return ids[0] if ids else None
+    raise BackcareError(
+        f"this store holds {len(ids)} patients and the app shows one person's checklist: "
+        f"start it with --patient ID (or {PATIENT_ENV}=ID); `backcare patients` lists the ids"
+    )
+
+
+def run_app(
+    port: object | None = None, notebook: Path | None = None, patient: str | None = None
+) -> int:
+    """Serve one patient's checklist (app_patient) with Voila in the foreground until Ctrl-C or
+    SIGTERM; return its exit code."""
+    if port is not None:
+        check_port(port)
     notebook = notebook or APP_NOTEBOOK
     if not notebook.is_file():
         raise BackcareError(f"{notebook}: notebook not found")
-    token = os.environ.get("BACKCARE_TOKEN") or new_token()
     env = server_env()
+    chosen = app_patient(env, patient)
     _store_hint(env)
-    print(f"backcare: today's checklist on {app_url(port, token)}", flush=True)
-    print(
-        "backcare: open that URL in your browser (the token is required); press Ctrl-C to stop.",
-        flush=True,
+    env[PRIVATE_ENV] = "1"
+    if chosen is not None:
+        env[PATIENT_ENV] = chosen
+    token = _token()
+    who = f" for patient {chosen}" if chosen else ""
+    return serve(
+        lambda p: app_command(p, notebook),
+        env,
+        token=token,
+        port=port,
+        default_port=APP_PORT,
+        announce=lambda p: [
+            f"backcare: today's checklist{who} on {app_url(p, token)}",
+            "backcare: open that URL in your browser (the token is required); "
+            "press Ctrl-C to stop.",
+        ],
     )
-    return _serve(app_command(port, token, notebook), env)

@@ -5,10 +5,14 @@ is refused while one with it gets the page."""
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import os
+import shutil
 import signal
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -17,31 +21,72 @@ from backcare.errors import BackcareError
 from backcare.servers import app_command, app_url, free_port, lab_command, new_token, server_env
 from backcare.store import open_store
 from tests.support import ROOT
-from tests.support.servers import get, make_store, start_server, stop_server
+from tests.support.servers import (
+    alive,
+    get,
+    make_store,
+    process_tree,
+    start_cli,
+    start_server,
+    stop_server,
+)
 
 
-def test_lab_command_binds_localhost_with_a_token_and_no_port_retries():
-    cmd = lab_command(8123, "tok", Path("notebooks"))
+def test_lab_command_binds_localhost_with_no_port_retries_and_no_token():
+    cmd = lab_command(8123, Path("notebooks"))
     assert "--ip=127.0.0.1" in cmd and "--port=8123" in cmd
-    assert "--ServerApp.port_retries=0" in cmd and "--IdentityProvider.token=tok" in cmd
-    assert "--no-browser" in cmd
+    assert "--ServerApp.port_retries=0" in cmd and "--no-browser" in cmd
+    assert not any("token" in a.lower() for a in cmd)  # the token goes in a file, never here
     assert ("--allow-root" in cmd) == (os.geteuid() == 0)
 
 
-def test_app_command_serves_the_checklist_with_voila_code_hidden_and_a_token():
-    cmd = app_command(8124, "tok")
+def test_app_command_serves_the_checklist_with_voila_code_hidden_and_no_token_on_it():
+    cmd = app_command(8124)
     assert cmd[1:4] == ["-m", "voila", str(ROOT / "backcare" / "notebooks" / "01_today.ipynb")]
     for arg in (
         "--Voila.ip=127.0.0.1",
         "--Voila.port=8124",
         "--Voila.port_retries=0",
-        "--Voila.token=tok",
+        "--Voila.auto_token=True",  # the identity provider reads JUPYTER_TOKEN_FILE
         "--VoilaConfiguration.strip_sources=True",
         "--VoilaConfiguration.show_tracebacks=False",
         "--no-browser",
         "--VoilaConfiguration.template=backcare",
     ):
         assert arg in cmd
+    assert not any("--Voila.token" in a or "IdentityProvider.token" in a for a in cmd)
+
+
+def test_the_token_file_is_owner_only_and_replaces_jupyter_token(tmp_path):
+    path = servers.write_token_file("s3cret", tmp_path)
+    assert path.read_text() == "s3cret" and path.stat().st_mode & 0o777 == 0o600
+    env = servers.token_env({"JUPYTER_TOKEN": "old", "X": "1"}, path)
+    assert env == {"X": "1", "JUPYTER_TOKEN_FILE": str(path)}
+
+
+@pytest.mark.parametrize("bad", ["abc", "0", "-1", "65536", "70000", "8.5", "", " "])
+def test_a_bad_port_is_refused_in_one_line(bad):
+    with pytest.raises(BackcareError, match="--port: .* expected a whole number from 1 to 65535"):
+        servers.check_port(bad)
+
+
+@pytest.mark.parametrize("good", ["1", "8866", "65535"])
+def test_a_good_port_is_taken_as_asked(good):
+    assert servers.check_port(good) == int(good)
+
+
+def test_a_taken_default_port_moves_to_the_next_free_one_and_an_asked_port_never_moves():
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        chosen = servers.choose_port(None, taken)
+        assert chosen > taken and servers.port_is_free(chosen)
+        assert all(not servers.port_is_free(p) for p in range(taken, chosen))
+        with pytest.raises(BackcareError, match=f"--port: {taken} is in use"):
+            servers.choose_port(str(taken), 8866)
 
 
 def test_the_app_template_ships_with_the_package_and_is_put_on_jupyter_path(tmp_path):
@@ -71,73 +116,73 @@ def test_server_env_makes_the_store_and_catalog_absolute(tmp_path):
 
 
 @pytest.mark.parametrize("which", ["lab", "app"])
-def test_run_prints_the_full_url_with_the_token(which, monkeypatch, capsys, tmp_path):
+def test_run_serves_with_the_token_kept_off_the_command_line(which, monkeypatch, tmp_path):
     calls = []
-    monkeypatch.setattr(servers, "_serve", lambda cmd, env: calls.append((cmd, env)) or 0)
+    monkeypatch.setattr(servers, "serve", lambda command, env, **kw: calls.append((command, kw)))
     monkeypatch.setenv("BACKCARE_TOKEN", "s3cret-token")
+    monkeypatch.setenv("BACKCARE_DB", make_store(tmp_path / "one.db"))
     monkeypatch.chdir(ROOT)
-    run = servers.run_lab if which == "lab" else servers.run_app
-    assert run(9999) == 0
-    out = capsys.readouterr().out
+    (servers.run_lab if which == "lab" else servers.run_app)("9999")
+    command, kw = calls[0]
+    assert kw["token"] == "s3cret-token" and kw["port"] == "9999"
+    assert not any("s3cret-token" in a for a in command(9999))
     path = "/lab" if which == "lab" else "/"
-    assert f"http://127.0.0.1:9999{path}?token=s3cret-token" in out
-    cmd, env = calls[0]
-    assert any("s3cret-token" in a for a in cmd)
-    assert env["BACKCARE_DB"].startswith("sqlite:////") or "://" in env["BACKCARE_DB"]
+    assert f"http://127.0.0.1:4242{path}?token=s3cret-token" in kw["announce"](4242)[0]
 
 
-def test_ctrl_c_stops_the_server_cleanly(monkeypatch):
-    class FakeServer:
-        def __init__(self, cmd, env):
-            self.signals, self.waits = [], 0
-
-        def wait(self, timeout=None):
-            self.waits += 1
-            if self.waits == 1:
-                raise KeyboardInterrupt  # the user pressed Ctrl-C while the server ran
-            return 0
-
-        def terminate(self):
-            self.signals.append("TERM")
-
-        def kill(self):
-            self.signals.append("KILL")
-
-    made = []
-    monkeypatch.setattr(
-        servers.subprocess, "Popen", lambda cmd, env: made.append(FakeServer(cmd, env)) or made[-1]
-    )
-    assert servers._serve(["x"], {}) == 0
-    assert made[0].signals == ["TERM"]  # a clean stop, no kill needed
+@pytest.mark.parametrize("which", ["lab", "app"])
+def test_run_refuses_a_bad_port_before_anything_starts(which, monkeypatch):
+    monkeypatch.setattr(servers, "serve", lambda *a, **k: pytest.fail("started"))
+    with pytest.raises(BackcareError, match="--port: '70000'"):
+        (servers.run_lab if which == "lab" else servers.run_app)("70000")
 
 
-def test_sigterm_stops_the_server_cleanly_and_the_handler_is_put_back(monkeypatch):
-    class FakeServer:
-        def __init__(self, cmd, env):
-            self.signals, self.waits = [], 0
+@pytest.mark.parametrize("port", ["70000", "0", "abc"])
+def test_the_cli_refuses_a_bad_port_with_one_line_and_exit_2(port, capsys):
+    from backcare.cli import main
 
-        def wait(self, timeout=None):
-            self.waits += 1
-            if self.waits == 1:
-                os.kill(os.getpid(), signal.SIGTERM)  # a service manager stops `backcare app`
-                time.sleep(1)  # the handler runs here
-                raise AssertionError("SIGTERM did not interrupt the wait")
-            return 0
+    assert main(["app", "--port", port]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("backcare: error: --port:")
 
-        def terminate(self):
-            self.signals.append("TERM")
 
-        def kill(self):
-            self.signals.append("KILL")
+def _two_patients(tmp_path) -> str:
+    url = make_store(tmp_path / "two.db")
+    with open_store(url) as store:
+        store.add_patient("kim", "Kim Other", "UTC")
+    return url
 
-    made = []
-    monkeypatch.setattr(
-        servers.subprocess, "Popen", lambda cmd, env: made.append(FakeServer(cmd, env)) or made[-1]
-    )
-    before = signal.getsignal(signal.SIGTERM)
-    assert servers._serve(["x"], {}) == 0
-    assert made[0].signals == ["TERM"] and made[0].waits == 2  # passed on, then waited for
-    assert signal.getsignal(signal.SIGTERM) is before
+
+def test_the_app_refuses_a_store_of_several_patients_without_one_named(tmp_path):
+    env = {"BACKCARE_DB": _two_patients(tmp_path)}
+    with pytest.raises(BackcareError, match="holds 2 patients .* --patient ID"):
+        servers.app_patient(env)
+    assert servers.app_patient(env, "kim") == "kim"
+    assert servers.app_patient({**env, "BACKCARE_PATIENT": "sam"}) == "sam"
+    with pytest.raises(BackcareError, match="--patient: 'nobody' not found"):
+        servers.app_patient(env, "nobody")
+    assert servers.app_patient({"BACKCARE_DB": make_store(tmp_path / "one.db")}) == "sam"
+
+
+def test_the_cli_app_with_several_patients_and_no_patient_exits_2_in_one_line(
+    tmp_path, monkeypatch, capsys
+):
+    from backcare.cli import main
+
+    monkeypatch.setenv("BACKCARE_DB", _two_patients(tmp_path))
+    monkeypatch.delenv("BACKCARE_PATIENT", raising=False)
+    monkeypatch.setattr(servers, "serve", lambda *a, **k: pytest.fail("started"))
+    assert main(["app"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "2 patients" in err and "--patient" in err
+
+
+def test_the_app_kernels_get_the_patient_and_the_private_switch(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(servers, "serve", lambda command, env, **kw: calls.append(env))
+    monkeypatch.setenv("BACKCARE_DB", _two_patients(tmp_path))
+    servers.run_app(patient="kim")
+    assert calls[0]["BACKCARE_PATIENT"] == "kim" and calls[0]["BACKCARE_APP"] == "1"
 
 
 def test_lab_opens_the_notebooks_folder_of_the_working_directory(tmp_path):
@@ -195,7 +240,7 @@ def voila_app(served_store, tmp_path_factory):
     port, token = free_port(), new_token()
     log = tmp_path_factory.mktemp("voila") / "voila.log"
     server = start_server(
-        app_command(port, token),
+        app_command(port),
         db_url=served_store,
         token=token,
         port=port,
@@ -211,7 +256,7 @@ def lab(served_store, tmp_path_factory):
     port, token = free_port(), new_token()
     log = tmp_path_factory.mktemp("lab") / "lab.log"
     server = start_server(
-        lab_command(port, token, ROOT / "notebooks"),
+        lab_command(port, ROOT / "notebooks"),
         db_url=served_store,
         token=token,
         port=port,
@@ -252,3 +297,103 @@ def test_lab_refuses_requests_without_the_token_and_serves_the_notebooks_with_it
     assert get(lab.base + "/api/contents")[0] == 403
     status, _, body = get(f"{lab.base}/api/contents/01_today.ipynb?token={lab.token}&content=0")
     assert status == 200 and '"01_today.ipynb"' in body
+
+
+# ---- `backcare app` and `backcare lab` as a person starts them ----------------------------
+def _port_token(url: str) -> tuple[int, str]:
+    parts = urlsplit(url)
+    return int(parts.port or 0), parse_qs(parts.query)["token"][0]
+
+
+def _cmdlines(pids: list[int]) -> str:
+    out = []
+    for pid in pids:
+        try:
+            out.append(Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"))
+        except OSError:
+            pass
+    return "\n".join(out)
+
+
+def _stop_and_collect(cli, tree, how: int = signal.SIGTERM) -> list[int]:
+    """SIGTERM backcare as a service manager would (or SIGINT, as Ctrl-C in its terminal); the
+    processes of tree left 10 s after it exited (it must exit within 60 s)."""
+    cli.proc.send_signal(how)
+    try:
+        assert cli.proc.wait(timeout=60) == 0
+    finally:
+        deadline = time.monotonic() + 10
+        while alive(tree) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        left = alive(tree)
+        for pid in left:  # leave nothing running whatever the outcome
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+    return left
+
+
+def test_the_app_moves_off_a_busy_default_port_keeps_its_token_secret_and_stops_whole(tmp_path):
+    import socket
+
+    store = make_store(tmp_path / "store.db")
+    with socket.socket() as busy:  # another Jupyter on the default port
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        cli = start_cli(["app"], db_url=store, log=tmp_path / "app.log", default_port=taken)
+        try:
+            port, token = _port_token(cli.url)
+            assert port > taken and cli.url == f"http://127.0.0.1:{port}/?token={token}"
+            # answering already when the URL is printed, and it is our server: the token works
+            assert servers.probe(port, token) == 404
+            assert servers.probe(port, "wrong-token") == 403
+            status, _, body = get(cli.url, timeout=180)  # a page load: starts a kernel
+            assert status == 200 and "application/vnd.jupyter.widget-view+json" in body
+            tree = process_tree(cli.proc.pid)
+            assert len(tree) >= 3  # backcare, voila, the page's kernel
+            assert token not in _cmdlines([pid for pid, _ in tree])
+        except BaseException:
+            cli.proc.kill()
+            raise
+        left = _stop_and_collect(cli, tree)
+    assert left == [], cli.log.read_text()[-2000:]
+    log = cli.log.read_text()
+    assert "GET /?token=" in log or "token=" in log  # the page load was logged ...
+    assert token not in log  # ... with the token masked
+
+
+def test_lab_given_a_taken_port_refuses_in_one_line(tmp_path):
+    import socket
+
+    store = make_store(tmp_path / "store.db")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        with pytest.raises(RuntimeError, match="exited with 2") as info:
+            start_cli(["lab", "--port", str(taken)], db_url=store, log=tmp_path / "lab.log")
+    assert f"backcare: error: --port: {taken} is in use" in str(info.value)
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_lab_stops_with_its_kernels_on_sigterm_and_ctrl_c(tmp_path, how):
+    store = make_store(tmp_path / "store.db")
+    folder = tmp_path / "notebooks"
+    shutil.copytree(ROOT / "notebooks", folder)
+    cli = start_cli(["lab"], db_url=store, log=tmp_path / "lab.log", default_port=free_port())
+    try:
+        port, token = _port_token(cli.url)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn.request("POST", "/api/kernels", body="{}", headers={"Authorization": f"token {token}"})
+        assert conn.getresponse().status == 201  # a kernel, as opening a notebook starts
+        conn.close()
+        deadline = time.monotonic() + 30
+        while len(process_tree(cli.proc.pid)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        tree = process_tree(cli.proc.pid)
+        assert len(tree) >= 3  # backcare, jupyterlab, the kernel
+        assert token not in _cmdlines([pid for pid, _ in tree])
+    except BaseException:
+        cli.proc.kill()
+        raise
+    assert _stop_and_collect(cli, tree, how) == [], cli.log.read_text()[-2000:]

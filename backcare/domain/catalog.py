@@ -21,7 +21,12 @@ DOSE_FIELDS = ("hold_s", "reps", "minutes")
 DOSE_LIMITS = {"hold_s": (1, 600), "reps": (1, 100), "minutes": (1, 180)}
 DEFAULT_USER_CATALOG = Path("data") / "exercises.toml"
 _REQUIRED_TEXT = ("id", "name", "group", "position", "source")
-_KNOWN = set(_REQUIRED_TEXT) | {"steps", "cautions", "each_side", "ladder", "dosage_note"}
+_KNOWN = set(_REQUIRED_TEXT) | {"steps", "cautions", "each_side", "ladder", "dosage_note", "image"}
+MAX_IMAGE_BYTES = 100_000
+# What an exercise picture may hold: drawing only. Anything that can run code, load another
+# resource or embed another document is refused (an SVG is XML a browser may execute).
+_SVG_REFUSED_TAGS = {"script", "foreignobject", "iframe", "embed", "object", "image", "a", "use"}
+_SVG_REFUSED_TAGS |= {"animate", "animatemotion", "animatetransform", "set", "handler", "style"}
 _KNOWN |= set(DOSE_FIELDS)
 
 
@@ -43,6 +48,11 @@ class Exercise:
     ladder: tuple[int, ...] = ()
     dosage_note: str = ""
     origin: str = field(default="", compare=False)
+    image: str = field(default="", compare=False)  # a checked SVG file's full path, or ""
+
+    def image_svg(self) -> str:
+        """The exercise's picture (SVG text, checked when the catalog was loaded), or ''."""
+        return Path(self.image).read_text(encoding="utf-8") if self.image else ""
 
     @property
     def main_dose(self) -> str:
@@ -151,7 +161,66 @@ def _parse_range(path: str, ex_id: str, name: str, value: object) -> tuple[int, 
     return (value[0], value[1])
 
 
-def _parse_exercise(path: str, index: int, raw: object) -> Exercise:
+def svg_problem(text: str) -> str:
+    """Why text is not a safe, self-contained SVG drawing, or '' if it is one."""
+    import xml.etree.ElementTree as ET
+
+    if "<!doctype" in text.lower() or "<!entity" in text.lower():
+        return "an SVG with a DOCTYPE or ENTITY declaration is not allowed"
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        return f"not an SVG file (not well-formed XML: {exc})"
+    if root.tag.rsplit("}", 1)[-1] != "svg":
+        return "not an SVG file (the root element is not <svg>)"
+    for element in root.iter():
+        tag = str(element.tag).rsplit("}", 1)[-1].lower()
+        if tag in _SVG_REFUSED_TAGS:
+            return f"an SVG with a <{tag}> element is not allowed (drawing only)"
+        for name, value in element.attrib.items():
+            attr = name.rsplit("}", 1)[-1].lower()
+            low = value.strip().lower()
+            if attr.startswith("on"):
+                return f"an SVG with an event handler ({attr}) is not allowed"
+            if attr == "href" and not low.startswith("#"):
+                return "an SVG that links to another resource is not allowed"
+            if "javascript:" in low or ("url(" in low and "url(#" not in low.replace(" ", "")):
+                return f"an SVG whose {attr} refers outside the file is not allowed"
+    return ""
+
+
+def _parse_image(path: str, ex_id: str, value: object, base: Path | None) -> str:
+    """The full path of an exercise's picture: an SVG file in base (the catalog file's folder),
+    named relative to it, safe (svg_problem). CatalogError naming the file otherwise."""
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(path, ex_id, "image", "must be the name of an SVG file beside the catalog")
+    name = value.strip()
+    if base is None:
+        raise _fail(path, ex_id, "image", f"{name!r}: no folder to find it in")
+    rel = Path(name)
+    if rel.is_absolute() or ".." in rel.parts or "\\" in name:
+        raise _fail(path, ex_id, "image", f"{name!r}: must be a path inside the catalog's folder")
+    if rel.suffix.lower() != ".svg":
+        raise _fail(path, ex_id, "image", f"{name!r}: only SVG files (.svg) are allowed")
+    root = base.resolve()
+    file = (root / rel).resolve()
+    if not file.is_relative_to(root):  # a symbolic link out of the folder
+        raise _fail(path, ex_id, "image", f"{name!r}: must be a path inside the catalog's folder")
+    try:
+        size = file.stat().st_size
+        if size > MAX_IMAGE_BYTES:
+            raise _fail(path, ex_id, "image", f"{name!r}: {size} bytes; at most {MAX_IMAGE_BYTES}")
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+        raise _fail(path, ex_id, "image", f"{name!r}: cannot read it ({reason})") from None
+    problem = svg_problem(text)
+    if problem:
+        raise _fail(path, ex_id, "image", f"{name!r}: {problem}")
+    return str(file)
+
+
+def _parse_exercise(path: str, index: int, raw: object, base: Path | None = None) -> Exercise:
     if not isinstance(raw, dict):
         raise _fail(path, f"#{index + 1}", "exercise", "must be a table")
     raw_id = raw.get("id")
@@ -198,6 +267,7 @@ def _parse_exercise(path: str, index: int, raw: object) -> Exercise:
     note = raw.get("dosage_note", "")
     if not isinstance(note, str):
         raise _fail(path, ex_id, "dosage_note", "must be text")
+    image = _parse_image(path, ex_id, raw["image"], base) if "image" in raw else ""
     return Exercise(
         id=raw["id"],
         name=raw["name"].strip(),
@@ -210,12 +280,15 @@ def _parse_exercise(path: str, index: int, raw: object) -> Exercise:
         ladder=tuple(ladder),
         dosage_note=note,
         origin=path,
+        image=image,
         **doses,
     )
 
 
-def parse_catalog_text(text: str, path: str) -> list[Exercise]:
-    """Parse one catalog file's TOML text into exercises (raises CatalogError naming the file)."""
+def parse_catalog_text(text: str, path: str, base: Path | None = None) -> list[Exercise]:
+    """Parse one catalog file's TOML text into exercises (raises CatalogError naming the file).
+
+    base: the folder the exercises' image names are relative to (the catalog file's own)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -223,7 +296,7 @@ def parse_catalog_text(text: str, path: str) -> list[Exercise]:
     raw_list = data.get("exercise")
     if not isinstance(raw_list, list):
         raise CatalogError(f"{path}: expected one or more [[exercise]] tables")
-    exercises = [_parse_exercise(path, i, raw) for i, raw in enumerate(raw_list)]
+    exercises = [_parse_exercise(path, i, raw, base) for i, raw in enumerate(raw_list)]
     seen: set[str] = set()
     for e in exercises:
         if e.id in seen:
@@ -236,7 +309,9 @@ def load_catalog(*extra: str | os.PathLike[str]) -> Catalog:
     """The shipped catalog plus each extra file, in order (an extra may not reuse an id)."""
     shipped = resources.files("backcare").joinpath("data/catalog.toml")
     exercises = parse_catalog_text(
-        shipped.read_text(encoding="utf-8"), "backcare/data/catalog.toml"
+        shipped.read_text(encoding="utf-8"),
+        "backcare/data/catalog.toml",
+        Path(str(resources.files("backcare").joinpath("data"))),
     )
     ids = {e.id for e in exercises}
     for path in extra:
@@ -245,7 +320,7 @@ def load_catalog(*extra: str | os.PathLike[str]) -> Catalog:
             text = p.read_text(encoding="utf-8")
         except OSError as exc:
             raise CatalogError(f"{p}: cannot read catalog file: {exc.strerror}") from None
-        for e in parse_catalog_text(text, str(p)):
+        for e in parse_catalog_text(text, str(p), p.parent):
             if e.id in ids:
                 raise _fail(
                     str(p), e.id, "id", "already defined in the shipped catalog or an earlier file"

@@ -52,3 +52,17 @@ def message_html(kind: str, title: str, lines: Iterable[str] = (), *, trusted: s
         f'border-left:4px solid {fg};padding:8px 12px;margin:6px 0;line-height:1.4">'
         f"<strong>{esc(title)}</strong>{body}{trusted}</div>"
     )
+
+
+def picture_html(svg: str, alt: str, width: int = 200, cls: str = "backcare-picture") -> str:
+    """An <img> of an SVG drawing (checked by the catalog when loaded), as a data: URL, so a
+    page or report needs no other file; inside <img> an SVG never runs script. '' without svg."""
+    if not svg:
+        return ""
+    import base64
+
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return (
+        f'<img class="{esc(cls)}" src="data:image/svg+xml;base64,{data}" alt="{esc(alt)}" '
+        f'width="{int(width)}" style="max-width:100%;height:auto">'
+    )

@@ -65,7 +65,7 @@ from backcare.domain.wording import (
 from backcare.errors import BackcareError, NotFoundError, ValidationError
 from backcare.owner_only import private_dir, write_private
 from backcare.present import figures as P
-from backcare.present.html import esc, paragraph
+from backcare.present.html import esc, paragraph, picture_html
 from backcare.present.text import CAVEATS
 from backcare.present.text import suggestions_html as _suggestions_html
 from backcare.reports.privacy import pseudonym, pseudonym_key, pseudonymise
@@ -536,9 +536,17 @@ class Report:
         if first["author"]:
             since += f", prescribed by {first['author']}"
         note = str(first["note"] or "")
+        pictures = "".join(
+            '<figure style="display:inline-block;margin:4px 12px 4px 0;text-align:center">'
+            + picture_html(self.catalog[e].image_svg(), f"Drawing: {self.catalog[e].name}", 160)
+            + f'<figcaption style="font-size:90%">{esc(self.catalog[e].name)}</figcaption></figure>'
+            for e in now["exercise_id"]
+            if e in self.catalog and self.catalog[e].image
+        )
         return (
             paragraph(since + ".")
             + _table(table, "programme")
+            + (f'<div class="backcare-pictures">{pictures}</div>' if pictures else "")
             + (f"<p><i>Programme note:</i> {esc(note)}</p>" if note else "")
         )
 

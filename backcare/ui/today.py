@@ -18,6 +18,7 @@ Rules the view keeps:
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import logging
 import os
@@ -34,7 +35,7 @@ from backcare.domain.programme import SETS_LIMITS, Prescription, Programme
 from backcare.domain.session import PAIN_CONTEXTS, SessionItem, new_id
 from backcare.domain.wording import CONSULT_ADVICE, RED_FLAG_MESSAGE, RED_FLAGS
 from backcare.errors import BackcareError, NotFoundError
-from backcare.present.html import esc, message_html
+from backcare.present.html import esc, message_html, picture_html
 from backcare.present.text import week_progress_lines
 from backcare.store import STORE_ERRORS, Store
 from backcare.ui.widgets import (
@@ -45,6 +46,7 @@ from backcare.ui.widgets import (
     callback_boundary,
     hold_phases,
     one_line,
+    patient_names,
 )
 
 __all__ = [
@@ -54,6 +56,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PATIENT_ENV = "BACKCARE_PATIENT"
+PRIVATE_ENV = "BACKCARE_APP"  # "1" in `backcare app`: one patient, never a list of them
 DOSE_LABELS = {"sets": "sets", "hold_s": "hold (s)", "reps": "reps", "minutes": "minutes"}
 
 # Compact "How to do it" panels; scoped to the view so nothing else on the page changes.
@@ -75,7 +78,8 @@ def how_to_html(ex: Exercise) -> str:
     """Position, steps and cautions of an exercise as escaped HTML."""
     steps = "".join(f"<li>{esc(s)}</li>" for s in ex.steps)
     cautions = "".join(f"<li>{esc(c)}</li>" for c in ex.cautions)
-    out = f"<p><b>Position:</b> {esc(ex.position)}</p><p><b>Steps:</b></p><ol>{steps}</ol>"
+    out = picture_html(ex.image_svg(), f"Drawing: {ex.name}", 240)
+    out += f"<p><b>Position:</b> {esc(ex.position)}</p><p><b>Steps:</b></p><ol>{steps}</ol>"
     if cautions:
         out += f"<p><b>Take care:</b></p><ul>{cautions}</ul>"
     if ex.dosage_note:
@@ -399,6 +403,41 @@ class TodayView:
             selected_index=None,
         )
 
+        self.reminder_time = W.Dropdown(
+            description="At",
+            options=[f"{h:02d}:{m:02d}" for h in range(6, 23) for m in (0, 30)],
+            value="18:00",
+            style={"description_width": "30px"},
+            layout=W.Layout(width="140px"),
+        )
+        self.reminder_button = W.Button(
+            description="Reminders for my calendar",
+            icon="calendar",
+            tooltip="Make a calendar file (.ics) with a reminder for each exercise day",
+            layout=W.Layout(width="auto"),
+        )
+        self.reminder_link = W.HTML()
+        self.reminder_box = W.HBox(
+            [self.reminder_button, self.reminder_time, self.reminder_link],
+            layout=W.Layout(align_items="center", flex_flow="row wrap", display="none"),
+        )
+        self.reminder_box.add_class("backcare-reminders")
+        self.reminder_button.on_click(
+            lambda _b: callback_boundary(
+                self.make_reminders, self.reminder_link, "Cannot make the reminders"
+            )
+        )
+        self.reminder_time.observe(
+            lambda _ch: (
+                callback_boundary(
+                    self.make_reminders, self.reminder_link, "Cannot make the reminders"
+                )
+                if self.reminder_link.value
+                else None
+            ),
+            "value",
+        )
+
         for box in self.red_flags.values():
             box.observe(self._red_flags_changed, "value")
         # what the pickers and buttons start goes through the views' one catch-all
@@ -456,6 +495,7 @@ class TodayView:
                 ),
                 self.form,
                 self.quick_box,
+                self.reminder_box,
             ],
             layout=W.Layout(max_width="980px"),
         )
@@ -487,38 +527,52 @@ class TodayView:
 
     def _choose_patient(self, requested: str | None, day: dt.date | None) -> None:
         try:
-            self.patient.load(self.store)
+            names = patient_names(self.store)
         except STORE_ERRORS as exc:  # shown as a message, never a traceback
             self._fail(self.status, "Cannot read the store", exc)
             self._set_form_enabled(False)
             return
-        names = self.patient.names
         problem = ""
         chosen: str | None = None
         pinned = False
         env = os.environ.get(PATIENT_ENV, "").strip()
+        private = os.environ.get(PRIVATE_ENV, "") == "1"
         if requested is not None:
             if requested in names:
                 chosen, pinned = requested, True
             else:
-                problem = f"Patient {requested!r} is not in this store; choose one from the list."
+                problem = f"Patient {requested!r} is not in this store"
         elif len(names) == 1:
             chosen, pinned = next(iter(names)), True
         elif env:
             if env in names:
                 chosen, pinned = env, True
             else:
-                problem = (
-                    f"{PATIENT_ENV}={env!r} is not a patient in this store; "
-                    "choose one from the list."
-                )
+                problem = f"{PATIENT_ENV}={env!r} is not a patient in this store"
         if pinned and chosen is not None:
+            # the page holds this patient only: a hidden dropdown's options still reach it
+            self._offer({chosen: names[chosen]}, chosen)
             self.patient_label.value = (
                 f'<div class="backcare-patient" style="margin-right:16px">Patient: '
                 f"<b>{esc(names[chosen] or chosen)}</b></div>"
             )
             self.patient.layout.display = "none"
+        elif private and names:
+            # the app (backcare app) never lists patients: it names its one patient at start
+            self._offer({})
+            self.patient_label.value = ""
+            self.patient.layout.display = "none"
+            self.status.value = message_html(
+                "warning",
+                (problem + "." if problem else "This app shows one person's checklist."),
+                ["Start it for one patient: backcare app --patient ID"],
+            )
+            self._set_form_enabled(False)
+            return
         else:
+            self._offer(names)
+            if problem:
+                problem += "; choose one from the list."
             self.patient_label.value = ""
             self.patient.layout.display = None
         if not names:
@@ -542,6 +596,14 @@ class TodayView:
         finally:
             self._loading = False
         self._open(chosen, day)
+
+    def _offer(self, names: dict[str, str], value: str | None = None) -> None:
+        """Put names in the dropdown (and value) without opening anyone yet."""
+        self._loading = True
+        try:
+            self.patient.set_names(names, value)
+        finally:
+            self._loading = False
 
     def _patient_changed(self, change: dict) -> None:
         if self._loading:
@@ -600,6 +662,8 @@ class TodayView:
         self._build_rows()
         self._reset_form()
         self._set_form_enabled(True)
+        self.reminder_link.value = ""
+        self.reminder_box.layout.display = None if self.programme is not None else "none"
         notes = []
         if asked is not None and asked > today:
             notes.append(
@@ -664,7 +728,36 @@ class TodayView:
         else:
             self.exercise_box.children = []
 
+    def make_reminders(self) -> bytes | None:
+        """Show a download link for the shown programme's reminders (backcare.reminders) at the
+        chosen time, starting today; return the file (None while no programme is shown).
+
+        Made on demand: importing icalendar would slow every page load."""
+        programme, pid = self.programme, self.patient_id
+        if programme is None or pid is None:
+            self.reminder_link.value = ""
+            return None
+        from backcare.reminders import calendar_for, parse_time
+
+        tz = self.store.patient_timezone(pid)
+        data = calendar_for(
+            programme,
+            self.store.catalog,
+            str(tz),
+            at=parse_time(self.reminder_time.value),
+            start=self._now().astimezone(tz).date(),
+        )
+        href = "data:text/calendar;charset=utf-8;base64," + base64.b64encode(data).decode()
+        self.reminder_link.value = (
+            f'<a class="backcare-reminders-download" download="back-exercises.ics" '
+            f'href="{href}" style="margin-left:8px;padding:4px 10px;border:1px solid #1a73e8;'
+            'border-radius:4px;text-decoration:none;color:#1a73e8">'
+            "Download reminders (.ics)</a>"
+        )
+        return data
+
     def _clear_rows(self) -> None:
+        self.reminder_box.layout.display = "none"
         for r in self.rows:
             r.close()
         self.rows = []

@@ -148,3 +148,85 @@ def test_unreadable_or_invalid_toml_names_the_file(tmp_path):
 def test_catalog_frame_has_one_row_per_exercise():
     df = default_catalog().to_frame()
     assert list(df["exercise_id"]) == ARTICLE_IDS
+
+
+# ---- pictures ------------------------------------------------------------------------------
+SAFE_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><title>Bridge</title>'
+    '<path d="M1 9 L9 1" stroke="black"/></svg>'
+)
+
+
+def test_every_shipped_exercise_has_a_safe_line_drawing_in_package_data():
+    from pathlib import Path
+
+    from backcare.domain.catalog import svg_problem
+
+    images = Path(__file__).resolve().parents[2] / "backcare" / "data" / "images"
+    for ex in default_catalog():
+        assert Path(ex.image) == (images / f"{ex.id}.svg").resolve()
+        svg = ex.image_svg()
+        assert svg_problem(svg) == "" and "<title" in svg and "<path" in svg + "<circle"
+
+
+def _extra(tmp_path, image: str):
+    extra = tmp_path / "exercises.toml"
+    extra.write_text(GOOD_EXTRA + f'image = "{image}"\n')
+    return extra
+
+
+def test_a_user_exercise_can_have_a_picture_beside_its_file(tmp_path):
+    (tmp_path / "pics").mkdir()
+    (tmp_path / "pics" / "bridge.svg").write_text(SAFE_SVG)
+    cat = load_catalog(_extra(tmp_path, "pics/bridge.svg"))
+    assert cat["bridge"].image == str((tmp_path / "pics" / "bridge.svg").resolve())
+    assert cat["bridge"].image_svg() == SAFE_SVG
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [
+        ("missing.svg", None, "cannot read it"),
+        ("../outside.svg", SAFE_SVG, "must be a path inside the catalog's folder"),
+        ("/etc/passwd.svg", None, "must be a path inside the catalog's folder"),
+        ("bridge.png", "PNG", "only SVG files (.svg) are allowed"),
+        ("s.svg", SAFE_SVG.replace("<title>", "<script>alert(1)</script><title>"), "<script>"),
+        ("o.svg", SAFE_SVG.replace("<path ", '<path onclick="x()" '), "event handler (onclick)"),
+        (
+            "a.svg",
+            SAFE_SVG.replace("<path ", '<a href="https://x.org"><path ').replace("/>", "/></a>"),
+            "<a>",
+        ),
+        ("h.svg", SAFE_SVG.replace("<path ", '<path href="https://x.org" '), "links to another"),
+        (
+            "u.svg",
+            SAFE_SVG.replace('<path d="M1 9 L9 1" stroke="black"/>', '<use href="http://x/y#z"/>'),
+            "<use>",
+        ),
+        ("f.svg", SAFE_SVG.replace('stroke="black"', 'fill="url(http://x.org/f)"'), "refers out"),
+        ("e.svg", '<!DOCTYPE svg [<!ENTITY a "b">]>' + SAFE_SVG, "DOCTYPE or ENTITY"),
+        ("n.svg", "<html><body>hi</body></html>", "root element is not <svg>"),
+        ("x.svg", "not xml at all <", "not well-formed XML"),
+    ],
+)
+def test_a_missing_or_unsafe_picture_is_refused_naming_it(tmp_path, name, content, problem):
+    folder = tmp_path / "cat"
+    folder.mkdir()
+    if content is not None:
+        target = (folder / name).resolve()
+        target.write_text(content)
+    with pytest.raises(CatalogError) as info:
+        load_catalog(_extra(folder, name))
+    message = str(info.value)
+    assert "\n" not in message and problem in message
+    assert f"exercise 'bridge', field 'image': {name!r}" in message
+    assert str(folder / "exercises.toml") in message
+
+
+def test_a_picture_linked_out_of_the_folder_is_refused(tmp_path):
+    folder = tmp_path / "cat"
+    folder.mkdir()
+    (tmp_path / "secret.svg").write_text(SAFE_SVG)
+    (folder / "link.svg").symlink_to(tmp_path / "secret.svg")
+    with pytest.raises(CatalogError, match="'link.svg': must be a path inside"):
+        load_catalog(_extra(folder, "link.svg"))

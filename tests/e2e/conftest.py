@@ -87,7 +87,7 @@ def app_server(e2e_store, tmp_path):
     """`backcare app`'s Voila server (same argv) on a free port with a fresh token."""
     port, token = free_port(), new_token()
     server = start_server(
-        app_command(port, token),
+        app_command(port),
         db_url=e2e_store,
         token=token,
         port=port,
@@ -107,7 +107,7 @@ def lab_server(e2e_store, tmp_path):
     port, token = free_port(), new_token()
     folder = tmp_path / "notebooks"
     shutil.copytree(ROOT / "notebooks", folder)
-    cmd = [*lab_command(port, token, folder), "--LabApp.expose_app_in_browser=True"]
+    cmd = [*lab_command(port, folder), "--LabApp.expose_app_in_browser=True"]
     server = start_server(
         cmd,
         db_url=e2e_store,

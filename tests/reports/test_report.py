@@ -454,3 +454,19 @@ def test_the_summary_opens_with_a_red_flag_block_and_lists_flare_up_episodes(tmp
     # 17 Feb 2026 is the 15th day; days 17-22 Feb: 6 days at 7 against the median 3
     assert "1: from 17 Feb 2026, 6 day(s), peak 7.0 (baseline 3.0)" in summary
     assert "backcare-red-flag-summary" not in calm and ">0<" in calm
+
+
+def test_the_programme_section_shows_each_exercise_drawing(url):
+    import base64
+    import re
+
+    with open_store(url) as s:
+        rep = R.load_report(s, PATIENT, "", END)
+        shown = rep.html("programme")
+        names = {e.id: e.name for e in s.catalog}
+    images = re.findall(r'src="data:image/svg\+xml;base64,([^"]+)" alt="Drawing: ([^"]+)"', shown)
+    assert images, shown[:500]
+    folder = ROOT / "backcare" / "data" / "images"
+    for data, name in images:
+        ex_id = next(i for i, n in names.items() if n == name)
+        assert base64.b64decode(data).decode() == (folder / f"{ex_id}.svg").read_text()

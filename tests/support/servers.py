@@ -10,6 +10,7 @@ import http.client
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from backcare.servers import server_env
+from backcare.servers import server_env, token_env, write_token_file
 from backcare.store import open_store
 from tests.support import ROOT
 from tests.support.stores import add_default_patient
@@ -103,13 +104,22 @@ def start_server(
     ready_path: str,
     log: Path,
     timeout: float = 90.0,
+    extra_env: dict[str, str] | None = None,
 ) -> Server:
-    """Start cmd (from the project root, BACKCARE_DB=db_url) and wait until ready_path answers.
+    """Start cmd (from the project root, BACKCARE_DB=db_url, plus extra_env) and wait until
+    ready_path answers.
 
-    ready_path is polled with the token; any HTTP answer below 500 means the server is up."""
+    The token reaches the server as `backcare app` and `backcare lab` pass it: in an owner-only
+    file named by JUPYTER_TOKEN_FILE, never on the command line. ready_path is polled with the
+    token; any HTTP answer below 500 means the server is up."""
     env = server_env({**os.environ, "BACKCARE_DB": db_url}, cwd=ROOT)
     env = quiet_jupyter_env(env, log.parent / "jupyter-home")
     env.pop("BACKCARE_PATIENT", None)
+    env.pop("BACKCARE_APP", None)
+    env.update(extra_env or {})
+    secrets = log.parent / f"{log.stem}-secrets"
+    secrets.mkdir(mode=0o700)
+    env = token_env(env, write_token_file(token, secrets))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     return launch(
         cmd,
@@ -217,7 +227,7 @@ def app_for_cells(cells: list[str], db_url: str, folder: Path) -> Iterator[Serve
     nbformat.write(nb, path)
     port, token = free_port(), new_token()
     server = start_server(
-        app_command(port, token, path),
+        app_command(port, path),
         db_url=db_url,
         token=token,
         port=port,
@@ -228,3 +238,99 @@ def app_for_cells(cells: list[str], db_url: str, folder: Path) -> Iterator[Serve
         yield server
     finally:
         stop_server(server)
+
+
+@dataclass
+class Cli:
+    """`backcare app` or `backcare lab` running as a user starts it: its process, the URL it
+    printed, the time that line came, and its log (stderr)."""
+
+    proc: subprocess.Popen
+    url: str
+    log: Path
+
+
+def start_cli(
+    args: list[str],
+    *,
+    db_url: str,
+    log: Path,
+    default_port: int | None = None,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 120.0,
+) -> Cli:
+    """Run `backcare ARGS` (from the project root, BACKCARE_DB=db_url) in its own session and
+    wait for the URL line it prints; default_port replaces APP_PORT/LAB_PORT (so a test can
+    make "the default port" one it holds). RuntimeError with its log if it exits first."""
+    import threading
+
+    env = server_env({**os.environ, "BACKCARE_DB": db_url}, cwd=ROOT)
+    env = quiet_jupyter_env(env, log.parent / "jupyter-home")
+    for var in ("BACKCARE_PATIENT", "BACKCARE_APP", "BACKCARE_TOKEN", "JUPYTER_TOKEN"):
+        env.pop(var, None)
+    env.update(extra_env or {})
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    if default_port is not None:
+        code = (
+            "import sys; import backcare.servers as s; "
+            "s.APP_PORT = s.LAB_PORT = int(sys.argv[1]); "
+            "from backcare.cli import main; sys.exit(main(sys.argv[2:]))"
+        )
+    else:
+        code = "import sys; from backcare.cli import main; sys.exit(main(sys.argv[2:]))"
+    cmd = [sys.executable, "-c", code, str(default_port or ""), *args]
+    err = open(log, "wb")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=err,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    err.close()
+    found: list[str] = []
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for raw in iter(proc.stdout.readline, b""):
+            line = raw.decode("utf-8", errors="replace")
+            if "http://127.0.0.1:" in line and not found:
+                found.append(line[line.index("http://") :].strip())
+
+    threading.Thread(target=read, daemon=True).start()
+    deadline = time.monotonic() + timeout
+    while not found:
+        if proc.poll() is not None and not found:
+            raise RuntimeError(f"backcare exited with {proc.returncode}:\n{log.read_text()}")
+        if time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise RuntimeError(f"no URL after {timeout:.0f} s:\n{log.read_text()}")
+        time.sleep(0.05)
+    return Cli(proc, found[0], log)
+
+
+def process_tree(pid: int) -> list[tuple[int, int]]:
+    """(pid, start time) of pid and every process below it."""
+    from backcare.servers import _proc_stat, descendants
+
+    stat = _proc_stat(pid)
+    return ([(pid, stat[1])] if stat else []) + descendants(pid)
+
+
+def alive(tree: list[tuple[int, int]]) -> list[int]:
+    """The processes of tree still running (same pid and start time)."""
+    from backcare.servers import _proc_stat
+
+    out = []
+    for pid, started in tree:
+        stat = _proc_stat(pid)
+        if stat is not None and stat[1] == started:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if state != "Z":  # a zombie is already gone, only not yet reaped
+                out.append(pid)
+    return out

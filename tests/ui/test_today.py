@@ -19,7 +19,7 @@ from backcare.domain.wording import CONSULT_ADVICE, RED_FLAG_MESSAGE, RED_FLAGS
 from backcare.errors import ConflictError
 from backcare.store import open_store
 from backcare.store import schema as S
-from backcare.ui.today import PATIENT_ENV, TodayView
+from backcare.ui.today import PATIENT_ENV, PRIVATE_ENV, TodayView
 from tests.support import ROOT
 from tests.support.loop import FakeLoop
 from tests.support.stores import START, add_default_patient, row_counts
@@ -102,6 +102,49 @@ def test_backcare_patient_env_var_picks_the_patient(store, patient, monkeypatch)
     v = TodayView(store, now=clock())
     assert v.patient_id == "p1" and len(v.rows) == 8
     assert v.patient.layout.display == "none"
+
+
+def _every_widget_state(view) -> str:
+    """Everything the view's widgets would send to a page (values, options, labels)."""
+    return "\n".join(repr(w.get_state()) for w in all_widgets(view.widget))
+
+
+@pytest.mark.parametrize("how", ["argument", "env"])
+def test_a_pinned_patient_is_the_only_name_the_page_receives(store, patient, monkeypatch, how):
+    store.add_patient("p2", "Second Person", "UTC")
+    if how == "env":
+        monkeypatch.setenv(PATIENT_ENV, "p1")
+        v = TodayView(store, now=clock())
+    else:
+        v = TodayView(store, "p1", now=clock())
+    assert v.patient_id == "p1" and len(v.rows) == 8
+    # hidden, and holding p1 only
+    assert v.patient.options == (("Choose a patient", None), ("Test Patient (p1)", "p1"))
+    state = _every_widget_state(v)
+    assert "Test Patient" in state
+    assert "Second Person" not in state and "p2" not in state
+
+
+def test_the_app_without_a_patient_lists_no_one(store, patient, monkeypatch):
+    store.add_patient("p2", "Second Person", "UTC")
+    monkeypatch.setenv(PRIVATE_ENV, "1")
+    v = TodayView(store, now=clock())
+    assert v.patient_id is None and v.rows == []
+    assert v.patient.layout.display == "none" and v.patient.options == (("Choose a patient", None),)
+    assert "backcare app --patient ID" in text_of(v, v.status)
+    state = _every_widget_state(v)
+    assert "Test Patient" not in state and "Second Person" not in state
+
+
+def test_the_app_with_an_unknown_patient_lists_no_one(store, patient, monkeypatch):
+    store.add_patient("p2", "Second Person", "UTC")
+    monkeypatch.setenv(PRIVATE_ENV, "1")
+    monkeypatch.setenv(PATIENT_ENV, "nobody")
+    v = TodayView(store, now=clock())
+    assert v.patient_id is None
+    assert "'nobody' is not a patient" in text_of(v, v.status)
+    state = _every_widget_state(v)
+    assert "Test Patient" not in state and "Second Person" not in state
 
 
 @pytest.mark.parametrize("how", ["argument", "env"])
@@ -495,7 +538,11 @@ def test_user_text_is_escaped_everywhere_it_is_shown(store):
     v.row("plank").done.value = True
     v.notes.value = f"felt ok {evil} <img src=x onerror=alert(1)>"
     v.save()
-    shown = shown_html(v)
+    import re
+
+    drawing = r'<img class="backcare-picture" src="data:image/svg\+xml;base64,[A-Za-z0-9+/=]+" '
+    drawing += r'alt="Drawing: [A-Za-z -]+" width="\d+" style="[^"<>]*">'
+    shown = re.sub(drawing, "", shown_html(v))  # the catalog's own drawings: the only <img>
     assert "<script" not in shown.lower() and "<img" not in shown.lower()
     assert html.escape(f"Sam {evil}") in v.patient_label.value
     assert html.escape(evil) in v.message.value
@@ -531,3 +578,43 @@ def test_the_notebook_runs_top_to_bottom_shows_the_checklist_and_writes_nothing(
     assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
     assert nb.cells[-1].outputs[0]["text"].strip() == "p1 8"  # the patient's own checklist
     assert row_counts(store) == before
+
+
+def test_the_reminders_button_offers_the_programme_as_a_calendar_file(view, store):
+    import base64
+    import re
+
+    import icalendar
+
+    assert view.reminder_box.layout.display is None and view.reminder_link.value == ""
+    view.reminder_button.click()
+    href = re.search(
+        r'href="data:text/calendar;charset=utf-8;base64,([^"]+)"', view.reminder_link.value
+    )
+    assert href and 'download="back-exercises.ics"' in view.reminder_link.value
+    cal = icalendar.Calendar.from_ical(base64.b64decode(href[1]))
+    (event,) = cal.walk("VEVENT")  # the default programme: every exercise 7 times a week
+    assert event["rrule"] == {"FREQ": ["DAILY"]}
+    assert event["dtstart"].params["TZID"] == "Europe/London"
+    # from today (Wednesday 7 January 2026, in the patient's zone) at 18:00 by default
+    assert event.decoded("dtstart").replace(tzinfo=None) == dt.datetime(2026, 1, 7, 18, 0)
+    view.reminder_time.value = "07:30"  # a new time: a new link
+    href = re.search(r"base64,([^\"]+)\"", view.reminder_link.value)
+    (event,) = icalendar.Calendar.from_ical(base64.b64decode(href[1])).walk("VEVENT")
+    assert event.decoded("dtstart").time() == dt.time(7, 30)
+
+
+def test_the_how_to_panel_shows_the_exercise_drawing(view, store):
+    import base64
+    import re
+
+    from backcare.domain.catalog import svg_problem
+
+    panel = view.row("plank").details.children[0].value
+    img = re.search(
+        r'<img class="backcare-picture" src="data:image/svg\+xml;base64,([^"]+)"', panel
+    )
+    assert img and 'alt="Drawing: Plank"' in panel
+    svg = base64.b64decode(img[1]).decode()
+    assert svg == (ROOT / "backcare" / "data" / "images" / "plank.svg").read_text()
+    assert svg_problem(svg) == ""
