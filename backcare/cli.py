@@ -187,6 +187,33 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_erase(args: argparse.Namespace) -> int:
+    """Delete every row of one patient (sessions, items, pain scores, programmes, annotations,
+    daily summaries: every table holding their data) in one transaction, after you type the
+    patient id to confirm (--yes skips the question); print what was removed."""
+    from backcare.store import open_store
+
+    with open_store(args.db) as store:
+        counts = store.erase_patient(args.patient, dry_run=True)
+        if not args.yes:
+            print(f"this erases {_counts(counts)} of patient {args.patient}; it cannot be undone")
+            try:
+                typed = input("type the patient id to confirm: ")
+            except EOFError:
+                typed = ""
+            if typed.strip() != args.patient:
+                raise ValidationError(
+                    "confirmation", typed.strip(), f"the patient id {args.patient!r}"
+                )
+        removed = store.erase_patient(args.patient)
+    print(f"erased patient {args.patient}: {_counts(removed)}")
+    return 0
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {table}" for table, n in counts.items())
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     """Serve today's checklist (the 01_today notebook shipped in the package) as a Voila app on
     127.0.0.1, token required."""
@@ -283,6 +310,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("bundle", help="bundle file (.zip) written by backcare export")
     _db_option(p)
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser(
+        "erase",
+        help="delete every row of a patient, after confirmation",
+        description=cmd_erase.__doc__,
+    )
+    p.add_argument("--patient", required=True, metavar="ID", help="patient id")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    _db_option(p)
+    p.set_defaults(func=cmd_erase)
 
     p = sub.add_parser(
         "report",

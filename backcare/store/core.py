@@ -1087,6 +1087,37 @@ class Store:
                     S.refresh_summary(conn, _days_of(pid, days[0], days[-1]))
         return len(new)
 
+    # ---- erasing -----------------------------------------------------------------------
+    def erase_patient(self, patient_id: str, *, dry_run: bool = False) -> dict[str, int]:
+        """Delete every row of a patient in one transaction; return rows removed per table
+        (with dry_run, count what would be removed and write nothing).
+
+        The tables come from the schema (S.patient_tables): every table with a patient_id
+        column and every table whose rows hang off one of those by a foreign key, so a table
+        added later is erased too. On SQLite, deleted content is overwritten (secure_delete)
+        and the write-ahead log is checkpointed afterwards, so the rows do not linger in the
+        file. Raises NotFoundError (nothing written) for an unknown patient."""
+        check_id("patient_id", patient_id)
+        removed: dict[str, int] = {}
+        if dry_run:
+            with self._read() as conn:
+                self._require_patient(conn, patient_id)
+                for table, where in S.patient_tables(patient_id):
+                    count = sa.select(sa.func.count()).select_from(table).where(where)
+                    removed[table.name] = conn.execute(count).scalar_one()
+            return removed
+        with self.transaction() as conn:
+            self._require_patient(conn, patient_id)
+            lock_patient(conn, patient_id)
+            if self.is_sqlite:
+                conn.exec_driver_sql("PRAGMA secure_delete = ON")
+            for table, where in S.patient_tables(patient_id):
+                removed[table.name] = conn.execute(sa.delete(table).where(where)).rowcount
+        if self.is_sqlite:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        return removed
+
 
 def _days_of(patient_id: str, first: dt.date, last: dt.date) -> S.RowFilter:
     """A filter for one patient's rows from first to last (inclusive)."""
