@@ -155,21 +155,50 @@ def cmd_lab(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     """Write one patient's data as a bundle: a zip of CSV files described by datapackage.json
     (a Frictionless Data Package: Table Schemas, keys, sha256 hashes), readable by its owner
-    only."""
-    from backcare.bundle import export_bundle
+    only; or with --format fhir as an HL7 FHIR R4 Bundle (JSON: Patient, CarePlans,
+    Procedures, pain Observations)."""
+    from backcare.domain.rules import check_day_range, check_out_file
     from backcare.store import open_store
 
+    check_day_range(args.date_from, args.date_to, ("--from", "--to"))
+    check_out_file("--out", args.out)
+    if args.format == "fhir":
+        from backcare.fhir import write_fhir
+
+        with open_store(args.db) as store:
+            bundle = write_fhir(
+                store,
+                args.patient,
+                args.out,
+                field="--out",
+                pseudonymise=args.pseudonymise,
+                relative_dates=not args.real_dates,
+                keep_text=args.keep_text,
+                start=args.date_from,
+                end=args.date_to,
+            )
+        kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
+        counts = ", ".join(f"{kinds.count(k)} {k}" for k in dict.fromkeys(kinds))
+        print(f"wrote {args.out} (FHIR R4 Bundle): {counts}")
+        return 0
+    from backcare.bundle import export_bundle
+
     with open_store(args.db) as store:
-        package = export_bundle(
-            store,
-            args.patient,
-            args.out,
-            pseudonymise=args.pseudonymise,
-            relative_dates=None if not args.pseudonymise else not args.real_dates,
-            keep_text=args.keep_text,
-            start=args.date_from,
-            end=args.date_to,
-        )
+        try:
+            package = export_bundle(
+                store,
+                args.patient,
+                args.out,
+                pseudonymise=args.pseudonymise,
+                relative_dates=None if not args.pseudonymise else not args.real_dates,
+                keep_text=args.keep_text,
+                start=args.date_from,
+                end=args.date_to,
+            )
+        except OSError as exc:  # the file system refused the write (e.g. /proc)
+            raise ValidationError(
+                "--out", args.out, f"a file that can be written ({exc.strerror or exc})"
+            ) from None
     rows = ", ".join(f"{r['rows']} {r['name']}" for r in package["resources"])
     print(f"wrote {args.out} for {package['backcare']['patient_id']}: {rows}")
     return 0
@@ -295,7 +324,13 @@ def build_parser() -> argparse.ArgumentParser:
         "export", help="write a patient's data as a zip bundle", description=cmd_export.__doc__
     )
     p.add_argument("--patient", required=True, help="patient id")
-    p.add_argument("--out", required=True, help="bundle file to write (.zip)")
+    p.add_argument("--out", required=True, help="file to write (.zip; .json with --format fhir)")
+    p.add_argument(
+        "--format",
+        choices=("zip", "fhir"),
+        default="zip",
+        help="zip: backcare bundle (default); fhir: HL7 FHIR R4 Bundle as JSON",
+    )
     p.add_argument(
         "--from", dest="date_from", type=_date, default=None, help="first day (YYYY-MM-DD)"
     )

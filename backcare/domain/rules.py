@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 import numbers
+import os
 import re
 import zoneinfo
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeGuard, overload
 
 from backcare.errors import ValidationError
@@ -374,3 +376,39 @@ def check_not_before(field: str, value: Any, earlier: Any, earlier_name: str) ->
 def not_before_column(frame: str, values: pd.Series, earlier: pd.Series, earlier_name: str) -> None:
     """ValidationError if a value comes before the earlier column's value in its row."""
     refuse_rows(frame, values, (values < earlier).fillna(False), not_before_allowed(earlier_name))
+
+
+# ---- day ranges --------------------------------------------------------------------------------
+def check_day_range(
+    start: dt.date | None,
+    end: dt.date | None,
+    fields: tuple[str, str] = ("period_from", "period_to"),
+) -> tuple[dt.date | None, dt.date | None]:
+    """(start, end) if start is not after end (either may be open: None)."""
+    if start is not None and end is not None and start > end:
+        raise ValidationError(
+            fields[0], start.isoformat(), f"a day on or before {fields[1]} ({end})"
+        )
+    return start, end
+
+
+# ---- files written -----------------------------------------------------------------------------
+OUT_FILE_ALLOWED = "a file name to write (not a folder), in a folder that can be written"
+
+
+def check_out_file(field: str, value: Any) -> Path:
+    """value as a Path if it names a file to write: not empty, not a folder, nor inside a file.
+
+    Whether the file system then accepts the write (e.g. /proc) is known only when writing:
+    writers turn that OSError into a ValidationError on the same field."""
+    if not isinstance(value, (str, Path)) or not str(value).strip():
+        raise ValidationError(field, value, OUT_FILE_ALLOWED)
+    path = Path(value)
+    if path.name in ("", ".", "..") or str(value).endswith(("/", "\\")) or path.is_dir():
+        raise ValidationError(field, str(value), OUT_FILE_ALLOWED)
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise ValidationError(field, str(value), OUT_FILE_ALLOWED)
+    return path
