@@ -12,15 +12,31 @@ import datetime as dt
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from backcare.errors import BackcareError, ValidationError  # standard library only
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line `backcare CMD: error: ...` (exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _date(text: str) -> dt.date:
+    from backcare.domain.rules import check_day_bound
+
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+    try:
+        return check_day_bound("date", day)
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not allowed; expected {exc.allowed}"
+        ) from None
 
 
 def _positive(text: str) -> int:
@@ -293,9 +309,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser for every subcommand."""
-    parser = argparse.ArgumentParser(
-        prog="backcare", description="Track a back-pain exercise programme."
-    )
+    parser = _Parser(prog="backcare", description="Track a back-pain exercise programme.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser(

@@ -19,6 +19,7 @@ SUBCOMMANDS = (
     "patients",
     "export",
     "import",
+    "erase",
     "report",
     "summary",
     "overview",
