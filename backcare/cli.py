@@ -259,6 +259,29 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {table}" for table, n in counts.items())
 
 
+def cmd_export_notebook(args: argparse.Namespace) -> int:
+    """Write a notebook (e.g. notebooks/02_pain_trends.ipynb or 03_clinic_overview.ipynb, with
+    your own notes in it) as one self-contained HTML file to share: run afresh on the store with
+    every figure and table as plain output, code hidden, plotly.js embedded once and nothing
+    loaded from the internet. --param NAME=VALUE sets a parameter (e.g. PATIENT_ID=p1)."""
+    from backcare.reports import store_url
+    from backcare.reports.notebooks import export_notebook
+    from backcare.store import open_store
+
+    params: dict[str, str] = {}
+    for item in args.param:
+        name, sep, value = item.partition("=")
+        if not sep or not name.isidentifier():
+            raise ValidationError("--param", item, "NAME=VALUE with NAME a Python name")
+        params[name] = value
+    with open_store(args.db, upgrade=False) as store:
+        store.schema_version()  # one line if the store cannot be read, before a kernel starts
+        url = store_url(store)
+    r = export_notebook(args.notebook, args.out, url, parameters=params)
+    print(f"wrote {r.path} ({r.bytes / 1e6:.1f} MB, {r.seconds:.1f} s)")
+    return 0
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     """Serve today's checklist (the 01_today notebook shipped in the package) as a Voila app on
     127.0.0.1, token required."""
@@ -430,6 +453,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _db_option(p)
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser(
+        "export-notebook",
+        help="a notebook with your notes as self-contained HTML (figures kept, works offline)",
+        description=cmd_export_notebook.__doc__,
+    )
+    p.add_argument("notebook", help="the notebook (.ipynb) to export")
+    p.add_argument("--out", required=True, metavar="FILE", help="HTML file to write")
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a notebook parameter, e.g. PATIENT_ID=p1 or PERIOD='Last 4 weeks' (repeatable)",
+    )
+    _db_option(p)
+    p.set_defaults(func=cmd_export_notebook)
 
     p = sub.add_parser(
         "summary",

@@ -21,6 +21,7 @@ SUBCOMMANDS = (
     "import",
     "erase",
     "report",
+    "export-notebook",
     "summary",
     "overview",
     "lab",
