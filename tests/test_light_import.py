@@ -56,7 +56,8 @@ def test_backcare_help_loads_no_heavy_library_and_lists_every_subcommand():
     assert loaded == []
     assert out.startswith("usage: backcare")
     listed = out[out.index("COMMAND") :]
-    missing = [c for c in SUBCOMMANDS if f"    {c} " not in listed]
+    # a long name gets its help on the next line
+    missing = [c for c in SUBCOMMANDS if f"    {c} " not in listed and f"    {c}\n" not in listed]
     assert not missing, out
 
 
@@ -65,7 +66,7 @@ def test_backcare_help_lists_every_subcommand_the_parser_has():
 
     help_text = build_parser().format_help()
     for command in SUBCOMMANDS:
-        assert f"    {command} " in help_text
+        assert f"    {command} " in help_text or f"    {command}\n" in help_text
     choices = next(
         a.choices for a in build_parser()._actions if hasattr(a, "choices") and a.choices
     )
