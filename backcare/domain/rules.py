@@ -208,10 +208,11 @@ def text_column(
     """values (missing as empty text) if every one is a str of at most max_len characters."""
     filled = _filled_text(values)
     text = _is_text(filled)
-    as_str = filled.where(text, "").astype(str)
-    bad = ~text | (as_str.str.len() > max_len)
+    # unpaired surrogates first: pandas' str dtype (pyarrow) cannot even hold them
     unstorable = filled.where(text, "").map(lambda v: _UNSTORABLE_RE.search(v) is not None)
-    bad |= unstorable.astype(bool)
+    unstorable = unstorable.astype(bool)
+    as_str = filled.where(text & ~unstorable, "").astype(str)
+    bad = ~text | unstorable | (as_str.str.len() > max_len)
     if not empty:
         bad |= as_str.str.strip() == ""
     refuse_rows(frame, values, bad, text_allowed(max_len, empty))
