@@ -2,7 +2,9 @@
 
 What goes where
 - **Patient**: an identifier (system ``urn:backcare:patient``) and the name; pseudonymised
-  (backcare.reports.privacy, the one pseudonymiser): the pseudonym as identifier, no name.
+  (backcare.reports.privacy, the one pseudonymiser): the pseudonym as identifier, no name,
+  record ids hashed, free text left out, every time reduced to its (shifted) local date and
+  shown as a date only, and no timestamp on the Bundle.
 - **CarePlan**, one per programme (intent ``plan``; ``active`` while in force, ``completed``
   with its period's end once superseded, ``replaces`` pointing at the one before). Each
   exercise is an ``activity.detail``: the catalog exercise as ``code`` (system
@@ -131,16 +133,30 @@ def fhir_bundle(
             relative_dates=relative_dates,
             keep_text=keep_text,
         )
-    return bundle_from_frames(frames, store.catalog, timestamp=not pseudonymise)
+    # pseudonymised times are cut to their local date (at 00:00 UTC): shown as that date
+    return bundle_from_frames(
+        frames, store.catalog, timestamp=not pseudonymise, times=not pseudonymise
+    )
 
 
 def bundle_from_frames(
-    frames: dict[str, pd.DataFrame], catalog: Any, *, timestamp: bool = True
+    frames: dict[str, pd.DataFrame],
+    catalog: Any,
+    *,
+    timestamp: bool = True,
+    times: bool = True,
 ) -> dict[str, Any]:
-    """The FHIR Bundle of frames as patient_frames returns them (possibly pseudonymised)."""
+    """The FHIR Bundle of frames as patient_frames returns them (possibly pseudonymised).
+
+    times=False: every time is shown as its date only (pseudonymised frames hold each time as
+    00:00 UTC of its local date)."""
     pat = frames["patients"].iloc[0]
     pid = str(pat["patient_id"])
-    tz = zoneinfo.ZoneInfo(str(pat["timezone"]))
+    zone = zoneinfo.ZoneInfo(str(pat["timezone"]))
+
+    def shown(ts: Any) -> str:
+        return _local(ts, zone) if times else _day(ts)
+
     patient_uuid = _uuid("Patient", pid)
     subject = _ref(patient_uuid)
     entries: list[dict[str, Any]] = []
@@ -212,9 +228,9 @@ def bundle_from_frames(
             "subject": subject,
         }
         if pd.notna(s["started_at"]):
-            performed = {"start": _local(s["started_at"], tz)}
+            performed = {"start": shown(s["started_at"])}
             if pd.notna(s["ended_at"]):
-                performed["end"] = _local(s["ended_at"], tz)
+                performed["end"] = shown(s["ended_at"])
             proc["performedPeriod"] = performed
         else:
             proc["performedDateTime"] = _day(s["day"])
@@ -249,13 +265,13 @@ def bundle_from_frames(
             score = _int(s[col])
             if score is None:
                 continue
-            effective = _local(s[time_col], tz) if pd.notna(s[time_col]) else _day(s["day"])
+            effective = shown(s[time_col]) if pd.notna(s[time_col]) else _day(s["day"])
             obs = _pain(subject, score, effective, f"{sid}:{when}", f"{when} the session")
             obs["partOf"] = [_ref(rid)]
             add("Observation", _uuid("Observation", pid, sid, when), obs)
     for _, p in frames["pain"].iterrows():
         note = f"recorded: {p['context']}" if str(p["context"]) else "recorded outside a session"
-        obs = _pain(subject, int(p["score"]), _local(p["recorded_at"], tz), str(p["pain_id"]), note)
+        obs = _pain(subject, int(p["score"]), shown(p["recorded_at"]), str(p["pain_id"]), note)
         add("Observation", _uuid("Observation", pid, p["pain_id"]), obs)
 
     bundle: dict[str, Any] = {

@@ -180,7 +180,20 @@ def test_cli_pseudonymised_fhir_has_no_identity_nor_real_dates(sqlite_url, tmp_p
     assert bundle.timestamp is None  # the export time would date the shift
     for secret in ("maria", "Maria", "Lopez", "stiff after driving", "start gently", "2026"):
         assert secret not in text
-    (patient,) = resources(json.loads(text), "Patient")
+    data = json.loads(text)
+    # times keep only their local date, shifted by whole weeks: the programme's first day
+    # (Monday 2026-03-02) becomes 2000-01-03, so 2026-03-14 (12 days on) is 2000-01-15,
+    # 2026-03-16 is 2000-01-17 and 2026-03-29 (27 days on) is 2000-01-30
+    assert sorted(o["effectiveDateTime"] for o in resources(data, "Observation")) == [
+        "2000-01-15",
+        "2000-01-15",
+        "2000-01-17",
+        "2000-01-30",
+        "2000-01-30",
+    ]
+    (plan,) = resources(data, "CarePlan")
+    assert plan["period"] == {"start": "2000-01-03"}
+    (patient,) = resources(data, "Patient")
     assert re.fullmatch(r"P-[0-9a-f]{10}", patient["identifier"][0]["value"])
     assert "name" not in patient
 
