@@ -12,15 +12,31 @@ import datetime as dt
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from backcare.errors import BackcareError, ValidationError  # standard library only
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line `backcare CMD: error: ...` (exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _date(text: str) -> dt.date:
+    from backcare.domain.rules import check_day_bound
+
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+    try:
+        return check_day_bound("date", day)
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not allowed; expected {exc.allowed}"
+        ) from None
 
 
 def _positive(text: str) -> int:
@@ -155,21 +171,50 @@ def cmd_lab(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     """Write one patient's data as a bundle: a zip of CSV files described by datapackage.json
     (a Frictionless Data Package: Table Schemas, keys, sha256 hashes), readable by its owner
-    only."""
-    from backcare.bundle import export_bundle
+    only; or with --format fhir as an HL7 FHIR R4 Bundle (JSON: Patient, CarePlans,
+    Procedures, pain Observations)."""
+    from backcare.domain.rules import check_day_range, check_out_file
     from backcare.store import open_store
 
+    check_day_range(args.date_from, args.date_to, ("--from", "--to"))
+    check_out_file("--out", args.out)
+    if args.format == "fhir":
+        from backcare.fhir import write_fhir
+
+        with open_store(args.db) as store:
+            bundle = write_fhir(
+                store,
+                args.patient,
+                args.out,
+                field="--out",
+                pseudonymise=args.pseudonymise,
+                relative_dates=not args.real_dates,
+                keep_text=args.keep_text,
+                start=args.date_from,
+                end=args.date_to,
+            )
+        kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
+        counts = ", ".join(f"{kinds.count(k)} {k}" for k in dict.fromkeys(kinds))
+        print(f"wrote {args.out} (FHIR R4 Bundle): {counts}")
+        return 0
+    from backcare.bundle import export_bundle
+
     with open_store(args.db) as store:
-        package = export_bundle(
-            store,
-            args.patient,
-            args.out,
-            pseudonymise=args.pseudonymise,
-            relative_dates=None if not args.pseudonymise else not args.real_dates,
-            keep_text=args.keep_text,
-            start=args.date_from,
-            end=args.date_to,
-        )
+        try:
+            package = export_bundle(
+                store,
+                args.patient,
+                args.out,
+                pseudonymise=args.pseudonymise,
+                relative_dates=None if not args.pseudonymise else not args.real_dates,
+                keep_text=args.keep_text,
+                start=args.date_from,
+                end=args.date_to,
+            )
+        except OSError as exc:  # the file system refused the write (e.g. /proc)
+            raise ValidationError(
+                "--out", args.out, f"a file that can be written ({exc.strerror or exc})"
+            ) from None
     rows = ", ".join(f"{r['rows']} {r['name']}" for r in package["resources"])
     print(f"wrote {args.out} for {package['backcare']['patient_id']}: {rows}")
     return 0
@@ -184,6 +229,56 @@ def cmd_import(args: argparse.Namespace) -> int:
     with open_store(args.db) as store:
         added = import_bundle(store, args.bundle)
     print("imported " + ", ".join(f"{v} {k}" for k, v in added.items()))
+    return 0
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    """Delete every row of one patient (sessions, items, pain scores, programmes, annotations,
+    daily summaries: every table holding their data) in one transaction, after you type the
+    patient id to confirm (--yes skips the question); print what was removed."""
+    from backcare.store import open_store
+
+    with open_store(args.db) as store:
+        counts = store.erase_patient(args.patient, dry_run=True)
+        if not args.yes:
+            print(f"this erases {_counts(counts)} of patient {args.patient}; it cannot be undone")
+            try:
+                typed = input("type the patient id to confirm: ")
+            except EOFError:
+                typed = ""
+            if typed.strip() != args.patient:
+                raise ValidationError(
+                    "confirmation", typed.strip(), f"the patient id {args.patient!r}"
+                )
+        removed = store.erase_patient(args.patient)
+    print(f"erased patient {args.patient}: {_counts(removed)}")
+    return 0
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {table}" for table, n in counts.items())
+
+
+def cmd_export_notebook(args: argparse.Namespace) -> int:
+    """Write a notebook (e.g. notebooks/02_pain_trends.ipynb or 03_clinic_overview.ipynb, with
+    your own notes in it) as one self-contained HTML file to share: run afresh on the store with
+    every figure and table as plain output, code hidden, plotly.js embedded once and nothing
+    loaded from the internet. --param NAME=VALUE sets a parameter (e.g. PATIENT_ID=p1)."""
+    from backcare.reports import store_url
+    from backcare.reports.notebooks import export_notebook
+    from backcare.store import open_store
+
+    params: dict[str, str] = {}
+    for item in args.param:
+        name, sep, value = item.partition("=")
+        if not sep or not name.isidentifier():
+            raise ValidationError("--param", item, "NAME=VALUE with NAME a Python name")
+        params[name] = value
+    with open_store(args.db, upgrade=False) as store:
+        store.schema_version()  # one line if the store cannot be read, before a kernel starts
+        url = store_url(store)
+    r = export_notebook(args.notebook, args.out, url, parameters=params)
+    print(f"wrote {r.path} ({r.bytes / 1e6:.1f} MB, {r.seconds:.1f} s)")
     return 0
 
 
@@ -252,9 +347,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser for every subcommand."""
-    parser = argparse.ArgumentParser(
-        prog="backcare", description="Track a back-pain exercise programme."
-    )
+    parser = _Parser(prog="backcare", description="Track a back-pain exercise programme.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser(
@@ -283,7 +376,13 @@ def build_parser() -> argparse.ArgumentParser:
         "export", help="write a patient's data as a zip bundle", description=cmd_export.__doc__
     )
     p.add_argument("--patient", required=True, help="patient id")
-    p.add_argument("--out", required=True, help="bundle file to write (.zip)")
+    p.add_argument("--out", required=True, help="file to write (.zip; .json with --format fhir)")
+    p.add_argument(
+        "--format",
+        choices=("zip", "fhir"),
+        default="zip",
+        help="zip: backcare bundle (default); fhir: HL7 FHIR R4 Bundle as JSON",
+    )
     p.add_argument(
         "--from", dest="date_from", type=_date, default=None, help="first day (YYYY-MM-DD)"
     )
@@ -298,6 +397,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("bundle", help="bundle file (.zip) written by backcare export")
     _db_option(p)
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser(
+        "erase",
+        help="delete every row of a patient, after confirmation",
+        description=cmd_erase.__doc__,
+    )
+    p.add_argument("--patient", required=True, metavar="ID", help="patient id")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    _db_option(p)
+    p.set_defaults(func=cmd_erase)
 
     p = sub.add_parser(
         "report",
@@ -359,6 +468,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _db_option(p)
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser(
+        "export-notebook",
+        help="a notebook with your notes as self-contained HTML (figures kept, works offline)",
+        description=cmd_export_notebook.__doc__,
+    )
+    p.add_argument("notebook", help="the notebook (.ipynb) to export")
+    p.add_argument("--out", required=True, metavar="FILE", help="HTML file to write")
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a notebook parameter, e.g. PATIENT_ID=p1 or PERIOD='Last 4 weeks' (repeatable)",
+    )
+    _db_option(p)
+    p.set_defaults(func=cmd_export_notebook)
 
     p = sub.add_parser(
         "summary",

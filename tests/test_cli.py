@@ -68,10 +68,11 @@ def test_patients_on_an_empty_store_says_so(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["patients", "--db", "nosuchdb://x"], "cannot open the store"),
+        (["patients", "--db", "nosuchdb://x"], "db: 'nosuchdb://x' is not allowed"),
         (["demo", "--days", "0"], "--days"),
         (["demo", "--end", "2026-02-30"], "is not a date"),
-        (["demo", "--end", "2999-01-01", "--days", "2"], "not in the future"),
+        (["demo", "--end", "2150-01-01", "--days", "2"], "not in the future"),
+        (["demo", "--end", "2999-01-01", "--days", "2"], "from 1900-01-01 to 2199-12-31"),
     ],
 )
 def test_user_errors_print_one_line_and_exit_2(argv, message, tmp_path):

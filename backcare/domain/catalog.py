@@ -320,6 +320,11 @@ def load_catalog(*extra: str | os.PathLike[str]) -> Catalog:
             text = p.read_text(encoding="utf-8")
         except OSError as exc:
             raise CatalogError(f"{p}: cannot read catalog file: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise CatalogError(
+                f"{p}: byte {exc.start} is not UTF-8 ({exc.object[exc.start : exc.start + 1]!r}); "
+                "expected a TOML file saved as UTF-8"
+            ) from None
         for e in parse_catalog_text(text, str(p), p.parent):
             if e.id in ids:
                 raise _fail(

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 import numbers
+import os
 import re
 import zoneinfo
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeGuard, overload
 
 from backcare.errors import ValidationError
@@ -35,6 +37,7 @@ FIRST_DAY = dt.date(1900, 1, 1)
 DAY_SLACK = dt.timedelta(days=1)  # a user east of the server's time zone may already be "tomorrow"
 CLOCK_SLACK = dt.timedelta(minutes=5)  # clocks of devices and server disagree a little
 DAY_ALLOWED = "a date (YYYY-MM-DD) not in the future"
+TIMEZONE_CHARS = 64  # the longest IANA name is 32 characters; the store keeps 64
 TIMEZONE_ALLOWED = "an IANA time zone name such as Europe/London"
 BOOL_ALLOWED = "True or False"
 _BOOL_TEXT = {"true": True, "false": False}
@@ -48,7 +51,16 @@ def int_allowed(low: int, high: int, optional: bool = False) -> str:
 
 def text_allowed(max_len: int, empty: bool = True) -> str:
     """What a text field allows, in words."""
-    return f"text of at most {max_len} characters" + ("" if empty else ", not empty")
+    return (
+        f"text of at most {max_len} characters"
+        + ("" if empty else ", not empty")
+        + ", without NUL characters or unpaired surrogates"
+    )
+
+
+# Characters no store can hold: NUL (PostgreSQL text refuses it) and unpaired UTF-16
+# surrogates (not encodable as UTF-8, so neither SQLite nor PostgreSQL can store them).
+_UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
 
 
 def choice_allowed(choices: Iterable[str]) -> str:
@@ -180,7 +192,12 @@ def check_text(field: str, value: Any, *, max_len: int = MAX_TEXT, empty: bool =
     """value if it is a str of at most max_len characters (None is "" if empty is allowed)."""
     if value is None and empty:
         return ""
-    if not isinstance(value, str) or len(value) > max_len or (not empty and not value.strip()):
+    if (
+        not isinstance(value, str)
+        or len(value) > max_len
+        or (not empty and not value.strip())
+        or _UNSTORABLE_RE.search(value)
+    ):
         raise ValidationError(field, value, text_allowed(max_len, empty))
     return value
 
@@ -191,8 +208,11 @@ def text_column(
     """values (missing as empty text) if every one is a str of at most max_len characters."""
     filled = _filled_text(values)
     text = _is_text(filled)
-    as_str = filled.where(text, "").astype(str)
-    bad = ~text | (as_str.str.len() > max_len)
+    # unpaired surrogates first: pandas' str dtype (pyarrow) cannot even hold them
+    unstorable = filled.where(text, "").map(lambda v: _UNSTORABLE_RE.search(v) is not None)
+    unstorable = unstorable.astype(bool)
+    as_str = filled.where(text & ~unstorable, "").astype(str)
+    bad = ~text | unstorable | (as_str.str.len() > max_len)
     if not empty:
         bad |= as_str.str.strip() == ""
     refuse_rows(frame, values, bad, text_allowed(max_len, empty))
@@ -243,9 +263,11 @@ def is_timezone(name: object) -> TypeGuard[str]:
     """True if name is an IANA time zone name this machine knows."""
     if not isinstance(name, str) or not name or name.startswith(("/", ".")):
         return False
+    if len(name) > TIMEZONE_CHARS or _UNSTORABLE_RE.search(name):
+        return False
     try:
         zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: name too long
         return False
     return True
 
@@ -325,7 +347,10 @@ def check_datetime(field: str, value: Any, *, optional: bool = False) -> dt.date
             raise ValidationError(field, value, allowed) from None
     if not isinstance(value, dt.datetime) or value.tzinfo is None:
         raise ValidationError(field, value, allowed)
-    utc = value.astimezone(dt.UTC)
+    try:
+        utc = value.astimezone(dt.UTC)
+    except (OverflowError, ValueError):  # e.g. year 1 east of UTC, year 9999 west of it
+        raise ValidationError(field, value.isoformat(), allowed) from None
     if not _FIRST_TIME <= utc <= _latest_time():
         raise ValidationError(field, utc, allowed)
     return utc
@@ -374,3 +399,76 @@ def check_not_before(field: str, value: Any, earlier: Any, earlier_name: str) ->
 def not_before_column(frame: str, values: pd.Series, earlier: pd.Series, earlier_name: str) -> None:
     """ValidationError if a value comes before the earlier column's value in its row."""
     refuse_rows(frame, values, (values < earlier).fillna(False), not_before_allowed(earlier_name))
+
+
+# ---- day ranges --------------------------------------------------------------------------------
+def check_day_range(
+    start: dt.date | None,
+    end: dt.date | None,
+    fields: tuple[str, str] = ("period_from", "period_to"),
+) -> tuple[dt.date | None, dt.date | None]:
+    """(start, end) if start is not after end (either may be open: None)."""
+    if start is not None and end is not None and start > end:
+        raise ValidationError(
+            fields[0], start.isoformat(), f"a day on or before {fields[1]} ({end})"
+        )
+    return start, end
+
+
+# ---- files written -----------------------------------------------------------------------------
+OUT_FILE_ALLOWED = "a file name to write (not a folder), in a folder that can be written"
+
+
+def check_out_file(field: str, value: Any) -> Path:
+    """value as a Path if it names a file to write: not empty, not a folder, nor inside a file.
+
+    Whether the file system then accepts the write (e.g. /proc) is known only when writing:
+    writers turn that OSError into a ValidationError on the same field."""
+    if not isinstance(value, (str, Path)) or not str(value).strip():
+        raise ValidationError(field, value, OUT_FILE_ALLOWED)
+    path = Path(value)
+    if path.name in ("", ".", "..") or str(value).endswith(("/", "\\")) or path.is_dir():
+        raise ValidationError(field, str(value), OUT_FILE_ALLOWED)
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise ValidationError(field, str(value), OUT_FILE_ALLOWED)
+    return path
+
+
+# ---- days given as command options -------------------------------------------------------------
+LAST_BOUND_DAY = dt.date(2199, 12, 31)  # far beyond any record; pandas' clock ends in 2262
+DAY_BOUND_ALLOWED = f"a date (YYYY-MM-DD) from {FIRST_DAY} to {LAST_BOUND_DAY}"
+
+
+def check_day_bound(field: str, value: Any) -> dt.date:
+    """A day that bounds a period (report, export, overview): 1900-01-01 to 2199-12-31."""
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValidationError(field, value, DAY_BOUND_ALLOWED) from None
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        raise ValidationError(field, value, DAY_BOUND_ALLOWED)
+    if not FIRST_DAY <= value <= LAST_BOUND_DAY:
+        raise ValidationError(field, value.isoformat(), DAY_BOUND_ALLOWED)
+    return value
+
+
+# ---- database URLs -----------------------------------------------------------------------------
+DB_URL_ALLOWED = (
+    "sqlite:///PATH (a SQLite file), sqlite:// (in memory) or "
+    "postgresql://USER:PASSWORD@HOST/DATABASE"
+)
+_DB_URL_RE = re.compile(r"^(sqlite(\+pysqlite)?|postgresql(\+psycopg)?)://")
+
+
+def check_db_url(field: str, value: Any) -> str:
+    """value if it is a database URL of a backend backcare runs on (SQLite or PostgreSQL)."""
+    if not isinstance(value, str) or not _DB_URL_RE.match(value) or _UNSTORABLE_RE.search(value):
+        shown = value
+        if isinstance(value, str) and "@" in value:  # never echo a password
+            shown = value.split("://", 1)[0] + "://...@" + value.rsplit("@", 1)[1]
+        raise ValidationError(field, shown, DB_URL_ALLOWED)
+    return value

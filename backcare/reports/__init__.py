@@ -50,7 +50,7 @@ import plotly.graph_objects as go
 from backcare import analysis as A
 from backcare.analysis.progression import RED_FLAG_HOLD
 from backcare.domain.catalog import Catalog, dosage_words
-from backcare.domain.rules import NAME_CHARS, check_choice, check_text
+from backcare.domain.rules import NAME_CHARS, check_choice, check_day_range, check_text
 from backcare.domain.wording import (
     ASSOCIATION_CAVEAT,
     CONSULT_ADVICE,
@@ -277,11 +277,7 @@ def check_period(
 ) -> tuple[dt.date | None, dt.date | None]:
     """(first day, last day) of a report period from dates or 'YYYY-MM-DD' text (empty: open)."""
     start, end = _date_param("period_from", period_from), _date_param("period_to", period_to)
-    if start is not None and end is not None and start > end:
-        raise ValidationError(
-            "period_from", start.isoformat(), f"a day on or before period_to ({end})"
-        )
-    return start, end
+    return check_day_range(start, end)
 
 
 @dataclass

@@ -173,6 +173,26 @@ def insert_frame(conn: sa.Connection, table: sa.Table, df: pd.DataFrame) -> None
         conn.exec_driver_sql(str(compiled), [dict(zip(cols, r, strict=True)) for r in named])
 
 
+def _refuse_stored_ids(
+    conn: sa.Connection, frame: str, df: pd.DataFrame, table: sa.Table, col: str
+) -> None:
+    """ValidationError naming the first row whose id is already stored (nothing is written):
+    for another patient, or for the same one (callers filter identical rows out first)."""
+    owner: dict[str, str] = {}
+    ids = df[col].astype(str).tolist()
+    for i in range(0, len(ids), 500):
+        rows = conn.execute(
+            sa.select(table.c[col], table.c.patient_id).where(table.c[col].in_(ids[i : i + 500]))
+        ).all()
+        owner.update({str(r[0]): str(r[1]) for r in rows})
+    if not owner:
+        return
+    taken = df[col].astype(str).map(lambda v: v in owner)
+    first = df[taken].iloc[0]
+    whose = "another patient" if owner[str(first[col])] != first["patient_id"] else "this patient"
+    refuse_rows(frame, df[col], taken, f"an id not already in the store (it is stored for {whose})")
+
+
 def load_frames(
     store: Store,
     *,
@@ -323,6 +343,12 @@ def load_frames(
             _unknown_patients(frame, df, known)
         for pid in sorted(patient_ids):
             lock_patient(conn, pid)
+        for frame, df, table, col in (
+            ("sessions", s, S.sessions, "session_id"),
+            ("pain", p, S.pain_scores, "pain_id"),
+            ("annotations", a, S.annotations, "annotation_id"),
+        ):
+            _refuse_stored_ids(conn, frame, df, table, col)
         stored = pd.DataFrame(
             conn.execute(
                 sa.select(

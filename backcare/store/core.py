@@ -39,6 +39,7 @@ from backcare.domain.rules import (
     check_choice,
     check_date,
     check_datetime,
+    check_db_url,
     check_id,
     check_int,
     check_text,
@@ -311,7 +312,11 @@ class Store:
 
     # ---- patients ----------------------------------------------------------------------
     def add_patient(self, patient_id: str, name: str = "", timezone: str = "UTC") -> str:
-        """Add a patient (no-op if it exists with the same name and time zone); return its id."""
+        """Add a patient (no-op if it exists with the same name and time zone); return its id.
+
+        An existing patient's name may change here; their time zone only while they have no
+        session or pain score (their days are local to it): otherwise ValidationError, and
+        change_timezone records the move from a date."""
         check_id("patient_id", patient_id)
         name = check_text("name", name, max_len=NAME_CHARS)
         check_timezone("timezone", timezone)
@@ -328,12 +333,72 @@ class Store:
                     )
                 )
             elif (row.name, row.timezone) != (name, timezone):
+                if row.timezone != timezone and self._last_recorded_day(conn, patient_id):
+                    raise ValidationError(
+                        "timezone",
+                        timezone,
+                        f"the patient's time zone {row.timezone!r}: their sessions and pain "
+                        "scores are filed by local days there; record a move with "
+                        "Store.change_timezone(patient_id, timezone, from_day)",
+                    )
                 conn.execute(
                     sa.update(S.patients)
                     .where(S.patients.c.patient_id == patient_id)
                     .values(name=name, timezone=timezone)
                 )
         return patient_id
+
+    def _last_recorded_day(self, conn: Connection, patient_id: str) -> dt.date | None:
+        """The latest day of the patient's sessions and pain scores (None if they have none)."""
+        days = [
+            conn.execute(
+                sa.select(sa.func.max(t.c.day)).where(t.c.patient_id == patient_id)
+            ).scalar()
+            for t in (S.sessions, S.pain_scores)
+        ]
+        found = [d for d in days if d is not None]
+        return max(found) if found else None
+
+    def change_timezone(self, patient_id: str, timezone: str, from_day: dt.date) -> str:
+        """Move a patient to another time zone from from_day; return the annotation recording it.
+
+        from_day must come after the last day with a session or pain score (those stay filed
+        by their days in the old zone) and not be in the future (one day of slack): records
+        from then on are filed by local days in the new zone. The change is written on the
+        patient's timeline as a note by backcare, in the same transaction."""
+        check_id("patient_id", patient_id)
+        check_timezone("timezone", timezone)
+        from_day = check_date("from_day", from_day)
+        with self.transaction() as conn:
+            old = self._require_patient(conn, patient_id)
+            lock_patient(conn, patient_id)
+            if old == timezone:
+                raise ValidationError("timezone", timezone, f"a time zone other than {old!r}")
+            last = self._last_recorded_day(conn, patient_id)
+            if last is not None and from_day <= last:
+                raise ValidationError(
+                    "from_day",
+                    from_day.isoformat(),
+                    f"a day after {last.isoformat()}, the patient's last recorded day",
+                )
+            conn.execute(
+                sa.update(S.patients)
+                .where(S.patients.c.patient_id == patient_id)
+                .values(timezone=timezone)
+            )
+            annotation_id = new_id()
+            conn.execute(
+                sa.insert(S.annotations).values(
+                    annotation_id=annotation_id,
+                    patient_id=patient_id,
+                    day=from_day,
+                    author=AUTOMATIC_AUTHOR,
+                    kind="note",
+                    text=f"Time zone changed from {old} to {timezone} from {from_day.isoformat()}",
+                    created_at=_now(),
+                )
+            )
+        return annotation_id
 
     def patients(self) -> pd.DataFrame:
         """One row per patient: id, name, time zone, number of sessions, first and last day."""
@@ -412,7 +477,10 @@ class Store:
         """Prescribe a programme from valid_from (superseding earlier ones); return its id.
 
         Records a 'programme-change' annotation on the patient's timeline unless annotate=False.
-        Storing the same items for the same start date again is a no-op returning the same id.
+        Storing the same items, note and author for the same start date again is a no-op
+        returning the same id. The same items with another note (or author) store a new version
+        of that day's programme holding the new note (it supersedes the earlier one, which stays
+        in the table); no programme-change annotation is added, as the exercises did not change.
 
         expected_current: the programme_id an edit started from (None: the patient had no
         programme). If the patient's latest programme (latest start, then latest saved) is
@@ -447,10 +515,18 @@ class Store:
                 .order_by(S.programmes.c.programme_id.desc())
                 .limit(1)
             ).scalar()
+            items_changed = True
             if same_day is not None and programme_items(conn, same_day) == prog.items:
-                return same_day
+                stored = conn.execute(
+                    sa.select(S.programmes.c.note, S.programmes.c.author).where(
+                        S.programmes.c.programme_id == same_day
+                    )
+                ).one()
+                if (stored.note, stored.author) == (prog.note, prog.author):
+                    return same_day
+                items_changed = False
             pid = insert_programme(conn, patient_id, prog, _now())
-            if annotate:
+            if annotate and items_changed:
                 conn.execute(
                     sa.insert(S.annotations).values(
                         annotation_id=new_id(),
@@ -1081,6 +1157,37 @@ class Store:
                     S.refresh_summary(conn, _days_of(pid, days[0], days[-1]))
         return len(new)
 
+    # ---- erasing -----------------------------------------------------------------------
+    def erase_patient(self, patient_id: str, *, dry_run: bool = False) -> dict[str, int]:
+        """Delete every row of a patient in one transaction; return rows removed per table
+        (with dry_run, count what would be removed and write nothing).
+
+        The tables come from the schema (S.patient_tables): every table with a patient_id
+        column and every table whose rows hang off one of those by a foreign key, so a table
+        added later is erased too. On SQLite, deleted content is overwritten (secure_delete)
+        and the write-ahead log is checkpointed afterwards, so the rows do not linger in the
+        file. Raises NotFoundError (nothing written) for an unknown patient."""
+        check_id("patient_id", patient_id)
+        removed: dict[str, int] = {}
+        if dry_run:
+            with self._read() as conn:
+                self._require_patient(conn, patient_id)
+                for table, where in S.patient_tables(patient_id):
+                    count = sa.select(sa.func.count()).select_from(table).where(where)
+                    removed[table.name] = conn.execute(count).scalar_one()
+            return removed
+        with self.transaction() as conn:
+            self._require_patient(conn, patient_id)
+            lock_patient(conn, patient_id)
+            if self.is_sqlite:
+                conn.exec_driver_sql("PRAGMA secure_delete = ON")
+            for table, where in S.patient_tables(patient_id):
+                removed[table.name] = conn.execute(sa.delete(table).where(where)).rowcount
+        if self.is_sqlite:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        return removed
+
 
 def _days_of(patient_id: str, first: dt.date, last: dt.date) -> S.RowFilter:
     """A filter for one patient's rows from first to last (inclusive)."""
@@ -1117,10 +1224,15 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """An Engine for url with backcare's connection settings (SQLite: WAL, FULL sync, FKs)."""
+    """An Engine for url with backcare's connection settings (SQLite: WAL, FULL sync, FKs).
+
+    Refuses (ValidationError, nothing created) a URL of another backend and a SQLite URL naming
+    a file that is not a SQLite database."""
+    check_db_url("db", url)
     if url.startswith("sqlite"):
         sa_url = sa.make_url(url)
         if sa_url.database and sa_url.database != ":memory:":
+            _check_sqlite_file(url, Path(sa_url.database))
             # owner-only from the start: SQLite gives -wal, -shm and -journal the file's mode
             folder = Path(sa_url.database).parent
             private_dir(folder)
@@ -1133,6 +1245,25 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return sa.create_engine(url, pool_pre_ping=True)
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
+
+
+def _check_sqlite_file(url: str, path: Path) -> None:
+    """ValidationError unless path is absent, empty, or a SQLite database file."""
+    allowed = "a SQLite database file, or a new file name in an existing or new folder"
+    if path.is_dir():
+        raise ValidationError("db", url, f"{allowed} ({path} is a folder)")
+    try:
+        with path.open("rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ValidationError("db", url, f"{allowed} ({exc.strerror})") from None
+    if head and head != SQLITE_HEADER:
+        raise ValidationError("db", url, f"{allowed} ({path} is not a SQLite database)")
 
 
 def open_store(

@@ -218,6 +218,31 @@ V1_TABLES = (
 )
 
 
+def patient_tables(patient_id: str) -> list[tuple[sa.Table, sa.ColumnElement[bool]]]:
+    """(table, filter) for every row of a patient, children before parents (delete order).
+
+    Derived from the metadata: a table with a patient_id column is filtered on it; a table
+    without one whose foreign key points at such a table is filtered on the parent's key
+    (programme_items through programmes, session_items through sessions). Tables holding no
+    patient data (meta) are left out."""
+    direct: dict[str, sa.ColumnElement[bool]] = {}
+    for table in metadata.sorted_tables:
+        if "patient_id" in table.c:
+            direct[table.name] = table.c.patient_id == patient_id
+    found: dict[str, sa.ColumnElement[bool]] = dict(direct)
+    for table in metadata.sorted_tables:
+        if table.name in found:
+            continue
+        for fk in table.foreign_keys:
+            parent = fk.column.table
+            if parent.name in direct and parent.name != "patients":
+                owned = sa.select(fk.column).where(direct[parent.name])
+                found[table.name] = fk.parent.in_(owned)
+                break
+    ordered = [t for t in reversed(metadata.sorted_tables) if t.name in found]
+    return [(t, found[t.name]) for t in ordered]
+
+
 def summary_select(where: RowFilter | None = None) -> "sa.Select[Any]":
     """SELECT producing daily_summary rows from sessions, items and pain scores.
 

@@ -8,11 +8,14 @@ is escaped by itables before it reaches the page). Selecting a row shows that pa
 TrendsView and PhysioView below the table. Testable without a kernel.
 
 ``overview_table_html`` is the same table as a static, escaped HTML table, for outputs that
-must read without any JavaScript (exported pages, tests)."""
+must read without any JavaScript (exported pages, tests). Static mode (``live=False``, or
+environment variable BACKCARE_STATIC=1, as ``backcare export-notebook`` runs it): ``show()``
+displays the counts, that table (every row) and the caveat as plain HTML instead of widgets."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from typing import Any
 
 import ipywidgets as W
@@ -129,10 +132,13 @@ class ClinicView:
     """The as-of date, an attention filter, the table, and the selected patient's views;
     `widget` is what a notebook displays."""
 
-    def __init__(self, store: Store, today: dt.date | None = None) -> None:
+    def __init__(
+        self, store: Store, today: dt.date | None = None, *, live: bool | None = None
+    ) -> None:
         from itables.widget import ITable
 
         self.store = store
+        self.live = (os.environ.get("BACKCARE_STATIC", "") in ("", "0")) if live is None else live
         self.today = W.DatePicker(description="As of", value=today or dt.date.today())
         self.attention_only = W.Checkbox(
             description="Only patients needing attention",
@@ -244,3 +250,19 @@ class ClinicView:
         if not rows or self.shown.empty or rows[0] >= len(self.shown):
             return
         self.open_patient(str(self.shown.loc[rows[0], "patient_id"]))
+
+    def static_html(self) -> str:
+        """The counts, the whole table as static escaped HTML, and the caveat."""
+        if self.overview.empty:
+            return self.status.value
+        table = overview_table_html(self.overview, attention_only=self.attention_only.value)
+        return self.status.value + table + self.caveat.value
+
+    def show(self) -> None:
+        """Display the view: the widgets (live) or static_html() (static)."""
+        from IPython.display import HTML, display
+
+        if self.live:
+            display(self.widget)
+        else:
+            display(HTML(self.static_html()))

@@ -70,3 +70,13 @@ def test_static_table_marks_red_flag_rows(clinic):
     n_red = int((view.overview["red_flags_14d"] > 0).sum())
     assert html.count('class="backcare-red-flag"') == n_red > 0
     assert html.count("<tr") == 1 + len(view.overview)
+
+
+def test_static_mode_shows_counts_every_row_and_the_caveat_without_widgets(clinic):
+    view = ClinicView(clinic, TODAY, live=False)
+    html = view.static_html()
+    # 60 demo patients and one added: all 61 rows (the widget pages them; this does not)
+    assert html.count("<tr") - 1 == 61  # minus the header row
+    assert "<p>61 patients; " in html and "Showing 61." in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and XSS not in html
+    assert "self-reported" in html or "Rank: 1 red flag" in html  # the caveat
