@@ -15,7 +15,7 @@ from pandas.api.extensions import ExtensionArray
 
 DAY: Final = "datetime64[ns]"
 UTC_TS: Final = "datetime64[ns, UTC]"
-ReadDtype = Literal["str", "datetime64[ns]", "datetime64[ns, UTC]", "bool", "Int64"]
+ReadDtype = Literal["str", "datetime64[ns]", "datetime64[ns, UTC]", "bool", "Int64", "float64"]
 READ_DTYPES: dict[str, dict[str, ReadDtype]] = {
     "sessions": {
         "session_id": "str",
@@ -83,6 +83,16 @@ READ_DTYPES: dict[str, dict[str, ReadDtype]] = {
         "pain_sum": "Int64",
         "pain_n": "Int64",
         "red_flag_sessions": "Int64",
+    },
+    "questionnaires": {
+        "response_id": "str",
+        "patient_id": "str",
+        "instrument": "str",
+        "day": DAY,
+        "recorded_at": UTC_TS,
+        "answers": "str",  # canonical JSON (domain.questionnaires.answers_from_json)
+        "score": "float64",
+        "author": "str",
     },
     "patients": {
         "patient_id": "str",

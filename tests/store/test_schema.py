@@ -76,6 +76,12 @@ def test_version_one_store_upgrades_in_place_without_losing_rows(tmp_path):
             pain_before=4,
         )
         assert len(store.sessions("v1-a")) == 11
+        # version 4's questionnaire table exists, empty, and takes a response
+        assert store.questionnaires("v1-a").empty
+        store.save_questionnaire(
+            "v1-a", "groc", 3, day=pd.Timestamp("2025-01-17").date(), response_id="r1"
+        )
+        assert store.questionnaires("v1-a")["score"].tolist() == [3.0]
     # opening again is a no-op
     with open_store(f"sqlite:///{path}") as store:
         assert store.schema_version() == 4 and len(store.sessions("v1-a")) == 11
