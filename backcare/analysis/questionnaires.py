@@ -96,9 +96,7 @@ def classify_questionnaire(instrument: str, baseline: float | None, latest: floa
         raise ValueError(f"baseline: None is not allowed for {instrument}; expected a score")
     if instrument == RMDQ:
         fall = baseline - latest
-        if fall > EPS and (
-            fall >= RMDQ_POINTS - EPS or fall >= RMDQ_FRACTION * baseline - EPS
-        ):
+        if fall > EPS and (fall >= RMDQ_POINTS - EPS or fall >= RMDQ_FRACTION * baseline - EPS):
             return IMPORTANT_IMPROVEMENT
         if -fall >= RMDQ_POINTS - EPS:
             return WORSE
@@ -135,9 +133,9 @@ def questionnaire_outcomes(
     r = r[r["instrument"].isin(list(instruments))]
     rows: list[dict[str, Any]] = []
     anchor_of = anchors if anchors is not None else pd.Series([], dtype="datetime64[ns]")
-    for (pid, inst), g in r.sort_values(
-        ["patient_id", "instrument", "day"], kind="stable"
-    ).groupby(["patient_id", "instrument"], sort=True):
+    for (pid, inst), g in r.sort_values(["patient_id", "instrument", "day"], kind="stable").groupby(
+        ["patient_id", "instrument"], sort=True
+    ):
         pid, inst = str(pid), str(inst)
         anchor = anchor_of.get(pid, pd.NaT)
         if not pd.isna(anchor):

@@ -53,6 +53,7 @@ from backcare.errors import ConflictError, ValidationError
 from backcare.present.html import esc, message_html
 from backcare.present.text import suggestion_sentence
 from backcare.store import STORE_ERRORS, Store
+from backcare.ui.questionnaire import QuestionnaireForm
 from backcare.ui.widgets import PatientPicker, callback_boundary, patient_names
 
 __all__ = [
@@ -911,6 +912,8 @@ class PhysioView:
             ),
             names="value",
         )
+        self.questionnaire = QuestionnaireForm(store, on_behalf=True)
+        self._open_questionnaire(first, today)
         self._show_header()
         self.widget = W.VBox(
             [
@@ -920,6 +923,10 @@ class PhysioView:
                 self.annotations.widget,
                 W.HTML("<h3 style='margin:12px 0 4px'>Programme</h3>"),
                 self.editor.widget,
+                W.HTML(
+                    "<h3 style='margin:12px 0 4px'>Questionnaires (entered for the patient)</h3>"
+                ),
+                self.questionnaire.widget,
             ],
             layout=W.Layout(max_width="980px"),
         )
@@ -945,3 +952,16 @@ class PhysioView:
         self._show_header()
         self.annotations.set_patient(change["new"])
         self.editor.set_patient(change["new"])
+        self._open_questionnaire(change["new"], self.questionnaire.day)
+
+    def _open_questionnaire(self, patient_id: str | None, day: dt.date | None) -> None:
+        """Point the questionnaire form at the patient, on day (default their today)."""
+        if patient_id is not None and day is None:
+            try:
+                day = self.store.local_today(patient_id)
+            except STORE_ERRORS as exc:
+                self.questionnaire.message.value = message_html(
+                    "error", "Cannot open this patient", [problem_text(exc)]
+                )
+                return
+        self.questionnaire.open(patient_id, day)
