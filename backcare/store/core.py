@@ -823,9 +823,34 @@ class Store:
                 "batch", "duplicate", "each response id, and each patient, instrument and day, once"
             )
         with self.transaction() as conn:
-            for pid in sorted({r.patient_id for r in batch}):
+            pids = sorted({r.patient_id for r in batch})
+            for pid in pids:
                 self._require_patient(conn, pid)
                 lock_patient(conn, pid)
+            # what is stored for these patients, read once: by day and by id
+            by_day: dict[tuple[str, str, dt.date], Any] = {}
+            by_id: dict[str, Any] = {}
+            for start in range(0, len(pids), 500):
+                for old in conn.execute(
+                    sa.select(
+                        q.c.response_id,
+                        q.c.patient_id,
+                        q.c.instrument,
+                        q.c.day,
+                        q.c.answers,
+                        q.c.author,
+                    ).where(q.c.patient_id.in_(pids[start : start + 500]))
+                ):
+                    by_day[(old.patient_id, old.instrument, old.day)] = old
+                    by_id[old.response_id] = old
+            ids = [r.response_id for r in batch]
+            for start in range(0, len(ids), 500):
+                for old in conn.execute(
+                    sa.select(q.c.response_id, q.c.patient_id, q.c.instrument, q.c.day).where(
+                        q.c.response_id.in_(ids[start : start + 500])
+                    )
+                ):
+                    by_id.setdefault(old.response_id, old)
             new: list[dict[str, Any]] = []
             for r in batch:
                 row = {
@@ -838,23 +863,17 @@ class Store:
                     "score": r.score,
                     "author": r.author,
                 }
-                same_id = conn.execute(
-                    sa.select(q.c.patient_id, q.c.instrument, q.c.day).where(
-                        q.c.response_id == r.response_id
-                    )
-                ).first()
-                if same_id is not None and tuple(same_id) != (r.patient_id, r.instrument, r.day):
+                same_id = by_id.get(r.response_id)
+                if same_id is not None and (
+                    same_id.patient_id,
+                    same_id.instrument,
+                    same_id.day,
+                ) != (r.patient_id, r.instrument, r.day):
                     raise ConflictError(
                         f"response_id: {r.response_id!r} is already saved for another patient, "
                         "questionnaire or day"
                     )
-                old = conn.execute(
-                    sa.select(q.c.response_id, q.c.answers, q.c.author).where(
-                        q.c.patient_id == r.patient_id,
-                        q.c.instrument == r.instrument,
-                        q.c.day == r.day,
-                    )
-                ).first()
+                old = by_day.get((r.patient_id, r.instrument, r.day))
                 if old is None:
                     new.append(row)
                     out.append(r.response_id)
@@ -874,8 +893,8 @@ class Store:
                     .values({k: v for k, v in row.items() if k != "response_id"})
                 )
                 out.append(old.response_id)
-            if new:
-                conn.execute(sa.insert(q), new)
+            for start in range(0, len(new), 1000):
+                conn.execute(sa.insert(q), new[start : start + 1000])
         return out
 
     def questionnaires(
