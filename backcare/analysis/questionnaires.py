@@ -195,9 +195,8 @@ def class_columns(outcomes: pd.DataFrame, patient_ids: pd.Series) -> pd.DataFram
     out = pd.DataFrame(index=pd.RangeIndex(len(patient_ids)))
     for inst in INSTRUMENT_IDS:
         mine = outcomes[outcomes["instrument"] == inst].set_index("patient_id")["status"]
-        out[f"{inst}_class"] = (
-            pd.Series(patient_ids.to_numpy()).map(mine).fillna(NOT_ANSWERED).astype("str")
-        )
+        shown = pd.Series(patient_ids.to_numpy()).map(mine).astype(object)
+        out[f"{inst}_class"] = shown.where(shown.notna(), NOT_ANSWERED).astype("str")
     return out
 
 
