@@ -3,6 +3,7 @@ view and the report. Only words numbers computed elsewhere; every cell is escape
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -41,26 +42,29 @@ def questionnaire_table(outcomes: pd.DataFrame, when: Callable[[Any], str] = _da
     """One row per instrument answered: baseline, latest (with their days, shown by when),
     change in points and per cent, class (with any note) and number of responses."""
     rows = []
-    for r in outcomes.itertuples(index=False):
-        inst = INSTRUMENTS[r.instrument]
-        unit = "" if r.instrument == GROC else f" / {inst.score_range[1]}"
-        if pd.isna(r.latest):
-            latest = "-"
-        elif r.instrument == GROC:
-            latest = f"{r.latest:+.0f}"
-        else:
-            latest = f"{r.latest:.1f}{unit}"
+    for r in outcomes.to_dict("records"):
+        rec: dict[str, Any] = {str(k): v for k, v in r.items()}
+        inst = INSTRUMENTS[str(rec["instrument"])]
+        unit = "" if inst.id == GROC else f" / {inst.score_range[1]}"
+        base, latest, change, pct = (
+            float(rec[k]) for k in ("baseline", "latest", "change", "change_pct")
+        )
+        note = str(rec["note"])
         rows.append(
             (
                 inst.short,
-                "-" if pd.isna(r.baseline) else f"{r.baseline:.1f}{unit}",
-                when(r.baseline_day) if not pd.isna(r.baseline_day) else "-",
-                latest,
-                when(r.latest_day) if not pd.isna(r.latest_day) else "-",
-                "-" if pd.isna(r.change) else f"{r.change:+.1f}",
-                "-" if pd.isna(r.change_pct) else f"{r.change_pct:+.0f} %",
-                r.status + (f" ({r.note})" if r.note else ""),
-                int(r.n),
+                "-" if math.isnan(base) else f"{base:.1f}{unit}",
+                "-" if pd.isna(rec["baseline_day"]) else when(rec["baseline_day"]),
+                "-"
+                if math.isnan(latest)
+                else f"{latest:+.0f}"
+                if inst.id == GROC
+                else f"{latest:.1f}{unit}",
+                "-" if pd.isna(rec["latest_day"]) else when(rec["latest_day"]),
+                "-" if math.isnan(change) else f"{change:+.1f}",
+                "-" if math.isnan(pct) else f"{pct:+.0f} %",
+                str(rec["status"]) + (f" ({note})" if note else ""),
+                int(rec["n"]),
             )
         )
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)

@@ -831,7 +831,7 @@ class Store:
             by_day: dict[tuple[str, str, dt.date], Any] = {}
             by_id: dict[str, Any] = {}
             for start in range(0, len(pids), 500):
-                for old in conn.execute(
+                for got in conn.execute(
                     sa.select(
                         q.c.response_id,
                         q.c.patient_id,
@@ -841,16 +841,16 @@ class Store:
                         q.c.author,
                     ).where(q.c.patient_id.in_(pids[start : start + 500]))
                 ):
-                    by_day[(old.patient_id, old.instrument, old.day)] = old
-                    by_id[old.response_id] = old
+                    by_day[(got.patient_id, got.instrument, got.day)] = got
+                    by_id[got.response_id] = got
             ids = [r.response_id for r in batch]
             for start in range(0, len(ids), 500):
-                for old in conn.execute(
+                for got_id in conn.execute(
                     sa.select(q.c.response_id, q.c.patient_id, q.c.instrument, q.c.day).where(
                         q.c.response_id.in_(ids[start : start + 500])
                     )
                 ):
-                    by_id.setdefault(old.response_id, old)
+                    by_id.setdefault(got_id.response_id, got_id)
             new: list[dict[str, Any]] = []
             for r in batch:
                 row = {
