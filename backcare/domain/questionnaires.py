@@ -33,6 +33,16 @@ Three instruments, chosen because physiotherapists judge back pain by function t
   (+4 "moderately better" or more: important improvement; -4 or less: worse), following
   Jaeschke's grouping of 1-3 as small, 4-5 as moderate and 6-7 as large changes.
 
+What was checked (2026-11-30, from the sources' public abstracts and forms; see ``checked``
+of each instrument): Ostelo 2008's abstract gives a minimal important change of 5 for the
+Roland Disability Questionnaire and "a 30% improvement" when the baseline is taken into
+account (improvement only: nothing for deterioration). Abbott & Schmitt 2014's abstract gives
+the PSFS MIDs 1.3 / 2.3 / 2.7. Stratford 1995's 2-point minimal detectable change of the PSFS
+mean was read from the public PSFS form, not from the paper. Jaeschke 1989's abstract says it
+established ranges for small, moderate and large changes; the 4-5 "moderate" band is as
+widely reported, the full text could not be read here. Kamper 2009 could be read only as its
+abstract; it is cited for the design and caveats of GROC scales, not for the cut-off.
+
 Licences (what could and could not be verified, 2026-11-30; see LICENCE_NOTES):
 * RMDQ: copyright of the authors (M. Roland, R. Morris). Widely reproduced for clinicians,
   described as free for clinical and non-commercial use via the questionnaire's own website;
@@ -93,6 +103,7 @@ class Instrument:
     licence: str
     items: tuple[str, ...] = ()  # RMDQ: short topics in backcare's words, not the wording
     anchors: tuple[tuple[int, str], ...] = ()
+    checked: str = ""  # what of the threshold's source could be verified, and how
 
 
 # Topics of the 24 RMDQ statements, paraphrased in a few words of our own (the licensed
@@ -184,6 +195,10 @@ INSTRUMENTS: dict[str, Instrument] = {
             "backcare's own words, for use with the clinic's official form."
         ),
         items=RMDQ_TOPICS,
+        checked=(
+            "Ostelo 2008 abstract: MIC 5 points (0-24), or a 30 % improvement from baseline; "
+            "improvement only"
+        ),
     ),
     PSFS: Instrument(
         id=PSFS,
@@ -204,6 +219,10 @@ INSTRUMENTS: dict[str, Instrument] = {
             "public-domain statement could be verified; the scale is described in backcare's "
             "own words and the activities are the patient's."
         ),
+        checked=(
+            "Abbott & Schmitt 2014 abstract: MIDs 1.3, 2.3, 2.7; Stratford 1995's MDC of 2 "
+            "points for the mean read from the public PSFS form, not the paper"
+        ),
     ),
     GROC: Instrument(
         id=GROC,
@@ -221,6 +240,10 @@ INSTRUMENTS: dict[str, Instrument] = {
             "The anchor words are backcare's own."
         ),
         anchors=GROC_ANCHORS,
+        checked=(
+            "Jaeschke 1989 abstract only (ranges for small, moderate, large change); the 4-5 "
+            "moderate band as widely reported; Kamper 2009 abstract only, not a cut-off source"
+        ),
     ),
 }
 INSTRUMENT_IDS = tuple(INSTRUMENTS)
