@@ -8,6 +8,9 @@
   row per exercise with its dose inputs, times per week and the analysis' progression
   suggestion; Save writes through ``Store.set_programme``, which records a programme-change
   annotation itself, and confirms what changed (``programme.programme_changes``).
+- ``QuestionnaireForm(store, on_behalf=True)`` (backcare.ui.questionnaire): RMDQ, PSFS or
+  GROC answers entered for the patient, with a day and the name of who enters them (recorded
+  as the response's author); Save writes through ``Store.save_questionnaire``.
 
 Rules the views keep:
 - Building them only reads the store; Add and Save are the only writes.

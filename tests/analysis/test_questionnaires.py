@@ -164,3 +164,22 @@ def test_the_overview_says_what_each_patients_analysis_says(store):
         by_inst = dict(zip(own["instrument"], own["status"], strict=True))
         mine = tuple(by_inst.get(i, NOT_ANSWERED) for i in ("rmdq", "psfs", "groc"))
         assert mine == shown, pid
+
+
+def test_on_a_200_patient_demo_the_overview_classes_are_each_patients_own(demo_store):
+    """The overview's questionnaire columns (computed for all 200 patients at once) equal what
+    each patient's own analysis (the trends view's load_trends) gives, for every 4th patient
+    (50: the one-patient analysis costs about half a second each on this machine)."""
+    today = dt.date(2026, 3, 31)
+    store = demo_store(patients=200, days=60, seed=21, end=today)  # the clinic tests' store
+    overview = services.overview(store, today).set_index("patient_id")
+    seen = set()
+    for pid in sorted(overview.index)[::4]:
+        own = services.load_trends(store, pid, "Last 4 weeks", today).questionnaires
+        by_inst = dict(zip(own["instrument"], own["status"], strict=True))
+        for inst in ("rmdq", "psfs", "groc"):
+            assert overview.loc[pid, f"{inst}_class"] == by_inst.get(inst, NOT_ANSWERED), pid
+            seen.add((inst, by_inst.get(inst, NOT_ANSWERED)))
+    # several classes of every instrument were compared
+    assert {c for i, c in seen if i == "rmdq"} >= {IMPORTANT_IMPROVEMENT, NO_IMPORTANT_CHANGE}
+    assert len({c for i, c in seen if i == "groc"}) >= 2
