@@ -696,6 +696,9 @@ class TodayView:
         self.quick_box.layout.display = None if enabled else "none"
         self.save_button.disabled = not enabled
         self.quick_button.disabled = not enabled
+        self.questions_box.layout.display = None if enabled else "none"
+        if not enabled:  # no patient or day shown: the questions cannot be saved for anyone
+            self.questionnaire.open(None, None)
 
     def _reset_form(self) -> None:
         for r in self.rows:

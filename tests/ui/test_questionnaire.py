@@ -123,3 +123,22 @@ def test_physio_enters_for_the_patient_with_their_name_recorded(store, patient):
     assert rows["author"].tolist() == ["Dr K <b>"]
     assert rows["day"].iloc[0].date() == START + dt.timedelta(days=10)
     assert rows["score"].tolist() == [4.0]
+
+
+def test_with_no_patient_chosen_nothing_can_be_saved_for_anyone(store, patient):
+    from tests.support.stores import add_default_patient
+
+    add_default_patient(store, "p2")
+    v = today_view(store)  # two patients: none chosen yet
+    assert v.patient_id is None
+    assert v.questions_box.layout.display == "none"
+    before = row_counts(store)
+    v.questionnaire.groc.value = 2
+    v.questionnaire.instrument.value = "groc"
+    assert v.questionnaire.save() is None
+    assert "Choose a patient and a day first." in text(v.questionnaire.message)
+    v.patient.value = "p2"
+    assert v.questions_box.layout.display is None
+    v.patient.value = None  # back to "choose": the form forgets p2
+    assert v.questionnaire.patient_id is None
+    assert row_counts(store) == before
