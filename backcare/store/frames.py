@@ -131,6 +131,8 @@ def typed_columns(columns: Sequence[Sequence[Any]], kind: str) -> pd.DataFrame:
             )
         elif dtype == "bool":
             out[col] = np.array(values, dtype=bool)
+        elif dtype == "float64":
+            out[col] = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
         else:
             out[col] = _nullable_ints(values)
     n = len(columns[0]) if columns else 0

@@ -21,6 +21,16 @@ def test_saving_twice_stores_one_row_even_with_a_fresh_id(store, patient):
     assert first == again == fresh == "a"
     rows = store.questionnaires(patient)
     assert len(rows) == 1
+    assert rows.dtypes.astype(str).to_dict() == {
+        "response_id": "str",
+        "patient_id": "str",
+        "instrument": "str",
+        "day": "datetime64[ns]",
+        "recorded_at": "datetime64[ns, UTC]",
+        "answers": "str",
+        "score": "float64",
+        "author": "str",
+    }
     row = rows.iloc[0]
     assert row["score"] == 6.0  # six statements marked
     assert row["day"] == dt.datetime(2026, 2, 1)  # patient p1 lives in Europe/London
