@@ -83,32 +83,49 @@ OUTCOME_COLUMNS = {
 }
 
 
+def classify_questionnaires(
+    instruments: np.ndarray | Sequence[str], baseline: np.ndarray, latest: np.ndarray
+) -> np.ndarray:
+    """The class of each (instrument, baseline, latest): 'important improvement', 'no
+    important change' or 'worse' (GROC: from the latest rating; see the module docstring).
+    The one implementation of the thresholds, for any number of responses at once."""
+    inst = np.asarray(instruments, dtype=object)
+    base = np.asarray(baseline, dtype=np.float64)
+    last = np.asarray(latest, dtype=np.float64)
+    fall = base - last  # RMDQ: lower is better
+    rise = last - base  # PSFS: higher is better
+    with np.errstate(invalid="ignore"):
+        better = np.select(
+            [inst == GROC, inst == RMDQ, inst == PSFS],
+            [
+                last >= GROC_IMPORTANT - EPS,
+                (fall > EPS) & ((fall >= RMDQ_POINTS - EPS) | (fall >= RMDQ_FRACTION * base - EPS)),
+                rise >= PSFS_POINTS - EPS,
+            ],
+            False,
+        )
+        worse = np.select(
+            [inst == GROC, inst == RMDQ, inst == PSFS],
+            [
+                last <= -GROC_IMPORTANT + EPS,
+                -fall >= RMDQ_POINTS - EPS,
+                -rise >= PSFS_POINTS - EPS,
+            ],
+            False,
+        )
+    return np.where(better, IMPORTANT_IMPROVEMENT, np.where(worse, WORSE, NO_IMPORTANT_CHANGE))
+
+
 def classify_questionnaire(instrument: str, baseline: float | None, latest: float) -> str:
-    """'important improvement', 'no important change' or 'worse' for one instrument's
-    baseline and latest score (GROC: latest rating only; see the module docstring)."""
-    if instrument == GROC:
-        if latest >= GROC_IMPORTANT - EPS:
-            return IMPORTANT_IMPROVEMENT
-        if latest <= -GROC_IMPORTANT + EPS:
-            return WORSE
-        return NO_IMPORTANT_CHANGE
-    if baseline is None:
+    """classify_questionnaires for one response: its class as a string."""
+    if instrument not in INSTRUMENT_IDS:
+        raise ValueError(
+            f"instrument: {instrument!r} is not allowed; expected one of {INSTRUMENT_IDS}"
+        )
+    if baseline is None and instrument != GROC:
         raise ValueError(f"baseline: None is not allowed for {instrument}; expected a score")
-    if instrument == RMDQ:
-        fall = baseline - latest
-        if fall > EPS and (fall >= RMDQ_POINTS - EPS or fall >= RMDQ_FRACTION * baseline - EPS):
-            return IMPORTANT_IMPROVEMENT
-        if -fall >= RMDQ_POINTS - EPS:
-            return WORSE
-        return NO_IMPORTANT_CHANGE
-    if instrument == PSFS:
-        rise = latest - baseline
-        if rise >= PSFS_POINTS - EPS:
-            return IMPORTANT_IMPROVEMENT
-        if -rise >= PSFS_POINTS - EPS:
-            return WORSE
-        return NO_IMPORTANT_CHANGE
-    raise ValueError(f"instrument: {instrument!r} is not allowed; expected one of {INSTRUMENT_IDS}")
+    base = np.nan if baseline is None else baseline
+    return str(classify_questionnaires([instrument], np.array([base]), np.array([latest]))[0])
 
 
 def _activities(answers: str) -> frozenset[str]:
@@ -128,65 +145,64 @@ def questionnaire_outcomes(
     if responses is None or responses.empty:
         return empty(OUTCOME_COLUMNS)
     r = responses
+    keep = r["instrument"].isin(list(instruments)).to_numpy()
     if end is not None:
-        r = r[r["day"] <= as_day(end)]
-    r = r[r["instrument"].isin(list(instruments))]
-    rows: list[dict[str, Any]] = []
-    anchor_of = anchors if anchors is not None else pd.Series([], dtype="datetime64[ns]")
-    for (pid, inst), g in r.sort_values(["patient_id", "instrument", "day"], kind="stable").groupby(
-        ["patient_id", "instrument"], sort=True
-    ):
-        pid, inst = str(pid), str(inst)
-        anchor = anchor_of.get(pid, pd.NaT)
-        if not pd.isna(anchor):
-            g = g[g["day"] >= anchor]
-        row: dict[str, Any] = {
-            "patient_id": pid,
-            "instrument": inst,
-            "n": len(g),
-            "baseline_day": pd.NaT,
-            "baseline": np.nan,
-            "latest_day": pd.NaT,
-            "latest": np.nan,
-            "change": np.nan,
-            "change_pct": np.nan,
-            "status": NOT_ANSWERED,
-            "note": "",
-        }
-        if g.empty:
-            rows.append(row)
-            continue
-        last = g.iloc[-1]
-        if inst == GROC:
-            row.update(
-                latest_day=last["day"],
-                latest=float(last["score"]),
-                status=classify_questionnaire(GROC, None, float(last["score"])),
-            )
-            rows.append(row)
-            continue
-        first = g.iloc[0]
-        base = float(first["score"])
-        row.update(baseline_day=first["day"], baseline=base)
-        if len(g) < 2:
-            row["status"] = INSUFFICIENT
-            rows.append(row)
-            continue
-        latest = float(last["score"])
-        change = latest - base
-        row.update(
-            latest_day=last["day"],
-            latest=latest,
-            change=change,
-            change_pct=change / base * 100 if base > EPS else np.nan,
-            status=classify_questionnaire(inst, base, latest),
-        )
-        if inst == PSFS and _activities(first["answers"]) != _activities(last["answers"]):
-            row["note"] = "the activities rated differ from the baseline's"
-        rows.append(row)
-    if not rows:
+        keep = keep & (r["day"] <= as_day(end)).to_numpy()
+    r = r[keep]
+    if r.empty:
         return empty(OUTCOME_COLUMNS)
-    return pd.DataFrame(rows, columns=list(OUTCOME_COLUMNS)).astype(OUTCOME_COLUMNS)
+    r = r.sort_values(["patient_id", "instrument", "day"], kind="stable")
+    answered = r[["patient_id", "instrument"]].drop_duplicates().reset_index(drop=True)
+    if anchors is not None and len(anchors):
+        anchor = r["patient_id"].map(anchors).astype("datetime64[ns]")
+        r = r[(anchor.isna() | (r["day"] >= anchor)).to_numpy()]
+    g = r.groupby(["patient_id", "instrument"], sort=True)
+    first = r[(g.cumcount() == 0).to_numpy()].set_index(["patient_id", "instrument"])
+    last = r[(g.cumcount(ascending=False) == 0).to_numpy()].set_index(["patient_id", "instrument"])
+    n = g.size()
+    out = answered.set_index(["patient_id", "instrument"]).sort_index()
+    out["n"] = n.reindex(out.index).fillna(0).astype("int64")
+    inst = out.index.get_level_values("instrument").to_numpy(dtype=object)
+    is_groc = inst == GROC
+    f_day = first["day"].reindex(out.index)
+    f_score = first["score"].reindex(out.index).to_numpy(dtype=np.float64)
+    l_day = last["day"].reindex(out.index)
+    l_score = last["score"].reindex(out.index).to_numpy(dtype=np.float64)
+    count = out["n"].to_numpy()
+    has_pair = ~is_groc & (count >= 2)
+    base = np.where(is_groc, np.nan, f_score)
+    latest = np.where(is_groc | has_pair, l_score, np.nan)
+    change = latest - base
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = np.where(has_pair & (base > EPS), change / base * 100, np.nan)
+    status = np.where(
+        count == 0,
+        NOT_ANSWERED,
+        np.where(
+            is_groc | has_pair,
+            classify_questionnaires(inst, base, latest),
+            INSUFFICIENT,
+        ),
+    )
+    nat = np.datetime64("NaT", "ns")
+    out["baseline_day"] = np.where(is_groc, nat, f_day.to_numpy(dtype="datetime64[ns]"))
+    out["baseline"] = base
+    out["latest_day"] = np.where(is_groc | has_pair, l_day.to_numpy(dtype="datetime64[ns]"), nat)
+    out["latest"] = latest
+    out["change"] = change
+    out["change_pct"] = pct
+    out["status"] = status
+    note = np.full(len(out), "", dtype=object)
+    psfs_pairs = np.flatnonzero((inst == PSFS) & has_pair)
+    if len(psfs_pairs):
+        keys = out.index[psfs_pairs]
+        before = first["answers"].reindex(keys).to_numpy()
+        after = last["answers"].reindex(keys).to_numpy()
+        for at, a, b in zip(psfs_pairs, before, after, strict=True):
+            if _activities(str(a)) != _activities(str(b)):
+                note[at] = "the activities rated differ from the baseline's"
+    out["note"] = note
+    return out.reset_index()[list(OUTCOME_COLUMNS)].astype(OUTCOME_COLUMNS)
 
 
 def class_columns(outcomes: pd.DataFrame, patient_ids: pd.Series) -> pd.DataFrame:
