@@ -341,7 +341,7 @@ def clinic_frames(store: Store, today: dt.date) -> dict[str, pd.DataFrame]:
         "sessions": store.session_pain(lo, end),
         "daily": daily,
         "annotations": store.annotations(None, lo, end),
-        "questionnaires": store.questionnaires(None, None, end),
+        "questionnaires": store.questionnaire_scores(end),
     }
 
 

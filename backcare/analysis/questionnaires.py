@@ -141,7 +141,8 @@ def questionnaire_outcomes(
 ) -> pd.DataFrame:
     """One row per patient and instrument answered (columns OUTCOME_COLUMNS): baseline,
     latest, change and class. responses: Store.questionnaires rows of any patients; anchors:
-    patient_id -> first programme start (analysis.programme_starts); end: last day used."""
+    patient_id -> first programme start (analysis.programme_starts); end: last day used.
+    Without an 'answers' column (the clinic reads scores only) no note is made."""
     if responses is None or responses.empty:
         return empty(OUTCOME_COLUMNS)
     r = responses
@@ -194,7 +195,7 @@ def questionnaire_outcomes(
     out["status"] = status
     note = np.full(len(out), "", dtype=object)
     psfs_pairs = np.flatnonzero((inst == PSFS) & has_pair)
-    if len(psfs_pairs):
+    if len(psfs_pairs) and "answers" in r.columns:
         keys = out.index[psfs_pairs]
         before = first["answers"].reindex(keys).to_numpy()
         after = last["answers"].reindex(keys).to_numpy()

@@ -897,6 +897,24 @@ class Store:
                 conn.execute(sa.insert(q), new[start : start + 1000])
         return out
 
+    def questionnaire_scores(self, end: DayBound = None) -> pd.DataFrame:
+        """Every patient's questionnaire scores up to end: patient_id, instrument, day, score
+        (read straight into numpy; what the clinic overview's questionnaire classes need)."""
+        t = S.questionnaire_responses
+        q = sa.select(
+            t.c.patient_id, t.c.instrument, sa.type_coerce(t.c.day, sa.String), t.c.score
+        ).where(_range(t, None, None, end))
+        with self._read() as conn:
+            c = _driver_columns(conn, q, 4)
+        return pd.DataFrame(
+            {
+                "patient_id": pd.array(c[0], dtype="str"),
+                "instrument": pd.array(c[1], dtype="str"),
+                "day": _days(c[2]),
+                "score": np.array(c[3], dtype=np.float64),
+            }
+        )
+
     def questionnaires(
         self, patient_id: str | None = None, start: DayBound = None, end: DayBound = None
     ) -> pd.DataFrame:

@@ -93,3 +93,20 @@ def test_a_batch_is_one_transaction(store, patient):
     assert store.questionnaires(patient)["response_id"].tolist() == ["old"]
     assert store.save_questionnaires(batch[:1]) == 1
     assert store.save_questionnaires(batch[:1]) == 0
+
+
+def test_the_clinics_score_read_is_the_full_reads_columns(store, patient):
+    import pandas as pd
+
+    assert store.questionnaire_scores().empty
+    store.add_patient("p2", "Two", "UTC")
+    store.save_questionnaire(
+        patient, "psfs", [("walking", 3), ("stairs", 4)], day=dt.date(2026, 1, 9)
+    )
+    store.save_questionnaire("p2", "rmdq", [True] * 7 + [False] * 17, day=dt.date(2026, 1, 8))
+    store.save_questionnaire("p2", "groc", -2, day=dt.date(2026, 2, 8))
+    cols = ["patient_id", "instrument", "day", "score"]
+    full = store.questionnaires(None, None, "2026-01-31")[cols]
+    fast = store.questionnaire_scores("2026-01-31").sort_values(cols, ignore_index=True)
+    pd.testing.assert_frame_equal(fast, full.sort_values(cols, ignore_index=True))
+    assert fast["score"].tolist() == [3.5, 7.0]  # (3 + 4) / 2; seven statements
