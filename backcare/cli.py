@@ -94,7 +94,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(
         f"added {counts['patients']} patients, {counts['sessions']} sessions, "
         f"{counts['items']} exercise items, {counts['pain']} pain scores, "
-        f"{counts['annotations']} annotations in {took:.1f} s"
+        f"{counts['annotations']} annotations, "
+        f"{counts.get('questionnaires', 0)} questionnaire responses in {took:.1f} s"
     )
     return 0
 

@@ -11,7 +11,10 @@ The model (made up, but shaped like real diaries):
 - pain after a session differs from before by -2..+1 (mostly a little lower);
 - a few sessions (about 1 in 400) carry a red flag; some programmes change mid-way
   (plank progressed, walking made 3 times a week), with an annotation;
-- on some days without a session a standalone morning pain score is recorded.
+- on some days without a session a standalone morning pain score is recorded;
+- outcome questionnaires most weeks (RMDQ and PSFS follow the week's pain, with noise; a global
+  rating of change every 4 weeks follows the fall in pain since the start), drawn from a
+  separate random stream so the other rows are the same with or without them.
 The same seed, patients, days and end date always give the same rows.
 """
 
@@ -26,6 +29,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from backcare.domain.programme import Prescription, default_programme
+from backcare.domain.questionnaires import Response, validate_response
 from backcare.domain.wording import RED_FLAGS
 from backcare.store import Store
 from backcare.store.bulk import load_frames
@@ -49,6 +53,15 @@ FIRST_NAMES = (
     "Yuri",
 )
 CHUNK = 50
+PSFS_ACTIVITIES = (
+    "walking 30 minutes",
+    "sitting through a film",
+    "lifting shopping",
+    "gardening",
+    "putting on socks",
+    "sleeping through the night",
+    "driving an hour",
+)
 
 
 def demo_patient_id(i: int) -> str:
@@ -85,6 +98,49 @@ def _simulate(
     delta = rng.choice([-2, -1, -1, 0, 0, 1], size=days)
     pain_after = np.clip(pain_before + delta, 0, 10).astype(int)
     return has_session, done, pain_before, pain_after, flare
+
+
+def _questionnaires(
+    rng: np.random.Generator, pid: str, first: dt.date, pain: np.ndarray
+) -> list[Response]:
+    """Weekly RMDQ and PSFS responses (most weeks) and a GROC every 4 weeks, at 19:00 London
+    time, their scores following the week's mean pain."""
+    days = len(pain)
+    acts = [PSFS_ACTIVITIES[k] for k in rng.choice(len(PSFS_ACTIVITIES), 3, replace=False)]
+    out: list[Response] = []
+    start_pain = float(pain[: min(7, days)].mean())
+    for d in range(0, days, 7):
+        if d and rng.random() > 0.85:
+            continue  # a week without answers
+        day = first + dt.timedelta(days=d)
+        at = pd.Timestamp(dt.datetime.combine(day, dt.time(19, 0))).tz_localize(
+            "Europe/London", nonexistent="shift_forward", ambiguous=False
+        )
+        week = float(pain[max(0, d - 6) : d + 1].mean())
+        k = int(np.clip(round(week * 1.8 + rng.normal(0, 1.5)), 0, 24))
+        marked = np.zeros(24, dtype=bool)
+        marked[rng.choice(24, k, replace=False)] = True
+        ratings = np.clip(np.rint(10 - week * 1.1 + rng.normal(0, 1, 3)), 0, 10).astype(int)
+        answers: dict[str, object] = {
+            "rmdq": [bool(v) for v in marked],
+            "psfs": [(a, int(r)) for a, r in zip(acts, ratings, strict=True)],
+        }
+        if d >= 28 and d % 28 == 0:
+            answers["groc"] = int(
+                np.clip(round((start_pain - week) * 1.5 + rng.normal(0, 1)), -7, 7)
+            )
+        for inst, ans in answers.items():
+            out.append(
+                validate_response(
+                    response_id=f"{pid}-q{inst}{d:05d}",
+                    patient_id=pid,
+                    instrument=inst,
+                    day=day,
+                    recorded_at=min(at.to_pydatetime(), dt.datetime.now(dt.UTC)),
+                    answers=ans,
+                )
+            )
+    return out
 
 
 def _programme_rows(
@@ -137,6 +193,7 @@ def fill_demo(
         "items": 0,
         "pain": 0,
         "annotations": 0,
+        "questionnaires": 0,
     }
     show = progress if progress is not None else (len(todo) * days > 20_000 and sys.stderr.isatty())
     bar = tqdm(total=len(todo), desc="demo patients", unit="patient", disable=not show)
@@ -150,6 +207,7 @@ def fill_demo(
             "pain": [],
             "annotations": [],
         }
+        responses: list[Response] = []
         for i in chunk:
             pid = demo_patient_id(i)
             rng = np.random.default_rng([seed, i])
@@ -270,6 +328,8 @@ def fill_demo(
                     }
                 )
             )
+            q_rng = np.random.default_rng([seed, i, 10])  # its own stream: other rows unchanged
+            responses.extend(_questionnaires(q_rng, pid, first, pb))
             flare_days = np.nonzero((flare > 2.5) & (np.r_[0, flare[:-1]] <= 2.5))[0]
             frames["annotations"].append(
                 pd.DataFrame(
@@ -289,6 +349,7 @@ def fill_demo(
         )
         for k, v in counts.items():
             totals[k] += v
+        totals["questionnaires"] += store.save_questionnaires(responses)
         bar.update(len(chunk))
     bar.close()
     store.optimize()  # fresh planner statistics after a bulk load

@@ -14,6 +14,7 @@ import pandas as pd
 
 from backcare import analysis as A
 from backcare.analysis.clinic import LOOKBACK_DAYS, WINDOW_DAYS, clinic_overview
+from backcare.analysis.questionnaires import questionnaire_outcomes
 from backcare.domain.catalog import Catalog
 from backcare.errors import NotFoundError, ValidationError
 from backcare.store import Store
@@ -50,6 +51,7 @@ class PatientFrames:
     annotations: pd.DataFrame
     history_sessions: pd.DataFrame = field(default_factory=pd.DataFrame)
     history_pain: pd.DataFrame = field(default_factory=pd.DataFrame)
+    questionnaires: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass
@@ -73,6 +75,10 @@ class TrendsData:
     annotations: pd.DataFrame
     red_flag_sessions: pd.DataFrame = field(default_factory=pd.DataFrame)
     summary: str = field(default="")
+    # questionnaire responses up to end (whole history: the baseline is anchored) and their
+    # outcomes (analysis.questionnaires.questionnaire_outcomes)
+    questionnaire_responses: pd.DataFrame = field(default_factory=pd.DataFrame)
+    questionnaires: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _patient(store: Store, patient_id: str) -> dict[str, Any]:
@@ -149,6 +155,7 @@ def read_patient(
         annotations=store.annotations(patient_id, start_ts, end_ts),
         history_sessions=h_sessions,
         history_pain=h_pain,
+        questionnaires=store.questionnaires(patient_id, None, end_ts),
     )
 
 
@@ -215,6 +222,8 @@ def analyse_patient(f: PatientFrames, catalog: Catalog) -> TrendsData:
         ),
     )
     data.summary = summarise(trend, weekly, data.streaks, habit)
+    data.questionnaire_responses = f.questionnaires
+    data.questionnaires = questionnaire_outcomes(f.questionnaires, A.programme_starts(rx), end_ts)
     return data
 
 
@@ -334,6 +343,7 @@ def clinic_frames(store: Store, today: dt.date) -> dict[str, pd.DataFrame]:
         "sessions": store.session_pain(lo, end),
         "daily": daily,
         "annotations": store.annotations(None, lo, end),
+        "questionnaires": store.questionnaire_scores(end),
     }
 
 

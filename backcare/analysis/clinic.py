@@ -18,6 +18,8 @@ Columns and methods
 - red_flags_14d: pain.red_flag_counts, sessions in the last 14 days with a red flag ticked.
 - suggestions: progression.suggest's up/down suggestions (suggestions only), stepping up
   from the dose recorded in the window's complete weeks (Store.dose_counts).
+- rmdq_class, psfs_class, groc_class: questionnaires.questionnaire_outcomes, each
+  instrument's class (baseline anchored at the programme's start; sources there).
 - adherence_7d, adherence_prev_7d, adherence_falling: adherence.adherence_falling, the
   last 7 days against the 7 before (falling: below 80 % and 30 points or more lower).
 - priority / attention, ranked by severity, the most severe reason first:
@@ -55,6 +57,7 @@ from backcare.analysis.pain import (
     red_flag_counts,
 )
 from backcare.analysis.progression import PROGRESSION_WINDOW_DAYS, recorded_doses, suggest
+from backcare.analysis.questionnaires import class_columns, questionnaire_outcomes
 from backcare.domain.catalog import Catalog
 
 OVERVIEW_COLUMNS = {
@@ -76,6 +79,9 @@ OVERVIEW_COLUMNS = {
     "red_flags_14d": "int64",
     "suggestions": "int64",
     "suggestion_text": "str",
+    "rmdq_class": "str",
+    "psfs_class": "str",
+    "groc_class": "str",
 }
 INACTIVE_DAYS = 7
 WINDOW_DAYS = PROGRESSION_WINDOW_DAYS
@@ -158,6 +164,15 @@ def clinic_overview(
     out["suggestions"] = pid.map(by_patient.size()).fillna(0).astype("int64")
     text = by_patient["label"].agg("; ".join).astype("str")
     out["suggestion_text"] = pid.map(text).astype("str").fillna("")
+
+    answered = frames.get("questionnaires")
+    outcomes = questionnaire_outcomes(
+        answered if answered is not None else pd.DataFrame(),
+        programme_starts(frames["prescriptions"]),
+        end,
+    )
+    for col, values in class_columns(outcomes, pid).items():
+        out[col] = values.to_numpy()
 
     reasons, priority = [], []
     for red, worse, flares_n, since, falling, before, now in zip(

@@ -15,6 +15,7 @@ without fetching plotly.js (or MathJax) from a CDN.
 from __future__ import annotations
 
 import copy
+import json
 import math
 from typing import Any
 
@@ -334,6 +335,101 @@ def pain_figure(
         },
     )
     return _no_axis_title(fig)
+
+
+# ---- questionnaires on the pain timeline ------------------------------------------------------
+RMDQ_PER_PAIN_POINT = 2.4  # the right axis (RMDQ 0-24) is drawn so that 24 sits level with pain 10
+
+
+def with_questionnaires(
+    fig: go.Figure, responses: pd.DataFrame | None, start: Any = None, end: Any = None
+) -> go.Figure:
+    """fig (a pain_figure) with the period's questionnaire responses drawn on it.
+
+    RMDQ (0-24, higher = more disabled) on a right-hand axis scaled so 24 is level with pain
+    10; PSFS means (0-10, higher = better) on the pain axis with their own markers; GROC
+    ratings as labelled markers along the top. Scores come from the store as saved (scored
+    by domain.questionnaires); nothing is computed here. Author and activities are escaped."""
+    if responses is None or responses.empty or not len(fig.data):
+        return fig
+    r = responses
+    if start is not None:
+        r = r[r["day"] >= pd.Timestamp(start)]
+    if end is not None:
+        r = r[r["day"] <= pd.Timestamp(end)]
+    if r.empty:
+        return fig
+
+    def who(author: str) -> str:
+        return f" · entered by {esc(author, 60)}" if author else ""
+
+    rm = r[r["instrument"] == "rmdq"]
+    if len(rm):
+        fig.add_trace(
+            go.Scatter(
+                x=_dates(rm["day"]),
+                y=_f(rm["score"]),
+                yaxis="y2",
+                mode="lines+markers",
+                name="RMDQ disability (0-24, right axis; lower = better)",
+                line={"color": "#6c5ce7", "width": 1.5, "dash": "dot"},
+                marker={"symbol": "square", "size": 9, "color": "#6c5ce7"},
+                hovertext=[
+                    f"{d:%Y-%m-%d}: RMDQ {v:g} / 24{who(a)}"
+                    for d, v, a in zip(rm["day"], rm["score"], rm["author"], strict=True)
+                ],
+                hoverinfo="text",
+            )
+        )
+        fig.update_layout(
+            yaxis2={
+                "title": "RMDQ (0-24)",
+                "overlaying": "y",
+                "side": "right",
+                "range": [-1.2 * RMDQ_PER_PAIN_POINT, 11.6 * RMDQ_PER_PAIN_POINT],
+                "tickvals": list(range(0, 25, 6)),
+                "showgrid": False,
+            },
+            margin={"r": 60},
+        )
+    ps = r[r["instrument"] == "psfs"]
+    if len(ps):
+        acts = [", ".join(f"{esc(a, 40)} {v}" for a, v in json.loads(t)) for t in ps["answers"]]
+        fig.add_trace(
+            go.Scatter(
+                x=_dates(ps["day"]),
+                y=_f(ps["score"]),
+                mode="lines+markers",
+                name="PSFS function (mean 0-10, pain axis; higher = better)",
+                line={"color": "#00897b", "width": 1.5, "dash": "dot"},
+                marker={"symbol": "star", "size": 11, "color": "#00897b"},
+                hovertext=[
+                    f"{d:%Y-%m-%d}: PSFS mean {v:.1f} / 10 ({t}){who(a)}"
+                    for d, v, t, a in zip(ps["day"], ps["score"], acts, ps["author"], strict=True)
+                ],
+                hoverinfo="text",
+            )
+        )
+    gr = r[r["instrument"] == "groc"]
+    if len(gr):
+        fig.add_trace(
+            go.Scatter(
+                x=_dates(gr["day"]),
+                y=np.full(len(gr), 11.2),
+                mode="markers+text",
+                name="Global rating of change (-7 to +7)",
+                text=[f"{v:+.0f}" for v in gr["score"]],
+                textposition="middle right",
+                textfont={"size": 9, "color": "#b9770e"},
+                marker={"symbol": "circle", "size": 8, "color": "#b9770e"},
+                hovertext=[
+                    f"{d:%Y-%m-%d}: global rating of change {v:+.0f}{who(a)}"
+                    for d, v, a in zip(gr["day"], gr["score"], gr["author"], strict=True)
+                ],
+                hoverinfo="text",
+            )
+        )
+    return fig
 
 
 # ---- adherence --------------------------------------------------------------------------------
@@ -692,7 +788,12 @@ def use_offline_renderer() -> str:
 def trend_figures(d: Any, catalog: Catalog | None) -> dict[str, go.Figure]:
     """The five figures of the trends notebook and the report for one patient's TrendsData."""
     return {
-        "pain": pain_figure(d.daily, d.trend, d.flares, d.annotations),
+        "pain": with_questionnaires(
+            pain_figure(d.daily, d.trend, d.flares, d.annotations),
+            getattr(d, "questionnaire_responses", None),
+            d.start,
+            d.end,
+        ),
         "calendar": adherence_calendar(d.completion, d.weekly),
         "weekly": weekly_adherence_figure(d.weekly),
         "effect": session_effect_figure(d.effect, catalog),

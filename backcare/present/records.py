@@ -73,4 +73,5 @@ def summary_record(d: Any) -> dict[str, Any]:
             else []
         ),
         "suggestions": frame_records(d.suggestions),
+        "questionnaires": frame_records(d.questionnaires),
     }

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import os
 import re
 import time
@@ -48,8 +49,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from backcare import analysis as A
+from backcare.analysis import questionnaires as Q
 from backcare.analysis.progression import RED_FLAG_HOLD
 from backcare.domain.catalog import Catalog, dosage_words
+from backcare.domain.questionnaires import GROC_IMPORTANT
 from backcare.domain.rules import NAME_CHARS, check_choice, check_day_range, check_text
 from backcare.domain.wording import (
     ASSOCIATION_CAVEAT,
@@ -66,6 +69,7 @@ from backcare.errors import BackcareError, NotFoundError, ValidationError
 from backcare.owner_only import private_dir, write_private
 from backcare.present import figures as P
 from backcare.present.html import esc, paragraph, picture_html
+from backcare.present.questionnaires import questionnaires_html
 from backcare.present.text import CAVEATS
 from backcare.present.text import suggestions_html as _suggestions_html
 from backcare.reports.privacy import pseudonym, pseudonym_key, pseudonymise
@@ -92,6 +96,7 @@ SECTIONS = (
     "narrative",
     "pain",
     "annotations",
+    "questionnaires",
     "calendar",
     "weekly",
     "effect",
@@ -226,13 +231,31 @@ _FRAMES = (
     "prescriptions",
     "history_sessions",
     "history_pain",
+    "questionnaires",
 )
 _KINDS = {  # as reports.privacy names them
     "history_items": "items",
     "prescriptions": "programmes",
     "history_sessions": "sessions",
     "history_pain": "pain",
+    # the same date columns (day, recorded_at) and no free-text column: the PSFS activities
+    # inside the answers are left out below
+    "questionnaires": "pain",
 }
+
+
+def _without_activities(responses: pd.DataFrame) -> pd.DataFrame:
+    """PSFS answers with the activities the patient named (free text) replaced by their
+    number: 'activity 1', 'activity 2', ... (the ratings are kept)."""
+    if responses.empty:
+        return responses
+    out = responses.copy()
+    psfs = out["instrument"] == "psfs"
+    out.loc[psfs, "answers"] = [
+        json.dumps([[f"activity {i}", r] for i, (_a, r) in enumerate(json.loads(a), start=1)])
+        for a in out.loc[psfs, "answers"]
+    ]
+    return out
 
 
 def pseudonymise_report_frames(
@@ -255,6 +278,8 @@ def pseudonymise_report_frames(
         kinds=_KINDS,
         timezone=timezone,
     )
+    if not keep_text:
+        frames["questionnaires"] = _without_activities(frames["questionnaires"])
     return replace(f, patient_id=alias, name="", start=f.start - shift, end=f.end - shift, **frames)
 
 
@@ -499,6 +524,9 @@ class Report:
         )
         return more + _table(table, "annotations")
 
+    def _questionnaires(self) -> str:
+        return questionnaires_html(self.data.questionnaires, self.when)
+
     def _programme(self) -> str:
         rx = self.prescriptions
         end = self.data.end
@@ -647,6 +675,25 @@ def methods_html() -> str:
             "2-point rule binds up to a baseline of 6.7 and the 30 % rule above it; from a "
             "baseline below 2 no important improvement can be shown, and the report says so. "
             "The chart's green band is drawn from the same thresholds.",
+        ),
+        (
+            "Questionnaires",
+            "each instrument's baseline is its first response on or after the start of the "
+            "programme (whatever period the report covers) and the latest its last response "
+            "up to the report's end. Roland-Morris Disability Questionnaire (24 items, 0-24, "
+            "Roland & Morris, Spine 1983;8:141-144): an important improvement is a fall of at "
+            f"least {Q.RMDQ_POINTS:g} points or {Q.RMDQ_FRACTION * 100:.0f} % of baseline, "
+            f"worse a rise of at least {Q.RMDQ_POINTS:g} points (Ostelo RW et al., Spine "
+            "2008;33(1):90-94; no separate consensus for deterioration). Patient-Specific "
+            "Functional Scale (mean of up to 5 activities named by the patient, 0-10): an "
+            f"important change is {Q.PSFS_POINTS:g} points on the mean either way (Stratford P "
+            "et al., Physiother Can 1995;47:258-263, minimal detectable change of the mean; "
+            "Abbott JH & Schmitt JS, J Orthop Sports Phys Ther 2014;44(8):560-564, minimum "
+            "important differences 1.3 to 2.7). Global rating of change (15 points, -7 to +7, "
+            "Jaeschke R et al., Control Clin Trials 1989;10:407-415; Kamper SJ et al., J Man "
+            f"Manip Ther 2009;17(3):163-170): the latest rating of +{GROC_IMPORTANT} "
+            f"(moderately better) or more is an important improvement, -{GROC_IMPORTANT} or "
+            "less worse. One RMDQ or PSFS response gives no class (insufficient data).",
         ),
         (
             "Adherence",

@@ -32,6 +32,11 @@ from backcare.domain.programme import (
     make_programme,
     programme_change_note,
 )
+from backcare.domain.questionnaires import (
+    Response,
+    answers_json,
+    validate_response,
+)
 from backcare.domain.rules import (
     ANNOTATION_CHARS,
     NAME_CHARS,
@@ -844,6 +849,178 @@ class Store:
                     )
                 )
         return annotation_id
+
+    # ---- questionnaires ----------------------------------------------------------------
+    def save_questionnaire(
+        self,
+        patient_id: str,
+        instrument: str,
+        answers: Any,
+        *,
+        day: dt.date | None = None,
+        recorded_at: dt.datetime | None = None,
+        author: str = "",
+        response_id: str | None = None,
+        replace: bool = False,
+    ) -> str:
+        """Validate, score and save one questionnaire response in one transaction; its id.
+
+        One response per patient, instrument and day: saving the same answers again (a double
+        click, a retry, with any response_id) is a no-op returning the stored id; different
+        answers for a day already answered raise ConflictError unless replace=True, which
+        updates the stored response. The day defaults to the local date (patient's time zone)
+        of recorded_at, which defaults to now. See domain.questionnaires for the answers."""
+        check_id("patient_id", patient_id)
+        check_bool("replace", replace)
+        recorded_at = check_datetime("recorded_at", recorded_at, optional=True) or _now()
+        if day is None:
+            day = recorded_at.astimezone(self.patient_timezone(patient_id)).date()
+        resp = validate_response(
+            response_id=response_id if response_id is not None else new_id(),
+            patient_id=patient_id,
+            instrument=instrument,
+            day=day,
+            recorded_at=recorded_at,
+            answers=answers,
+            author=author,
+        )
+        try:
+            return self._save_responses([resp], replace=replace)[0]
+        except sa.exc.IntegrityError:
+            # a concurrent writer inserted the same day first (PostgreSQL): the retry sees it
+            return self._save_responses([resp], replace=replace)[0]
+
+    def save_questionnaires(self, batch: Iterable[Response]) -> int:
+        """Save many validated Responses (domain.questionnaires.validate_response) in one
+        transaction; return how many were new. Already stored ones are skipped if identical
+        and refused (ConflictError, nothing written) otherwise."""
+        batch = list(batch)
+        for r in batch:
+            if not isinstance(r, Response):
+                raise ValidationError("batch", r, "Response objects (see validate_response)")
+        ids = self._save_responses(batch, replace=False, count_new=True)
+        return len(ids)
+
+    def _save_responses(
+        self, batch: Sequence[Response], *, replace: bool, count_new: bool = False
+    ) -> list[str]:
+        """The ids of the batch as stored (or, with count_new, of the new rows only)."""
+        q = S.questionnaire_responses
+        out: list[str] = []
+        keys = [(r.patient_id, r.instrument, r.day) for r in batch]
+        if len(set(keys)) != len(keys) or len({r.response_id for r in batch}) != len(batch):
+            raise ValidationError(
+                "batch", "duplicate", "each response id, and each patient, instrument and day, once"
+            )
+        with self.transaction() as conn:
+            pids = sorted({r.patient_id for r in batch})
+            for pid in pids:
+                self._require_patient(conn, pid)
+                lock_patient(conn, pid)
+            # what is stored for these patients, read once: by day and by id
+            by_day: dict[tuple[str, str, dt.date], Any] = {}
+            by_id: dict[str, Any] = {}
+            for start in range(0, len(pids), 500):
+                for got in conn.execute(
+                    sa.select(
+                        q.c.response_id,
+                        q.c.patient_id,
+                        q.c.instrument,
+                        q.c.day,
+                        q.c.answers,
+                        q.c.author,
+                    ).where(q.c.patient_id.in_(pids[start : start + 500]))
+                ):
+                    by_day[(got.patient_id, got.instrument, got.day)] = got
+                    by_id[got.response_id] = got
+            ids = [r.response_id for r in batch]
+            for start in range(0, len(ids), 500):
+                for got_id in conn.execute(
+                    sa.select(q.c.response_id, q.c.patient_id, q.c.instrument, q.c.day).where(
+                        q.c.response_id.in_(ids[start : start + 500])
+                    )
+                ):
+                    by_id.setdefault(got_id.response_id, got_id)
+            new: list[dict[str, Any]] = []
+            for r in batch:
+                row = {
+                    "response_id": r.response_id,
+                    "patient_id": r.patient_id,
+                    "instrument": r.instrument,
+                    "day": r.day,
+                    "recorded_at": r.recorded_at,
+                    "answers": answers_json(r.answers),
+                    "score": r.score,
+                    "author": r.author,
+                }
+                same_id = by_id.get(r.response_id)
+                if same_id is not None and (
+                    same_id.patient_id,
+                    same_id.instrument,
+                    same_id.day,
+                ) != (r.patient_id, r.instrument, r.day):
+                    raise ConflictError(
+                        f"response_id: {r.response_id!r} is already saved for another patient, "
+                        "questionnaire or day"
+                    )
+                old = by_day.get((r.patient_id, r.instrument, r.day))
+                if old is None:
+                    new.append(row)
+                    out.append(r.response_id)
+                    continue
+                if (old.answers, old.author) == (row["answers"], row["author"]):
+                    if not count_new:
+                        out.append(old.response_id)
+                    continue
+                if not replace:
+                    raise ConflictError(
+                        f"day: {r.day.isoformat()} already has a different {r.instrument} "
+                        f"response for {r.patient_id!r}; pass replace=True to update it"
+                    )
+                conn.execute(
+                    sa.update(q)
+                    .where(q.c.response_id == old.response_id)
+                    .values({k: v for k, v in row.items() if k != "response_id"})
+                )
+                out.append(old.response_id)
+            for start in range(0, len(new), 1000):
+                conn.execute(sa.insert(q), new[start : start + 1000])
+        return out
+
+    def questionnaire_scores(self, end: DayBound = None) -> pd.DataFrame:
+        """Every patient's questionnaire scores up to end: patient_id, instrument, day, score
+        (read straight into numpy; what the clinic overview's questionnaire classes need)."""
+        t = S.questionnaire_responses
+        q = sa.select(
+            t.c.patient_id, t.c.instrument, sa.type_coerce(t.c.day, sa.String), t.c.score
+        ).where(_range(t, None, None, end))
+        with self._read() as conn:
+            c = _driver_columns(conn, q, 4)
+        return pd.DataFrame(
+            {
+                "patient_id": pd.array(c[0], dtype="str"),
+                "instrument": pd.array(c[1], dtype="str"),
+                "day": _days(c[2]),
+                "score": np.array(c[3], dtype=np.float64),
+            }
+        )
+
+    def questionnaires(
+        self, patient_id: str | None = None, start: DayBound = None, end: DayBound = None
+    ) -> pd.DataFrame:
+        """Questionnaire responses (store.frames READ_DTYPES['questionnaires']) for a patient
+        and inclusive day range, ordered by patient, day and instrument."""
+        t = S.questionnaire_responses
+        q = sa.select(*[t.c[c] for c in READ_DTYPES["questionnaires"]]).where(
+            _range(t, patient_id, start, end)
+        )
+        with self._read() as conn:
+            return typed_frame(
+                conn.execute(
+                    q.order_by(t.c.patient_id, t.c.day, t.c.instrument, t.c.response_id)
+                ).all(),
+                "questionnaires",
+            )
 
     # ---- readers -----------------------------------------------------------------------
     def sessions(

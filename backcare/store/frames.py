@@ -15,7 +15,7 @@ from pandas.api.extensions import ExtensionArray
 
 DAY: Final = "datetime64[ns]"
 UTC_TS: Final = "datetime64[ns, UTC]"
-ReadDtype = Literal["str", "datetime64[ns]", "datetime64[ns, UTC]", "bool", "Int64"]
+ReadDtype = Literal["str", "datetime64[ns]", "datetime64[ns, UTC]", "bool", "Int64", "float64"]
 READ_DTYPES: dict[str, dict[str, ReadDtype]] = {
     "sessions": {
         "session_id": "str",
@@ -84,6 +84,16 @@ READ_DTYPES: dict[str, dict[str, ReadDtype]] = {
         "pain_n": "Int64",
         "red_flag_sessions": "Int64",
     },
+    "questionnaires": {
+        "response_id": "str",
+        "patient_id": "str",
+        "instrument": "str",
+        "day": DAY,
+        "recorded_at": UTC_TS,
+        "answers": "str",  # canonical JSON (domain.questionnaires.answers_from_json)
+        "score": "float64",
+        "author": "str",
+    },
     "patients": {
         "patient_id": "str",
         "name": "str",
@@ -121,6 +131,8 @@ def typed_columns(columns: Sequence[Sequence[Any]], kind: str) -> pd.DataFrame:
             )
         elif dtype == "bool":
             out[col] = np.array(values, dtype=bool)
+        elif dtype == "float64":
+            out[col] = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
         else:
             out[col] = _nullable_ints(values)
     n = len(columns[0]) if columns else 0

@@ -11,6 +11,8 @@ Version history
      (see done_items_text), written with the session; the clinic overview counts done and
      reads recorded doses per patient, day and exercise from the window's session rows
      instead of looking up every item row. Backfilled from session_items on upgrade.
+- 5: questionnaire_responses (RMDQ, PSFS, GROC answers with their score; one response per
+     patient, instrument and day), created empty on upgrade.
 """
 
 # No `from __future__ import annotations` here: type checkers would take the `annotations`
@@ -25,7 +27,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # A filter built for a table, e.g. lambda t: t.c.patient_id == "p1" (used on several tables).
 RowFilter = Callable[[sa.Table], sa.ColumnElement[bool]]
@@ -205,6 +207,22 @@ V3_INDEXES = {
         "CREATE INDEX IF NOT EXISTS ix_daily_summary_day ON daily_summary (day)"
     ),
 }
+
+# --- version 5 ---------------------------------------------------------------------------
+questionnaire_responses = sa.Table(
+    "questionnaire_responses",
+    metadata,
+    sa.Column("response_id", sa.String(64), primary_key=True),
+    sa.Column("patient_id", sa.String(64), sa.ForeignKey("patients.patient_id"), nullable=False),
+    sa.Column("instrument", sa.String(16), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Column("answers", sa.Text, nullable=False),  # canonical JSON (domain.questionnaires)
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("author", sa.String(200), nullable=False, default=""),
+    # a double click, a retry or a second entry the same day cannot add a second row
+    sa.UniqueConstraint("patient_id", "instrument", "day", name="uq_questionnaire_day"),
+)
 
 V1_TABLES = (
     meta,
@@ -420,7 +438,11 @@ def _to_v4(conn: Connection) -> None:
     conn.execute(sa.update(sessions).values(done_items=sa.func.coalesce(joined, "")))
 
 
-MIGRATIONS = {1: _to_v1, 2: _to_v2, 3: _to_v3, 4: _to_v4}
+def _to_v5(conn: Connection) -> None:
+    questionnaire_responses.create(conn, checkfirst=True)
+
+
+MIGRATIONS = {1: _to_v1, 2: _to_v2, 3: _to_v3, 4: _to_v4, 5: _to_v5}
 
 
 def stored_version(conn: Connection) -> int:

@@ -40,6 +40,9 @@ HEADERS = {
     "adherence_change": "Adherence 7 d before -> last 7 d (%)",
     "pain": "Pain at start -> now",
     "pain_class": "Clinically important?",
+    "rmdq_class": "RMDQ since start",
+    "psfs_class": "PSFS since start",
+    "groc_class": "Global rating of change",
     "flare_episodes_14d": "Flare-up episodes 14 d",
     "suggestion_text": "Suggestions (not applied)",
 }
@@ -67,7 +70,9 @@ CAVEAT = (
     "before), 9 nothing to flag; the reasons are listed most severe first. Adherence is "
     "self-reported and tends to overestimate what was done. Pain change compares the first "
     "and the latest two weeks with a score since the programme began; the classes and their "
-    "sources are in the trends view. Suggestions are for the physiotherapist to decide; "
+    "sources are in the trends view. Questionnaires: RMDQ important change 5 points or "
+    "30 % (Ostelo 2008), PSFS 2 points (Stratford 1995; Abbott & Schmitt 2014), global rating "
+    "of change +/-4 (Jaeschke 1989). Suggestions are for the physiotherapist to decide; "
     "nothing is applied."
 )
 
@@ -100,6 +105,9 @@ def clinic_table(df: pd.DataFrame, *, attention_only: bool = False) -> pd.DataFr
             "adherence_change": change,
             "pain": pain,
             "pain_class": rows["pain_class"].to_numpy(),
+            "rmdq_class": rows["rmdq_class"].to_numpy(),
+            "psfs_class": rows["psfs_class"].to_numpy(),
+            "groc_class": rows["groc_class"].to_numpy(),
             "flare_episodes_14d": rows["flare_episodes_14d"].to_numpy(),
             "suggestion_text": rows["suggestion_text"].to_numpy(),
         }

@@ -8,6 +8,9 @@
   row per exercise with its dose inputs, times per week and the analysis' progression
   suggestion; Save writes through ``Store.set_programme``, which records a programme-change
   annotation itself, and confirms what changed (``programme.programme_changes``).
+- ``QuestionnaireForm(store, on_behalf=True)`` (backcare.ui.questionnaire): RMDQ, PSFS or
+  GROC answers entered for the patient, with a day and the name of who enters them (recorded
+  as the response's author); Save writes through ``Store.save_questionnaire``.
 
 Rules the views keep:
 - Building them only reads the store; Add and Save are the only writes.
@@ -53,6 +56,7 @@ from backcare.errors import ConflictError, ValidationError
 from backcare.present.html import esc, message_html
 from backcare.present.text import suggestion_sentence
 from backcare.store import STORE_ERRORS, Store
+from backcare.ui.questionnaire import QuestionnaireForm
 from backcare.ui.widgets import PatientPicker, callback_boundary, patient_names
 
 __all__ = [
@@ -911,6 +915,8 @@ class PhysioView:
             ),
             names="value",
         )
+        self.questionnaire = QuestionnaireForm(store, on_behalf=True)
+        self._open_questionnaire(first, today)
         self._show_header()
         self.widget = W.VBox(
             [
@@ -920,6 +926,10 @@ class PhysioView:
                 self.annotations.widget,
                 W.HTML("<h3 style='margin:12px 0 4px'>Programme</h3>"),
                 self.editor.widget,
+                W.HTML(
+                    "<h3 style='margin:12px 0 4px'>Questionnaires (entered for the patient)</h3>"
+                ),
+                self.questionnaire.widget,
             ],
             layout=W.Layout(max_width="980px"),
         )
@@ -945,3 +955,16 @@ class PhysioView:
         self._show_header()
         self.annotations.set_patient(change["new"])
         self.editor.set_patient(change["new"])
+        self._open_questionnaire(change["new"], self.questionnaire.day)
+
+    def _open_questionnaire(self, patient_id: str | None, day: dt.date | None) -> None:
+        """Point the questionnaire form at the patient, on day (default their today)."""
+        if patient_id is not None and day is None:
+            try:
+                day = self.store.local_today(patient_id)
+            except STORE_ERRORS as exc:
+                self.questionnaire.message.value = message_html(
+                    "error", "Cannot open this patient", [problem_text(exc)]
+                )
+                return
+        self.questionnaire.open(patient_id, day)

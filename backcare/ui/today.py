@@ -3,7 +3,9 @@
 ``TodayView(store)`` shows the programme in force for a patient on a day: one row per
 exercise (tick box, dose in words, a "how to do it" panel, inputs prefilled with the
 prescribed dose, a hold timer), pain before and after, a red-flag check, notes and Save,
-plus a quick pain entry for days without exercise.
+plus a quick pain entry for days without exercise and, collapsed below it, this week's
+outcome questionnaires (RMDQ, PSFS, GROC; ui.questionnaire), whose title says when they are
+due. The questionnaires never block the checklist: they are saved on their own.
 
 Rules the view keeps:
 - Building it only reads the store; Save and "Record pain" are the only writes.
@@ -32,12 +34,14 @@ from backcare import services
 from backcare.analysis.adherence import WeekProgress
 from backcare.domain.catalog import DOSE_FIELDS, DOSE_LIMITS, Exercise
 from backcare.domain.programme import SETS_LIMITS, Prescription, Programme
+from backcare.domain.questionnaires import INSTRUMENTS
 from backcare.domain.session import PAIN_CONTEXTS, SessionItem, new_id
 from backcare.domain.wording import CONSULT_ADVICE, RED_FLAG_MESSAGE, RED_FLAGS
 from backcare.errors import BackcareError, NotFoundError
 from backcare.present.html import esc, message_html, picture_html
 from backcare.present.text import week_progress_lines
 from backcare.store import STORE_ERRORS, Store
+from backcare.ui.questionnaire import QuestionnaireForm
 from backcare.ui.widgets import (
     HoldTimer,
     PainInput,
@@ -57,6 +61,7 @@ log = logging.getLogger(__name__)
 
 PATIENT_ENV = "BACKCARE_PATIENT"
 PRIVATE_ENV = "BACKCARE_APP"  # "1" in `backcare app`: one patient, never a list of them
+QUESTIONS_TITLE = "Answer this week's questions"
 DOSE_LABELS = {"sets": "sets", "hold_s": "hold (s)", "reps": "reps", "minutes": "minutes"}
 
 # Compact "How to do it" panels; scoped to the view so nothing else on the page changes.
@@ -402,6 +407,12 @@ class TodayView:
             titles=("Quick pain entry (no session)",),
             selected_index=None,
         )
+        self.questionnaire = QuestionnaireForm(store, now=now)
+        self.questions_box = W.Accordion(
+            children=[self.questionnaire.widget],
+            titles=(QUESTIONS_TITLE,),
+            selected_index=None,
+        )
 
         self.reminder_time = W.Dropdown(
             description="At",
@@ -495,6 +506,7 @@ class TodayView:
                 ),
                 self.form,
                 self.quick_box,
+                self.questions_box,
                 self.reminder_box,
             ],
             layout=W.Layout(max_width="980px"),
@@ -708,6 +720,15 @@ class TodayView:
         else:
             self.new_session_button.layout.display = "none"
         self.status.value = "".join(notes)
+        self._open_questions(patient_id, day)
+
+    def _open_questions(self, patient_id: str, day: dt.date) -> None:
+        """Point the questionnaire form at the patient and day; its title says what is due."""
+        due = self.questionnaire.open(patient_id, day)
+        names = ", ".join(INSTRUMENTS[i].short for i in due)
+        self.questions_box.set_title(
+            0, f"{QUESTIONS_TITLE} (due: {names})" if due else f"{QUESTIONS_TITLE} (all answered)"
+        )
 
     def _build_rows(self) -> None:
         self._clear_rows()
@@ -768,6 +789,9 @@ class TodayView:
         self.quick_box.layout.display = None if enabled else "none"
         self.save_button.disabled = not enabled
         self.quick_button.disabled = not enabled
+        self.questions_box.layout.display = None if enabled else "none"
+        if not enabled:  # no patient or day shown: the questions cannot be saved for anyone
+            self.questionnaire.open(None, None)
 
     def _reset_form(self) -> None:
         for r in self.rows:

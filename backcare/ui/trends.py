@@ -1,7 +1,7 @@
 """The pain-trends view: patient and period pickers that redraw the summary and figures.
 
 Reads only (never writes): store -> analysis -> plots. Each section (summary, pain,
-calendar, weekly, effect, adherence_pain, suggestions) lives in its own ipywidgets
+questionnaires, calendar, weekly, effect, adherence_pain, suggestions) lives in its own ipywidgets
 ``Output``, so notebook cells can place them between markdown and a change of patient or
 period redraws them in JupyterLab and Voila. The Output contents are set directly (no
 kernel capture), so the view is testable without a kernel.
@@ -26,12 +26,22 @@ from backcare.errors import ValidationError
 from backcare.present import figures as P
 from backcare.present.html import esc, message_html
 from backcare.present.html import paragraph as _p
+from backcare.present.questionnaires import questionnaires_html
 from backcare.present.text import CAVEATS, red_flag_lines, suggestions_html
 from backcare.services import PERIODS, TrendsData, load_trends
 from backcare.store import STORE_ERRORS, Store
 from backcare.ui.widgets import PatientPicker, callback_boundary
 
-SECTIONS = ("summary", "pain", "calendar", "weekly", "effect", "adherence_pain", "suggestions")
+SECTIONS = (
+    "summary",
+    "pain",
+    "questionnaires",
+    "calendar",
+    "weekly",
+    "effect",
+    "adherence_pain",
+    "suggestions",
+)
 
 
 class TrendsView:
@@ -115,6 +125,7 @@ class TrendsView:
             "summary": [HTML(head)],
             **{name: [fig] for name, fig in figs.items()},
             "suggestions": [HTML(suggestions_html(d.suggestions, cat))],
+            "questionnaires": [HTML(questionnaires_html(d.questionnaires))],
         }
 
     def redraw(self) -> None:

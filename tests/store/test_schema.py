@@ -43,7 +43,7 @@ def test_version_one_store_upgrades_in_place_without_losing_rows(tmp_path):
     before = _raw_counts(path)
     assert before["sessions"] == 20 and before["session_items"] == 40
     with open_store(f"sqlite:///{path}") as store:
-        assert store.schema_version() == S.SCHEMA_VERSION == 4
+        assert store.schema_version() == S.SCHEMA_VERSION == 5
         after = _raw_counts(path)
         assert after == before
         # the new per-day summary was backfilled from the old rows:
@@ -76,9 +76,15 @@ def test_version_one_store_upgrades_in_place_without_losing_rows(tmp_path):
             pain_before=4,
         )
         assert len(store.sessions("v1-a")) == 11
+        # version 5's questionnaire table exists, empty, and takes a response
+        assert store.questionnaires("v1-a").empty
+        store.save_questionnaire(
+            "v1-a", "groc", 3, day=pd.Timestamp("2025-01-17").date(), response_id="r1"
+        )
+        assert store.questionnaires("v1-a")["score"].tolist() == [3.0]
     # opening again is a no-op
     with open_store(f"sqlite:///{path}") as store:
-        assert store.schema_version() == 4 and len(store.sessions("v1-a")) == 11
+        assert store.schema_version() == 5 and len(store.sessions("v1-a")) == 11
 
 
 def test_store_from_a_newer_version_is_refused(tmp_path):
