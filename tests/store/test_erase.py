@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 
 from backcare.cli import main
@@ -23,6 +25,7 @@ ONE_PATIENT = {
     "pain_scores": 1,
     "annotations": 2,
     "daily_summary": 3,
+    "questionnaire_responses": 1,  # the GROC answered below
 }
 
 
@@ -36,6 +39,8 @@ def test_every_table_but_meta_is_erased_per_patient(sqlite_url):
 def test_erase_removes_every_row_of_the_patient_and_only_theirs(store):
     use_the_app(store, "maria")
     use_the_app(store, "other", "Other Person")
+    for pid in ("maria", "other"):
+        store.save_questionnaire(pid, "groc", 2, day=dt.date(2026, 3, 29))
     before = row_counts(store)
     assert store.erase_patient("maria", dry_run=True) == ONE_PATIENT
     assert row_counts(store) == before
