@@ -14,6 +14,7 @@ from backcare.cli import main
 from backcare.reports import PLOTLY_JS_SIGNATURE
 from tests.support import ROOT
 from tests.support.hostile import END, IMG, NAME, PATIENT, SEED, add_hostile_text
+from tests.support.offline import open_offline
 
 pytestmark = pytest.mark.e2e
 
@@ -49,26 +50,6 @@ def exported(demo_copy, tmp_path_factory) -> dict:
         argv = ["export-notebook", nb, "--out", str(out[key]), *params[key], "--db", url]
         assert main(argv) == 0
     return out
-
-
-def open_offline(page, path):
-    dialogs, fetched = [], []
-
-    def on_dialog(d):
-        dialogs.append(d.message)
-        d.dismiss()
-
-    def on_route(route):
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            fetched.append(route.request.url)
-            route.abort()
-
-    page.on("dialog", on_dialog)
-    page.route("**/*", on_route)
-    page.goto(path.as_uri())
-    return dialogs, fetched
 
 
 def test_trends_notebook_exports_every_figure_offline(page, exported):

@@ -24,6 +24,7 @@ from tests.support.hostile import (
     SEED,
     add_hostile_text,
 )
+from tests.support.offline import open_offline
 
 pytestmark = pytest.mark.e2e
 
@@ -50,32 +51,17 @@ def reports(demo_copy, tmp_path_factory) -> dict:
     return {"normal": normal.path, "pseudo": pseudo.path}
 
 
-def open_offline(page, path):
+def open_report(page, path):
     """Open a report with the network cut off; return (page, dialogs seen, non-file requests
-    tried)."""
-    dialogs, fetched = [], []
-
-    def on_dialog(d):
-        dialogs.append(d.message)
-        d.dismiss()
-
-    def on_route(route):
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            fetched.append(route.request.url)
-            route.abort()
-
-    page.on("dialog", on_dialog)
-    page.route("**/*", on_route)
-    page.goto(path.as_uri())
+    tried) once its five figures are drawn."""
+    dialogs, fetched = open_offline(page, path)
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 5")
     page.wait_for_timeout(500)  # let any late onerror handler or timer fire
     return page, dialogs, fetched
 
 
 def test_report_renders_offline_and_runs_no_user_text(page, reports):
-    page, dialogs, fetched = open_offline(page, reports["normal"])
+    page, dialogs, fetched = open_report(page, reports["normal"])
     assert page.locator(".js-plotly-plot").count() == 5
     assert fetched == [], f"the report tried to load {fetched}"
     assert dialogs == [], f"user text ran as script: {dialogs}"
@@ -88,7 +74,7 @@ def test_report_renders_offline_and_runs_no_user_text(page, reports):
 
 
 def test_annotation_hover_shows_the_text_escaped(page, reports):
-    page, dialogs, _ = open_offline(page, reports["normal"])
+    page, dialogs, _ = open_report(page, reports["normal"])
     # hover the hostile note on the pain plot through plotly's own API (exact, unlike mouse moves)
     found = page.evaluate(
         """() => {
@@ -109,7 +95,7 @@ def test_annotation_hover_shows_the_text_escaped(page, reports):
 
 
 def test_pseudonymised_report_shows_day_numbers_on_its_axes(page, reports):
-    page, dialogs, fetched = open_offline(page, reports["pseudo"])
+    page, dialogs, fetched = open_report(page, reports["pseudo"])
     assert dialogs == [] and fetched == []
     axes = page.evaluate(
         "Array.from(document.querySelectorAll('.js-plotly-plot .xtick text'))"
