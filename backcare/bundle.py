@@ -1,7 +1,7 @@
 """Patient bundles: one patient's data as a Frictionless Data Package in a zip.
 
 A bundle holds one CSV file per table of ``TABLES`` (patient, programmes, sessions, items,
-pain, annotations) and ``datapackage.json``: a Tabular Data Package
+pain, annotations, questionnaires) and ``datapackage.json``: a Tabular Data Package
 (https://specs.frictionlessdata.io/tabular-data-package/) whose resources give each file's
 Table Schema (types, required fields, 0-10 pain and other ranges, allowed values, primary and
 foreign keys), its sha256 hash, its size in bytes and its row count; a ``backcare`` property
@@ -25,7 +25,14 @@ Records already stored identically are skipped, so importing twice duplicates no
 Pseudonymised bundles are made by backcare.reports.privacy, the pseudonymiser reports use
 too (see there for what is hashed, left out, shifted and coarsened).
 
-Bundles of version 1 (``manifest.json``, no formula escaping) are still read.
+Questionnaire responses (RMDQ, PSFS, GROC; answers as the store's JSON text) are loaded
+through backcare.store.bulk.load_frames with the rest, in its one transaction, each checked and
+scored by backcare.domain.questionnaires.validate_response; a score that is not the answers'
+score is refused, and so is a response for an instrument and day the store already answers
+under another response id.
+
+Bundles of version 1 (``manifest.json``, no formula escaping) and 2 (no questionnaires.csv)
+are still read.
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ import sqlalchemy as sa
 
 from backcare.domain.catalog import DOSE_LIMITS
 from backcare.domain.programme import SETS_LIMITS, TIMES_PER_WEEK_LIMITS
+from backcare.domain.questionnaires import GROC_RANGE, INSTRUMENT_IDS, RMDQ_ITEMS_N
 from backcare.domain.session import (
     ANNOTATION_KINDS,
     PAIN_CONTEXTS,
@@ -64,12 +72,15 @@ from backcare.store.bulk import (
     PAIN_COLUMNS,
     PATIENT_COLUMNS,
     PROGRAMME_COLUMNS,
+    QUESTIONNAIRE_COLUMNS,
     SESSION_COLUMNS,
     load_frames,
 )
 
 FORMAT = "backcare-bundle"
-BUNDLE_VERSION = 2  # 2: datapackage.json and formula escaping; 1: manifest.json
+# 3: questionnaires.csv; 2: datapackage.json and formula escaping; 1: manifest.json
+BUNDLE_VERSION = 3
+READ_VERSIONS = (1, 2, 3)
 DESCRIPTOR = "datapackage.json"
 OLD_MANIFEST = "manifest.json"
 
@@ -101,7 +112,7 @@ class Field:
     """One column: its Table Schema type, description and constraints."""
 
     name: str
-    type: str  # Table Schema type: string, integer, boolean, date, datetime
+    type: str  # Table Schema type: string, integer, number, boolean, date, datetime
     description: str
     required: bool = False
     minimum: int | None = None
@@ -146,6 +157,7 @@ class Table:
     id_column: str | None = None  # the id compared with the store's rows on import
     parent: tuple[str, str] | None = None  # (column, table): rows belong to that table's rows
     extra: dict[str, Any] = field(default_factory=dict)
+    since: int = 1  # the bundle version that added the table
 
     @property
     def path(self) -> str:
@@ -349,6 +361,44 @@ TABLES: tuple[Table, ...] = (
         foreign_keys=(("patient_id", "patient", "patient_id"),),
         id_column="annotation_id",
     ),
+    Table(
+        "questionnaires",
+        (
+            Field("response_id", "string", "questionnaire response identifier", True),
+            _PID,
+            Field(
+                "instrument",
+                "string",
+                "rmdq (Roland-Morris), psfs (Patient-Specific Functional Scale) or groc "
+                "(Global Rating of Change); see backcare.domain.questionnaires",
+                True,
+                enum=INSTRUMENT_IDS,
+            ),
+            _DAY,
+            Field("recorded_at", "datetime", "UTC time the answers were saved (ISO 8601)", True),
+            Field(
+                "answers",
+                "string",
+                "the answers as JSON: rmdq 24 true/false, psfs [activity, 0-10] pairs (the "
+                "activities are left out when pseudonymised unless asked), groc one of -7..7",
+                True,
+            ),
+            Field(
+                "score",
+                "number",
+                "the instrument's score: rmdq 0-24, psfs mean 0-10, groc -7..7",
+                True,
+                GROC_RANGE[0],
+                RMDQ_ITEMS_N,
+            ),
+            Field("author", "string", "who entered the answers (empty: the patient)"),
+        ),
+        ("response_id",),
+        _reader("questionnaires", QUESTIONNAIRE_COLUMNS),
+        foreign_keys=(("patient_id", "patient", "patient_id"),),
+        id_column="response_id",
+        since=3,
+    ),
 )
 BY_NAME = {t.name: t for t in TABLES}
 # the kind of data each table holds, as backcare.reports.privacy names them (when not its name)
@@ -405,6 +455,8 @@ def _cell(value: Any, kind: str) -> str:
         return "True" if bool(value) else "False"
     if kind == "integer":
         return str(int(value))
+    if kind == "number":
+        return repr(float(value))  # the shortest text that reads back as the same float
     return escape_cell(str(value))
 
 
@@ -496,6 +548,10 @@ class _Entry:
     bytes: int | None
 
 
+def _versions() -> str:
+    return ", ".join(map(str, READ_VERSIONS[:-1])) + f" and {READ_VERSIONS[-1]}"
+
+
 def _nonneg_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and v >= 0
 
@@ -506,10 +562,10 @@ def _entries_v2(where: str, package: Any) -> tuple[dict[str, Any], dict[str, _En
     info = package["backcare"]
     if info.get("format") != FORMAT:
         raise BundleError(f"{where}: {DESCRIPTOR} backcare.format is not {FORMAT!r}")
-    if info.get("bundle_version") != BUNDLE_VERSION:
+    if info.get("bundle_version") not in READ_VERSIONS[1:]:
         raise BundleError(
             f"{where}: {DESCRIPTOR} backcare.bundle_version {info.get('bundle_version')!r} is not "
-            f"supported (this backcare reads versions 1 and {BUNDLE_VERSION})"
+            f"supported (this backcare reads versions {_versions()})"
         )
     resources = package.get("resources")
     if not isinstance(resources, list):
@@ -542,7 +598,7 @@ def _entries_v1(where: str, manifest: Any) -> tuple[dict[str, Any], dict[str, _E
     if manifest.get("bundle_version") != 1:
         raise BundleError(
             f"{where}: {OLD_MANIFEST} bundle_version {manifest.get('bundle_version')!r} is not "
-            f"supported (this backcare reads versions 1 and {BUNDLE_VERSION})"
+            f"supported (this backcare reads versions {_versions()})"
         )
     files = manifest.get("files")
     if not isinstance(files, dict):
@@ -595,7 +651,7 @@ def read_bundle(path: str | Path) -> tuple[dict[str, Any], dict[str, pd.DataFram
         version = 2 if DESCRIPTOR in seen else 1 if OLD_MANIFEST in seen else 0
         if not version:
             raise BundleError(f"{where}: {DESCRIPTOR} is missing; this is not a backcare bundle")
-        desc_name = DESCRIPTOR if version == 2 else OLD_MANIFEST
+        desc_name = DESCRIPTOR if version >= 2 else OLD_MANIFEST
         desc = seen[desc_name]
         if desc.file_size > MAX_DESCRIPTOR_BYTES:
             raise BundleError(
@@ -606,7 +662,9 @@ def read_bundle(path: str | Path) -> tuple[dict[str, Any], dict[str, pd.DataFram
         except ValueError as exc:
             raise BundleError(f"{where}: {desc_name} is damaged ({exc})") from None
         info_, entries = (_entries_v2 if version == 2 else _entries_v1)(where, descriptor)
-        expected = {t.path for t in TABLES}
+        version = int(info_["bundle_version"])
+        tables = [t for t in TABLES if t.since <= version]
+        expected = {t.path for t in tables}
         if set(entries) != expected:
             odd = sorted(set(entries) ^ expected)[0]
             raise BundleError(
@@ -634,8 +692,12 @@ def read_bundle(path: str | Path) -> tuple[dict[str, Any], dict[str, pd.DataFram
             raise BundleError(
                 f"{where}: the bundle is {total} bytes uncompressed; at most {MAX_TOTAL_BYTES}"
             )
-        frames = {}
-        for t in TABLES:
+        frames = {
+            t.name: pd.DataFrame({c: pd.Series(dtype=object) for c in t.columns})
+            for t in TABLES
+            if t.since > version  # added since the bundle's version: none
+        }
+        for t in tables:
             entry = entries[t.path]
             data = _read_limited(zf, seen[t.path], where)
             if hashlib.sha256(data).hexdigest() != entry.sha256:
@@ -659,7 +721,7 @@ def read_bundle(path: str | Path) -> tuple[dict[str, Any], dict[str, pd.DataFram
                 raise BundleError(
                     f"{where}: {t.path} has {len(df)} rows; {desc_name} says {entry.rows}"
                 )
-            if version == 2:
+            if version >= 2:
                 for col in t.text_columns():
                     df[col] = df[col].map(unescape_cell)
             frames[t.name] = df.replace("", None)
@@ -747,6 +809,7 @@ def import_bundle(store: Store, path: str | Path) -> dict[str, int]:
         if old.any():
             _check_same(where, t, df[old], stored[t.name])
         keep[t.name] = df[~old]
+    _check_answered_days(where, keep["questionnaires"], stored["questionnaires"])
     for t in TABLES:  # rows of records already stored must match the stored ones too
         if not t.parent:
             continue
@@ -772,6 +835,26 @@ def _check_patient(store: Store, where: str, row: pd.Series) -> None:
             raise BundleError(
                 f"{where}: patient.csv[0].{col}: {row[col]!r} differs from the store's "
                 f"{known.get(col)!r} for this patient; nothing was imported"
+            )
+
+
+def _check_answered_days(where: str, incoming: pd.DataFrame, stored: pd.DataFrame) -> None:
+    """A new response for an instrument and day the store already answers (under another
+    response id) is refused: the store keeps one response per instrument and day."""
+    if incoming.empty or stored.empty:
+        return
+    have = {
+        (str(i), str(d)): str(r)
+        for i, d, r in stored[["instrument", "day", "response_id"]].to_numpy().tolist()
+    }
+    for row, (inst, day) in zip(
+        incoming.index, incoming[["instrument", "day"]].to_numpy().tolist(), strict=True
+    ):
+        got = have.get((str(inst), str(day)))
+        if got is not None:
+            raise BundleError(
+                f"{where}: questionnaires.csv[{row}].day: {day!r} already has a different {inst} "
+                f"response in the store (response_id {got!r}); nothing was imported"
             )
 
 

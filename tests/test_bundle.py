@@ -88,6 +88,7 @@ def test_importing_twice_duplicates_nothing(bundle, store):
         "items": 0,
         "pain": 0,
         "annotations": 0,
+        "questionnaires": 0,
     }
 
 
@@ -104,6 +105,7 @@ def test_datapackage_documents_columns_versions_keys_and_hashes(bundle):
             "items.csv",
             "pain.csv",
             "annotations.csv",
+            "questionnaires.csv",
         ]
         for r in package["resources"]:
             data = zf.read(r["path"])
@@ -130,6 +132,23 @@ def test_datapackage_documents_columns_versions_keys_and_hashes(bundle):
         "programme-change",
         "flare-up",
         "milestone",
+    ]
+    assert fields[("questionnaires", "instrument")]["constraints"] == {
+        "required": True,
+        "enum": ["rmdq", "psfs", "groc"],
+    }
+    # GROC's -7 is the lowest score, RMDQ's 24 the highest
+    assert fields[("questionnaires", "score")]["type"] == "number"
+    assert fields[("questionnaires", "score")]["constraints"] == {
+        "required": True,
+        "minimum": -7,
+        "maximum": 24,
+    }
+    assert fields[("questionnaires", "recorded_at")]["type"] == "datetime"
+    q = next(r for r in package["resources"] if r["name"] == "questionnaires")["schema"]
+    assert q["primaryKey"] == ["response_id"]
+    assert q["foreignKeys"] == [
+        {"fields": "patient_id", "reference": {"resource": "patient", "fields": "patient_id"}}
     ]
     items = next(r for r in package["resources"] if r["name"] == "items")["schema"]
     assert items["primaryKey"] == ["session_id", "exercise_id"]
@@ -327,7 +346,7 @@ def _first_session_line(data: bytes) -> bytes:
         ),
         (
             {"package": lambda d: d["resources"].pop()},
-            "datapackage.json lists 'annotations.csv'",
+            "datapackage.json lists 'questionnaires.csv'",
         ),
         (
             {"package": lambda d: d.update(padding="x" * (2 << 20))},
@@ -544,7 +563,7 @@ def test_every_export_is_a_valid_frictionless_data_package(source, tmp_path, opt
         zf.extractall(folder)
     report = validate(str(folder / "datapackage.json"))
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:5]
-    assert report.stats["tasks"] == 6
+    assert report.stats["tasks"] == 7
 
 
 def test_frictionless_catches_what_the_schema_forbids(source, tmp_path):
@@ -571,6 +590,8 @@ def test_a_version_1_bundle_with_manifest_json_still_imports(source, store, tmp_
     _, frames = read_bundle(export_bundle(source, PID, tmp_path / "v2.zip") and tmp_path / "v2.zip")
     files = {}
     for name, df in frames.items():
+        if name == "questionnaires":  # bundles of version 3 on
+            continue
         if name == "sessions":
             df = df.drop(columns="programme_key")
         files[f"{name}.csv"] = df.to_csv(index=False, lineterminator="\n").encode()
@@ -583,6 +604,7 @@ def test_a_version_1_bundle_with_manifest_json_still_imports(source, store, tmp_
             for n, d in files.items()
         },
     }
+    assert "questionnaires.csv" not in files
     old = tmp_path / "v1.zip"
     with zipfile.ZipFile(old, "w") as zf:
         zf.writestr("manifest.json", json.dumps(manifest))

@@ -17,7 +17,14 @@ shifted like the dates, and every time of day (13:43, 13:43:44.463) replaced by 
 What is not recognisable as a date (a typed '31 Oct') stays as typed: that is why free text
 is left out unless asked.
 
-Each frame is of one kind: patients, programmes, sessions, items, pain or annotations
+Questionnaire responses: ids hashed, day shifted and recorded_at cut like the others; the
+activities a patient names in a PSFS response are free text: each becomes '(activity N: text
+left out)' (the ratings and so the score stay) unless keep_text, when they are kept as typed
+with dates and times rewritten like notes. Authors (of programmes, annotations and
+questionnaire responses: the clinician who entered them) are kept, as everywhere.
+
+Each frame is of one kind: patients, programmes, sessions, items, pain, annotations or
+questionnaires
 (``pseudonymise`` takes the kind of a frame named otherwise from ``kinds``). A frame holds
 any subset of the columns listed here for its kind; absent ones are skipped.
 """
@@ -27,11 +34,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 import pandas as pd
+
+from backcare.domain.questionnaires import PSFS
 
 if TYPE_CHECKING:
     from backcare.store import Store
@@ -45,6 +55,7 @@ DATE_COLUMNS: dict[str, tuple[str, ...]] = {
     "items": ("day",),
     "pain": ("day", "recorded_at"),
     "annotations": ("day", "created_at"),
+    "questionnaires": ("day", "recorded_at"),
 }
 # times of day: cut to the date (after the shift) in every pseudonymised frame
 TIME_COLUMNS = ("started_at", "ended_at", "created_at", "updated_at", "recorded_at")
@@ -57,6 +68,7 @@ HASHED_IDS: dict[str, tuple[tuple[str, str], ...]] = {  # kind: ((id column, pre
     "pain": (("pain_id", "N"),),
     "annotations": (("annotation_id", "A"),),
     "programmes": (("programme_key", "R"),),
+    "questionnaires": (("response_id", "Q"),),
 }
 
 
@@ -96,6 +108,26 @@ def rewrite_text(text: str, shift: pd.Timedelta) -> str:
         return (pd.Timestamp(day) - shift).strftime("%Y-%m-%d")
 
     return _TIME_OF_DAY.sub("hh:mm", _ISO_DATE.sub(moved, text))
+
+
+def psfs_activities(
+    instruments: pd.Series, answers: pd.Series, rename: Callable[[int, str], str]
+) -> pd.Series:
+    """answers (stored JSON text) with each PSFS activity replaced by rename(its number from 1,
+    activity); the ratings, and the other instruments' answers, unchanged."""
+
+    def one(inst: object, text: object) -> object:
+        if inst != PSFS or not isinstance(text, str):
+            return text
+        pairs = json.loads(text)
+        out = [[rename(n, str(a)), r] for n, (a, r) in enumerate(pairs, start=1)]
+        return json.dumps(out, separators=(",", ":"), ensure_ascii=False)
+
+    return pd.Series(
+        [one(i, t) for i, t in zip(instruments, answers, strict=True)],
+        index=answers.index,
+        dtype=object,
+    )
 
 
 def local_midnight(times: pd.Series, timezone: str) -> pd.Series:
@@ -163,6 +195,10 @@ def pseudonymise(
                     df[col] = ""
             if kind == "annotations" and len(df):
                 df["text"] = text_left_out(df["kind"])
+            if kind == "questionnaires" and "answers" in df and len(df):
+                df["answers"] = psfs_activities(
+                    df["instrument"], df["answers"], lambda n, _a: f"(activity {n}: text left out)"
+                )
     tz = timezone or next(
         (
             str(df["timezone"].iloc[0])
@@ -190,4 +226,8 @@ def pseudonymise(
                     df[col] = df[col].map(
                         lambda v: rewrite_text(v, shift) if isinstance(v, str) else v
                     )
+            if kind_of[name] == "questionnaires" and "answers" in df and len(df):
+                df["answers"] = psfs_activities(
+                    df["instrument"], df["answers"], lambda _n, a: rewrite_text(a, shift)
+                )
     return out, shift

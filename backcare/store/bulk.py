@@ -9,6 +9,7 @@ every frame passes.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from backcare.domain.programme import (
     Programme,
     make_programme,
 )
+from backcare.domain.questionnaires import answers_json, validate_response
 from backcare.domain.rules import (
     ANNOTATION_CHARS,
     NAME_CHARS,
@@ -68,6 +70,16 @@ SESSION_COLUMNS = [
 ITEM_COLUMNS = ["session_id", "exercise_id", "done", "sets", "reps", "hold_s", "minutes"]
 PAIN_COLUMNS = ["pain_id", "patient_id", "recorded_at", "day", "score", "context"]
 ANNOTATION_COLUMNS = ["annotation_id", "patient_id", "day", "author", "kind", "text", "created_at"]
+QUESTIONNAIRE_COLUMNS = [
+    "response_id",
+    "patient_id",
+    "instrument",
+    "day",
+    "recorded_at",
+    "answers",
+    "score",
+    "author",
+]
 PATIENT_COLUMNS = ["patient_id", "name", "timezone"]
 PROGRAMME_COLUMNS = [
     "programme_key",
@@ -202,13 +214,15 @@ def load_frames(
     items: pd.DataFrame | None = None,
     pain: pd.DataFrame | None = None,
     annotations: pd.DataFrame | None = None,
+    questionnaires: pd.DataFrame | None = None,
 ) -> dict[str, int]:
     """Validate and insert whole frames in one transaction; return rows inserted per frame.
 
     Patients are added when absent (an existing patient is kept as it is); a programme is
     added unless the patient already has one with the same start date and items. Sessions
-    get the programme in force on their day. Rows whose id is already stored make the
-    database refuse the whole load (import_bundle filters those out first)."""
+    get the programme in force on their day. Rows whose id is already stored, and
+    questionnaire responses for a patient, instrument and day already answered, refuse the
+    whole load (import_bundle filters identical stored rows out first)."""
     catalog = store.catalog
     patients = patients if patients is not None else pd.DataFrame(columns=PATIENT_COLUMNS)
     programmes = programmes if programmes is not None else pd.DataFrame(columns=PROGRAMME_COLUMNS)
@@ -218,6 +232,11 @@ def load_frames(
     annotations = (
         annotations if annotations is not None else pd.DataFrame(columns=ANNOTATION_COLUMNS)
     )
+    questionnaires = (
+        questionnaires
+        if questionnaires is not None
+        else pd.DataFrame(columns=QUESTIONNAIRE_COLUMNS)
+    )
     for name, df, cols in (
         ("patients", patients, PATIENT_COLUMNS),
         ("programmes", programmes, PROGRAMME_COLUMNS),
@@ -225,6 +244,7 @@ def load_frames(
         ("items", items, ITEM_COLUMNS),
         ("pain", pain, PAIN_COLUMNS),
         ("annotations", annotations, ANNOTATION_COLUMNS),
+        ("questionnaires", questionnaires, QUESTIONNAIRE_COLUMNS),
     ):
         _need(name, df, cols)
 
@@ -292,8 +312,18 @@ def load_frames(
         pd.Timestamp.now(tz="UTC")
     )
 
+    # -- questionnaire responses (few: each is checked and scored by the domain's validator)
+    q = questionnaires.reset_index(drop=True)
+    id_column("questionnaires", q["response_id"], unique=True)
+    id_column("questionnaires", q["patient_id"])
+    q_rows = _responses(q)
+
     patient_ids = (
-        set(s["patient_id"]) | set(p["patient_id"]) | set(a["patient_id"]) | set(pt["patient_id"])
+        set(s["patient_id"])
+        | set(p["patient_id"])
+        | set(a["patient_id"])
+        | set(q["patient_id"])
+        | set(pt["patient_id"])
     )
     patient_ids |= {pid for _, pid, _ in progs}
     now = dt.datetime.now(dt.UTC)
@@ -339,7 +369,7 @@ def load_frames(
                 continue
             key_ids[key] = insert_programme(conn, pid, prog, now)
             added["programmes"] += 1
-        for frame, df in (("sessions", s), ("pain", p), ("annotations", a)):
+        for frame, df in (("sessions", s), ("pain", p), ("annotations", a), ("questionnaires", q)):
             _unknown_patients(frame, df, known)
         for pid in sorted(patient_ids):
             lock_patient(conn, pid)
@@ -347,8 +377,10 @@ def load_frames(
             ("sessions", s, S.sessions, "session_id"),
             ("pain", p, S.pain_scores, "pain_id"),
             ("annotations", a, S.annotations, "annotation_id"),
+            ("questionnaires", q, S.questionnaire_responses, "response_id"),
         ):
             _refuse_stored_ids(conn, frame, df, table, col)
+        _refuse_answered_days(conn, q)
         stored = pd.DataFrame(
             conn.execute(
                 sa.select(
@@ -437,11 +469,102 @@ def load_frames(
                     )
                 ),
             )
+        for i in range(0, len(q_rows), 1000):
+            conn.execute(sa.insert(S.questionnaire_responses), q_rows[i : i + 1000])
         touched = sorted(set(s["patient_id"]) | set(p["patient_id"]))
         for i in range(0, len(touched), 200):
             chunk = touched[i : i + 200]
             S.refresh_summary(conn, _patients_in(chunk))
-    return {**added, "sessions": len(s), "items": len(it), "pain": len(p), "annotations": len(a)}
+    return {
+        **added,
+        "sessions": len(s),
+        "items": len(it),
+        "pain": len(p),
+        "annotations": len(a),
+        "questionnaires": len(q),
+    }
+
+
+def _responses(q: pd.DataFrame) -> list[dict[str, Any]]:
+    """The questionnaire frame's rows as the store's rows, each checked and scored by
+    domain.questionnaires.validate_response (answers are the stored JSON text); a score that
+    is not the answers' score, or a second response for a patient, instrument and day, is
+    refused naming the row."""
+    rows: list[dict[str, Any]] = []
+    days = date_column("questionnaires", q["day"])
+    times = datetime_column("questionnaires", q["recorded_at"])
+    for i, r in enumerate(q.to_dict("records")):
+        try:
+            try:
+                answers = json.loads(str(r["answers"]))
+            except ValueError:
+                raise ValidationError("answers", r["answers"], "the answers as JSON text") from None
+            resp = validate_response(
+                response_id=r["response_id"],
+                patient_id=r["patient_id"],
+                instrument=r["instrument"],
+                day=days.iloc[i],
+                recorded_at=times.iloc[i].to_pydatetime(),
+                answers=answers,
+                author=_none(r["author"]) or "",
+            )
+        except ValidationError as exc:
+            raise ValidationError(
+                f"questionnaires[{i}].{exc.field}", exc.value, exc.allowed
+            ) from None
+        given = _none(r["score"])
+        try:
+            same = given is not None and float(given) == resp.score
+        except (TypeError, ValueError):
+            same = False
+        if not same:
+            raise ValidationError(
+                f"questionnaires[{i}].score", given, f"{resp.score!r}, the score of its answers"
+            )
+        rows.append(
+            {
+                "response_id": resp.response_id,
+                "patient_id": resp.patient_id,
+                "instrument": resp.instrument,
+                "day": resp.day,
+                "recorded_at": resp.recorded_at,
+                "answers": answers_json(resp.answers),
+                "score": resp.score,
+                "author": resp.author,
+            }
+        )
+    keys = [(r["patient_id"], r["instrument"], r["day"]) for r in rows]
+    for i, k in enumerate(keys):
+        if k in keys[:i]:
+            raise ValidationError(
+                f"questionnaires[{i}].day", k[2].isoformat(), f"one {k[1]} response per day"
+            )
+    return rows
+
+
+def _refuse_answered_days(conn: sa.Connection, q: pd.DataFrame) -> None:
+    """ValidationError naming the first response whose patient, instrument and day already
+    have a stored response (the store keeps one per day; callers skip identical ones)."""
+    if q.empty:
+        return
+    t = S.questionnaire_responses
+    stored = {
+        (r.patient_id, r.instrument, r.day): r.response_id
+        for r in conn.execute(
+            sa.select(t.c.patient_id, t.c.instrument, t.c.day, t.c.response_id).where(
+                t.c.patient_id.in_(sorted(set(q["patient_id"])))
+            )
+        )
+    }
+    days = date_column("questionnaires", q["day"])
+    for i, r in enumerate(q.itertuples(index=False)):
+        got = stored.get((r.patient_id, r.instrument, days.iloc[i]))
+        if got is not None:
+            raise ValidationError(
+                f"questionnaires[{i}].day",
+                days.iloc[i].isoformat(),
+                f"a day without a stored {r.instrument} response (response {got!r} answers it)",
+            )
 
 
 def _done_items(
