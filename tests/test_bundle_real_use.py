@@ -1,19 +1,24 @@
 """A patient who used the app, exported and imported into an empty store: identical rows.
 
-Everything is written through the user paths (today's Save and quick pain on the real
-TodayView widgets, the physio's programme editor and annotation form), at real times:
+Everything is written through the user paths (today's Save, quick pain and questionnaires on
+the real TodayView widgets, the physio's programme editor, annotation form and questionnaire
+entered on the patient's behalf), at real times:
 microseconds, a first row without them, a non-UTC zone, the day the clocks go forward and
 the day they go back, a minute either side of midnight."""
 
 from __future__ import annotations
+
+import json
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
 from backcare.bundle import export_bundle, import_bundle
+from backcare.errors import BundleError
 from backcare.store import open_store
-from tests.support.real_use import MOMENTS, use_the_app
+from tests.support.real_use import MOMENTS, PSFS_ACTIVITIES, use_the_app
+from tests.support.stores import row_counts
 
 QUERIES = {  # every table, with the store's own bookkeeping (when a row was inserted) left out
     "patients": "SELECT patient_id, name, timezone FROM patients",
@@ -31,7 +36,19 @@ QUERIES = {  # every table, with the store's own bookkeeping (when a row was ins
     "pain_scores": "SELECT * FROM pain_scores",
     "annotations": "SELECT * FROM annotations",
     "daily_summary": "SELECT * FROM daily_summary",
+    "questionnaire_responses": "SELECT * FROM questionnaire_responses",
 }
+# (local day, instrument, score, author) of the responses use_the_app writes, worked out by
+# hand: RMDQ = statements ticked, PSFS = mean rating, GROC = the rating
+LAST_DAY = MOMENTS[-1][1]
+RESPONSES = [
+    (MOMENTS[0][1], "rmdq", 4.0, ""),  # 1, 3, 10, 24 ticked
+    (MOMENTS[2][1], "psfs", (3 + 6 + 2) / 3, ""),
+    (MOMENTS[4][1], "groc", 3.0, ""),
+    (LAST_DAY, "groc", 5.0, "@Dr K"),  # the physio, on the patient's behalf
+    (LAST_DAY, "psfs", (7 + 8 + 5) / 3, ""),
+    (LAST_DAY, "rmdq", 1.0, ""),  # 3 ticked
+]
 
 
 def table_rows(store, table: str) -> pd.DataFrame:
@@ -64,6 +81,7 @@ def test_a_patient_who_used_the_app_round_trips_into_an_empty_store(used, tmp_pa
     assert added["sessions"] == len(MOMENTS) and added["pain"] == len(MOMENTS)
     # default programme + the physio's two changes; their two automatic notes + the flare-up
     assert added["programmes"] == 3 and added["annotations"] == 4
+    assert added["questionnaires"] == len(RESPONSES)
     for table in QUERIES:
         got, want = table_rows(target, table), table_rows(source, table)
         assert len(want) > 0, table
@@ -71,6 +89,75 @@ def test_a_patient_who_used_the_app_round_trips_into_an_empty_store(used, tmp_pa
     # the exact instants, microseconds and all, as the user saved them
     assert list(target.sessions(pid)["started_at"]) == [pd.Timestamp(w) for w, _ in MOMENTS]
     assert list(target.sessions(pid)["day"]) == [pd.Timestamp(d) for _, d in MOMENTS]
+    q = target.questionnaires(pid)
+    got = [
+        (d.date(), i, s, a)
+        for d, i, s, a in q[["day", "instrument", "score", "author"]].to_numpy().tolist()
+    ]
+    assert got == RESPONSES
+    # the patient's answers and the instants they saved them, microseconds and all
+    assert q["recorded_at"].iloc[0] == pd.Timestamp(MOMENTS[0][0])
+    assert q["recorded_at"].iloc[1] == pd.Timestamp(MOMENTS[2][0])
+    psfs = q[q["instrument"] == "psfs"]["answers"].tolist()
+    assert json.loads(psfs[0]) == [[a, r] for a, r in zip(PSFS_ACTIVITIES, (3, 6, 2), strict=True)]
+    target.close()
+
+
+@pytest.mark.parametrize("keep_text", [False, True])
+def test_a_pseudonymised_bundle_of_real_use_imports_with_its_questionnaires(
+    used, tmp_path, keep_text
+):
+    source, pid = used
+    export_bundle(source, pid, tmp_path / "p.zip", pseudonymise=True, keep_text=keep_text)
+    target = open_store(f"sqlite:///{tmp_path / 'empty.db'}")
+    assert import_bundle(target, tmp_path / "p.zip")["questionnaires"] == len(RESPONSES)
+    (alias,) = target.patients()["patient_id"]
+    q = target.questionnaires(alias)
+    assert q["score"].tolist() == [s for _, _, s, _ in RESPONSES]  # the ratings are kept
+    activities = [
+        a for text in q[q["instrument"] == "psfs"]["answers"] for a, _ in json.loads(text)
+    ]
+    if keep_text:  # as typed, with the date moved and the time of day hidden like in notes
+        assert activities[0].startswith("walk to the GP at hh:mm on 2000-")
+        assert activities[1:3] == list(PSFS_ACTIVITIES[1:])
+    else:
+        assert activities[:3] == [f"(activity {n}: text left out)" for n in (1, 2, 3)]
+    target.close()
+
+
+def test_a_stored_response_that_differs_refuses_the_bundle(used, tmp_path):
+    source, pid = used
+    export_bundle(source, pid, tmp_path / "a.zip")
+    target = open_store(f"sqlite:///{tmp_path / 'empty.db'}")
+    import_bundle(target, tmp_path / "a.zip")
+    # the physio corrects the patient's GROC of 25 October in the target store (3 -> 2)
+    groc = target.questionnaires(pid).query("instrument == 'groc'").iloc[0]
+    target.save_questionnaire(
+        pid, "groc", 2, day=MOMENTS[4][1], recorded_at=MOMENTS[4][0], replace=True
+    )
+    before = row_counts(target)
+    # questionnaires.csv rows are ordered by day then instrument: the GROC of 25 Oct is row 2
+    with pytest.raises(BundleError) as err:
+        import_bundle(target, tmp_path / "a.zip")
+    assert str(err.value) == (
+        f"{tmp_path / 'a.zip'}: questionnaires.csv[2].answers: '[3]' differs from the store's "
+        f"'[2]' for response_id {groc['response_id']!r}; nothing was imported"
+    )
+    assert "\n" not in str(err.value)
+    assert row_counts(target) == before
+    target.close()
+
+
+def test_a_response_for_a_day_already_answered_under_another_id_is_refused(used, tmp_path):
+    source, pid = used
+    export_bundle(source, pid, tmp_path / "a.zip")
+    target = open_store(f"sqlite:///{tmp_path / 'empty.db'}")
+    target.add_patient(pid, "Ann Example", "Europe/London")
+    target.save_questionnaire(pid, "rmdq", [False] * 24, day=MOMENTS[0][1])
+    before = row_counts(target)
+    with pytest.raises(BundleError, match=r"questionnaires.csv\[0\].day: '2026-03-27' already"):
+        import_bundle(target, tmp_path / "a.zip")
+    assert row_counts(target) == before
     target.close()
 
 

@@ -1,5 +1,6 @@
 """A patient who used the app: everything written through the user paths (today's Save and
-quick pain on the real TodayView widgets, the physio's programme editor and annotation form)
+quick pain on the real TodayView widgets, the questionnaires on today's form and entered by
+the physio on the patient's behalf, the physio's programme editor and annotation form)
 at real times: microseconds, a first row without them, a non-UTC zone, the days the clocks
 go forward and back, a minute either side of midnight. Used by the bundle and privacy tests."""
 
@@ -9,7 +10,7 @@ import datetime as dt
 import zoneinfo
 
 from backcare.store import Store
-from backcare.ui.physio import AnnotationView, ProgrammeEditor
+from backcare.ui.physio import AnnotationView, PhysioView, ProgrammeEditor
 from backcare.ui.today import TodayView
 from tests.support.loop import FakeLoop
 from tests.support.stores import add_default_patient
@@ -30,11 +31,44 @@ MOMENTS = [
     # a minute before local midnight
     (dt.datetime(2026, 11, 29, 23, 59, 0, 999, tzinfo=UTC), dt.date(2026, 11, 29)),
 ]
+# questionnaires answered on today's form, by the index of the moment (the patient's answers)
+RMDQ_TICKED = {0: (1, 3, 10, 24), 6: (3,)}  # statements that apply: scores 4, then 1
+PSFS_ACTIVITIES = (  # named once; the form offers them again the next time
+    "walk to the GP at 9:30 on 2026-03-29",
+    "=lift the shopping",
+    'Gärtnern, "bending" \u00e9',
+)
+PSFS_RATINGS = {2: (3, 6, 2), 6: (7, 8, 5)}  # means 11/3 and 20/3
+GROC_RATING = {4: 3}
+PHYSIO_GROC = 5  # entered by the physio for the patient on the last day, author "@Dr K"
+
+
+def answer_questionnaires(view: TodayView, n: int) -> None:
+    """The patient answers what is planned for moment n on today's questionnaire form."""
+    form = view.questionnaire
+    if n in RMDQ_TICKED:
+        form.instrument.value = "rmdq"
+        for item in RMDQ_TICKED[n]:
+            form.rmdq[item - 1].value = True
+        assert form.save() is not None, form.message.value
+    if n in PSFS_RATINGS:
+        form.instrument.value = "psfs"
+        for i, rating in enumerate(PSFS_RATINGS[n]):
+            if n == min(PSFS_RATINGS):
+                form.activities[i].value = PSFS_ACTIVITIES[i]
+            assert form.activities[i].value == PSFS_ACTIVITIES[i]  # offered again next time
+            form.ratings[i].value = rating
+        assert form.save() is not None, form.message.value
+    if n in GROC_RATING:
+        form.instrument.value = "groc"
+        form.groc.value = GROC_RATING[n]
+        assert form.save() is not None, form.message.value
 
 
 def use_the_app(store: Store) -> str:
-    """A London patient who saved sessions and quick pain scores at MOMENTS, had the programme
-    changed by the physio twice and annotated twice."""
+    """A London patient who saved sessions and quick pain scores at MOMENTS, answered RMDQ,
+    PSFS and GROC on today's form, had the programme changed by the physio twice, annotated
+    twice and a GROC entered on their behalf."""
     pid = add_default_patient(store, "ann", "Ann Example", "Europe/London")
     for n, (when, local_day) in enumerate(MOMENTS):
         assert when.astimezone(LONDON).date() == local_day  # the moments are what they say
@@ -55,6 +89,7 @@ def use_the_app(store: Store) -> str:
         view.quick_pain.not_recorded.value = False
         view.quick_context.value = "evening" if n % 2 else "morning"
         assert view.record_pain() is not None, view.quick_message.value
+        answer_questionnaires(view, n)
         if n == 3:  # the physio changes the programme and writes a note on the timeline
             ed = ProgrammeEditor(store, pid, today=local_day)
             ed.row("plank").inputs["hold_s"].value = 45
@@ -71,4 +106,10 @@ def use_the_app(store: Store) -> str:
     ed.row("plank").inputs["hold_s"].value = 60
     ed.start.value = MOMENTS[-1][1]
     assert ed.save() is not None, ed.message.value
+    physio = PhysioView(store, pid, today=MOMENTS[-1][1])
+    form = physio.questionnaire
+    form.author.value = "@Dr K"
+    form.instrument.value = "groc"
+    form.groc.value = PHYSIO_GROC
+    assert form.save() is not None, form.message.value
     return pid
