@@ -20,15 +20,16 @@ from backcare import reports as R
 from backcare.bundle import export_bundle, read_bundle
 from backcare.reports.privacy import hashed_ids, pseudonym, pseudonym_key
 from backcare.store import open_store
-from tests.support.real_use import use_the_app
+from tests.support.real_use import PSFS_ACTIVITIES, use_the_app
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 TIME_COLUMNS = {  # table: (id column, hash prefix, timestamp columns)
     "sessions": ("session_id", "S", ("started_at", "ended_at")),
     "pain": ("pain_id", "N", ("recorded_at",)),
     "annotations": ("annotation_id", "A", ("created_at",)),
+    "questionnaires": ("response_id", "Q", ("recorded_at",)),
 }
-DAY_COLUMNS = {"sessions": "day", "pain": "day", "annotations": "day"}
+DAY_COLUMNS = {"sessions": "day", "pain": "day", "annotations": "day", "questionnaires": "day"}
 HEX_RUN = re.compile(r"[0-9a-f]{10,}")  # keyed hashes and sha256 digests: not dates
 
 
@@ -46,6 +47,7 @@ def real_strings(store, pid) -> tuple[set[str], set[str]]:
     stamps = pd.concat(
         [store.sessions(pid)[c] for c in ("started_at", "ended_at")]
         + [store.pain(pid)["recorded_at"], store.annotations(pid)["created_at"]]
+        + [store.questionnaires(pid)["recorded_at"]]
     ).dropna()
     first = min(store.sessions(pid)["day"].min(), store.prescriptions(pid)["valid_from"].min())
     days = pd.date_range(
@@ -89,6 +91,13 @@ def test_no_real_date_or_time_is_in_any_file_of_a_pseudonymised_bundle(used, tmp
         # the automatic notes are kept with their start dates moved like every other date
         assert re.search(r"Programme from 2000-\d\d-\d\d: ", notes)
         assert "at hh:mm" in " ".join(frames["sessions"]["notes"])
+        # the activities the patient named for PSFS are kept like notes: dates moved, times hidden
+        assert "walk to the GP at hh:mm on 2000-" in " ".join(frames["questionnaires"]["answers"])
+    else:  # the activities a patient names are free text: left out, the ratings kept
+        for word in ("walk to the GP", "shopping", "Gärtnern", "bending"):
+            assert word not in text
+        assert {a.split()[-1] for a in PSFS_ACTIVITIES} == {"2026-03-29", "shopping", "é"}
+        assert "activity 1" in text
 
 
 def test_no_constant_offset_recovers_the_real_times(used, tmp_path):
@@ -99,6 +108,7 @@ def test_no_constant_offset_recovers_the_real_times(used, tmp_path):
     key = pseudonym_key(store)
     real = {"sessions": store.sessions(pid), "pain": store.pain(pid)}
     real["annotations"] = store.annotations(pid)
+    real["questionnaires"] = store.questionnaires(pid)
     for table, (id_col, prefix, columns) in TIME_COLUMNS.items():
         # the attacker lines up each pseudonymised row with its real row (here by the keyed
         # hash; without the key, by order would do)

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
 import os
 import re
 import time
@@ -238,24 +237,7 @@ _KINDS = {  # as reports.privacy names them
     "prescriptions": "programmes",
     "history_sessions": "sessions",
     "history_pain": "pain",
-    # the same date columns (day, recorded_at) and no free-text column: the PSFS activities
-    # inside the answers are left out below
-    "questionnaires": "pain",
 }
-
-
-def _without_activities(responses: pd.DataFrame) -> pd.DataFrame:
-    """PSFS answers with the activities the patient named (free text) replaced by their
-    number: 'activity 1', 'activity 2', ... (the ratings are kept)."""
-    if responses.empty:
-        return responses
-    out = responses.copy()
-    psfs = out["instrument"] == "psfs"
-    out.loc[psfs, "answers"] = [
-        json.dumps([[f"activity {i}", r] for i, (_a, r) in enumerate(json.loads(a), start=1)])
-        for a in out.loc[psfs, "answers"]
-    ]
-    return out
 
 
 def pseudonymise_report_frames(
@@ -278,8 +260,6 @@ def pseudonymise_report_frames(
         kinds=_KINDS,
         timezone=timezone,
     )
-    if not keep_text:
-        frames["questionnaires"] = _without_activities(frames["questionnaires"])
     return replace(f, patient_id=alias, name="", start=f.start - shift, end=f.end - shift, **frames)
 
 

@@ -18,8 +18,8 @@ What is not recognisable as a date (a typed '31 Oct') stays as typed: that is wh
 is left out unless asked.
 
 Questionnaire responses: ids hashed, day shifted and recorded_at cut like the others; the
-activities a patient names in a PSFS response are free text: each becomes '(activity N: text
-left out)' (the ratings and so the score stay) unless keep_text, when they are kept as typed
+activities a patient names in a PSFS response are free text: each becomes 'activity N' (the
+ratings and so the score stay) unless keep_text, when they are kept as typed
 with dates and times rewritten like notes. Authors (of programmes, annotations and
 questionnaire responses: the clinician who entered them) are kept, as everywhere.
 
@@ -197,7 +197,7 @@ def pseudonymise(
                 df["text"] = text_left_out(df["kind"])
             if kind == "questionnaires" and "answers" in df and len(df):
                 df["answers"] = psfs_activities(
-                    df["instrument"], df["answers"], lambda n, _a: f"(activity {n}: text left out)"
+                    df["instrument"], df["answers"], lambda n, _a: f"activity {n}"
                 )
     tz = timezone or next(
         (
