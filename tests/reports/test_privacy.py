@@ -155,3 +155,49 @@ def test_kept_text_is_rewritten_in_every_text_column():
     out, _ = pseudonymise(f, "P-x", keep_text=True, kinds={"plans": "programmes"})
     assert out["annotations"].loc[0, "text"] == "Programme from 2000-01-06: Plank"
     assert out["sessions"].loc[0, "notes"] == "GP 2000-01-05 at hh:mm"
+
+
+def questionnaire_frames() -> dict[str, pd.DataFrame]:
+    return {
+        "patients": pd.DataFrame(
+            {"patient_id": ["p1"], "name": ["Ann Example"], "timezone": ["Europe/London"]}
+        ),
+        "questionnaires": pd.DataFrame(
+            {
+                "response_id": ["q1", "q2"],
+                "patient_id": ["p1", "p1"],
+                "instrument": ["psfs", "groc"],
+                "day": pd.to_datetime(["2026-03-30", "2026-04-02"]),  # a Monday, the Thursday
+                # 23:30:44.463702 UTC on Sun 29 March is 00:30 BST on Monday 30 March
+                "recorded_at": pd.to_datetime(
+                    ["2026-03-29 23:30:44.463702", "2026-04-02 09:15:00.000001"]
+                ).tz_localize("UTC"),
+                "answers": ['[["walk at 9:30 on 2026-03-29",3],["Gärtnern",6]]', "[4]"],
+                "score": [4.5, 4.0],
+                "author": ["", "Dr K"],
+            }
+        ),
+    }
+
+
+@pytest.mark.parametrize("keep_text", [False, True])
+def test_questionnaire_responses_are_pseudonymised_like_the_other_records(keep_text):
+    out, shift = pseudonymise(questionnaire_frames(), "P-x", key=KEY, keep_text=keep_text)
+    q = out["questionnaires"]
+    # Mon 30 March 2026 moves to Mon 3 Jan 2000: 3 Jan 2000 to 3 Jan 2026 is 26 * 365 days + 7
+    # leap days (2000 ... 2024) = 9497 days; 3 Jan to 30 March 2026 is 28 + 28 + 30 = 86 more:
+    # 9583 days, 1369 whole weeks
+    assert shift == pd.Timedelta(days=9583) == pd.Timedelta(weeks=1369)
+    assert list(q["day"]) == [pd.Timestamp("2000-01-03"), pd.Timestamp("2000-01-06")]
+    # recorded_at: the London date at 00:00 UTC, shifted (the 23:30 UTC one counts for Monday)
+    assert list(q["recorded_at"]) == [
+        pd.Timestamp("2000-01-03", tz="UTC"),
+        pd.Timestamp("2000-01-06", tz="UTC"),
+    ]
+    assert list(q["response_id"]) == list(hashed_ids(KEY, "Q", pd.Series(["q1", "q2"])))
+    assert set(q["patient_id"]) == {"P-x"} and list(q["author"]) == ["", "Dr K"]
+    assert list(q["score"]) == [4.5, 4.0] and q.loc[1, "answers"] == "[4]"
+    if keep_text:  # as typed, with the date moved by the shift and the time of day hidden
+        assert q.loc[0, "answers"] == '[["walk at hh:mm on 2000-01-02",3],["Gärtnern",6]]'
+    else:
+        assert q.loc[0, "answers"] == '[["activity 1",3],["activity 2",6]]'
