@@ -125,10 +125,21 @@ def test_a_pseudonymised_bundle_of_real_use_imports_with_its_questionnaires(
     target.close()
 
 
-def test_a_stored_response_that_differs_refuses_the_bundle(used, tmp_path):
+def test_real_use_imports_into_either_database_with_its_questionnaires(used, store, tmp_path):
     source, pid = used
     export_bundle(source, pid, tmp_path / "a.zip")
-    target = open_store(f"sqlite:///{tmp_path / 'empty.db'}")
+    assert import_bundle(store, tmp_path / "a.zip")["questionnaires"] == len(RESPONSES)
+    for reader in ("questionnaires", "pain", "annotations"):
+        got, want = getattr(store, reader)(pid), getattr(source, reader)(pid)
+        assert len(want) > 0, reader
+        pd.testing.assert_frame_equal(got, want, obj=reader)
+    assert set(import_bundle(store, tmp_path / "a.zip").values()) == {0}
+
+
+def test_a_stored_response_that_differs_refuses_the_bundle(used, store, tmp_path):
+    source, pid = used
+    export_bundle(source, pid, tmp_path / "a.zip")
+    target = store
     import_bundle(target, tmp_path / "a.zip")
     # the physio corrects the patient's GROC of 25 October in the target store (3 -> 2)
     groc = target.questionnaires(pid).query("instrument == 'groc'").iloc[0]
@@ -145,20 +156,18 @@ def test_a_stored_response_that_differs_refuses_the_bundle(used, tmp_path):
     )
     assert "\n" not in str(err.value)
     assert row_counts(target) == before
-    target.close()
 
 
-def test_a_response_for_a_day_already_answered_under_another_id_is_refused(used, tmp_path):
+def test_a_response_for_a_day_already_answered_under_another_id_is_refused(used, store, tmp_path):
     source, pid = used
     export_bundle(source, pid, tmp_path / "a.zip")
-    target = open_store(f"sqlite:///{tmp_path / 'empty.db'}")
+    target = store
     target.add_patient(pid, "Ann Example", "Europe/London")
     target.save_questionnaire(pid, "rmdq", [False] * 24, day=MOMENTS[0][1])
     before = row_counts(target)
     with pytest.raises(BundleError, match=r"questionnaires.csv\[0\].day: '2026-03-27' already"):
         import_bundle(target, tmp_path / "a.zip")
     assert row_counts(target) == before
-    target.close()
 
 
 @pytest.mark.parametrize("pseudonymise", [False, True])
