@@ -831,7 +831,9 @@ def _check_patient(store: Store, where: str, row: pd.Series) -> None:
     if known is None:
         return
     for col in ("name", "timezone"):
-        if str(known.get(col) or "") != str(row[col] or ""):
+        # an empty cell reads as None, or NaN when the whole column is empty (a pseudonym)
+        given = "" if row[col] is None or pd.isna(row[col]) else str(row[col])
+        if str(known.get(col) or "") != given:
             raise BundleError(
                 f"{where}: patient.csv[0].{col}: {row[col]!r} differs from the store's "
                 f"{known.get(col)!r} for this patient; nothing was imported"

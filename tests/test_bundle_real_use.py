@@ -122,6 +122,8 @@ def test_a_pseudonymised_bundle_of_real_use_imports_with_its_questionnaires(
         assert activities[1:3] == list(PSFS_ACTIVITIES[1:])
     else:
         assert activities[:3] == [f"activity {n}" for n in (1, 2, 3)]
+    # a second import of the pseudonymised bundle (no name, all-empty columns) adds nothing
+    assert set(import_bundle(target, tmp_path / "p.zip").values()) == {0}
     target.close()
 
 
