@@ -200,3 +200,47 @@ def test_a_second_import_adds_nothing_and_a_re_export_is_the_same_data(used, tmp
             if name.endswith(".csv") and name != "programmes.csv":  # programme keys are ids
                 assert a.read(name) == b.read(name), name
     target.close()
+
+
+def _with_questionnaires(src, dst, change) -> None:
+    """A copy of bundle src whose questionnaires.csv is changed (hash, size and rows fixed, as
+    someone editing the bundle would)."""
+    import hashlib
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin:
+        files = {n: zin.read(n) for n in zin.namelist()}
+    files["questionnaires.csv"] = change(files["questionnaires.csv"])
+    desc = json.loads(files["datapackage.json"])
+    for r in desc["resources"]:
+        if r["path"] == "questionnaires.csv":
+            r["hash"] = "sha256:" + hashlib.sha256(files[r["path"]]).hexdigest()
+            r["bytes"] = len(files[r["path"]])
+    files["datapackage.json"] = json.dumps(desc).encode()
+    with zipfile.ZipFile(dst, "w") as zout:
+        for n, data in files.items():
+            zout.writestr(n, data)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        # row 0 is the RMDQ with 4 statements ticked: its score can only be 4
+        (b",4.0,\r\n", b",5.0,\r\n", "questionnaires[0].score: '5.0' is not allowed; expected 4.0"),
+        (b",rmdq,", b",odi,", "questionnaires[0].instrument: 'odi' is not allowed"),
+        # row 2 is the GROC of +3: GROC runs from -7 to 7
+        (b",[3],", b",[9],", "questionnaires[2].answers: 9 is not allowed"),
+        (b",[3],", b",not json,", "questionnaires[2].answers: 'not json' is not allowed"),
+    ],
+)
+def test_an_altered_response_is_refused_and_nothing_is_written(used, tmp_path, old, new, message):
+    source, pid = used
+    export_bundle(source, pid, tmp_path / "a.zip")
+    _with_questionnaires(tmp_path / "a.zip", tmp_path / "b.zip", lambda b: b.replace(old, new, 1))
+    target = open_store(f"sqlite:///{tmp_path / 'empty.db'}")
+    before = row_counts(target)
+    with pytest.raises(BundleError) as err:
+        import_bundle(target, tmp_path / "b.zip")
+    assert message in str(err.value) and "\n" not in str(err.value)
+    assert row_counts(target) == before
+    target.close()
