@@ -633,3 +633,20 @@ def test_a_programme_that_differs_from_the_stored_one_of_its_day_is_refused(
     with pytest.raises(BundleError, match=r"programmes.csv\[0\]\.valid_from: the programme from"):
         import_bundle(store, bad)
     assert row_counts(store) == before
+
+
+def test_a_version_2_bundle_without_questionnaires_still_imports(bundle, store, tmp_path):
+    """Bundles written before questionnaires: bundle_version 2, no questionnaires.csv."""
+
+    def as_v2(desc):
+        desc["backcare"]["bundle_version"] = 2
+        desc["resources"] = [r for r in desc["resources"] if r["name"] != "questionnaires"]
+
+    old = _rewrite(bundle, tmp_path / "v2.zip", drop="questionnaires.csv", package=as_v2)
+    info, frames = read_bundle(old)
+    assert info["bundle_version"] == 2 and frames["questionnaires"].empty
+    added = import_bundle(store, old)
+    assert added["questionnaires"] == 0 and added["sessions"] > 0
+    # a version 2 bundle that does carry questionnaires.csv is refused: it is not listed
+    with pytest.raises(BundleError, match="zip entry questionnaires.csv is not listed"):
+        import_bundle(store, _rewrite(bundle, tmp_path / "odd.zip", package=as_v2))
