@@ -23,6 +23,11 @@ What goes where
   patient's time zone with its real offset (microseconds kept). Scores before and after a
   session are ``partOf`` its Procedure, taken at its start and end (the session's day when the
   time is unknown); quick pain scores carry their context (morning, ...) as a note.
+- **Observation** per questionnaire response: its total score (RMDQ 0-24, PSFS mean 0-10,
+  GROC -7..+7) as ``valueQuantity`` ``{score}``, coded in backcare's own system
+  (``urn:backcare:questionnaire``, code ``rmdq``/``psfs``/``groc``) with the instrument's name
+  as text: no LOINC code is claimed, as none was verified for these totals; the answers
+  themselves stay in backcare's bundles.
 
 Resource ids are UUIDs derived from the (pseudonymised) record ids, so exporting twice gives
 the same ids; references are ``urn:uuid:`` full URLs, resolved inside the bundle.
@@ -51,6 +56,7 @@ PAIN_DISPLAY = "Pain severity - 0-10 verbal numeric rating [Score] - Reported"
 EXERCISE_THERAPY = ("229065009", "Exercise therapy")
 EXERCISE_SYSTEM = "urn:backcare:exercise"
 PATIENT_SYSTEM = "urn:backcare:patient"
+QUESTIONNAIRE_SYSTEM = "urn:backcare:questionnaire"
 EXTENSION = "urn:backcare:fhir:"
 _NAMESPACE = uuid.UUID("6f0c1c1e-7a4e-4c55-9d0b-2b8a7d1c3e11")  # backcare's, for uuid5 ids
 
@@ -102,6 +108,7 @@ def patient_frames(
         "sessions": store.sessions(patient_id, start, end),
         "items": store.items(patient_id, start, end),
         "pain": store.pain(patient_id, start, end),
+        "questionnaires": store.questionnaires(patient_id, start, end),
     }
 
 
@@ -135,7 +142,11 @@ def fhir_bundle(
         )
     # pseudonymised times are cut to their local date (at 00:00 UTC): shown as that date
     return bundle_from_frames(
-        frames, store.catalog, timestamp=not pseudonymise, times=not pseudonymise
+        frames,
+        store.catalog,
+        timestamp=not pseudonymise,
+        times=not pseudonymise,
+        authors=not pseudonymise,
     )
 
 
@@ -145,11 +156,13 @@ def bundle_from_frames(
     *,
     timestamp: bool = True,
     times: bool = True,
+    authors: bool = True,
 ) -> dict[str, Any]:
     """The FHIR Bundle of frames as patient_frames returns them (possibly pseudonymised).
 
     times=False: every time is shown as its date only (pseudonymised frames hold each time as
-    00:00 UTC of its local date)."""
+    00:00 UTC of its local date); authors=False leaves out who entered a questionnaire (a
+    clinician's name would point to the clinic)."""
     pat = frames["patients"].iloc[0]
     pid = str(pat["patient_id"])
     zone = zoneinfo.ZoneInfo(str(pat["timezone"]))
@@ -274,6 +287,13 @@ def bundle_from_frames(
         obs = _pain(subject, int(p["score"]), shown(p["recorded_at"]), str(p["pain_id"]), note)
         add("Observation", _uuid("Observation", pid, p["pain_id"]), obs)
 
+    for _, q in frames.get("questionnaires", pd.DataFrame()).iterrows():
+        add(
+            "Observation",
+            _uuid("Observation", pid, q["response_id"]),
+            _questionnaire(subject, q, shown(q["recorded_at"]), authors),
+        )
+
     bundle: dict[str, Any] = {
         "resourceType": "Bundle",
         "id": _uuid("Bundle", pid),
@@ -333,6 +353,38 @@ def _pain(
         "valueQuantity": {"value": score, "unit": "{score}", "system": UCUM, "code": "{score}"},
         "note": [{"text": note}],
     }
+
+
+def _questionnaire(
+    subject: dict[str, str], q: pd.Series, effective: str, authors: bool
+) -> dict[str, Any]:
+    """An Observation of one questionnaire response's total score."""
+    from backcare.domain.questionnaires import INSTRUMENTS
+
+    code = str(q["instrument"])
+    name = INSTRUMENTS[code].name if code in INSTRUMENTS else code
+    obs: dict[str, Any] = {
+        "identifier": [
+            {"system": "urn:backcare:questionnaire-response", "value": q["response_id"]}
+        ],
+        "status": "final",
+        "category": [_OBSERVATION_CATEGORY],
+        "code": {
+            "coding": [{"system": QUESTIONNAIRE_SYSTEM, "code": code, "display": name}],
+            "text": f"{name}: total score",
+        },
+        "subject": subject,
+        "effectiveDateTime": effective,
+        "valueQuantity": {
+            "value": float(q["score"]),
+            "unit": "{score}",
+            "system": UCUM,
+            "code": "{score}",
+        },
+    }
+    if authors and str(q.get("author", "")):
+        obs["performer"] = [{"display": str(q["author"])}]
+    return obs
 
 
 def write_fhir(

@@ -169,16 +169,29 @@ def test_sessions_are_procedures_based_on_the_plan(store, used):
 
 
 def test_cli_pseudonymised_fhir_has_no_identity_nor_real_dates(sqlite_url, tmp_path, capsys):
+    import datetime as dt
+
     with open_store(sqlite_url) as store:
         use_the_app(store, "maria")
+        at = dt.datetime(2026, 3, 29, 7, 30, tzinfo=dt.UTC)
+        store.save_questionnaire("maria", "groc", 3, recorded_at=at, author="Ana Physio")
     out = tmp_path / "maria.json"
     argv = ["export", "--format", "fhir", "--patient", "maria", "--out", str(out)]
     assert main([*argv, "--pseudonymise", "--db", sqlite_url]) == 0
-    assert "1 Patient, 1 CarePlan, 8 Procedure, 5 Observation" in capsys.readouterr().out
+    # 5 pain scores and the GROC total
+    assert "1 Patient, 1 CarePlan, 8 Procedure, 6 Observation" in capsys.readouterr().out
     text = out.read_text(encoding="utf-8")
     bundle = Bundle.model_validate_json(text)
     assert bundle.timestamp is None  # the export time would date the shift
-    for secret in ("maria", "Maria", "Lopez", "stiff after driving", "start gently", "2026"):
+    for secret in (
+        "maria",
+        "Maria",
+        "Lopez",
+        "stiff after driving",
+        "start gently",
+        "2026",
+        "Ana Physio",  # who entered the questionnaire
+    ):
         assert secret not in text
     data = json.loads(text)
     # times keep only their local date, shifted by whole weeks: the programme's first day
@@ -190,6 +203,7 @@ def test_cli_pseudonymised_fhir_has_no_identity_nor_real_dates(sqlite_url, tmp_p
         "2000-01-17",
         "2000-01-30",
         "2000-01-30",
+        "2000-01-30",  # the GROC, answered at 09:30 in Madrid on 2026-03-29
     ]
     (plan,) = resources(data, "CarePlan")
     assert plan["period"] == {"start": "2000-01-03"}
@@ -227,3 +241,25 @@ def test_cli_fhir_refuses_a_folder_and_writes_nothing(sqlite_url, tmp_path, caps
     assert not [p.name for p in tmp_path.iterdir() if not p.name.startswith("store.db")]
     with open_store(sqlite_url) as store:
         assert row_counts(store) == before
+
+
+def test_questionnaire_totals_are_observations(store, used):
+    """An RMDQ with 7 'yes' of 24 and a GROC of +3, answered on 29 March 2026 in Madrid."""
+    import datetime as dt
+
+    at = dt.datetime(2026, 3, 29, 7, 30, 0, 125000, tzinfo=dt.UTC)  # 09:30 in Madrid (CEST)
+    store.save_questionnaire("maria", "rmdq", [True] * 7 + [False] * 17, recorded_at=at)
+    store.save_questionnaire("maria", "groc", 3, recorded_at=at, author="Ana")
+    bundle = fhir_bundle(store, "maria")
+    Bundle.model_validate(bundle)
+    totals = {
+        o["code"]["coding"][0]["code"]: o
+        for o in resources(bundle, "Observation")
+        if o["code"]["coding"][0]["system"] == "urn:backcare:questionnaire"
+    }
+    assert set(totals) == {"rmdq", "groc"}
+    assert totals["rmdq"]["valueQuantity"]["value"] == 7.0
+    assert totals["groc"]["valueQuantity"]["value"] == 3.0
+    assert totals["rmdq"]["effectiveDateTime"] == "2026-03-29T09:30:00.125000+02:00"
+    assert totals["groc"]["performer"] == [{"display": "Ana"}]
+    assert "performer" not in totals["rmdq"]
