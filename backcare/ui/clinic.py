@@ -260,11 +260,35 @@ class ClinicView:
         self.open_patient(str(self.shown.loc[rows[0], "patient_id"]))
 
     def static_html(self) -> str:
-        """The counts, the whole table as static escaped HTML, and the caveat."""
+        """The counts, the table and the caveat as one HTML page fragment that needs no
+        server: the same searchable, sortable DataTable as the widget, with its JavaScript
+        embedded (itables' offline bundle, nothing fetched), and the whole table as static
+        escaped HTML for a reader without JavaScript (<noscript>)."""
         if self.overview.empty:
             return self.status.value
-        table = overview_table_html(self.overview, attention_only=self.attention_only.value)
-        return self.status.value + table + self.caveat.value
+        from itables import options as itables_options
+        from itables import to_html_datatable
+        from itables.javascript import generate_init_offline_itables_html
+
+        static = overview_table_html(self.overview, attention_only=self.attention_only.value)
+        table = clinic_table(self.overview, attention_only=self.attention_only.value)
+        interactive = to_html_datatable(
+            table.rename(columns=HEADERS),
+            connected=False,
+            classes="display nowrap compact backcare-clinic",
+            order=[],
+            columnDefs=[{"targets": 0, "className": "backcare-alert"}],
+            layout=LAYOUT,
+            pageLength=PAGE_LENGTH,
+        )
+        return (
+            TABLE_CSS
+            + generate_init_offline_itables_html(itables_options.dt_bundle)
+            + self.status.value
+            + interactive
+            + f"<noscript>{static}</noscript>"
+            + self.caveat.value
+        )
 
     def show(self) -> None:
         """Display the view: the widgets (live) or static_html() (static)."""

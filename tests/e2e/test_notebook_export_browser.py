@@ -74,9 +74,17 @@ def test_clinic_notebook_exports_its_table_offline(page, exported):
     html = exported["clinic"].read_text(encoding="utf-8")
     assert not CDN.search(html) and PLOTLY_JS_SIGNATURE not in html  # no figure, no plotly.js
     dialogs, fetched = open_offline(page, exported["clinic"])
-    page.wait_for_selector("table.backcare-clinic")
+    # the DataTable is built by its embedded JavaScript: searchable and sortable offline
+    page.wait_for_selector("table.dataTable.backcare-clinic tbody tr")
     page.wait_for_timeout(300)
-    rows = page.locator("table.backcare-clinic tbody tr")
+    rows = page.locator("table.dataTable.backcare-clinic tbody tr")
+    assert rows.count() == 1 and PATIENT in rows.first.inner_text()
+    search = page.locator("input[type=search]")
+    search.fill("no such patient")
+    page.wait_for_timeout(300)
+    assert PATIENT not in page.locator("table.dataTable.backcare-clinic tbody").inner_text()
+    search.fill(PATIENT)
+    page.wait_for_timeout(300)
     assert rows.count() == 1 and PATIENT in rows.first.inner_text()
     body = page.inner_text("body")
     assert "1 patients; " in body and PHYSIO_NOTE in body
