@@ -18,15 +18,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# npm packages (package-lock.json): axe-core for the accessibility tests, configurable-http-proxy
+# for `backcare hub`, plotly.js's cartesian bundle for reports. Installed locally, never fetched
+# at run time.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
 $(STORE): | $(STAMP)
 	mkdir -p data && chmod 700 data
 	$(BIN)/backcare demo --patients 20 --days 120 --db sqlite:///$(STORE)
 
-lab: $(STAMP) $(STORE)
+lab: $(STAMP) $(NODE_STAMP) $(STORE)
 	@echo "backcare: the app for the demo's patient $(PATIENT): make app (or $(BIN)/backcare app --patient $(PATIENT))"
 	$(BIN)/backcare lab
 
-app: $(STAMP) $(STORE)
+app: $(STAMP) $(NODE_STAMP) $(STORE)
 	$(BIN)/backcare app --patient $(PATIENT)
 
 demo: $(STAMP)
@@ -50,11 +58,11 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format $(LINT_PATHS)
 
-test: $(STAMP) lint
+test: $(STAMP) $(NODE_STAMP) lint
 	$(BIN)/python -m pytest --nbval-lax --durations=10 tests notebooks
 
-bench: $(STAMP)
+bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis
