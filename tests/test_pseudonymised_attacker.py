@@ -79,6 +79,7 @@ def test_no_real_date_or_time_is_in_any_file_of_a_pseudonymised_bundle(used, tmp
     assert not [t for t in times if t in text]
     for year in ("2025", "2026", "2027"):
         assert year not in text
+    assert "Dr K" not in text  # the physio who wrote the programme, notes and GROC: an alias
     # the zip directory: no real modification time on any entry
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
     with zipfile.ZipFile(path) as zf:

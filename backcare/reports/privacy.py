@@ -20,8 +20,15 @@ is left out unless asked.
 Questionnaire responses: ids hashed, day shifted and recorded_at cut like the others; the
 activities a patient names in a PSFS response are free text: each becomes 'activity N' (the
 ratings and so the score stay) unless keep_text, when they are kept as typed
-with dates and times rewritten like notes. Authors (of programmes, annotations and
-questionnaire responses: the clinician who entered them) are kept, as everywhere.
+with dates and times rewritten like notes.
+
+Authors (of programmes, annotations and questionnaire responses: the clinician who entered
+them) are people too: a clinician's name narrows down the clinic, and so the patient. They are
+replaced, keep_text or not, by 'C-' and a keyed hash of the name when there is a key (bundles:
+the same clinician, the same alias, across every export from the store) and else by
+'clinician 1', 'clinician 2', ... in order of first appearance (reports). An empty author (the
+patient) stays empty and backcare's own automatic author ('backcare') stays as it is. A name
+typed inside kept free text is not recognised: that is why free text is left out unless asked.
 
 Each frame is of one kind: patients, programmes, sessions, items, pain, annotations or
 questionnaires
@@ -41,6 +48,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from backcare.domain.programme import AUTOMATIC_AUTHOR
 from backcare.domain.questionnaires import PSFS
 
 if TYPE_CHECKING:
@@ -90,6 +98,24 @@ def hashed_ids(key: bytes, prefix: str, values: pd.Series) -> pd.Series:
 
 
 TEXT_COLUMNS: dict[str, tuple[str, ...]] = {**FREE_TEXT, "annotations": ("text",)}
+AUTHOR_KINDS = ("programmes", "annotations", "questionnaires")  # frames with an author column
+
+
+def clinician_aliases(names: Iterable[object], key: bytes | None) -> dict[str, str]:
+    """Each author name in names -> its alias: 'C-' and a keyed hash with key, else
+    'clinician N' numbered in order of first appearance. Empty names and backcare's own
+    automatic author are not in the mapping (they stay as they are)."""
+    aliases: dict[str, str] = {}
+    for name in names:
+        if not isinstance(name, str) or not name or name == AUTOMATIC_AUTHOR or name in aliases:
+            continue
+        if key is not None:
+            aliases[name] = "C-" + hmac.new(key, name.encode(), hashlib.sha256).hexdigest()[:10]
+        else:
+            aliases[name] = f"clinician {len(aliases) + 1}"
+    return aliases
+
+
 _ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _TIME_OF_DAY = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?!\d)")
 
@@ -180,6 +206,10 @@ def pseudonymise(
     if unknown:
         raise ValueError(f"kinds: {unknown[0]!r} is not one of {', '.join(DATE_COLUMNS)}")
     out = {name: df.copy() for name, df in frames.items()}
+    with_author = [n for n, df in out.items() if kind_of[n] in AUTHOR_KINDS and "author" in df]
+    aliases = clinician_aliases((a for n in with_author for a in out[n]["author"]), key)
+    for n in with_author:
+        out[n]["author"] = out[n]["author"].map(lambda a: aliases.get(a, a))
     for name, df in out.items():
         kind = kind_of[name]
         if "patient_id" in df:

@@ -3,6 +3,8 @@ hand."""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -195,9 +197,33 @@ def test_questionnaire_responses_are_pseudonymised_like_the_other_records(keep_t
         pd.Timestamp("2000-01-06", tz="UTC"),
     ]
     assert list(q["response_id"]) == list(hashed_ids(KEY, "Q", pd.Series(["q1", "q2"])))
-    assert set(q["patient_id"]) == {"P-x"} and list(q["author"]) == ["", "Dr K"]
+    assert set(q["patient_id"]) == {"P-x"} and q.loc[0, "author"] == ""  # entered by the patient
+    assert re.fullmatch(r"C-[0-9a-f]{10}", q.loc[1, "author"])  # the physio: an alias
     assert list(q["score"]) == [4.5, 4.0] and q.loc[1, "answers"] == "[4]"
     if keep_text:  # as typed, with the date moved by the shift and the time of day hidden
         assert q.loc[0, "answers"] == '[["walk at hh:mm on 2000-01-02",3],["Gärtnern",6]]'
     else:
         assert q.loc[0, "answers"] == '[["activity 1",3],["activity 2",6]]'
+
+
+@pytest.mark.parametrize("keep_text", [False, True])
+def test_clinicians_names_are_replaced_the_patient_and_backcare_stay(keep_text):
+    f = frames()
+    f["plans"]["author"] = ["Dr Kaur"]
+    f["annotations"] = pd.concat([f["annotations"]] * 4, ignore_index=True)
+    f["annotations"]["annotation_id"] = ["a1", "a2", "a3", "a4"]
+    f["annotations"]["author"] = ["Sam Lee", "Dr Kaur", "", "backcare"]
+    kinds = {"plans": "programmes"}
+    # without a key (reports): numbered in order of first appearance, frame by frame in the
+    # order given (frames() has annotations before plans): Sam Lee 1, Dr Kaur 2
+    out, _ = pseudonymise(f, "P-x", keep_text=keep_text, kinds=kinds)
+    assert list(out["annotations"]["author"]) == ["clinician 1", "clinician 2", "", "backcare"]
+    assert list(out["plans"]["author"]) == ["clinician 2"]
+    # with the key (bundles): 'C-' and 10 hex digits, the same name the same alias
+    out, _ = pseudonymise(f, "P-x", key=KEY, keep_text=keep_text, kinds=kinds)
+    kaur = out["plans"].loc[0, "author"]
+    assert re.fullmatch(r"C-[0-9a-f]{10}", kaur)
+    assert list(out["annotations"]["author"])[1:] == [kaur, "", "backcare"]
+    lee = out["annotations"].loc[0, "author"]
+    assert re.fullmatch(r"C-[0-9a-f]{10}", lee) and lee != kaur
+    assert f["plans"].loc[0, "author"] == "Dr Kaur"  # the input is left as it was
