@@ -256,6 +256,25 @@ def cmd_erase(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_timezone(args: argparse.Namespace) -> int:
+    """Move a patient to another time zone (they moved, or the zone was entered wrongly) from
+    --from (default: today in the new zone). Days already recorded stay filed under the old
+    zone, so --from must come after the patient's last day with a session or pain score; the
+    change is written on the patient's timeline."""
+    import zoneinfo
+
+    from backcare.domain.rules import check_timezone
+    from backcare.store import open_store
+
+    zone = check_timezone("--zone", args.zone)
+    with open_store(args.db) as store:
+        old = store.patient_timezone(args.patient)
+        day = args.date_from or dt.datetime.now(zoneinfo.ZoneInfo(zone)).date()
+        store.change_timezone(args.patient, zone, day)
+    print(f"patient {args.patient}: time zone {old.key} -> {zone} from {day.isoformat()}")
+    return 0
+
+
 def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {table}" for table, n in counts.items())
 
@@ -408,6 +427,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _db_option(p)
     p.set_defaults(func=cmd_erase)
+
+    p = sub.add_parser(
+        "timezone",
+        help="move a patient to another time zone from a day on",
+        description=cmd_timezone.__doc__,
+    )
+    p.add_argument("--patient", required=True, metavar="ID", help="patient id")
+    p.add_argument("--zone", required=True, help="IANA time zone, e.g. Europe/Paris")
+    p.add_argument(
+        "--from",
+        dest="date_from",
+        type=_date,
+        default=None,
+        help="first day filed in the new zone (default: today there)",
+    )
+    _db_option(p)
+    p.set_defaults(func=cmd_timezone)
 
     p = sub.add_parser(
         "report",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import subprocess
 import sys
 
@@ -160,3 +161,35 @@ def test_overview_csv_and_json_are_the_clinic_overview(tmp_path, capsys):
     assert main(["overview", "--on", "2026-04-12", "--csv", "--db", url]) == 0
     csv = pd.read_csv(io.StringIO(capsys.readouterr().out))
     assert list(csv["patient_id"]) == ["p1"] and csv.loc[0, "baseline"] == 6.0
+
+
+def test_timezone_moves_a_patient_from_a_day_and_refuses_bad_input(tmp_path, capsys):
+    from backcare.store import open_store
+    from tests.support.stores import add_default_patient
+
+    url = f"sqlite:///{tmp_path / 'tz.db'}"
+    with open_store(url) as store:
+        add_default_patient(store)
+        # a pain score at 00:10 London summer time on Tue 2 June 2026 (23:10 UTC on the 1st)
+        store.add_pain("p1", 3, recorded_at=dt.datetime(2026, 6, 1, 23, 10, tzinfo=dt.UTC))
+    base = ["timezone", "--patient", "p1", "--db", url]
+    bad = [
+        (["--zone", "Europe/Nowhere"], "--zone: 'Europe/Nowhere' is not allowed"),
+        # the London day of that score is 2 June: moving from it is refused
+        (["--zone", "Asia/Tokyo", "--from", "2026-06-02"], "a day after 2026-06-02"),
+        (["--zone", "Europe/London", "--from", "2026-06-03"], "a time zone other than"),
+    ]
+    for extra, message in bad:
+        assert main([*base, *extra]) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and message in err, err
+    with open_store(url) as store:
+        assert store.patient_timezone("p1").key == "Europe/London"
+        notes = len(store.annotations("p1"))
+    assert main([*base, "--zone", "Asia/Tokyo", "--from", "2026-06-03"]) == 0
+    assert capsys.readouterr().out.strip() == (
+        "patient p1: time zone Europe/London -> Asia/Tokyo from 2026-06-03"
+    )
+    with open_store(url) as store:
+        assert store.patient_timezone("p1").key == "Asia/Tokyo"
+        assert len(store.annotations("p1")) == notes + 1

@@ -8,6 +8,8 @@
   row per exercise with its dose inputs, times per week and the analysis' progression
   suggestion; Save writes through ``Store.set_programme``, which records a programme-change
   annotation itself, and confirms what changed (``programme.programme_changes``).
+- ``TimezoneForm(store, patient_id)``: the patient's time zone and a form (zone, from day)
+  that moves them through ``Store.change_timezone`` (the change is noted on the timeline).
 - ``QuestionnaireForm(store, on_behalf=True)`` (backcare.ui.questionnaire): RMDQ, PSFS or
   GROC answers entered for the patient, with a day and the name of who enters them (recorded
   as the response's author); Save writes through ``Store.save_questionnaire``.
@@ -64,6 +66,7 @@ __all__ = [
     "PhysioView",
     "ProgrammeEditor",
     "ProgrammeRow",
+    "TimezoneForm",
     "timeline_html",
 ]
 
@@ -91,6 +94,8 @@ FIELD_LABELS = {
     "note": "Note",
     "items": "Exercises",
     "patient_id": "Patient",
+    "timezone": "New zone",
+    "from_day": "From",
 }
 SUGGESTION_DAYS = PROGRESSION_WINDOW_DAYS
 TIMELINE_MAX = 300
@@ -340,6 +345,111 @@ class AnnotationView:
         if self.on_added is not None:
             self.on_added(self.annotation_id)
         return self.annotation_id
+
+
+class TimezoneForm:
+    """The patient's time zone and a form that moves them to another from a day on.
+
+    Move writes through ``Store.change_timezone`` (which refuses a day not after the patient's
+    last recorded day, and notes the change on the timeline); clicking again after a move is
+    told, not written twice: the patient is then already in that zone.
+    on_moved() is called after a move is stored."""
+
+    def __init__(
+        self,
+        store: Store,
+        patient_id: str | None = None,
+        *,
+        on_moved: Callable[[], Any] | None = None,
+    ) -> None:
+        import zoneinfo
+
+        self.store = store
+        self.on_moved = on_moved
+        self.patient_id: str | None = None
+        self.current = W.HTML()
+        self.zone = W.Combobox(
+            description="New zone",
+            placeholder="e.g. Europe/Paris",
+            options=sorted(zoneinfo.available_timezones()),
+            ensure_option=False,
+            style={"description_width": "70px"},
+            layout=W.Layout(width="300px"),
+        )
+        self.day = W.DatePicker(
+            description="From",
+            style={"description_width": "40px"},
+            layout=W.Layout(width="220px"),
+        )
+        self.move_button = W.Button(description="Move to this time zone", icon="globe")
+        self.message = W.HTML()
+        self.move_button.on_click(
+            lambda _b: callback_boundary(self.move, self.message, "Moving did not finish")
+        )
+        self.widget = W.VBox(
+            [
+                self.current,
+                W.HBox([self.zone, self.day], layout=W.Layout(flex_flow="row wrap")),
+                self.move_button,
+                self.message,
+            ],
+            layout=W.Layout(max_width="980px"),
+        )
+        self.widget.add_class("backcare-timezone")
+        self.set_patient(patient_id)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def set_patient(self, patient_id: str | None) -> None:
+        """Show patient_id's zone; the form is emptied, From set to their today."""
+        self.patient_id = patient_id
+        self.message.value = ""
+        self.zone.value = ""
+        self.current.value = ""
+        if patient_id is None:
+            return
+        try:
+            self.current.value = (
+                f"<p style='margin:2px 0'>Time zone: <b>"
+                f"{esc(self.store.patient_timezone(patient_id).key)}</b>. Days are counted in "
+                "it; move the patient when they move (days already recorded keep theirs).</p>"
+            )
+            self.day.value = self.store.local_today(patient_id)
+        except STORE_ERRORS as exc:
+            self.message.value = message_html(
+                "error", "Could not open this patient", [problem_text(exc)]
+            )
+
+    def move(self) -> bool:
+        """Move the patient to the zone typed, from the day chosen; True when stored."""
+        if self.patient_id is None:
+            self.message.value = message_html(
+                "error", "Not moved", ["Patient: choose a patient first."]
+            )
+            return False
+        zone, day = self.zone.value.strip(), self.day.value
+        try:
+            if zone and zone == self.store.patient_timezone(self.patient_id).key:
+                self.message.value = message_html(
+                    "info", "Nothing to move", [f"The patient is already in {zone}."]
+                )
+                return False
+            if day is None:
+                raise ValidationError("from_day", "", "the first day to file in the new zone")
+            self.store.change_timezone(self.patient_id, zone, day)
+        except STORE_ERRORS as exc:  # shown, never a traceback; nothing written
+            self.message.value = message_html("error", "Not moved", [problem_text(exc)])
+            return False
+        self.set_patient(self.patient_id)
+        self.message.value = message_html(
+            "success",
+            "Time zone changed",
+            [f"{zone} from {day:%a %d %b %Y}, noted on the timeline"],
+        )
+        if self.on_moved is not None:
+            self.on_moved()
+        return True
 
 
 def _first_patient(store: Store) -> str | None:
@@ -917,6 +1027,7 @@ class PhysioView:
         )
         self.questionnaire = QuestionnaireForm(store, on_behalf=True)
         self._open_questionnaire(first, today)
+        self.timezone = TimezoneForm(store, first, on_moved=self.annotations.refresh)
         self._show_header()
         self.widget = W.VBox(
             [
@@ -930,6 +1041,8 @@ class PhysioView:
                     "<h3 style='margin:12px 0 4px'>Questionnaires (entered for the patient)</h3>"
                 ),
                 self.questionnaire.widget,
+                W.HTML("<h3 style='margin:12px 0 4px'>Time zone</h3>"),
+                self.timezone.widget,
             ],
             layout=W.Layout(max_width="980px"),
         )
@@ -956,6 +1069,7 @@ class PhysioView:
         self.annotations.set_patient(change["new"])
         self.editor.set_patient(change["new"])
         self._open_questionnaire(change["new"], self.questionnaire.day)
+        self.timezone.set_patient(change["new"])
 
     def _open_questionnaire(self, patient_id: str | None, day: dt.date | None) -> None:
         """Point the questionnaire form at the patient, on day (default their today)."""

@@ -6,6 +6,7 @@ START); values are set on the widgets and buttons are clicked as a user would.""
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import pandas as pd
 import pytest
@@ -579,3 +580,49 @@ def test_the_notebook_runs_top_to_bottom_shows_the_views_and_writes_nothing(
     assert len(widgets) == 4  # picker, header, timeline and editor
     assert nb.cells[-1].outputs[0]["text"].strip() == "p1 8 True"
     assert row_counts(store) == before
+
+
+# ---- time zone ------------------------------------------------------------------------------
+def test_timezone_form_moves_the_patient_once_and_notes_it_on_the_timeline(store, patient):
+    # quick pain entered at 23:30 London time on Sun 29 March 2026 (the night the clocks went
+    # forward): filed on the 29th, the patient's last recorded day
+    store.add_pain(patient, 4, recorded_at=dt.datetime(2026, 3, 29, 22, 30, tzinfo=dt.UTC))
+    view = PhysioView(store, patient)
+    form = view.timezone
+    shown = lambda: html.unescape(form.message.value)  # noqa: E731
+    assert "Europe/London" in form.current.value
+    form.zone.value = "America/New_York"
+    form.day.value = dt.date(2026, 3, 29)  # the last recorded day itself: refused
+    form.move_button.click()
+    assert "Not moved" in shown()
+    assert "From: '2026-03-29' is not allowed; expected a day after 2026-03-29" in shown()
+    assert store.patient_timezone(patient).key == "Europe/London"
+    form.zone.value = "Mars/Olympus"
+    form.day.value = dt.date(2026, 3, 30)
+    form.move_button.click()
+    assert "New zone: 'Mars/Olympus' is not allowed" in shown()
+    assert store.patient_timezone(patient).key == "Europe/London"
+    before = len(store.annotations(patient))
+    form.zone.value = "America/New_York"
+    form.day.value = dt.date(2026, 3, 30)
+    form.move_button.click()
+    assert "Time zone changed" in shown()
+    assert store.patient_timezone(patient).key == "America/New_York"
+    assert "America/New_York" in form.current.value
+    assert len(store.annotations(patient)) == before + 1  # noted once ...
+    assert "America/New_York" in view.annotations.timeline.value  # ... and shown
+    form.zone.value = "America/New_York"  # a second click: already there, nothing written
+    form.move_button.click()
+    assert "already in America/New_York" in shown()
+    assert len(store.annotations(patient)) == before + 1
+
+
+def test_timezone_form_without_a_patient_says_so(tmp_path):
+    from backcare.store import open_store
+    from backcare.ui.physio import TimezoneForm
+
+    with open_store(f"sqlite:///{tmp_path / 'empty.db'}") as s:
+        form = TimezoneForm(s)
+        form.zone.value = "Europe/Paris"
+        form.move_button.click()
+        assert "Patient: choose a patient first." in form.message.value
