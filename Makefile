@@ -26,15 +26,23 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
+# plotly.js's cartesian bundle (and its MIT licence) copied into the package, git-ignored, so that
+# reports embed it (backcare/reports/plotlyjs.py) and a wheel built from this folder ships it.
+PLOTLY_CARTESIAN := backcare/static/plotly-cartesian.min.js
+$(PLOTLY_CARTESIAN): $(NODE_STAMP)
+	mkdir -p backcare/static
+	cp node_modules/plotly.js-cartesian-dist-min/plotly-cartesian.min.js $@
+	cp node_modules/plotly.js-cartesian-dist-min/LICENSE backcare/static/plotly.js-LICENSE.txt
+
 $(STORE): | $(STAMP)
 	mkdir -p data && chmod 700 data
 	$(BIN)/backcare demo --patients 20 --days 120 --db sqlite:///$(STORE)
 
-lab: $(STAMP) $(NODE_STAMP) $(STORE)
+lab: $(STAMP) $(NODE_STAMP) $(PLOTLY_CARTESIAN) $(STORE)
 	@echo "backcare: the app for the demo's patient $(PATIENT): make app (or $(BIN)/backcare app --patient $(PATIENT))"
 	$(BIN)/backcare lab
 
-app: $(STAMP) $(NODE_STAMP) $(STORE)
+app: $(STAMP) $(NODE_STAMP) $(PLOTLY_CARTESIAN) $(STORE)
 	$(BIN)/backcare app --patient $(PATIENT)
 
 demo: $(STAMP)
@@ -58,10 +66,10 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format $(LINT_PATHS)
 
-test: $(STAMP) $(NODE_STAMP) lint
+test: $(STAMP) $(NODE_STAMP) $(PLOTLY_CARTESIAN) lint
 	$(BIN)/python -m pytest --nbval-lax --durations=10 tests notebooks
 
-bench: $(STAMP) $(NODE_STAMP)
+bench: $(STAMP) $(NODE_STAMP) $(PLOTLY_CARTESIAN)
 	$(BIN)/python benchmarks/run.py
 
 clean:

@@ -326,11 +326,12 @@ def cmd_reminders(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Make a patient's report (the 04_patient_report notebook shipped in the package, run with
-    papermill): self-contained HTML with code hidden and interactive figures that load nothing
+    """Make a patient's report (the 04_patient_report notebook shipped in the package, run in
+    this process): self-contained HTML with code hidden and interactive figures that load nothing
     from the internet, or with --format ipynb the executed notebook. --all writes one file per
-    patient into the --out folder."""
+    patient into the --out folder, with one copy of plotly.js beside them."""
     from backcare.reports import write_report, write_reports
+    from backcare.reports.plotlyjs import plotly_js
     from backcare.store import open_store
 
     narrative = args.narrative or ""
@@ -362,6 +363,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         else:
             r = write_report(store, args.patient, args.out, fmt=fmt, **options)
             print(f"wrote {r.path} for {r.shown_id} ({r.bytes / 1e6:.1f} MB, {r.seconds:.1f} s)")
+    if fmt == "html" and plotly_js().note:  # bigger than it need be: say why, once
+        print(f"backcare: note: {plotly_js().note}", file=sys.stderr)
     return 0
 
 

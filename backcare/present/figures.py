@@ -755,18 +755,21 @@ class OfflineNotebookRenderer(NotebookRenderer):
 
     def to_mimebundle(self, fig_dict: dict) -> dict[str, str]:
         """text/html with the figure's div and script (plotly.js comes from activate())."""
-        return {
-            "text/html": pio.to_html(
-                fig_dict,
-                config=self.config,
-                include_plotlyjs=False,
-                include_mathjax=False,
-                full_html=False,
-                default_width="100%",
-                default_height=460,
-                validate=False,
-            )
-        }
+        return {"text/html": figure_html(fig_dict, self.config)}
+
+
+def figure_html(fig: go.Figure | dict, config: dict | None = None) -> str:
+    """A figure's div and the script that draws it, without plotly.js (the page brings it once)."""
+    return pio.to_html(
+        fig,
+        config=config,
+        include_plotlyjs=False,
+        include_mathjax=False,
+        full_html=False,
+        default_width="100%",
+        default_height=460,
+        validate=False,
+    )
 
 
 OFFLINE_RENDERER = "plotly_mimetype+backcare_offline"

@@ -1,4 +1,4 @@
-"""Per-patient reports: notebooks/04_patient_report.ipynb run with papermill, exported as HTML.
+"""Per-patient reports: notebooks/04_patient_report.ipynb run in process, exported as HTML.
 
 Two halves; the notebook never writes to the store:
 
@@ -9,9 +9,13 @@ Two halves; the notebook never writes to the store:
 * Outside (``backcare report``): ``report_parameters`` checks a request and, for a
   pseudonymised report, computes the pseudonym (``privacy.pseudonym``; creating the store's
   key on first use is the one write, done here, never by the notebook, and the key never
-  reaches the notebook); ``execute_report`` runs the notebook with papermill; ``to_html``
-  exports it with code hidden, plotly.js embedded once and nothing fetched from the
-  internet; ``write_report`` and ``write_reports`` do it for one or every patient.
+  reaches the notebook); ``run_report`` runs the notebook's cells in this process
+  (``reports.inprocess``: no kernel, so ``report --all`` is one process, not one kernel per
+  patient; ``execute_report`` still runs other notebooks with papermill for
+  ``export-notebook``); ``to_html`` exports it with code hidden, plotly.js once per page
+  (plotly's cartesian bundle, ``reports.plotlyjs``) and nothing fetched from the internet;
+  ``write_report`` and ``write_reports`` do it for one or every patient (``--all`` writes
+  plotly.js once into the folder, beside the reports).
 
 Escaping: every piece of user text (names, notes, annotation text and author, the
 physiotherapist's narrative, exercise names from user catalogs) is HTML-escaped before it
@@ -40,7 +44,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +75,8 @@ from backcare.present.html import esc, paragraph, picture_html
 from backcare.present.questionnaires import questionnaires_html
 from backcare.present.text import CAVEATS
 from backcare.present.text import suggestions_html as _suggestions_html
+from backcare.reports.inprocess import publish_figure, publish_html, run_notebook
+from backcare.reports.plotlyjs import SIGNATURE, PlotlyJS, check_traces, plotly_js
 from backcare.reports.privacy import pseudonym, pseudonym_key, pseudonymise
 from backcare.resources import REPORT_NOTEBOOK as NOTEBOOK  # shipped in the package
 from backcare.services import PatientFrames, TrendsData, analyse_patient, read_patient
@@ -108,7 +114,7 @@ SECTIONS = (
 )
 MAX_TABLE_ROWS = 200
 NARRATIVE_CHARS = 20_000
-PLOTLY_JS_SIGNATURE = "* plotly.js v"  # the licence header of plotly.min.js: once per bundle
+PLOTLY_JS_SIGNATURE = SIGNATURE  # the licence header of a plotly.js bundle: once per bundle
 
 
 class ReportError(BackcareError):
@@ -353,16 +359,15 @@ class Report:
         return self.figures[check_choice("section", section, tuple(_FIGURES))]
 
     def show(self, section: str) -> None:
-        """Display one section (and its caveat) in the notebook."""
-        from IPython.display import HTML, display
-
+        """Display one section (and its caveat) in the notebook (or, when `backcare report` runs
+        the notebook in process, add them to the cell's outputs: reports.inprocess)."""
         check_choice("section", section, SECTIONS)
         if section in _FIGURES:
-            display(self.figure(section))
+            publish_figure(self.figure(section))
         else:
-            display(HTML(self.html(section)))
+            publish_html(self.html(section))
         if section in CAVEATS:
-            display(HTML(paragraph(CAVEATS[section], "caveat")))
+            publish_html(paragraph(CAVEATS[section], "caveat"))
 
     def _header(self) -> str:
         d = self.data
@@ -822,8 +827,14 @@ def load_report(
 
 
 def use_report_display() -> None:
-    """Set up a report kernel: plotly figures offline (plotly.js embedded once), nothing fetched."""
-    P.use_offline_renderer()
+    """Set up a report kernel: plotly figures offline (plotly.js embedded once), nothing fetched.
+
+    Does nothing when `backcare report` runs the notebook in process (the page brings
+    plotly.js; reports.inprocess captures the figures)."""
+    from backcare.reports.inprocess import capturing
+
+    if not capturing():
+        P.use_offline_renderer()
 
 
 # ---- running and exporting (the CLI side) -------------------------------------------------------
@@ -909,6 +920,52 @@ def execute_report(params: Mapping[str, Any], db_url: str, *, notebook: Path | N
     return nb
 
 
+def run_report(
+    params: Mapping[str, Any],
+    db_url: str,
+    *,
+    notebook: Path | None = None,
+    plotly_json: bool = True,
+):
+    """Run the report notebook in this process (reports.inprocess: no kernel) on the store at
+    db_url; return (the executed notebook, the figures it shows).
+
+    The parameters are injected as papermill injects them; the store's URL reaches the
+    notebook's code through BACKCARE_DB, as it reached the kernel. plotly_json=False leaves
+    plotly's JSON mimetype out of figure outputs (HTML needs only their div and script).
+    Raises ReportError with one line if a cell fails."""
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    path = Path(notebook or NOTEBOOK)
+    if not path.is_file():
+        raise ReportError(f"report notebook {path} not found; run backcare from its project folder")
+    nb = load_notebook_node(str(path))
+    nb = parameterize_notebook(nb, dict(params), kernel_name="python3", language="python")
+    with _environ({"BACKCARE_DB": db_url, "BACKCARE_STATIC": "1"}):
+        figures = run_notebook(nb, plotly_json=plotly_json)
+    if params.get("pseudonymise"):
+        nb = _redact(nb, params)
+    return nb, figures
+
+
+def _embed_plotly_js(nb, bundle: PlotlyJS):
+    """The executed notebook with plotly.js embedded once, in the first output (as plotly's own
+    notebook renderer does), so its figures' HTML draws anywhere without fetching it."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.outputs:
+            import nbformat
+
+            cell.outputs.insert(
+                0,
+                nbformat.v4.new_output(
+                    "display_data", data={"text/html": bundle.inline()}, metadata={}
+                ),
+            )
+            break
+    return nb
+
+
 _TIMING_KEYS = ("start_time", "end_time", "duration")
 
 
@@ -953,24 +1010,14 @@ _EXTERNAL = re.compile(
 )
 
 
-def to_html(nb, title: str = "Patient report") -> str:
-    """Self-contained HTML of an executed report: code, prompts and stderr hidden, no CDN scripts.
-
-    Raises ReportError if the result would still load anything from the network."""
+@cache
+def _exporter():
+    """nbconvert's HTML exporter with the report's template: made once per process (compiling
+    the lab template takes about a second; every report of `report --all` reuses it)."""
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
-    nb = copy.deepcopy(nb)
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = [
-                o
-                for o in cell.outputs
-                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
-            ]
-    nb.metadata["title"] = title
-    nb.metadata.pop("widgets", None)
     exporter = HTMLExporter(
         template_name="lab",
         template_file="backcare_report.html.j2",
@@ -983,12 +1030,33 @@ def to_html(nb, title: str = "Patient report") -> str:
     exporter.register_preprocessor(
         TagRemovePreprocessor(remove_cell_tags={"notebook-only"}), enabled=True
     )
-    body, _ = exporter.from_notebook_node(nb)
+    return exporter
+
+
+def to_html(nb, title: str = "Patient report", plotly: str = "") -> str:
+    """Self-contained HTML of an executed report: code, prompts and stderr hidden, no CDN scripts;
+    `plotly` (PlotlyJS.inline() or .linked()) goes at the end of the head, before any figure.
+
+    Raises ReportError if the result would still load anything from the network."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [
+                o
+                for o in cell.outputs
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
+    nb.metadata["title"] = title
+    nb.metadata.pop("widgets", None)
+    body, _ = _exporter().from_notebook_node(nb)
     found = _EXTERNAL.search(body)
     if found:
         raise ReportError(
             f"the report's HTML would load {found.group(0)!r} from the network; not written"
         )
+    if plotly:
+        head = body.index("</head>")
+        body = body[:head] + plotly + "\n" + body[head:]
     return body
 
 
@@ -1022,8 +1090,13 @@ def write_report(
     relative_dates: bool = True,
     keep_text: bool = False,
     notebook: Path | None = None,
+    bundle: PlotlyJS | None = None,
+    linked: bool = False,
 ) -> ReportResult:
-    """Run the report for one patient and write it to out as HTML or an executed notebook."""
+    """Run the report for one patient and write it to out as HTML or an executed notebook.
+
+    HTML embeds plotly.js (``bundle``, by default reports.plotlyjs.plotly_js()) unless linked:
+    then it loads it from the file of that name beside it (write_reports writes it once)."""
     fmt = check_choice("format", fmt, FORMATS)
     out = Path(out)
     if out.is_dir():
@@ -1040,10 +1113,9 @@ def write_report(
         relative_dates=relative_dates,
         keep_text=keep_text,
     )
-    import nbformat  # after the checks: importing it takes seconds
-
-    nb = execute_report(params, store_url(store), notebook=notebook)
-    data = to_html(nb, report_title(params)) if fmt == "html" else nbformat.writes(nb)
+    data = render_report(
+        params, store_url(store), fmt, notebook=notebook, bundle=bundle, linked=linked
+    )
     tmp = out.with_name(out.name + ".part")
     try:
         private_dir(out.parent)
@@ -1054,6 +1126,28 @@ def write_report(
         raise ReportError(f"cannot write {out}: {exc.strerror or exc}") from None
     shown = params["pseudonym"] or patient_id
     return ReportResult(out, shown, out.stat().st_size, time.perf_counter() - t0)
+
+
+def render_report(
+    params: Mapping[str, Any],
+    db_url: str,
+    fmt: str = "html",
+    *,
+    notebook: Path | None = None,
+    bundle: PlotlyJS | None = None,
+    linked: bool = False,
+) -> str:
+    """One report as text: HTML (plotly.js embedded, or linked) or the executed notebook."""
+    bundle = bundle or plotly_js()
+    nb, figures = run_report(params, db_url, notebook=notebook, plotly_json=fmt != "html")
+    check_traces(figures, bundle)
+    if fmt == "html":
+        return to_html(
+            nb, report_title(params), plotly=bundle.linked() if linked else bundle.inline()
+        )
+    import nbformat
+
+    return nbformat.writes(_embed_plotly_js(nb, bundle))
 
 
 def report_filename(store: Store, patient_id: str, fmt: str, pseudonymise: bool) -> str:
@@ -1070,7 +1164,11 @@ def write_reports(
     progress: bool | None = None,
     **options: Any,
 ) -> list[ReportResult]:
-    """One report per patient in out_dir (named by id, or by pseudonym), with a progress bar."""
+    """One report per patient in out_dir (named by id, or by pseudonym), with a progress bar.
+
+    Every report runs in this process (no kernel per patient). HTML reports share one copy of
+    plotly.js written into out_dir beside them (reports.plotlyjs): the folder opens offline,
+    as a whole; a report copied elsewhere alone needs that file beside it."""
     from tqdm.auto import tqdm
 
     fmt = check_choice("format", fmt, FORMATS)
@@ -1084,10 +1182,26 @@ def write_reports(
     ids = store.patients()["patient_id"].tolist()
     if not ids:
         raise NotFoundError("patient", "", "at least one patient in the store")
+    bundle = plotly_js()
+    linked = fmt == "html"
+    if linked:  # plotly.js once for the folder: every report loads it from beside itself
+        private_dir(out_dir)
+        shared = out_dir / bundle.filename
+        tmp = shared.with_name(shared.name + ".part")
+        try:
+            write_private(tmp, bundle.source.encode("utf-8"))
+            tmp.replace(shared)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise ReportError(f"cannot write {shared}: {exc.strerror or exc}") from None
     results = []
     for pid in tqdm(
         ids, desc="reports", unit="patient", disable=None if progress is None else not progress
     ):
         name = report_filename(store, pid, fmt, bool(options.get("pseudonymise")))
-        results.append(write_report(store, pid, out_dir / name, fmt=fmt, **options))
+        results.append(
+            write_report(
+                store, pid, out_dir / name, fmt=fmt, bundle=bundle, linked=linked, **options
+            )
+        )
     return results

@@ -23,6 +23,7 @@ from backcare.cli import main
 from backcare.domain import wording as W
 from backcare.errors import NotFoundError, ValidationError
 from backcare.present.html import esc
+from backcare.reports.plotlyjs import CARTESIAN_FILE, cartesian_path
 from backcare.reports.privacy import pseudonym, pseudonym_key
 from backcare.store import open_store
 from tests.support import ROOT
@@ -332,11 +333,19 @@ def test_all_writes_one_file_per_patient_named_by_pseudonym(demo_copy, tmp_path,
     with open_store(url) as s:
         key = pseudonym_key(s)
         expected = sorted(f"{pseudonym(key, p)}.html" for p in s.patients()["patient_id"])
-    assert sorted(p.name for p in folder.iterdir()) == expected
+    # one report per patient, and plotly.js once for the folder
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*expected, CARTESIAN_FILE])
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700  # made by --all: its owner's only
     for p in folder.iterdir():
         assert "demo-000" not in p.read_text(encoding="utf-8")
         assert stat.S_IMODE(p.stat().st_mode) == 0o600
+    assert (folder / CARTESIAN_FILE).read_bytes() == cartesian_path().read_bytes()
+    for name in expected:
+        page = (folder / name).read_text(encoding="utf-8")
+        assert R.PLOTLY_JS_SIGNATURE not in page  # not embedded: loaded from beside the report
+        scripts = re.findall(r"<script[^>]*\bsrc=[\"']?([^\"' >]+)", page)
+        assert scripts == [CARTESIAN_FILE]
+        assert page.count("Plotly.newPlot(") == 5
 
 
 def test_reports_are_written_owner_only(normal, pseudo, out):
