@@ -189,8 +189,11 @@ def test_the_wheel_holds_the_notebooks_the_catalog_and_the_app_template(installe
         "backcare/data/catalog.toml",
         "backcare/jupyter/voila/templates/backcare/conf.json",
         "backcare/jupyter/voila/templates/backcare/index.html.j2",
+        # plotly.js's cartesian bundle for reports, copied there by make (git-ignored)
+        "backcare/static/plotly-cartesian.min.js",
+        "backcare/static/plotly.js-LICENSE.txt",
     ):
-        assert name in names
+        assert name in names, f"{name} is not in the wheel (run make: it copies the npm bundle)"
     packaged = {p.name for p in (ROOT / "backcare" / "notebooks").glob("*.ipynb")}
     assert {
         n.removeprefix("backcare/notebooks/") for n in names if n.startswith("backcare/notebooks/")
@@ -238,6 +241,8 @@ def test_report_writes_self_contained_html_with_its_figures(installed):
     # Two weeks of sessions draw at least the pain-over-time, calendar and weekly-adherence figures.
     assert html.count('class="plotly-graph-div"') >= 3
     assert '<script src="http' not in html  # plotly.js embedded, nothing loaded from the internet
+    assert "* plotly.js (cartesian - minified) v" in html  # the wheel's bundle, not the full one
+    assert "backcare: note" not in proc.stderr
     assert "demo-0001" in html
 
 

@@ -12,6 +12,7 @@ import re
 import pytest
 
 from backcare import reports as R
+from backcare.reports.plotlyjs import CARTESIAN_FILE
 from backcare.store import open_store
 from tests.support.hostile import (
     AUTHOR,
@@ -48,7 +49,8 @@ def reports(demo_copy, tmp_path_factory) -> dict:
             pseudonymise=True,
             keep_text=True,
         )
-    return {"normal": normal.path, "pseudo": pseudo.path}
+        R.write_reports(s, tmp / "all", period_to=END, progress=False)
+    return {"normal": normal.path, "pseudo": pseudo.path, "folder": tmp / "all"}
 
 
 def open_report(page, path):
@@ -60,8 +62,20 @@ def open_report(page, path):
     return page, dialogs, fetched
 
 
+def script_errors(page) -> list[str]:
+    """The page's uncaught script errors (a list that keeps filling)."""
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
+
+
 def test_report_renders_offline_and_runs_no_user_text(page, reports):
+    errors = script_errors(page)
     page, dialogs, fetched = open_report(page, reports["normal"])
+    assert errors == [], errors
+    assert page.evaluate(  # the cartesian bundle drew them
+        "Array.from(document.scripts).some(s => s.text.includes('plotly.js (cartesian - min'))"
+    )
     assert page.locator(".js-plotly-plot").count() == 5
     assert fetched == [], f"the report tried to load {fetched}"
     assert dialogs == [], f"user text ran as script: {dialogs}"
@@ -109,3 +123,19 @@ def test_pseudonymised_report_shows_day_numbers_on_its_axes(page, reports):
         "a calendar year is shown on a pseudonymised plot"
     )
     assert PATIENT not in page.inner_text("body") and "Zed Hostile" not in page.inner_text("body")
+
+
+def test_a_report_of_an_all_folder_draws_its_figures_with_the_folders_plotly_js(page, reports):
+    """`report --all` writes plotly.js once beside the reports: opened from the folder (file://,
+    network cut), a report loads it from there and draws all five figures."""
+    folder = reports["folder"]
+    assert (folder / CARTESIAN_FILE).is_file()
+    errors = script_errors(page)
+    page, dialogs, fetched = open_report(page, folder / f"{PATIENT}.html")
+    assert fetched == [] and dialogs == [] and errors == [], (fetched, dialogs, errors)
+    assert page.locator(".js-plotly-plot .main-svg").count() >= 5
+    loaded = page.evaluate("Array.from(document.scripts).map(s => s.src).filter(Boolean)")
+    assert loaded == [(folder / CARTESIAN_FILE).as_uri()]
+    # the bars of the weekly adherence and the calendar's heatmap are drawn, not only axes
+    assert page.locator(".js-plotly-plot .barlayer .point").count() > 0
+    assert page.locator(".js-plotly-plot .heatmaplayer image").count() > 0
