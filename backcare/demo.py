@@ -23,11 +23,13 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections.abc import Iterable
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from backcare.domain.catalog import load_catalog
 from backcare.domain.programme import Prescription, default_programme
 from backcare.domain.questionnaires import Response, validate_response
 from backcare.domain.wording import RED_FLAGS
@@ -53,6 +55,7 @@ FIRST_NAMES = (
     "Yuri",
 )
 CHUNK = 50
+LONDON = ZoneInfo("Europe/London")
 PSFS_ACTIVITIES = (
     "walking 30 minutes",
     "sitting through a film",
@@ -101,7 +104,7 @@ def _simulate(
 
 
 def _questionnaires(
-    rng: np.random.Generator, pid: str, first: dt.date, pain: np.ndarray
+    rng: np.random.Generator, pid: str, first: dt.date, pain: np.ndarray, now: dt.datetime
 ) -> list[Response]:
     """Weekly RMDQ and PSFS responses (most weeks) and a GROC every 4 weeks, at 19:00 London
     time, their scores following the week's mean pain."""
@@ -113,9 +116,7 @@ def _questionnaires(
         if d and rng.random() > 0.85:
             continue  # a week without answers
         day = first + dt.timedelta(days=d)
-        at = pd.Timestamp(dt.datetime.combine(day, dt.time(19, 0))).tz_localize(
-            "Europe/London", nonexistent="shift_forward", ambiguous=False
-        )
+        at = dt.datetime.combine(day, dt.time(19, 0), tzinfo=LONDON)  # never in a DST gap
         week = float(pain[max(0, d - 6) : d + 1].mean())
         k = int(np.clip(round(week * 1.8 + rng.normal(0, 1.5)), 0, 24))
         marked = np.zeros(24, dtype=bool)
@@ -136,11 +137,24 @@ def _questionnaires(
                     patient_id=pid,
                     instrument=inst,
                     day=day,
-                    recorded_at=min(at.to_pydatetime(), dt.datetime.now(dt.UTC)),
+                    recorded_at=min(at, now),
                     answers=ans,
                 )
             )
     return out
+
+
+def _dose(value: int | None) -> float:
+    return np.nan if value is None else float(value)
+
+
+def _evening(days: Iterable[dt.date] | pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """18:00 London time on each day, in UTC: when the demo physio wrote the day's note."""
+    return (
+        (pd.DatetimeIndex(pd.to_datetime(list(days))) + pd.Timedelta(hours=18))
+        .tz_localize("Europe/London", nonexistent="shift_forward", ambiguous=False)
+        .tz_convert("UTC")
+    )
 
 
 def _programme_rows(
@@ -184,6 +198,9 @@ def fill_demo(
         raise ValidationError("days", days, "a whole number from 1 to 36600 (100 years)")
     end = end or dt.date.today() - dt.timedelta(days=1)  # leave today for the user to log
     first = end - dt.timedelta(days=days - 1)
+    # only a reply recorded "in the future" (an end of today or later) is moved to now
+    now = dt.datetime.now(dt.UTC)
+    shipped = load_catalog()  # the programme never depends on a user's catalog additions
     existing = set(store.patients()["patient_id"])
     todo = [i for i in range(1, patients + 1) if demo_patient_id(i) not in existing]
     totals = {
@@ -220,7 +237,7 @@ def fill_demo(
                     }
                 )
             )
-            base = default_programme(store.catalog, first)
+            base = default_programme(shipped, first)
             # a third of the patients leave swimming out (no pool nearby)
             items = [p for p in base.items if not (i % 3 == 0 and p.exercise_id == "swimming")]
             frames["programmes"].append(
@@ -251,7 +268,7 @@ def fill_demo(
                             "author": ["demo physio"],
                             "kind": ["programme-change"],
                             "text": [f"Programme changed: {note}"],
-                            "created_at": [None],
+                            "created_at": _evening([change_day]),
                         }
                     )
                 )
@@ -286,27 +303,28 @@ def fill_demo(
                     }
                 )
             )
-            d_idx, e_idx = np.nonzero(np.ones((len(sess_days), len(ex_ids)), dtype=bool))
-            presc = [items[e] for e in e_idx]
-            is_done = done[sess_days][d_idx, e_idx]
+            # one row per (session, prescribed exercise), sessions in order; doses where done
+            d_idx = np.repeat(np.arange(len(sess_days)), len(ex_ids))
+            e_idx = np.tile(np.arange(len(ex_ids)), len(sess_days))
+            is_done = done[sess_days].reshape(-1)
+            doses = {
+                f: pd.array(
+                    np.where(
+                        is_done,
+                        np.array([_dose(getattr(x, f)) for x in items], dtype=float)[e_idx],
+                        np.nan,
+                    ),
+                    dtype="Int64",
+                )
+                for f in ("sets", "reps", "hold_s", "minutes")
+            }
             frames["items"].append(
                 pd.DataFrame(
                     {
-                        "session_id": np.asarray(sids, dtype=object)[d_idx] if len(sids) else [],
-                        "exercise_id": [p.exercise_id for p in presc],
+                        "session_id": np.asarray(sids, dtype=object)[d_idx],
+                        "exercise_id": np.asarray(ex_ids, dtype=object)[e_idx],
                         "done": is_done,
-                        "sets": [
-                            p.sets if ok else None for p, ok in zip(presc, is_done, strict=True)
-                        ],
-                        "reps": [
-                            p.reps if ok else None for p, ok in zip(presc, is_done, strict=True)
-                        ],
-                        "hold_s": [
-                            p.hold_s if ok else None for p, ok in zip(presc, is_done, strict=True)
-                        ],
-                        "minutes": [
-                            p.minutes if ok else None for p, ok in zip(presc, is_done, strict=True)
-                        ],
+                        **doses,
                     }
                 )
             )
@@ -329,7 +347,7 @@ def fill_demo(
                 )
             )
             q_rng = np.random.default_rng([seed, i, 10])  # its own stream: other rows unchanged
-            responses.extend(_questionnaires(q_rng, pid, first, pb))
+            responses.extend(_questionnaires(q_rng, pid, first, pb, now))
             flare_days = np.nonzero((flare > 2.5) & (np.r_[0, flare[:-1]] <= 2.5))[0]
             frames["annotations"].append(
                 pd.DataFrame(
@@ -340,7 +358,7 @@ def fill_demo(
                         "author": "demo physio",
                         "kind": "flare-up",
                         "text": "Flare-up reported; advised to keep moving gently",
-                        "created_at": None,
+                        "created_at": _evening(day_index[flare_days]),
                     }
                 )
             )
@@ -354,3 +372,69 @@ def fill_demo(
     bar.close()
     store.optimize()  # fresh planner statistics after a bulk load
     return totals
+
+
+def demo_digest(store: Store) -> str:
+    """sha256 (hex) of every demo row's content in a canonical order: the same on every machine
+    for the same fill_demo arguments (with an `end` before today), whatever its time zone,
+    hash seed or catalog additions.
+
+    Left out: the columns that record when the rows were loaded (patients', programmes' and
+    sessions' created_at and updated_at) and the store's own ids (programme_id)."""
+    import hashlib
+    import json
+
+    import sqlalchemy as sa
+
+    from backcare.store import schema as S
+
+    pr, pi = S.programmes, S.programme_items
+    queries = {
+        "patients": sa.select(
+            S.patients.c.patient_id, S.patients.c.name, S.patients.c.timezone
+        ).order_by(S.patients.c.patient_id),
+        "programmes": sa.select(
+            pr.c.patient_id,
+            pr.c.valid_from,
+            pr.c.author,
+            pr.c.note,
+            pi.c.position,
+            *(pi.c[c] for c in ("exercise_id", "sets", "reps", "hold_s", "minutes")),
+            pi.c.each_side,
+            pi.c.times_per_week,
+        )
+        .join_from(pr, pi, pr.c.programme_id == pi.c.programme_id)
+        .order_by(pr.c.patient_id, pr.c.valid_from, pi.c.position),
+        "sessions": sa.select(
+            *(c for c in S.sessions.c if c.name not in ("created_at", "updated_at", "programme_id"))
+        ).order_by(S.sessions.c.session_id),
+        "session_programme": sa.select(S.sessions.c.session_id, pr.c.valid_from)
+        .join_from(S.sessions, pr, S.sessions.c.programme_id == pr.c.programme_id, isouter=True)
+        .order_by(S.sessions.c.session_id),
+        "items": sa.select(*S.session_items.c).order_by(
+            S.session_items.c.session_id, S.session_items.c.exercise_id
+        ),
+        "pain": sa.select(*S.pain_scores.c).order_by(S.pain_scores.c.pain_id),
+        "annotations": sa.select(*S.annotations.c).order_by(S.annotations.c.annotation_id),
+        "questionnaires": sa.select(*S.questionnaire_responses.c).order_by(
+            S.questionnaire_responses.c.response_id
+        ),
+    }
+
+    def text(v: object) -> object:
+        if isinstance(v, dt.datetime):
+            return v.astimezone(dt.UTC).isoformat() if v.tzinfo else v.isoformat()
+        if isinstance(v, dt.date):
+            return v.isoformat()
+        if isinstance(v, float):
+            return repr(v)
+        return v
+
+    h = hashlib.sha256()
+    with store.engine.connect() as conn:
+        for name, query in queries.items():
+            h.update(name.encode())
+            for row in conn.execute(query):
+                h.update(json.dumps([text(v) for v in row], ensure_ascii=True).encode())
+                h.update(b"\n")
+    return h.hexdigest()

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from backcare.demo import fill_demo
+from backcare.demo import demo_digest, fill_demo
+from backcare.domain.catalog import load_catalog
+from backcare.domain.programme import default_programme
 from backcare.errors import ValidationError
 from backcare.store import open_store
+from tests.support import ROOT
 
 END = dt.date(2026, 6, 30)
 
@@ -94,3 +102,71 @@ def test_demo_rows_are_the_same_on_every_backend(store, tmp_path):
                 a.drop(columns=[c for c in drop if c in a]),
                 b.drop(columns=[c for c in drop if c in b]),
             )
+
+
+# ---- reproducibility: the same arguments give the same rows on every machine -------------------
+TINY = ["--patients", "3", "--days", "50", "--seed", "7", "--end", "2026-03-31"]
+SEED_ARTICLE_ADDITION = """
+[[exercise]]
+id = "wall-sit"
+name = "Wall Sit"
+group = "strengthening"
+position = "Back against a wall, feet forward."
+steps = ["Slide down until your knees are bent, hold, slide up."]
+cautions = ["Stop if it causes sharp pain."]
+hold_s = [10, 30]
+source = "seed article (a user's addition that claims the article as its source)"
+"""
+
+
+def _demo_in_a_process(db: Path, env: dict[str, str]) -> str:
+    """`backcare demo` TINY into db in a new process with env added; the digest of its rows."""
+    subprocess.run(
+        [sys.executable, "-m", "backcare.cli", "demo", *TINY, "--db", f"sqlite:///{db}"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    with open_store(f"sqlite:///{db}") as s:
+        return demo_digest(s)
+
+
+def test_the_same_seed_gives_the_same_rows_in_any_time_zone_hash_seed_and_catalog(tmp_path):
+    """What made two machines' demos differ cannot: the machine's time zone, Python's hash seed,
+    a user's catalog additions (the programme comes from the shipped catalog) and the time the
+    rows were loaded (left out of the digest; annotations are dated by their day)."""
+    catalog = tmp_path / "extra.toml"
+    catalog.write_text(SEED_ARTICLE_ADDITION, encoding="utf-8")
+    here = _demo_in_a_process(
+        tmp_path / "auckland.db",
+        {"TZ": "Pacific/Auckland", "PYTHONHASHSEED": "1", "BACKCARE_CATALOG": str(catalog)},
+    )
+    there = _demo_in_a_process(
+        tmp_path / "utc.db", {"TZ": "UTC", "PYTHONHASHSEED": "2", "BACKCARE_CATALOG": ""}
+    )
+    assert re.fullmatch(r"[0-9a-f]{64}", here)
+    assert here == there
+    with open_store(f"sqlite:///{tmp_path / 'other-seed.db'}") as s:
+        fill_demo(s, 3, 50, 8, end=dt.date(2026, 3, 31), progress=False)
+        assert demo_digest(s) != here  # the digest does tell different rows apart
+
+
+def test_a_tiny_demo_has_the_counts_its_model_implies(tmp_path):
+    """2 patients x 10 days: each keeps the starting programme (a change needs 42 days), every
+    session lists every prescribed exercise, a standalone pain score only falls on a day without
+    a session, and annotations are flare-up starts only."""
+    with open_store(f"sqlite:///{tmp_path / 'tiny.db'}") as s:
+        counts = fill_demo(s, 2, 10, 1, end=dt.date(2026, 3, 31), progress=False)
+        n_ex = len(default_programme(load_catalog(), dt.date(2026, 3, 22)).items)
+        sessions, items, pain, ann = s.sessions(), s.items(), s.pain(), s.annotations()
+    assert counts["patients"] == 2 and counts["programmes"] == 2  # one each
+    assert counts["sessions"] == len(sessions) <= 2 * 10
+    assert counts["items"] == len(items) == n_ex * len(sessions)  # patients 1 and 2 keep swimming
+    standalone = pain[pain["context"] == "morning"]
+    assert counts["pain"] == len(standalone)
+    session_days = set(zip(sessions["patient_id"], sessions["day"], strict=True))
+    assert not session_days & set(zip(standalone["patient_id"], standalone["day"], strict=True))
+    assert set(ann["kind"]) <= {"flare-up"}
