@@ -7,8 +7,10 @@
 3. clinic overview, 1,000 patients x 365 days: backcare vs DuckDB on Parquet
 4. JSON size of every trends figure for 1, 10 and 100 patient-years
 5. peak memory of 2 and 3 (each measured in a fresh process)
-6. a per-patient report (HTML size and seconds), normal and pseudonymised
+6. per-patient reports (size and seconds) for one patient against plotly's write_html of the
+   same figures, and for 100 patients (`report --all`, plotly.js once for the folder)
 7. start-up: `import backcare` and `backcare --help` against a bare `python -c pass`
+8. `backcare demo` rows/s against a plain executemany of the same rows
 
 The first run builds a cached store (benchmarks/.cache, git-ignored) with backcare demo.
 Never run by `make test`: timings belong here, not in assertions."""
@@ -40,12 +42,13 @@ def _memory(script: str, which: str) -> tuple[float, float]:
 def _print(title: str, rows: dict) -> None:
     print(f"\n== {title}")
     for k, v in rows.items():
-        print(f"  {k:<34} {v:>10.2f}" if isinstance(v, float) else f"  {k:<34} {v:>10}")
+        print(f"  {k:<52} {v:>10.2f}" if isinstance(v, float) else f"  {k:<52} {v:>10}")
 
 
 def main() -> None:
     import bench_clinic
     import bench_dashboard
+    import bench_demo
     import bench_figures
     import bench_import
     import bench_report
@@ -85,8 +88,15 @@ def main() -> None:
         mem["clinic duckdb above imports MB"], 1.0
     )
     _print("5. peak memory (RSS; target clinic backcare <= 2x DuckDB)", mem)
-    _print("6. per-patient report, 1-year demo patient", bench_report.run())
+    _print(
+        "6. per-patient reports, 1-year demo patients (reference: plotly's write_html)",
+        bench_report.run(),
+    )
     _print("7. start-up (ms; each a fresh process)", bench_import.run())
+    _print(
+        "8. backcare demo, 200 patients x 365 days (target: within 1.5x of plain executemany)",
+        bench_demo.run(),
+    )
 
 
 if __name__ == "__main__":

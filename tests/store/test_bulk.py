@@ -177,3 +177,40 @@ def test_bulk_loader_refuses_bad_frames_and_writes_nothing(store, patient):
     with pytest.raises(ValidationError, match=r"items\[0\]\.exercise_id: 'yoga'"):
         load_frames(store, sessions=sessions.iloc[:1], items=bad_items)
     assert store.sessions(patient).empty
+
+
+def test_bulk_timestamps_are_stored_as_the_single_session_writer_stores_them(tmp_path):
+    """The bulk path writes SQLite's timestamp text in one pass; the text must be exactly what
+    Store.save_session (SQLAlchemy's own processor) stores: naive UTC, six-digit fraction."""
+    import sqlite3
+
+    from backcare.store import open_store
+    from tests.support.stores import add_default_patient
+
+    db = tmp_path / "s.db"
+    london = dt.timezone(dt.timedelta(hours=1))  # 10:15:30.25 at +01:00 is 09:15:30.25 UTC
+    start = dt.datetime(2026, 1, 7, 10, 15, 30, 250000, tzinfo=london)
+    end = dt.datetime(2026, 1, 7, 9, 45, tzinfo=dt.UTC)
+    with open_store(f"sqlite:///{db}") as s:
+        pid = add_default_patient(s)
+        s.save_session(
+            pid,
+            [{"exercise_id": "plank", "done": True}],
+            day=dt.date(2026, 1, 7),
+            started_at=start,
+            ended_at=end,
+            session_id="single",
+        )
+        frame = sessions_frame(pid, [start.isoformat()], [end.isoformat()])
+        frame["day"] = "2026-01-08"
+        load_frames(s, sessions=frame)
+    con = sqlite3.connect(db)
+    rows = dict(
+        (
+            (sid, (a, b))
+            for sid, a, b in con.execute("SELECT session_id, started_at, ended_at FROM sessions")
+        )
+    )
+    con.close()
+    assert rows["single"] == ("2026-01-07 09:15:30.250000", "2026-01-07 09:45:00.000000")
+    assert rows["b0"] == rows["single"]
