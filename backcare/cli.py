@@ -359,7 +359,15 @@ def cmd_report(args: argparse.Namespace) -> int:
             )
             size = sum(r.bytes for r in results) / 1e6
             took = sum(r.seconds for r in results)
-            print(f"wrote {len(results)} reports to {args.out} ({size:.1f} MB, {took:.0f} s)")
+            shared = (
+                f", plus {plotly_js().filename} ({len(plotly_js().source) / 1e6:.1f} MB) "
+                "that they share"
+                if fmt == "html"
+                else ""
+            )
+            print(
+                f"wrote {len(results)} reports to {args.out} ({size:.1f} MB{shared}, {took:.0f} s)"
+            )
         else:
             r = write_report(store, args.patient, args.out, fmt=fmt, **options)
             print(f"wrote {r.path} for {r.shown_id} ({r.bytes / 1e6:.1f} MB, {r.seconds:.1f} s)")

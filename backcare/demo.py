@@ -15,7 +15,13 @@ The model (made up, but shaped like real diaries):
 - outcome questionnaires most weeks (RMDQ and PSFS follow the week's pain, with noise; a global
   rating of change every 4 weeks follows the fall in pain since the start), drawn from a
   separate random stream so the other rows are the same with or without them.
-The same seed, patients, days and end date always give the same rows.
+The same seed, patients, days and end date always give the same rows (``demo_digest``), on
+any machine: numpy Generators seeded with (seed, patient), the programme from the shipped
+catalog (never a user's additions), annotations dated by their day rather than by the load, no
+dependence on the machine's time zone or hash seed. Only the default end date (yesterday) and
+the columns recording when rows were loaded depend on the clock. numpy promises a stable stream
+for ``random()`` but not for every distribution across its versions (NEP 19), so the digest is
+stated for one numpy version (docs/performance.md).
 """
 
 from __future__ import annotations
