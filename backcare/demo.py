@@ -155,11 +155,13 @@ def _dose(value: int | None) -> float:
 
 
 def _evening(days: Iterable[dt.date] | pd.DatetimeIndex) -> pd.DatetimeIndex:
-    """18:00 London time on each day, in UTC: when the demo physio wrote the day's note."""
-    return (
-        (pd.DatetimeIndex(pd.to_datetime(list(days))) + pd.Timedelta(hours=18))
-        .tz_localize("Europe/London", nonexistent="shift_forward", ambiguous=False)
-        .tz_convert("UTC")
+    """18:00 London time on each day (never in a DST gap), in UTC: when the demo physio wrote
+    the day's note."""
+    return pd.DatetimeIndex(
+        [dt.datetime.combine(d, dt.time(18), tzinfo=LONDON) for d in days]
+        if not isinstance(days, pd.DatetimeIndex)
+        else [dt.datetime.combine(d.date(), dt.time(18), tzinfo=LONDON) for d in days],
+        dtype="datetime64[ns, UTC]",
     )
 
 
