@@ -122,6 +122,7 @@ def test_reports_run_in_this_process_without_a_kernel(short, tmp_path, monkeypat
         raise AssertionError("a kernel was started")
 
     monkeypatch.setattr(jupyter_client.KernelManager, "start_kernel", no_kernel)
+    monkeypatch.setattr(jupyter_client.AsyncKernelManager, "start_kernel", no_kernel)
     monkeypatch.setattr(papermill, "execute_notebook", no_kernel)
     folder = tmp_path / "all"
     assert main(["report", "--all", "--out", str(folder), "--db", short]) == 0
