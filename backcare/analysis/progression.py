@@ -391,12 +391,12 @@ def suggest(
         name_of = {e.id: e.name for e in catalog}
         for i, k in enumerate(keys.tolist()):
             p_id, ex_id = str(p_list[k // width]), e_list[k % width]
-            dose, ladder = info[ex_id]
+            dose, steps = info[ex_id]
             cur: Any = None if missing[i] else int(now[i])
             presc_i, share_i = float(presc[i]), float(share[i])
             if red[i]:
                 why[i] = f"red flag ticked on {pd.Timestamp(red_day[p_id]).date()}: {RED_FLAG_HOLD}"
-            elif not ladder:
+            elif not steps:
                 why[i] = "no progression ladder in the catalog for this exercise"
             elif missing[i]:
                 why[i] = f"no {dose} recorded in the prescription"
