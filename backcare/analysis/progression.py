@@ -309,7 +309,7 @@ def suggest(
 
     def per_patient(values: Mapping[str, Any]) -> np.ndarray:
         """True for the rows whose patient is a key of values."""
-        return np.isin(patients, list(values))[kp] if values else np.zeros(len(keys), bool)
+        return patients.isin(list(values))[kp] if values else np.zeros(len(keys), bool)
 
     now = current_dose[keys]
     missing = np.isnan(now)
