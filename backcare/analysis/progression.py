@@ -281,31 +281,6 @@ def suggest(
     week_days = per["days"].to_numpy()
     full = week_days == 7
     low_week = full & (per["adherence"].to_numpy(dtype=float) < ADHERENT - EPS)
-    weak_pairs = set(per_pair[low_week].tolist())
-    first_low: dict[int, tuple[Any, float]] = {}  # the first complete week below 80 %, per pair
-    for code, week, adh in zip(
-        per_pair[low_week].tolist(),
-        per["week"].to_numpy()[low_week],
-        per["adherence"].to_numpy(dtype=float)[low_week],
-        strict=True,
-    ):
-        first_low.setdefault(code, (pd.Timestamp(week).date(), adh))
-    order_of = {e.id: i for i, e in enumerate(catalog)}
-    name_of = {e.id: e.name for e in catalog}
-    dose_of: dict[tuple[str, str], tuple[float, int, Any, Any]] = {}
-    if recorded is not None and len(recorded):
-        for p, e, v, n, a, b in zip(
-            recorded["patient_id"].astype(str).tolist(),
-            recorded["exercise_id"].astype(str).tolist(),
-            recorded["recorded"].to_numpy(dtype=float).tolist(),
-            recorded["recorded_n"].to_numpy(dtype=np.int64).tolist(),
-            pd.to_datetime(recorded["weeks_from"]).dt.date.tolist(),
-            pd.to_datetime(recorded["weeks_to"]).dt.date.tolist(),
-            strict=True,
-        ):
-            dose_of[(p, e)] = (v, n, a, b)
-
-    keys = np.sort(pair[last])  # codes of sorted names: rows in (patient, exercise) order
     p_list, e_list = list(p_names), list(e_names)
     info = {}  # per exercise: (dose field, ladder) from the catalog, looked up once
     for ex_id in e_list:
@@ -313,132 +288,201 @@ def suggest(
         info[ex_id] = (
             (exercise.main_dose, tuple(exercise.ladder)) if exercise is not None else ("", ())
         )
-    cols: dict[str, list[Any]] = {c: [] for c in SUGGESTION_COLUMNS}
-    add_patient, add_exercise = cols["patient_id"].append, cols["exercise_id"].append
-    add_dose, add_current = cols["dose"].append, cols["current"].append
-    add_suggested, add_direction = cols["suggested"].append, cols["direction"].append
-    add_reason, add_share = cols["reason"].append, cols["done_share"].append
-    for k in keys.tolist():
-        p_id, ex_id = p_list[k // width], e_list[k % width]
-        now = float(current_dose[k])
-        missing = now != now  # NaN
-        cur: Any = pd.NA if missing else int(now)
-        dose, ladder = info[ex_id]
-        presc = float(prescribed[k])
-        share = float(capped[k]) / presc if presc > 0 else np.nan
-        suggested, direction, why = cur, "hold", ""
-        seen = last_flare.get(p_id)
-        src = "flare-up"
-        if seen is None:
-            seen, src = last_note.get(p_id), "flare-up noted on the timeline"
-        red = red_day.get(p_id)
-        if red is not None:
-            if reasons:
-                why = f"red flag ticked on {pd.Timestamp(red).date()}: {RED_FLAG_HOLD}"
-        elif not ladder:
-            why = "no progression ladder in the catalog for this exercise"
-        elif missing:
-            why = f"no {dose} recorded in the prescription"
-        elif seen is not None:
-            lower = [v for v in ladder if v < cur]
-            if lower:
-                suggested, direction = lower[-1], "down"
-            if reasons:
-                when = pd.Timestamp(seen).date()
-                why = (
+    weak = np.zeros(n_pairs, dtype=bool)
+    weak[per_pair[low_week]] = True
+    first_low: dict[int, tuple[Any, float]] = {}  # the first complete week below 80 %, per pair
+    if reasons:
+        for code, week, adh in zip(
+            per_pair[low_week].tolist(),
+            per["week"].to_numpy()[low_week],
+            per["adherence"].to_numpy(dtype=float)[low_week],
+            strict=True,
+        ):
+            first_low.setdefault(code, (pd.Timestamp(week).date(), adh))
+
+    # one row per (patient, exercise) in force on `end`, in (patient, exercise) order; every
+    # rule below is applied to all rows at once (numpy), the per-patient facts through the
+    # row's patient code
+    keys = np.sort(pair[last])
+    kp, ke = keys // width, keys % width
+    patients = pd.Index(p_names).astype(str)
+
+    def per_patient(values: Mapping[str, Any]) -> np.ndarray:
+        """True for the rows whose patient is a key of values."""
+        return patients.isin(list(values))[kp] if values else np.zeros(len(keys), bool)
+
+    now = current_dose[keys]
+    missing = np.isnan(now)
+    presc, did_n = prescribed[keys], done[keys]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(presc > 0, capped[keys] / np.where(presc > 0, presc, 1), np.nan)
+    red = per_patient(red_day)
+    seen = per_patient(last_flare) | per_patient(last_note)
+    n_run = run[keys]
+    steady = n_run >= window_days
+    adherent = share >= ADHERENT - EPS  # False where nothing was prescribed (NaN)
+    if stability:
+        judged_stable = {p for p, r in stability.items() if r["judged"] and r["stable"]}
+        pain_ok = per_patient(dict.fromkeys(judged_stable))
+    else:
+        pain_ok = np.zeros(len(keys), dtype=bool)
+    not_worse = ~per_patient(dict.fromkeys(worse))
+    raised = {p: v for p, v in rise.items() if not v < SESSION_RISE_POINTS - EPS}
+    calm = ~per_patient(raised)
+    weeks_ok = ~weak[keys]
+    # the recorded dose of each row (NaN where none): a step up starts from it when higher
+    rec = np.full(n_pairs, np.nan)
+    rec_n = np.zeros(n_pairs, dtype=np.int64)
+    rec_weeks: tuple[Any, Any] = (None, None)
+    if recorded is not None and len(recorded):
+        rp = pd.Index(p_names).get_indexer(recorded["patient_id"].astype(str))
+        re_ = pd.Index(e_names).get_indexer(recorded["exercise_id"].astype(str))
+        ok = (rp >= 0) & (re_ >= 0)
+        at = rp[ok] * width + re_[ok]
+        rec[at] = recorded["recorded"].to_numpy(dtype=float)[ok]
+        rec_n[at] = recorded["recorded_n"].to_numpy(dtype=np.int64)[ok]
+        rec_weeks = (
+            pd.Timestamp(recorded["weeks_from"].iloc[0]).date(),
+            pd.Timestamp(recorded["weeks_to"].iloc[0]).date(),
+        )
+    rec = rec[keys]
+    has_rec = ~np.isnan(rec)
+    base = np.where(has_rec, np.fmax(rec, now), now)
+    short = has_rec & (rec < now - EPS)
+    # the ladder steps next to each row's dose, exercise by exercise (ladders are increasing)
+    dose_names = np.array([info[e][0] for e in e_list], dtype=object)
+    has_ladder = np.array([bool(info[e][1]) for e in e_list], dtype=bool)[ke]
+    step_down = np.full(len(keys), np.nan)
+    step_up = np.full(len(keys), np.nan)
+    for code, ex_id in enumerate(e_list):
+        ladder = np.asarray(info[ex_id][1], dtype=float)
+        rows = np.flatnonzero((ke == code) & ~missing)
+        if not len(ladder) or not len(rows):
+            continue
+        below = np.searchsorted(ladder, now[rows], side="left") - 1
+        step_down[rows] = np.where(below >= 0, ladder[np.maximum(below, 0)], np.nan)
+        above = np.searchsorted(ladder, base[rows] + EPS, side="right")
+        step_up[rows] = np.where(
+            above < len(ladder), ladder[np.minimum(above, len(ladder) - 1)], np.nan
+        )
+    # the rules in their order: a red flag holds; so do no ladder and no prescribed dose; a
+    # flare-up steps down one step; else every condition for a step up must hold
+    judged = ~red & has_ladder & ~missing
+    down = judged & seen & ~np.isnan(step_down)
+    ready = steady & adherent & weeks_ok & pain_ok & not_worse & calm
+    up = judged & ~seen & ready & ~np.isnan(step_up) & ~short
+    # one change at a time: of a patient's steps up, the highest done share, then the
+    # catalog's order, is kept; the others hold
+    order_of = {e.id: i for i, e in enumerate(catalog)}
+    rank = np.array([order_of.get(e, 1 << 30) for e in e_list], dtype=np.int64)[ke]
+    ups = np.flatnonzero(up)
+    first_up = np.full(len(p_names), -1, dtype=np.int64)
+    if len(ups):
+        best_first = ups[np.lexsort((ups, rank[ups], -share[ups], kp[ups]))]
+        lead = np.append(True, kp[best_first][1:] != kp[best_first][:-1])
+        first_up[kp[best_first[lead]]] = best_first[lead]
+    second = up & (first_up[kp] != np.arange(len(keys)))
+    up &= ~second
+    suggested = np.where(down, step_down, np.where(up, step_up, now))
+    direction = np.where(down, "down", np.where(up, "up", "hold")).astype(object)
+
+    why = [""] * len(keys)
+    if reasons:
+        name_of = {e.id: e.name for e in catalog}
+        for i, k in enumerate(keys.tolist()):
+            p_id, ex_id = str(p_list[k // width]), e_list[k % width]
+            dose, steps = info[ex_id]
+            cur: Any = None if missing[i] else int(now[i])
+            presc_i, share_i = float(presc[i]), float(share[i])
+            if red[i]:
+                why[i] = f"red flag ticked on {pd.Timestamp(red_day[p_id]).date()}: {RED_FLAG_HOLD}"
+            elif not steps:
+                why[i] = "no progression ladder in the catalog for this exercise"
+            elif missing[i]:
+                why[i] = f"no {dose} recorded in the prescription"
+            elif seen[i]:
+                when_seen = last_flare.get(p_id)
+                src = "flare-up"
+                if when_seen is None:
+                    when_seen, src = last_note[p_id], "flare-up noted on the timeline"
+                when = pd.Timestamp(when_seen).date()
+                why[i] = (
                     f"{src} on {when}: one step back until it settles"
-                    if lower
+                    if down[i]
                     else f"{src} on {when}; already at the lowest step"
                 )
-        else:
-            n_run = int(run[k])
-            steady = n_run >= window_days
-            adherent = share >= ADHERENT - EPS
-            pain_ok, pain_note = (
-                _pain_note(stability.get(p_id))
-                if steady and adherent
-                else (
-                    False,
-                    "",
-                )
-            )
-            rec = dose_of.get((str(p_id), str(ex_id)))
-            base = cur if rec is None else max(rec[0], float(cur))
-            short = rec is not None and rec[0] < float(cur) - EPS
-            higher = [v for v in ladder if v > base + EPS]
-            weeks_ok = k not in weak_pairs
-            not_worse = p_id not in worse
-            p_rise = rise.get(p_id)
-            calm = p_rise is None or p_rise < SESSION_RISE_POINTS - EPS
-            ready = steady and adherent and weeks_ok and pain_ok and not_worse and calm
-            if ready and higher and not short:
-                suggested, direction = higher[0], "up"
-            if reasons:
+            else:
+                pain_note = _pain_note(stability.get(p_id))[1] if steady[i] and adherent[i] else ""
                 did = (
-                    f"done {int(done[k])} times against {presc:g} prescribed in the last 2 "
-                    f"weeks ({share * 100:.0f} %)"
+                    f"done {int(did_n[i])} times against {presc_i:g} prescribed in the last 2 "
+                    f"weeks ({share_i * 100:.0f} %)"
                 )
-                if not steady:
-                    since = (hi - pd.Timedelta(days=n_run - 1)).date()
-                    why = (
+                r = (float(rec[i]), int(rec_n[k]), *rec_weeks) if has_rec[i] else None
+                if not steady[i]:
+                    since = (hi - pd.Timedelta(days=int(n_run[i]) - 1)).date()
+                    why[i] = (
                         f"current dose in force only since {since}; judge after 2 full weeks at it"
                     )
-                elif not adherent:
-                    why = f"{did}; below 80 %, keep the current dose"
-                elif not weeks_ok:
+                elif not adherent[i]:
+                    why[i] = f"{did}; below 80 %, keep the current dose"
+                elif not weeks_ok[i]:
                     week, adh = first_low[k]
-                    why = (
+                    why[i] = (
                         f"{did}, but the week of {week} reached only {adh * 100:.0f} %; every "
                         "week needs 80 % before progressing"
                     )
-                elif not not_worse:
-                    why = f"{did}; pain is worse than at baseline: keep the current dose"
-                elif not calm:
-                    why = (
-                        f"{did}; sessions raise pain (median +{p_rise:.1f} points after "
+                elif not not_worse[i]:
+                    why[i] = f"{did}; pain is worse than at baseline: keep the current dose"
+                elif not calm[i]:
+                    why[i] = (
+                        f"{did}; sessions raise pain (median +{rise[p_id]:.1f} points after "
                         "exercising): keep the current dose and ask your physiotherapist"
                     )
-                elif not pain_ok:
-                    why = f"{did}; {pain_note}"
-                elif short and rec is not None:
-                    why = (
-                        f"{did}, {pain_note}, but the recorded {dose} (median {rec[0]:g} over "
-                        f"{rec[1]} times, {rec[2]} to {rec[3]}) is below the prescribed "
+                elif not pain_ok[i]:
+                    why[i] = f"{did}; {pain_note}"
+                elif short[i] and r is not None:
+                    why[i] = (
+                        f"{did}, {pain_note}, but the recorded {dose} (median {r[0]:g} over "
+                        f"{r[1]} times, {r[2]} to {r[3]}) is below the prescribed "
                         f"{cur}: keep the prescription until it is reached"
                     )
-                elif higher:
-                    src_dose = (
-                        f"from the prescribed {dose} {cur} (no {dose} recorded in the complete "
-                        "weeks)"
-                        if rec is None
-                        else f"from the recorded {dose} (median {rec[0]:g} over {rec[1]} "
-                        f"times, {rec[2]} to {rec[3]}; prescribed {cur}): the next step "
-                        "above what was actually done"
-                    )
-                    why = f"{did}, {pain_note}, no flare-up; {src_dose}"
+                elif not np.isnan(step_up[i]):
+                    if second[i]:
+                        best = e_list[int(ke[first_up[kp[i]]])]
+                        why[i] = (
+                            "ready to progress, but one change at a time: "
+                            f"{name_of.get(best, best)} is suggested first"
+                        )
+                    else:
+                        src_dose = (
+                            f"from the prescribed {dose} {cur} (no {dose} recorded in the "
+                            "complete weeks)"
+                            if r is None
+                            else f"from the recorded {dose} (median {r[0]:g} over {r[1]} "
+                            f"times, {r[2]} to {r[3]}; prescribed {cur}): the next step "
+                            "above what was actually done"
+                        )
+                        why[i] = f"{did}, {pain_note}, no flare-up; {src_dose}"
                 else:
-                    why = f"{did}, {pain_note}; already at the top of the range"
-        add_patient(p_id)
-        add_exercise(ex_id)
-        add_dose(dose)
-        add_current(cur)
-        add_suggested(suggested)
-        add_direction(direction)
-        add_reason(why)
-        add_share(share)
-    _one_at_a_time(cols, order_of, name_of, reasons)
+                    why[i] = f"{did}, {pain_note}; already at the top of the range"
     return pd.DataFrame(
         {
-            "patient_id": pd.array(cols["patient_id"], dtype="str"),
-            "exercise_id": pd.array(cols["exercise_id"], dtype="str"),
-            "dose": pd.array(cols["dose"], dtype="str"),
-            "current": pd.array(cols["current"], dtype="Int64"),
-            "suggested": pd.array(cols["suggested"], dtype="Int64"),
-            "direction": pd.array(cols["direction"], dtype="str"),
-            "reason": pd.array(cols["reason"], dtype="str"),
-            "done_share": np.asarray(cols["done_share"], dtype=float),
+            "patient_id": pd.array(np.asarray(p_list, dtype=object)[kp], dtype="str"),
+            "exercise_id": pd.array(np.asarray(e_list, dtype=object)[ke], dtype="str"),
+            "dose": pd.array(dose_names[ke], dtype="str"),
+            "current": _whole(now),
+            "suggested": _whole(suggested),
+            "direction": pd.array(direction, dtype="str"),
+            "reason": pd.array(why, dtype="str"),
+            "done_share": share.astype(float),
         }
     )
+
+
+def _whole(values: np.ndarray) -> pd.arrays.IntegerArray:
+    """Whole numbers (NaN: missing) as Int64."""
+    missing = np.isnan(values)
+    return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
 
 
 def _session_rise(
@@ -457,37 +501,6 @@ def _session_rise(
     diff = pd.Series(after[ok] - before[ok])
     pid = patient_ids(sessions).to_numpy()[ok]
     return {str(p): float(v) for p, v in diff.groupby(pid).median().items()}
-
-
-def _one_at_a_time(
-    cols: dict[str, list[Any]],
-    order_of: Mapping[str, int],
-    name_of: Mapping[str, str],
-    reasons: bool,
-) -> None:
-    """Keep one "up" per patient (highest done share, then catalog order); hold the others."""
-    ups: dict[str, list[int]] = {}
-    for i, (p, d) in enumerate(zip(cols["patient_id"], cols["direction"], strict=True)):
-        if d == "up":
-            ups.setdefault(p, []).append(i)
-    for rows in ups.values():
-        if len(rows) < 2:
-            continue
-        best = min(
-            rows,
-            key=lambda i: (-cols["done_share"][i], order_of.get(cols["exercise_id"][i], 1 << 30)),
-        )
-        for i in rows:
-            if i == best:
-                continue
-            cols["direction"][i] = "hold"
-            cols["suggested"][i] = cols["current"][i]
-            if reasons:
-                cols["reason"][i] = (
-                    "ready to progress, but one change at a time: "
-                    f"{name_of.get(cols['exercise_id'][best], cols['exercise_id'][best])} "
-                    "is suggested first"
-                )
 
 
 def progression_suggestions(

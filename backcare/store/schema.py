@@ -13,6 +13,12 @@ Version history
      instead of looking up every item row. Backfilled from session_items on upgrade.
 - 5: questionnaire_responses (RMDQ, PSFS, GROC answers with their score; one response per
      patient, instrument and day), created empty on upgrade.
+- 6: daily_summary laid out for its two reads (docs/performance.md, "The clinic
+     overview"): on SQLite a WITHOUT ROWID table clustered by its key (patient_id, day),
+     so that one patient's days are one range of pages; and, on both backends, the index
+     on day replaced by a covering index (day, patient_id and the columns the clinic
+     reads), so that a window of days across all patients is read from one range of index
+     pages without visiting the table. Rebuilt in place on upgrade (SQLite), rows kept.
 """
 
 # No `from __future__ import annotations` here: type checkers would take the `annotations`
@@ -27,7 +33,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # A filter built for a table, e.g. lambda t: t.c.patient_id == "p1" (used on several tables).
 RowFilter = Callable[[sa.Table], sa.ColumnElement[bool]]
@@ -196,6 +202,8 @@ daily_summary = sa.Table(
     sa.Column("pain_sum", sa.Integer, nullable=False),
     sa.Column("pain_n", sa.Integer, nullable=False),
     sa.Column("red_flag_sessions", sa.Integer, nullable=False),
+    # SQLite: the rows stored in key order, no rowid table beside the key's index (v6)
+    sqlite_with_rowid=False,
 )
 
 # --- version 3 ---------------------------------------------------------------------------
@@ -396,7 +404,12 @@ def _to_v1(conn: Connection) -> None:
 
 
 def _to_v2(conn: Connection) -> None:
-    daily_summary.create(conn, checkfirst=True)
+    # the table as version 2 laid it out (a rowid table on SQLite); version 6 rebuilds it
+    v2 = sa.MetaData()
+    patients.to_metadata(v2)  # the table its foreign key names
+    as_in_v2 = daily_summary.to_metadata(v2)
+    as_in_v2.dialect_options["sqlite"]["with_rowid"] = True
+    as_in_v2.create(conn, checkfirst=True)
     refresh_summary(conn, lambda t: sa.true())
 
 
@@ -442,7 +455,41 @@ def _to_v5(conn: Connection) -> None:
     questionnaire_responses.create(conn, checkfirst=True)
 
 
-MIGRATIONS = {1: _to_v1, 2: _to_v2, 3: _to_v3, 4: _to_v4, 5: _to_v5}
+# --- version 6 ---------------------------------------------------------------------------
+# The clinic's window read (Store.daily_sums over a range of days, every patient) finds
+# every column it reads in this index: one range of index pages, no table lookups.
+WINDOW_INDEX = "ix_daily_summary_window"
+WINDOW_INDEX_DDL = (
+    f"CREATE INDEX IF NOT EXISTS {WINDOW_INDEX} ON daily_summary "
+    "(day, patient_id, pain_sum, pain_n, sessions, red_flag_sessions)"
+)
+
+
+def _to_v6(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite" and not _without_rowid(conn, "daily_summary"):
+        # a table's rowid layout cannot be altered: copy the rows into the new table
+        conn.exec_driver_sql("ALTER TABLE daily_summary RENAME TO daily_summary_v5")
+        daily_summary.create(conn)
+        names = ", ".join(c.name for c in daily_summary.columns)
+        conn.exec_driver_sql(
+            f"INSERT INTO daily_summary ({names}) SELECT {names} FROM daily_summary_v5 "  # noqa: S608
+            "ORDER BY patient_id, day"
+        )
+        conn.exec_driver_sql("DROP TABLE daily_summary_v5")  # and its index on day
+    conn.exec_driver_sql("DROP INDEX IF EXISTS ix_daily_summary_day")
+    conn.exec_driver_sql(WINDOW_INDEX_DDL)
+    conn.exec_driver_sql("ANALYZE daily_summary")  # the planner learns the new index
+
+
+def _without_rowid(conn: Connection, table: str) -> bool:
+    """Whether SQLite stores table WITHOUT ROWID (its key is then its only b-tree)."""
+    sql = conn.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+    ).scalar()
+    return "WITHOUT ROWID" in str(sql).upper()
+
+
+MIGRATIONS = {1: _to_v1, 2: _to_v2, 3: _to_v3, 4: _to_v4, 5: _to_v5, 6: _to_v6}
 
 
 def stored_version(conn: Connection) -> int:

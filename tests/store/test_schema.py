@@ -43,7 +43,7 @@ def test_version_one_store_upgrades_in_place_without_losing_rows(tmp_path):
     before = _raw_counts(path)
     assert before["sessions"] == 20 and before["session_items"] == 40
     with open_store(f"sqlite:///{path}") as store:
-        assert store.schema_version() == S.SCHEMA_VERSION == 5
+        assert store.schema_version() == S.SCHEMA_VERSION == 6
         after = _raw_counts(path)
         assert after == before
         # the new per-day summary was backfilled from the old rows:
@@ -84,7 +84,7 @@ def test_version_one_store_upgrades_in_place_without_losing_rows(tmp_path):
         assert store.questionnaires("v1-a")["score"].tolist() == [3.0]
     # opening again is a no-op
     with open_store(f"sqlite:///{path}") as store:
-        assert store.schema_version() == 5 and len(store.sessions("v1-a")) == 11
+        assert store.schema_version() == 6 and len(store.sessions("v1-a")) == 11
 
 
 def test_store_from_a_newer_version_is_refused(tmp_path):
@@ -106,10 +106,78 @@ def test_fresh_store_has_every_table_and_the_one_patient_indexes(store):
         ("pain_scores", ["patient_id", "day"]),
         ("annotations", ["patient_id", "day"]),
         ("sessions", ["day"]),
-        ("daily_summary", ["day"]),
+        ("daily_summary", [*WINDOW_COLUMNS]),
     ):
         assert cols in [ix["column_names"] for ix in insp.get_indexes(table)]
     assert insp.get_pk_constraint("daily_summary")["constrained_columns"] == ["patient_id", "day"]
+
+
+# the covering index of version 6: every column the clinic's window read selects
+WINDOW_COLUMNS = ("day", "patient_id", "pain_sum", "pain_n", "sessions", "red_flag_sessions")
+
+
+def _without_rowid(store) -> bool:
+    with store.engine.connect() as conn:
+        sql = conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE name = 'daily_summary'"
+        ).scalar()
+    return "WITHOUT ROWID" in sql
+
+
+def test_a_version_five_store_gets_the_version_six_summary_layout_with_its_rows(
+    store_url, monkeypatch
+):
+    """Written by Store.save_session and add_pain into the version 5 layout (the summary a
+    rowid table with an index on day), upgraded in place: the same daily rows, the new
+    layout, and later saves still add to the right day."""
+    import functools
+
+    as_v5 = functools.partial(S.migrate, target=5)
+    with monkeypatch.context() as m:
+        m.setattr(S, "migrate", as_v5)
+        with open_store(store_url) as store:
+            assert store.schema_version() == 5
+            store.add_patient("p1", "One")
+            store.add_patient("p2", "Two")
+            for pid, day, before, flags in (
+                ("p1", "2026-03-01", 6, []),
+                ("p1", "2026-03-02", 4, ["night-pain"]),
+                ("p2", "2026-03-02", 3, []),
+            ):
+                store.save_session(
+                    pid,
+                    [{"exercise_id": "plank", "done": True, "hold_s": 30}],
+                    day=pd.Timestamp(day).date(),
+                    pain_before=before,
+                    red_flags=flags,
+                )
+            store.add_pain("p1", 2, day=pd.Timestamp("2026-03-02").date())
+            indexes = {ix["name"] for ix in sa.inspect(store.engine).get_indexes("daily_summary")}
+            assert "ix_daily_summary_day" in indexes
+            if store.engine.dialect.name == "sqlite":
+                assert not _without_rowid(store)
+            before_upgrade = store.daily("p1")
+    with open_store(store_url) as store:
+        assert store.schema_version() == 6
+        pd.testing.assert_frame_equal(store.daily("p1"), before_upgrade)
+        insp = sa.inspect(store.engine)
+        by_name = {ix["name"]: ix["column_names"] for ix in insp.get_indexes("daily_summary")}
+        assert "ix_daily_summary_day" not in by_name
+        assert by_name[S.WINDOW_INDEX] == list(WINDOW_COLUMNS)
+        if store.engine.dialect.name == "sqlite":
+            assert _without_rowid(store)
+        # 2 March, worked by hand: p1's session (pain 4, a red flag) and a quick score of 2;
+        # p2's session (pain 3). A second p2 session that day adds pain 5.
+        store.save_session(
+            "p2",
+            [{"exercise_id": "plank", "done": True, "hold_s": 30}],
+            day=pd.Timestamp("2026-03-02").date(),
+            pain_before=5,
+        )
+        window = store.daily_sums("2026-03-02", "2026-03-02")
+        got = window[["patient_id", "pain_sum", "pain_n", "sessions", "red_flag_sessions"]]
+        assert got.values.tolist() == [["p1", 6, 2, 1, 1], ["p2", 8, 2, 2, 0]]
+        assert store.daily_sums("2026-03-01", "2026-03-01")["pain_sum"].tolist() == [6]
 
 
 def test_a_read_only_open_refuses_an_older_store_and_says_how_to_upgrade(tmp_path):
