@@ -13,6 +13,9 @@ Version history
      instead of looking up every item row. Backfilled from session_items on upgrade.
 - 5: questionnaire_responses (RMDQ, PSFS, GROC answers with their score; one response per
      patient, instrument and day), created empty on upgrade.
+- 6: PostgreSQL only: row-level security (store.row_security): the store_roles table and
+     policies limiting a hub user's database role to its patient's rows (or, for a clinic
+     role, every row). Nothing changes on SQLite, nor for the tables' owner.
 """
 
 # No `from __future__ import annotations` here: type checkers would take the `annotations`
@@ -27,7 +30,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # A filter built for a table, e.g. lambda t: t.c.patient_id == "p1" (used on several tables).
 RowFilter = Callable[[sa.Table], sa.ColumnElement[bool]]
@@ -442,7 +445,13 @@ def _to_v5(conn: Connection) -> None:
     questionnaire_responses.create(conn, checkfirst=True)
 
 
-MIGRATIONS = {1: _to_v1, 2: _to_v2, 3: _to_v3, 4: _to_v4, 5: _to_v5}
+def _to_v6(conn: Connection) -> None:
+    from backcare.store import row_security
+
+    row_security.apply(conn)
+
+
+MIGRATIONS = {1: _to_v1, 2: _to_v2, 3: _to_v3, 4: _to_v4, 5: _to_v5, 6: _to_v6}
 
 
 def stored_version(conn: Connection) -> int:

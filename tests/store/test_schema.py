@@ -43,7 +43,7 @@ def test_version_one_store_upgrades_in_place_without_losing_rows(tmp_path):
     before = _raw_counts(path)
     assert before["sessions"] == 20 and before["session_items"] == 40
     with open_store(f"sqlite:///{path}") as store:
-        assert store.schema_version() == S.SCHEMA_VERSION == 5
+        assert store.schema_version() == S.SCHEMA_VERSION == 6
         after = _raw_counts(path)
         assert after == before
         # the new per-day summary was backfilled from the old rows:
@@ -84,7 +84,7 @@ def test_version_one_store_upgrades_in_place_without_losing_rows(tmp_path):
         assert store.questionnaires("v1-a")["score"].tolist() == [3.0]
     # opening again is a no-op
     with open_store(f"sqlite:///{path}") as store:
-        assert store.schema_version() == 5 and len(store.sessions("v1-a")) == 11
+        assert store.schema_version() == 6 and len(store.sessions("v1-a")) == 11
 
 
 def test_store_from_a_newer_version_is_refused(tmp_path):
