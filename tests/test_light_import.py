@@ -27,6 +27,8 @@ SUBCOMMANDS = (
     "reminders",
     "lab",
     "app",
+    "hub",
+    "account",
 )
 
 

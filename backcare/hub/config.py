@@ -30,7 +30,15 @@ SERVICE = "backcare"
 SERVICE_TOKEN = "service_token"
 PROXY = "configurable-http-proxy"
 CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:servers"]
-SERVICE_SCOPES = ["list:users", "read:users", "read:servers", "delete:servers", "tokens"]
+SERVICE_SCOPES = [
+    "list:users",
+    "read:users",
+    "read:servers",
+    "delete:servers",
+    "tokens",
+    "list:services",
+    "read:services",
+]
 
 
 def proxy_command(cwd: Path | None = None) -> str:
