@@ -27,6 +27,7 @@ SUBCOMMANDS = (
     "reminders",
     "lab",
     "app",
+    "timezone",
     "hub",
     "account",
 )
