@@ -310,6 +310,77 @@ def cmd_app(args: argparse.Namespace) -> int:
     return run_app(args.port, patient=args.patient)
 
 
+def cmd_hub(args: argparse.Namespace) -> int:
+    """Start JupyterHub for a clinic on 127.0.0.1: each patient logs in to their own checklist,
+    each physiotherapist to JupyterLab with the clinic notebooks, all on the store named by
+    BACKCARE_DB (PostgreSQL for a clinic, where each account's server connects as its own
+    database role limited by row-level security; a SQLite file to try it out). The hub keeps
+    its database, cookie secret and accounts in BACKCARE_HUB_DIR (default data/hub, owner-only).
+    Add accounts with `backcare account add`. See docs/deploy.md."""
+    from backcare.hub.server import run_hub
+
+    return run_hub(args.port, idle_timeout=args.idle_timeout)
+
+
+def _password(args: argparse.Namespace) -> str:
+    """The password from --password-file (its first line), else typed twice at a terminal."""
+    if args.password_file:
+        try:
+            text = Path(args.password_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValidationError(
+                "--password-file", args.password_file, f"a readable UTF-8 text file ({exc})"
+            ) from None
+        lines = text.splitlines()
+        return lines[0] if lines else ""
+    if not sys.stdin.isatty():
+        raise BackcareError("--password-file: needed when the password is not typed at a terminal")
+    import getpass
+
+    first = getpass.getpass("password: ")
+    if getpass.getpass("password again: ") != first:
+        raise BackcareError("password: the two passwords typed differ; nothing was written")
+    return first
+
+
+def cmd_account(args: argparse.Namespace) -> int:
+    """Manage the hub's accounts: add (a patient's, or a physiotherapist's), list, disable.
+    Accounts live in BACKCARE_HUB_DIR (default data/hub); passwords are stored as argon2id
+    hashes. On PostgreSQL, adding an account also makes its database role."""
+    from backcare.hub.accounts import Accounts, add_account, check_name, disable_account
+    from backcare.hub.folder import hub_dir
+    from backcare.store import default_url
+
+    folder = hub_dir()
+    if args.action == "list":
+        rows = Accounts(folder).all()
+        if not rows:
+            print("no accounts yet (backcare account add NAME --patient ID | --physio)")
+            return 0
+        print(f"{'name':<20} {'kind':<8} {'patient':<20} {'status':<9} created")
+        for a in rows:
+            status = "disabled" if a.disabled else "enabled"
+            print(f"{a.name:<20} {a.kind:<8} {a.patient_id or '-':<20} {status:<9} {a.created_at}")
+        return 0
+    check_name(args.name)
+    url = args.db or default_url()
+    if args.action == "add":
+        account = add_account(
+            folder,
+            url,
+            args.name,
+            "physio" if args.physio else "patient",
+            args.patient,
+            _password(args),
+        )
+        who = f"patient {account.patient_id}" if account.patient_id else "physiotherapist"
+        print(f"added account {account.name} ({who})")
+    else:
+        disable_account(folder, url, args.name)
+        print(f"disabled account {args.name}: it can no longer log in")
+    return 0
+
+
 def cmd_reminders(args: argparse.Namespace) -> int:
     """Write a patient's reminders as an iCalendar file (.ics) for a phone or computer calendar:
     one recurring event per prescribed slot of the programme in force (3x/week: Monday,
@@ -603,6 +674,56 @@ def build_parser() -> argparse.ArgumentParser:
         "store's only patient; the app never lists patients)",
     )
     p.set_defaults(func=cmd_app)
+
+    p = sub.add_parser(
+        "hub",
+        help="start JupyterHub for a clinic on 127.0.0.1 (patients and physiotherapists log in)",
+        description=cmd_hub.__doc__,
+    )
+    p.add_argument(
+        "--port",
+        default=None,
+        help="port from 1 to 65535 (default 8000, or the next free one when it is taken)",
+    )
+    p.add_argument(
+        "--idle-timeout",
+        type=_positive,
+        default=None,
+        metavar="SECONDS",
+        help="stop a user's server after this long without activity (default 1800)",
+    )
+    p.set_defaults(func=cmd_hub)
+
+    p = sub.add_parser(
+        "account",
+        help="add, list or disable the hub's accounts",
+        description=cmd_account.__doc__,
+    )
+    acts = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    a = acts.add_parser(
+        "add",
+        help="add an account: a patient's (--patient ID) or a physiotherapist's (--physio)",
+        description="Add a hub account. The password comes from --password-file (its first "
+        "line), else is typed twice at the terminal; at least 10 characters.",
+    )
+    a.add_argument("name", metavar="NAME", help="the login name (lowercase letters, digits, - _)")
+    kind = a.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--patient", metavar="ID", help="the patient this account sees")
+    kind.add_argument("--physio", action="store_true", help="a physiotherapist's account")
+    a.add_argument("--password-file", metavar="F", default=None, help="read the password from F")
+    _db_option(a)
+    a.set_defaults(func=cmd_account)
+    a = acts.add_parser("list", help="list the accounts", description="List the hub's accounts.")
+    a.set_defaults(func=cmd_account)
+    a = acts.add_parser(
+        "disable",
+        help="disable an account: it can no longer log in",
+        description="Disable an account: it can no longer log in, and on PostgreSQL its "
+        "database role's login is taken away.",
+    )
+    a.add_argument("name", metavar="NAME", help="the login name")
+    _db_option(a)
+    a.set_defaults(func=cmd_account)
 
     return parser
 

@@ -58,6 +58,13 @@ def store_url(request, tmp_path) -> Iterator[str]:
 
 
 @pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A URL for a new, empty PostgreSQL database (features only PostgreSQL has)."""
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
 def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'store.db'}"
 

@@ -27,6 +27,9 @@ SUBCOMMANDS = (
     "reminders",
     "lab",
     "app",
+    "timezone",
+    "hub",
+    "account",
 )
 
 

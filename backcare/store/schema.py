@@ -19,6 +19,9 @@ Version history
      on day replaced by a covering index (day, patient_id and the columns the clinic
      reads), so that a window of days across all patients is read from one range of index
      pages without visiting the table. Rebuilt in place on upgrade (SQLite), rows kept.
+- 7: PostgreSQL only: row-level security (store.row_security): the store_roles table and
+     policies limiting a hub user's database role to its patient's rows (or, for a clinic
+     role, every row). Nothing changes on SQLite, nor for the tables' owner.
 """
 
 # No `from __future__ import annotations` here: type checkers would take the `annotations`
@@ -33,7 +36,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # A filter built for a table, e.g. lambda t: t.c.patient_id == "p1" (used on several tables).
 RowFilter = Callable[[sa.Table], sa.ColumnElement[bool]]
@@ -489,7 +492,14 @@ def _without_rowid(conn: Connection, table: str) -> bool:
     return "WITHOUT ROWID" in str(sql).upper()
 
 
-MIGRATIONS = {1: _to_v1, 2: _to_v2, 3: _to_v3, 4: _to_v4, 5: _to_v5, 6: _to_v6}
+# --- version 7 ---------------------------------------------------------------------------
+def _to_v7(conn: Connection) -> None:
+    from backcare.store import row_security
+
+    row_security.apply(conn)
+
+
+MIGRATIONS = {1: _to_v1, 2: _to_v2, 3: _to_v3, 4: _to_v4, 5: _to_v5, 6: _to_v6, 7: _to_v7}
 
 
 def stored_version(conn: Connection) -> int:

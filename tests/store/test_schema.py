@@ -43,7 +43,7 @@ def test_version_one_store_upgrades_in_place_without_losing_rows(tmp_path):
     before = _raw_counts(path)
     assert before["sessions"] == 20 and before["session_items"] == 40
     with open_store(f"sqlite:///{path}") as store:
-        assert store.schema_version() == S.SCHEMA_VERSION == 6
+        assert store.schema_version() == S.SCHEMA_VERSION == 7
         after = _raw_counts(path)
         assert after == before
         # the new per-day summary was backfilled from the old rows:
@@ -84,7 +84,7 @@ def test_version_one_store_upgrades_in_place_without_losing_rows(tmp_path):
         assert store.questionnaires("v1-a")["score"].tolist() == [3.0]
     # opening again is a no-op
     with open_store(f"sqlite:///{path}") as store:
-        assert store.schema_version() == 6 and len(store.sessions("v1-a")) == 11
+        assert store.schema_version() == 7 and len(store.sessions("v1-a")) == 11
 
 
 def test_store_from_a_newer_version_is_refused(tmp_path):
@@ -158,7 +158,7 @@ def test_a_version_five_store_gets_the_version_six_summary_layout_with_its_rows(
                 assert not _without_rowid(store)
             before_upgrade = store.daily("p1")
     with open_store(store_url) as store:
-        assert store.schema_version() == 6
+        assert store.schema_version() == 7
         pd.testing.assert_frame_equal(store.daily("p1"), before_upgrade)
         insp = sa.inspect(store.engine)
         by_name = {ix["name"]: ix["column_names"] for ix in insp.get_indexes("daily_summary")}
