@@ -40,6 +40,18 @@ JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter"
 PATIENT_ENV = "BACKCARE_PATIENT"  # the patient the app shows (same name as backcare.ui.today's)
 PRIVATE_ENV = "BACKCARE_APP"  # "1" in the app's kernels: the checklist never lists patients
 TOKEN_FILE_ENV = "JUPYTER_TOKEN_FILE"  # read once by jupyter_server's IdentityProvider
+# The app keeps APP_POOL_SIZE kernels started ahead (Voila's preheat_kernel), each having run the
+# checklist notebook up to wait_for_page(): a page takes one at once and Voila starts its
+# replacement. Each kernel holds about 165 MB, so one, for the one person a laptop's app serves.
+APP_POOL_SIZE = 1
+# A kernel whose page has gone without shutting it down (a phone closing the tab, a crash) is
+# shut down once it has had no page connected and no activity for APP_CULL_IDLE_S; the culler
+# looks every APP_CULL_INTERVAL_S. Kernels kept ahead in the pool are never culled.
+APP_CULL_IDLE_S = 600
+APP_CULL_INTERVAL_S = 60
+# Seconds Voila waits, after handing a kept kernel to a page, before starting the next one: the
+# page's own kernel builds the checklist first, without a starting kernel competing for the CPU.
+APP_FILL_DELAY_S = 1.0
 # A kernel id no server holds: asked for with the token, our server answers 404 (token
 # accepted, no such kernel); another server on the port answers 403 (token refused).
 PROBE_PATH = "/api/kernels/00000000-0000-0000-0000-000000000000"
@@ -123,14 +135,33 @@ def lab_command(port: int, notebook_dir: Path) -> list[str]:
     return cmd
 
 
-def app_command(port: int, notebook: Path | None = None) -> list[str]:
+def app_command(
+    port: int,
+    notebook: Path | None = None,
+    *,
+    pool_size: int = APP_POOL_SIZE,
+    cull_idle_s: int = APP_CULL_IDLE_S,
+    cull_interval_s: int = APP_CULL_INTERVAL_S,
+) -> list[str]:
     """The argv that serves notebook (default: the packaged checklist) with Voila on
-    127.0.0.1:port, code hidden, token required.
+    127.0.0.1:port, code hidden, token required, pool_size kernels kept ready (0: none, each
+    page then starts its own), idle kernels without a page culled after cull_idle_s.
 
     The token is not on it: with auto_token Voila's identity provider (jupyter_server 2) reads
     it from the file named by JUPYTER_TOKEN_FILE (token_env), and refuses requests without
-    it (redirect to its login page, 403 for the API); tests/test_servers.py checks that."""
+    it (redirect to its login page, 403 for the API); tests/test_servers.py checks that. Its
+    subclass backcare.voila_app.AppIdentityProvider also gives the page its XSRF cookie, which
+    the page's shutdown request on leaving needs."""
     notebook = notebook or APP_NOTEBOOK
+    pool = (
+        [
+            "--VoilaConfiguration.preheat_kernel=True",
+            f"--VoilaConfiguration.default_pool_size={pool_size}",
+            f"--VoilaKernelManager.fill_delay={APP_FILL_DELAY_S}",
+        ]
+        if pool_size > 0
+        else []
+    )
     return [
         sys.executable,
         "-m",
@@ -145,7 +176,25 @@ def app_command(port: int, notebook: Path | None = None) -> list[str]:
         "--VoilaConfiguration.show_tracebacks=False",
         f"--VoilaConfiguration.template={APP_TEMPLATE}",
         "--theme=light",
+        "--Voila.identity_provider_class=backcare.voila_app.AppIdentityProvider",
+        *pool,
+        f"--MappingKernelManager.cull_idle_timeout={cull_idle_s}",
+        f"--MappingKernelManager.cull_interval={cull_interval_s}",
     ]
+
+
+def wait_for_page() -> None:
+    """In a kernel `backcare app` started ahead of time: wait until a page takes it, so that the
+    cells after this one read the store as it is when the page opens (a session saved a moment
+    ago shows). Anywhere else (JupyterLab, a kernel started for a page) return at once."""
+    if os.environ.get("VOILA_PREHEAT") != "True":
+        return
+    from voila.utils import wait_for_request
+
+    try:
+        wait_for_request()
+    except Exception as exc:  # noqa: BLE001 - the checklist shows anyway, read now
+        print(f"backcare: not waiting for the page ({type(exc).__name__})", file=sys.stderr)
 
 
 def write_token_file(token: str, folder: Path) -> Path:
