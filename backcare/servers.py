@@ -183,18 +183,98 @@ def app_command(
     ]
 
 
+def _preheating() -> bool:
+    """Whether this kernel is one Voila started ahead of its page (preheat_kernel)."""
+    return os.environ.get("VOILA_PREHEAT") == "True"
+
+
 def wait_for_page() -> None:
     """In a kernel `backcare app` started ahead of time: wait until a page takes it, so that the
     cells after this one read the store as it is when the page opens (a session saved a moment
     ago shows). Anywhere else (JupyterLab, a kernel started for a page) return at once."""
-    if os.environ.get("VOILA_PREHEAT") != "True":
+    if not _preheating():
         return
-    from voila.utils import wait_for_request
+    from voila.utils import wait_for_request  # type: ignore[import-untyped]
 
     try:
         wait_for_request()
     except Exception as exc:  # noqa: BLE001 - the checklist shows anyway, read now
         print(f"backcare: not waiting for the page ({type(exc).__name__})", file=sys.stderr)
+
+
+def _store_stamp(store: Any) -> tuple[int, ...] | None:
+    """What changes whenever anyone writes to store: its SQLite file and write-ahead log's
+    modification times and sizes; None for another database (no cheap stamp: read again)."""
+    url = store.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    stamp: list[int] = []
+    for suffix in ("", "-wal"):
+        try:
+            st = os.stat(url.database + suffix)
+        except OSError:
+            stamp += [0, 0]
+        else:
+            stamp += [st.st_mtime_ns, st.st_size]
+    return tuple(stamp)
+
+
+def _close_widgets(view: Any) -> None:
+    """Close every widget of view (its .widget and all widgets inside it) in the kernel."""
+    import ipywidgets as W
+
+    todo = [getattr(view, "widget", view)]
+    seen: set[int] = set()
+    while todo:
+        w = todo.pop()
+        if not isinstance(w, W.Widget) or id(w) in seen:
+            continue
+        seen.add(id(w))
+        for name in w.keys:
+            value = getattr(w, name, None)
+            todo.extend(value if isinstance(value, list | tuple) else [value])
+        w.close()
+
+
+def _view_is_current(view: Any) -> bool:
+    """False when view shows a day that is no longer today (it was built before midnight)."""
+    try:
+        return view.day is None or view.day == view.local_today()
+    except Exception:  # noqa: BLE001 - no patient or an unreadable store: build it again
+        return False
+
+
+def ready_for_page(build: Callable[[], Any], store: Any, poll_s: float = 2.0) -> Any:
+    """build() (a view of store, such as TodayView(store)), kept up to date for the page.
+
+    In a kernel `backcare app` started ahead of time, the view is built at once (the page then
+    gets it without waiting for a read) and, until a page takes the kernel, built again
+    whenever the store is written (checked every poll_s seconds; on SQLite, by its files'
+    times) or the day it shows is over; once more, after the page came, if anything changed
+    since the last check. Anywhere else (JupyterLab, a kernel started for a page) it is
+    build(), nothing more."""
+    view = build()
+    if not _preheating():
+        return view
+    arrived = threading.Event()
+
+    def wait() -> None:
+        try:
+            wait_for_page()
+        finally:
+            arrived.set()
+
+    threading.Thread(target=wait, daemon=True).start()
+    stamp = _store_stamp(store)
+    while not arrived.wait(poll_s):
+        if stamp is not None and (_store_stamp(store) != stamp or not _view_is_current(view)):
+            stamp = _store_stamp(store)
+            _close_widgets(view)
+            view = build()
+    if stamp is None or _store_stamp(store) != stamp or not _view_is_current(view):
+        _close_widgets(view)
+        view = build()
+    return view
 
 
 def write_token_file(token: str, folder: Path) -> Path:

@@ -23,7 +23,7 @@ class AppIdentityProvider(PasswordIdentityProvider):
     to an authenticated GET that arrives without one: the page's shutdown request then carries
     a token the server accepts."""
 
-    async def get_user(self, handler: Any) -> User | None:  # type: ignore[override]
+    async def get_user(self, handler: Any) -> User | None:
         """The user of this request (None when not authenticated), as Voila decides it."""
         user = super().get_user(handler)
         if not isinstance(user, User | None):

@@ -118,7 +118,7 @@ def settle(pid: int, quiet_s: float = 1.5, limit_s: float = 240.0) -> float:
     while time.monotonic() - t0 < limit_s:
         time.sleep(0.25)
         now = _cpu_ticks(_tree(pid))
-        if now - last > 0.05 * hz * 0.25 * 4:  # more than 5 % of a core in this quarter second
+        if now - last > 0.05 * hz:  # more than a twentieth of a CPU-second in a quarter second
             quiet_since = time.monotonic()
         last = now
         if time.monotonic() - quiet_since >= quiet_s:
