@@ -102,9 +102,7 @@ def test_a_kernel_whose_page_vanished_is_culled(culling_app, page):
     assert "Culling 'idle' kernel" in culling_app.log.read_text(errors="replace")
 
 
-def test_a_page_shows_the_sessions_saved_after_its_kernel_was_started(
-    app_server, e2e_store, page
-):
+def test_a_page_shows_the_sessions_saved_after_its_kernel_was_started(app_server, e2e_store, page):
     wait_until(lambda: kernel_count(app_server) == APP_POOL_SIZE, limit=120)
     wait_idle(app_server.proc.pid)  # the kept kernel has run the notebook up to the page
     now = dt.datetime.now(dt.UTC)
