@@ -49,9 +49,11 @@ APP_POOL_SIZE = 1
 # looks every APP_CULL_INTERVAL_S. Kernels kept ahead in the pool are never culled.
 APP_CULL_IDLE_S = 600
 APP_CULL_INTERVAL_S = 60
-# Seconds Voila waits, after handing a kept kernel to a page, before starting the next one: the
-# page's own kernel builds the checklist first, without a starting kernel competing for the CPU.
-APP_FILL_DELAY_S = 1.0
+# Seconds Voila waits, after handing the kept kernel to a page, before starting the next one
+# (Voila's default: 1): starting a kernel and importing backcare takes a core for several
+# seconds, which the page needs first (the server sends it Voila's JavaScript, the browser
+# draws the checklist). A reload within this delay plus a kernel's start waits for the next.
+APP_FILL_DELAY_S = 10.0
 # A kernel id no server holds: asked for with the token, our server answers 404 (token
 # accepted, no such kernel); another server on the port answers 403 (token refused).
 PROBE_PATH = "/api/kernels/00000000-0000-0000-0000-000000000000"
@@ -142,10 +144,12 @@ def app_command(
     pool_size: int = APP_POOL_SIZE,
     cull_idle_s: int = APP_CULL_IDLE_S,
     cull_interval_s: int = APP_CULL_INTERVAL_S,
+    fill_delay_s: float = APP_FILL_DELAY_S,
 ) -> list[str]:
     """The argv that serves notebook (default: the packaged checklist) with Voila on
     127.0.0.1:port, code hidden, token required, pool_size kernels kept ready (0: none, each
-    page then starts its own), idle kernels without a page culled after cull_idle_s.
+    page then starts its own; a page's replacement started fill_delay_s after it took one),
+    idle kernels without a page culled after cull_idle_s.
 
     The token is not on it: with auto_token Voila's identity provider (jupyter_server 2) reads
     it from the file named by JUPYTER_TOKEN_FILE (token_env), and refuses requests without
@@ -157,7 +161,7 @@ def app_command(
         [
             "--VoilaConfiguration.preheat_kernel=True",
             f"--VoilaConfiguration.default_pool_size={pool_size}",
-            f"--VoilaKernelManager.fill_delay={APP_FILL_DELAY_S}",
+            f"--VoilaKernelManager.fill_delay={fill_delay_s}",
         ]
         if pool_size > 0
         else []

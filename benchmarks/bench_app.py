@@ -36,6 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from backcare.servers import APP_FILL_DELAY_S  # noqa: E402 - after the path is set
+
 PATIENT = "demo-0001"
 REPEAT = int(os.environ.get("BENCH_APP_REPEAT", "3"))
 RELOADS = int(os.environ.get("BENCH_APP_RELOADS", "5"))
@@ -287,6 +289,7 @@ def run() -> dict:
                     settle(proc.pid)
                     seconds, context, page = _open(browser, url, USABLE_APP)
                     app_open.append(seconds)
+                    time.sleep(APP_FILL_DELAY_S + 1)  # the next kernel starts, then settles
                     settle(proc.pid)
                     app_reload.append(_reload(page, USABLE_APP))
                     out["app memory with a page open MB"] = rss_mb(proc.pid)

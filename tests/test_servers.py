@@ -64,6 +64,7 @@ def test_app_command_keeps_one_kernel_ready_culls_idle_ones_and_gives_pages_the_
         f"--VoilaConfiguration.default_pool_size={servers.APP_POOL_SIZE}",
         "--MappingKernelManager.cull_idle_timeout=600",  # ten minutes (docs/performance.md)
         "--MappingKernelManager.cull_interval=60",
+        "--VoilaKernelManager.fill_delay=10.0",  # the next kernel starts once the page is drawn
         "--Voila.identity_provider_class=backcare.voila_app.AppIdentityProvider",
     ):
         assert arg in cmd
