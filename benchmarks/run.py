@@ -9,6 +9,8 @@
 5. peak memory of 2 and 3 (each measured in a fresh process)
 6. a per-patient report (HTML size and seconds), normal and pseudonymised
 7. start-up: `import backcare` and `backcare --help` against a bare `python -c pass`
+8. the app in Chromium: time to a usable checklist (open, reload) against plain Voila on a
+   one-cell notebook, kernels left after reloads (bench_app.py)
 
 The first run builds a cached store (benchmarks/.cache, git-ignored) with backcare demo.
 Never run by `make test`: timings belong here, not in assertions."""
@@ -44,6 +46,7 @@ def _print(title: str, rows: dict) -> None:
 
 
 def main() -> None:
+    import bench_app
     import bench_clinic
     import bench_dashboard
     import bench_figures
@@ -87,6 +90,10 @@ def main() -> None:
     _print("5. peak memory (RSS; target clinic backcare <= 2x DuckDB)", mem)
     _print("6. per-patient report, 1-year demo patient", bench_report.run())
     _print("7. start-up (ms; each a fresh process)", bench_import.run())
+    _print(
+        "8. the app in Chromium (s to a usable checklist; target ratio app / plain Voila < 1)",
+        bench_app.run(),
+    )
 
 
 if __name__ == "__main__":
