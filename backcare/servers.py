@@ -40,6 +40,20 @@ JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter"
 PATIENT_ENV = "BACKCARE_PATIENT"  # the patient the app shows (same name as backcare.ui.today's)
 PRIVATE_ENV = "BACKCARE_APP"  # "1" in the app's kernels: the checklist never lists patients
 TOKEN_FILE_ENV = "JUPYTER_TOKEN_FILE"  # read once by jupyter_server's IdentityProvider
+# The app keeps APP_POOL_SIZE kernels started ahead (Voila's preheat_kernel), each having run the
+# checklist notebook up to wait_for_page(): a page takes one at once and Voila starts its
+# replacement. Each kernel holds about 165 MB, so one, for the one person a laptop's app serves.
+APP_POOL_SIZE = 1
+# A kernel whose page has gone without shutting it down (a phone closing the tab, a crash) is
+# shut down once it has had no page connected and no activity for APP_CULL_IDLE_S; the culler
+# looks every APP_CULL_INTERVAL_S. Kernels kept ahead in the pool are never culled.
+APP_CULL_IDLE_S = 600
+APP_CULL_INTERVAL_S = 60
+# Seconds Voila waits, after handing the kept kernel to a page, before starting the next one
+# (Voila's default: 1): starting a kernel and importing backcare takes a core for several
+# seconds, which the page needs first (the server sends it Voila's JavaScript, the browser
+# draws the checklist). A reload within this delay plus a kernel's start waits for the next.
+APP_FILL_DELAY_S = 10.0
 # A kernel id no server holds: asked for with the token, our server answers 404 (token
 # accepted, no such kernel); another server on the port answers 403 (token refused).
 PROBE_PATH = "/api/kernels/00000000-0000-0000-0000-000000000000"
@@ -123,14 +137,35 @@ def lab_command(port: int, notebook_dir: Path) -> list[str]:
     return cmd
 
 
-def app_command(port: int, notebook: Path | None = None) -> list[str]:
+def app_command(
+    port: int,
+    notebook: Path | None = None,
+    *,
+    pool_size: int = APP_POOL_SIZE,
+    cull_idle_s: int = APP_CULL_IDLE_S,
+    cull_interval_s: int = APP_CULL_INTERVAL_S,
+    fill_delay_s: float = APP_FILL_DELAY_S,
+) -> list[str]:
     """The argv that serves notebook (default: the packaged checklist) with Voila on
-    127.0.0.1:port, code hidden, token required.
+    127.0.0.1:port, code hidden, token required, pool_size kernels kept ready (0: none, each
+    page then starts its own; a page's replacement started fill_delay_s after it took one),
+    idle kernels without a page culled after cull_idle_s.
 
     The token is not on it: with auto_token Voila's identity provider (jupyter_server 2) reads
     it from the file named by JUPYTER_TOKEN_FILE (token_env), and refuses requests without
-    it (redirect to its login page, 403 for the API); tests/test_servers.py checks that."""
+    it (redirect to its login page, 403 for the API); tests/test_servers.py checks that. Its
+    subclass backcare.voila_app.AppIdentityProvider also gives the page its XSRF cookie, which
+    the page's shutdown request on leaving needs."""
     notebook = notebook or APP_NOTEBOOK
+    pool = (
+        [
+            "--VoilaConfiguration.preheat_kernel=True",
+            f"--VoilaConfiguration.default_pool_size={pool_size}",
+            f"--VoilaKernelManager.fill_delay={fill_delay_s}",
+        ]
+        if pool_size > 0
+        else []
+    )
     return [
         sys.executable,
         "-m",
@@ -145,7 +180,105 @@ def app_command(port: int, notebook: Path | None = None) -> list[str]:
         "--VoilaConfiguration.show_tracebacks=False",
         f"--VoilaConfiguration.template={APP_TEMPLATE}",
         "--theme=light",
+        "--Voila.identity_provider_class=backcare.voila_app.AppIdentityProvider",
+        *pool,
+        f"--MappingKernelManager.cull_idle_timeout={cull_idle_s}",
+        f"--MappingKernelManager.cull_interval={cull_interval_s}",
     ]
+
+
+def _preheating() -> bool:
+    """Whether this kernel is one Voila started ahead of its page (preheat_kernel)."""
+    return os.environ.get("VOILA_PREHEAT") == "True"
+
+
+def wait_for_page() -> None:
+    """In a kernel `backcare app` started ahead of time: wait until a page takes it, so that the
+    cells after this one read the store as it is when the page opens (a session saved a moment
+    ago shows). Anywhere else (JupyterLab, a kernel started for a page) return at once."""
+    if not _preheating():
+        return
+    from voila.utils import wait_for_request  # type: ignore[import-untyped]
+
+    try:
+        wait_for_request()
+    except Exception as exc:  # noqa: BLE001 - the checklist shows anyway, read now
+        print(f"backcare: not waiting for the page ({type(exc).__name__})", file=sys.stderr)
+
+
+def _store_stamp(store: Any) -> tuple[int, ...] | None:
+    """What changes whenever anyone writes to store: its SQLite file and write-ahead log's
+    modification times and sizes; None for another database (no cheap stamp: read again)."""
+    url = store.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    stamp: list[int] = []
+    for suffix in ("", "-wal"):
+        try:
+            st = os.stat(url.database + suffix)
+        except OSError:
+            stamp += [0, 0]
+        else:
+            stamp += [st.st_mtime_ns, st.st_size]
+    return tuple(stamp)
+
+
+def _close_widgets(view: Any) -> None:
+    """Close every widget of view (its .widget and all widgets inside it) in the kernel."""
+    import ipywidgets as W
+
+    todo = [getattr(view, "widget", view)]
+    seen: set[int] = set()
+    while todo:
+        w = todo.pop()
+        if not isinstance(w, W.Widget) or id(w) in seen:
+            continue
+        seen.add(id(w))
+        for name in w.keys:
+            value = getattr(w, name, None)
+            todo.extend(value if isinstance(value, list | tuple) else [value])
+        w.close()
+
+
+def _view_is_current(view: Any) -> bool:
+    """False when view shows a day that is no longer today (it was built before midnight)."""
+    try:
+        return view.day is None or view.day == view.local_today()
+    except Exception:  # noqa: BLE001 - no patient or an unreadable store: build it again
+        return False
+
+
+def ready_for_page(build: Callable[[], Any], store: Any, poll_s: float = 2.0) -> Any:
+    """build() (a view of store, such as TodayView(store)), kept up to date for the page.
+
+    In a kernel `backcare app` started ahead of time, the view is built at once (the page then
+    gets it without waiting for a read) and, until a page takes the kernel, built again
+    whenever the store is written (checked every poll_s seconds; on SQLite, by its files'
+    times) or the day it shows is over; once more, after the page came, if anything changed
+    since the last check. Anywhere else (JupyterLab, a kernel started for a page) it is
+    build(), nothing more."""
+    view = build()
+    if not _preheating():
+        return view
+    arrived = threading.Event()
+
+    def wait() -> None:
+        try:
+            wait_for_page()
+        finally:
+            arrived.set()
+
+    threading.Thread(target=wait, daemon=True).start()
+    stamp = _store_stamp(store)
+    while not arrived.wait(poll_s):
+        if stamp is not None and (_store_stamp(store) != stamp or not _view_is_current(view)):
+            stamp = _store_stamp(store)
+            _close_widgets(view)
+            view = build()
+    if stamp is None or _store_stamp(store) != stamp or not _view_is_current(view):
+        _close_widgets(view)
+        view = build()
+    return view
 
 
 def write_token_file(token: str, folder: Path) -> Path:

@@ -11,6 +11,8 @@
    same figures, and for 100 patients (`report --all`, plotly.js once for the folder)
 7. start-up: `import backcare` and `backcare --help` against a bare `python -c pass`
 8. `backcare demo` rows/s against a plain executemany of the same rows
+9. the app in Chromium: time to a usable checklist (open, reload) against plain Voila on a
+   one-cell notebook, kernels left after reloads (bench_app.py)
 
 The first run builds a cached store (benchmarks/.cache, git-ignored) with backcare demo.
 Never run by `make test`: timings belong here, not in assertions."""
@@ -46,6 +48,7 @@ def _print(title: str, rows: dict) -> None:
 
 
 def main() -> None:
+    import bench_app
     import bench_clinic
     import bench_dashboard
     import bench_demo
@@ -96,6 +99,10 @@ def main() -> None:
     _print(
         "8. backcare demo, 200 patients x 365 days (target: within 1.5x of plain executemany)",
         bench_demo.run(),
+    )
+    _print(
+        "9. the app in Chromium (s to a usable checklist; target ratio app / plain Voila < 1)",
+        bench_app.run(),
     )
 
 

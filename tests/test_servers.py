@@ -57,6 +57,61 @@ def test_app_command_serves_the_checklist_with_voila_code_hidden_and_no_token_on
     assert not any("--Voila.token" in a or "IdentityProvider.token" in a for a in cmd)
 
 
+def test_app_command_keeps_one_kernel_ready_culls_idle_ones_and_gives_pages_the_xsrf_cookie():
+    cmd = app_command(8124)
+    for arg in (
+        "--VoilaConfiguration.preheat_kernel=True",
+        f"--VoilaConfiguration.default_pool_size={servers.APP_POOL_SIZE}",
+        "--MappingKernelManager.cull_idle_timeout=600",  # ten minutes (docs/performance.md)
+        "--MappingKernelManager.cull_interval=60",
+        "--VoilaKernelManager.fill_delay=10.0",  # the next kernel starts once the page is drawn
+        "--Voila.identity_provider_class=backcare.voila_app.AppIdentityProvider",
+    ):
+        assert arg in cmd
+    assert servers.APP_POOL_SIZE == 1  # about 165 MB a kernel: one kept ready on a laptop
+    assert not any("xsrf" in a.lower() for a in cmd)  # the XSRF check stays on
+    plain = app_command(8124, pool_size=0, cull_idle_s=30, cull_interval_s=5)
+    assert not any("preheat" in a or "pool_size" in a for a in plain)
+    assert "--MappingKernelManager.cull_idle_timeout=30" in plain
+    assert "--MappingKernelManager.cull_interval=5" in plain
+
+
+def test_the_app_identity_provider_is_voilas_and_importable():
+    from jupyter_server.auth.identity import PasswordIdentityProvider
+
+    from backcare.voila_app import AppIdentityProvider
+
+    assert issubclass(AppIdentityProvider, PasswordIdentityProvider)
+
+
+def test_outside_a_kernel_kept_ahead_ready_for_page_is_the_view_built_once(monkeypatch):
+    monkeypatch.delenv("VOILA_PREHEAT", raising=False)
+    built = []
+    assert servers.ready_for_page(lambda: built.append(1) or "view", store=None) == "view"
+    assert built == [1]
+    servers.wait_for_page()  # returns at once
+
+
+def test_the_store_stamp_changes_with_a_write_and_not_with_a_read(tmp_path):
+    import datetime as dt
+
+    url = make_store(tmp_path / "store.db")
+    with open_store(url) as store:
+        first = servers._store_stamp(store)
+        store.sessions("sam")
+        store.programme_on("sam", dt.date(2026, 3, 2))
+        assert servers._store_stamp(store) == first
+        store.save_session(
+            "sam",
+            [{"exercise_id": "plank", "done": True, "hold_s": 30}],
+            day=dt.date(2026, 3, 2),
+            pain_before=4,
+        )
+        assert servers._store_stamp(store) != first
+    with open_store("sqlite://") as memory:
+        assert servers._store_stamp(memory) is None  # no file: read again when the page comes
+
+
 def test_the_token_file_is_owner_only_and_replaces_jupyter_token(tmp_path):
     path = servers.write_token_file("s3cret", tmp_path)
     assert path.read_text() == "s3cret" and path.stat().st_mode & 0o777 == 0o600

@@ -334,3 +334,55 @@ def alive(tree: list[tuple[int, int]]) -> list[int]:
             if state != "Z":  # a zombie is already gone, only not yet reaped
                 out.append(pid)
     return out
+
+
+def kernel_pids(pid: int) -> list[int]:
+    """The kernels running below the server pid (its process tree, Linux /proc)."""
+    from backcare.servers import descendants
+
+    found = []
+    for child, _ in descendants(pid):
+        try:
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"ipykernel_launcher" in cmdline:
+            found.append(child)
+    return found
+
+
+def wait_until(check, *, limit: float = 120.0, every: float = 0.25) -> bool:
+    """Poll check() until it is true (True) or limit seconds have passed (False)."""
+    deadline = time.monotonic() + limit
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(every)
+    return True
+
+
+def wait_idle(pid: int, *, quiet: float = 2.0, limit: float = 240.0) -> None:
+    """Wait until pid and its process tree have used almost no CPU for quiet seconds (a server
+    whose kernel pool has finished its start-up), at most limit seconds."""
+    from backcare.servers import descendants
+
+    def ticks() -> int:
+        total = 0
+        for p in [pid, *(c for c, _ in descendants(pid))]:
+            try:
+                text = Path(f"/proc/{p}/stat").read_text()
+            except OSError:
+                continue
+            fields = text[text.rindex(")") + 2 :].split()
+            total += int(fields[11]) + int(fields[12])
+        return total
+
+    hz = os.sysconf("SC_CLK_TCK")
+    deadline = time.monotonic() + limit
+    last, quiet_since = ticks(), time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - quiet_since < quiet:
+        time.sleep(0.25)
+        now = ticks()
+        if now - last > 0.05 * hz:  # more than a twentieth of a CPU-second in a quarter second
+            quiet_since = time.monotonic()
+        last = now
