@@ -88,7 +88,8 @@ _CSS = """<style>
 .backcare-today .widget-inline-hbox { max-width: 100%; }
 .backcare-today .widget-text input, .backcare-today .widget-dropdown select,
 .backcare-today .widget-datepicker input { min-height: 28px; }
-.backcare-today :is(input, select, textarea, button, summary, a):focus-visible {
+.backcare-today :is(input, select, textarea, button, summary, a):focus-visible,
+.backcare-today input[type="date"]:focus {
   outline: 3px solid #1a73e8 !important; outline-offset: 2px;
 }
 .backcare-today summary {
@@ -104,10 +105,13 @@ _CSS = """<style>
   position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
   white-space: nowrap;
 }
-.backcare-today a.backcare-skip { position: absolute; left: -10000px; }
+.backcare-today a.backcare-skip:not(:focus) {
+  position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
+  white-space: nowrap;
+}
 .backcare-today a.backcare-skip:focus {
-  position: static; display: inline-block; padding: 6px 12px; background: #1a73e8;
-  color: #fff; border-radius: 4px;
+  display: inline-block; padding: 6px 12px; background: #1a73e8; color: #fff;
+  border-radius: 4px; min-height: 32px;
 }
 .backcare-today h2.backcare-day { margin: 8px 0 4px; font-size: 1.4em; }
 @media (max-width: 600px) {
