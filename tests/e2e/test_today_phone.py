@@ -167,6 +167,8 @@ def test_axe_finds_no_serious_violation_on_the_checklist_with_a_red_flag_and_sav
     assert axe_problems(page) == []
     assert_fits_a_phone(page)
     snap(page, screenshots / "phone_saved_with_red_flag.png")
+    page.locator("h2.backcare-day").scroll_into_view_if_needed()
+    snap(page, screenshots / "phone_red_flag_top.png", whole=False)  # what the top shows
     with open_store(e2e_store) as store:
         assert store.sessions("sam").loc[0, "red_flags"] == "fever-weight-loss"
 
