@@ -85,12 +85,12 @@ class QuestionnaireForm:
                 value=False,
                 description=f"{n}. {topic}",
                 indent=False,
-                layout=W.Layout(width="260px"),
+                layout=W.Layout(width="auto"),
             )
             for n, topic in enumerate(RMDQ_TOPICS, start=1)
         ]
         self.activities = [
-            W.Text(placeholder=f"activity {n}", layout=W.Layout(width="300px"))
+            W.Text(placeholder=f"activity {n}", layout=W.Layout(width="300px", max_width="100%"))
             for n in range(1, PSFS_MAX_ACTIVITIES + 1)
         ]
         self.ratings = [
@@ -106,14 +106,23 @@ class QuestionnaireForm:
         self.groc = W.Dropdown(
             options=[("(choose)", None)] + [(f"{v:+d}  {text}", v) for v, text in GROC_ANCHORS],
             value=None,
-            layout=W.Layout(width="340px"),
+            layout=W.Layout(width="340px", max_width="100%"),
         )
         self.save_button = W.Button(description="Save answers", icon="check")
         self.message = W.HTML()
         self.panels = {
-            RMDQ: W.GridBox(self.rmdq, layout=W.Layout(grid_template_columns="repeat(3, 270px)")),
+            # three columns on a wide screen, one on a phone
+            RMDQ: W.GridBox(
+                self.rmdq,
+                layout=W.Layout(
+                    grid_template_columns="repeat(auto-fill, minmax(min(100%, 260px), 1fr))"
+                ),
+            ),
             PSFS: W.VBox(
-                [W.HBox([a, r]) for a, r in zip(self.activities, self.ratings, strict=True)]
+                [
+                    W.HBox([a, r], layout=W.Layout(flex_flow="row wrap"))
+                    for a, r in zip(self.activities, self.ratings, strict=True)
+                ]
             ),
             GROC: self.groc,
         }

@@ -43,6 +43,7 @@ from backcare.present.text import week_progress_lines
 from backcare.store import STORE_ERRORS, Store
 from backcare.ui.questionnaire import QuestionnaireForm
 from backcare.ui.widgets import (
+    Disclosure,
     HoldTimer,
     PainInput,
     PatientPicker,
@@ -64,18 +65,70 @@ PRIVATE_ENV = "BACKCARE_APP"  # "1" in `backcare app`: one patient, never a list
 QUESTIONS_TITLE = "Answer this week's questions"
 DOSE_LABELS = {"sets": "sets", "hold_s": "hold (s)", "reps": "reps", "minutes": "minutes"}
 
-# Compact "How to do it" panels; scoped to the view so nothing else on the page changes.
+# The view's own style, scoped to it so nothing else on the page changes: labels and buttons
+# wrap instead of ending in '...', targets of at least 24 x 24 px, a focus ring you can see,
+# rows that stack on a phone (390 px), compact "How to do it" panels, a skip link.
 _CSS = """<style>
-.backcare-today .backcare-exercise .jupyter-widget-Collapse-header {
-  padding: 2px 4px; background: transparent; border: none; color: #1a73e8; font-weight: normal;
+.backcare-today { box-sizing: border-box; max-width: 100%; }
+.backcare-today * { box-sizing: border-box; }
+.backcare-today .widget-label-basic, .backcare-today .widget-label-basic span,
+.backcare-today .widget-label, .backcare-today .jupyter-button,
+.backcare-today .widget-inline-hbox .widget-label {
+  white-space: normal; overflow: visible; text-overflow: clip; overflow-wrap: anywhere;
 }
-.backcare-today .backcare-exercise .jupyter-widget-Collapse-contents {
-  padding: 2px 16px; border: none; background: #f8f9fa;
+.backcare-today .widget-label { line-height: 1.2; align-self: center; }
+.backcare-today .widget-checkbox { height: auto; min-height: var(--jp-widgets-inline-height); }
+.backcare-today .widget-checkbox .widget-label-basic {
+  display: flex; align-items: center; gap: 8px; min-height: 32px; line-height: 1.3;
 }
-.backcare-today .backcare-exercise .jupyter-widget-Collapse { border: none; margin: 0; }
+.backcare-today input[type="checkbox"] { width: 24px; height: 24px; margin: 0; flex: none; }
+.backcare-today .jupyter-button {
+  height: auto; min-height: 32px; min-width: 32px; padding: 4px 12px; line-height: 1.3;
+}
+.backcare-today .widget-inline-hbox { max-width: 100%; }
+.backcare-today .widget-text input, .backcare-today .widget-dropdown select,
+.backcare-today .widget-datepicker input { min-height: 28px; }
+.backcare-today :is(input, select, textarea, button, summary, a):focus-visible,
+.backcare-today input[type="date"]:focus {
+  outline: 3px solid #1a73e8 !important; outline-offset: 2px;
+}
+.backcare-today summary {
+  display: list-item; cursor: pointer; color: #1a73e8; padding: 6px 4px; min-height: 32px;
+}
+.backcare-today details.backcare-howto-panel { width: 100%; }
+.backcare-today details.backcare-howto-panel[open] > .backcare-howto {
+  padding: 2px 16px; background: #f8f9fa;
+}
 .backcare-today .backcare-howto p, .backcare-today .backcare-howto ol,
 .backcare-today .backcare-howto ul { margin: 4px 0; }
+.backcare-today .backcare-sr {
+  position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
+  white-space: nowrap;
+}
+.backcare-today a.backcare-skip:not(:focus) {
+  position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
+  white-space: nowrap;
+}
+.backcare-today a.backcare-skip:focus {
+  display: inline-block; padding: 6px 12px; background: #1a73e8; color: #fff;
+  border-radius: 4px; min-height: 32px;
+}
+.backcare-today h2.backcare-day { margin: 8px 0 4px; font-size: 1.4em; }
+@media (max-width: 600px) {
+  .backcare-today .backcare-exercise .backcare-done { flex: 1 1 100% !important; }
+  .backcare-today .widget-textarea { flex-wrap: wrap; }
+  .backcare-today .widget-textarea textarea { flex: 1 1 100%; }
+}
 </style>"""
+
+
+def day_heading(day: dt.date, today: dt.date) -> str:
+    """The view's heading: the day shown, 'Today, ' before it when it is today, the year only
+    when it is not this year ('Today, Monday 30 November', 'Sunday 29 November')."""
+    words = f"{day:%A} {day.day} {day:%B}"
+    if day.year != today.year:
+        words += f" {day.year}"
+    return f"Today, {words}" if day == today else words
 
 
 # ---- one exercise row --------------------------------------------------------------------
@@ -90,6 +143,15 @@ def how_to_html(ex: Exercise) -> str:
     if ex.dosage_note:
         out += f'<p style="color:#5f6368">Dose: {esc(ex.dosage_note)}</p>'
     return f'<div class="backcare-howto">{out}</div>'
+
+
+def how_to_details(ex: Exercise) -> str:
+    """The how-to panel as a closed <details>: its 'How to do it' summary is focusable and
+    opens with Enter or Space in any browser; screen readers hear which exercise it is for."""
+    return (
+        '<details class="backcare-howto-panel"><summary>How to do it'
+        f'<span class="backcare-sr">: {esc(ex.name)}</span></summary>{how_to_html(ex)}</details>'
+    )
 
 
 def dosage_html(ex: Exercise, p: Prescription) -> str:
@@ -118,10 +180,15 @@ class ExerciseRow:
         self.prescription = prescription
         self.switch_s = switch_s
         self.done = W.Checkbox(
-            value=False, description=exercise.name, indent=False, layout=W.Layout(width="230px")
+            value=False,
+            description=exercise.name,
+            indent=False,
+            layout=W.Layout(width="auto", flex="1 1 230px"),
         )
         self.done.add_class("backcare-done")
-        self.dosage = W.HTML(dosage_html(exercise, prescription), layout=W.Layout(width="210px"))
+        self.dosage = W.HTML(
+            dosage_html(exercise, prescription), layout=W.Layout(width="auto", flex="1 1 200px")
+        )
         self.inputs: dict[str, W.BoundedIntText] = {}
         if prescription.sets > 1:
             self.inputs["sets"] = self._input("sets", prescription.sets, SETS_LIMITS[1])
@@ -129,12 +196,7 @@ class ExerciseRow:
             value = getattr(prescription, name)
             if value is not None:
                 self.inputs[name] = self._input(name, value, DOSE_LIMITS[name][1])
-        self.details = W.Accordion(
-            children=[W.HTML(how_to_html(exercise))],
-            titles=("How to do it",),
-            selected_index=None,
-            layout=W.Layout(width="100%"),
-        )
+        self.details = W.HTML(how_to_details(exercise), layout=W.Layout(width="100%"))
         top: list[W.Widget] = [self.done, self.dosage, *self.inputs.values()]
         self.timer_button: W.Button | None = None
         self.timer_label = W.HTML()
@@ -144,7 +206,7 @@ class ExerciseRow:
                 description=self._start_text(),
                 icon="play",
                 tooltip="Count the hold down; the box is ticked at the end",
-                layout=W.Layout(width="auto"),
+                layout=W.Layout(width="auto", max_width="100%"),
             )
             self.timer_button.add_class("backcare-timer-button")
             self.timer = HoldTimer(
@@ -264,7 +326,6 @@ class ExerciseRow:
             self.done,
             self.dosage,
             *self.inputs.values(),
-            *self.details.children,
             self.details,
             self.timer_label,
             self.timer_button,
@@ -342,13 +403,23 @@ class TodayView:
         self._initial_day = day
 
         self.title = W.HTML(_CSS)
+        # keyboard users reach Save in two Tab presses: the skip link, Enter, then Tab
+        self._save_anchor = f"backcare-save-{new_id()[:12]}"
+        self.skip_link = W.HTML(
+            f'<a class="backcare-skip" href="#{self._save_anchor}">Skip to Save</a>',
+            layout=W.Layout(margin="0"),
+        )
+        self.heading = W.HTML()
+        self.red_flag_alert = W.HTML()  # the warning signs' message, on its own, above all else
         self.advice = W.HTML(message_html("info", "Before you start", [CONSULT_ADVICE]))
         self.patient_label = W.HTML()
         self.patient = PatientPicker(
             prompt="Choose a patient", layout=W.Layout(width="340px", display="none")
         )
         self.date = W.DatePicker(
-            description="Day", style={"description_width": "40px"}, layout=W.Layout(width="230px")
+            description="Day",
+            style={"description_width": "40px"},
+            layout=W.Layout(width="230px", max_width="100%"),
         )
         self.status = W.HTML()
         self.new_session_button = W.Button(
@@ -361,7 +432,7 @@ class TodayView:
         self.pain_after = PainInput("Pain after")
         self.red_flags = {
             code: W.Checkbox(
-                value=False, description=text, indent=False, layout=W.Layout(width="auto")
+                value=False, description=text, indent=False, layout=W.Layout(width="100%")
             )
             for code, text in RED_FLAGS.items()
         }
@@ -370,7 +441,7 @@ class TodayView:
             description="Notes",
             placeholder="How did it go? (optional)",
             style={"description_width": "110px"},
-            layout=W.Layout(width="560px", height="70px"),
+            layout=W.Layout(width="100%", max_width="560px", height="auto", min_height="70px"),
         )
         self.save_button = W.Button(
             description="Save", button_style="primary", icon="check", tooltip="Save this session"
@@ -384,35 +455,28 @@ class TodayView:
             options=[("(no context)" if c == "" else c, c) for c in PAIN_CONTEXTS],
             value="",
             style={"description_width": "110px"},
-            layout=W.Layout(width="300px"),
+            layout=W.Layout(width="300px", max_width="100%"),
         )
         self.quick_button = W.Button(description="Record pain", icon="pencil")
         self.quick_message = W.HTML()
-        self.quick_box = W.Accordion(
-            children=[
-                W.VBox(
-                    [
-                        W.HTML(
-                            '<div style="color:#5f6368">No exercise today? '
-                            "Record a pain score on its own; "
-                            "it is kept apart from sessions.</div>"
-                        ),
-                        self.quick_pain.widget,
-                        self.quick_context,
-                        self.quick_button,
-                        self.quick_message,
-                    ]
-                )
-            ],
-            titles=("Quick pain entry (no session)",),
-            selected_index=None,
+        self.quick_box = Disclosure(
+            W.VBox(
+                [
+                    W.HTML(
+                        '<div style="color:#5f6368">No exercise today? '
+                        "Record a pain score on its own; "
+                        "it is kept apart from sessions.</div>"
+                    ),
+                    self.quick_pain.widget,
+                    self.quick_context,
+                    self.quick_button,
+                    self.quick_message,
+                ]
+            ),
+            "Quick pain entry (no session)",
         )
         self.questionnaire = QuestionnaireForm(store, now=now)
-        self.questions_box = W.Accordion(
-            children=[self.questionnaire.widget],
-            titles=(QUESTIONS_TITLE,),
-            selected_index=None,
-        )
+        self.questions_box = Disclosure(self.questionnaire.widget, QUESTIONS_TITLE)
 
         self.reminder_time = W.Dropdown(
             description="At",
@@ -489,6 +553,7 @@ class TodayView:
                 W.VBox(list(self.red_flags.values())),
                 self.red_flag_message,
                 self.notes,
+                W.HTML(f'<span id="{self._save_anchor}" tabindex="-1"></span>'),
                 W.HBox([self.save_button]),
                 self.message,
             ]
@@ -496,20 +561,24 @@ class TodayView:
         self.widget = W.VBox(
             [
                 self.title,
+                self.skip_link,
+                self.heading,
+                self.red_flag_alert,
                 self.advice,
                 W.HBox(
                     [self.patient_label, self.patient, self.date],
-                    layout=W.Layout(align_items="center"),
+                    layout=W.Layout(align_items="center", flex_flow="row wrap"),
                 ),
                 W.HBox(
-                    [self.status, self.new_session_button], layout=W.Layout(align_items="center")
+                    [self.status, self.new_session_button],
+                    layout=W.Layout(align_items="center", flex_flow="row wrap"),
                 ),
                 self.form,
                 self.quick_box,
                 self.questions_box,
                 self.reminder_box,
             ],
-            layout=W.Layout(max_width="980px"),
+            layout=W.Layout(max_width="980px", width="100%"),
         )
         self.widget.add_class("backcare-today")
 
@@ -674,6 +743,7 @@ class TodayView:
         self._build_rows()
         self._reset_form()
         self._set_form_enabled(True)
+        self.heading.value = f'<h2 class="backcare-day">{esc(day_heading(day, today))}</h2>'
         self.reminder_link.value = ""
         self.reminder_box.layout.display = None if self.programme is not None else "none"
         notes = []
@@ -785,6 +855,8 @@ class TodayView:
         self.exercise_box.children = []
 
     def _set_form_enabled(self, enabled: bool) -> None:
+        if not enabled:
+            self.heading.value = ""
         self.form.layout.display = None if enabled else "none"
         self.quick_box.layout.display = None if enabled else "none"
         self.save_button.disabled = not enabled
@@ -823,6 +895,7 @@ class TodayView:
         self.session_id = session.session_id
         self._started_at, self._ended_at = session.started_at, session.ended_at
         self._saved = self.draft()
+        self._red_flags_changed()
 
     def start_new_session(self) -> None:
         """Clear the form for a separate session on the same day (a fresh session id)."""
@@ -842,9 +915,26 @@ class TodayView:
             return False
 
     def _red_flags_changed(self, change: dict | None = None) -> None:
-        ticked = [RED_FLAGS[c] for c, box in self.red_flags.items() if box.value]
-        if ticked:
-            self.red_flag_message.value = message_html(
+        """Show the warning signs' message on its own at the top of the view (saved or not),
+        and a pointer to it beside the boxes; nothing while no box is ticked."""
+        codes = tuple(sorted(c for c, box in self.red_flags.items() if box.value))
+        if not codes:
+            self.red_flag_alert.value = self.red_flag_message.value = ""
+            return
+        ticked = [RED_FLAGS[c] for c in codes]
+        if self._saved is not None and self._saved.red_flags == codes:
+            self.red_flag_alert.value = message_html(
+                "error",
+                "Saved with warning signs: stop and contact a clinician today.",
+                [
+                    RED_FLAG_MESSAGE,
+                    "Saved in your diary: "
+                    + "; ".join(ticked)
+                    + ". backcare does not alert anyone: tell your clinician yourself.",
+                ],
+            )
+        else:
+            self.red_flag_alert.value = message_html(
                 "error",
                 "Stop and contact a clinician today.",
                 [RED_FLAG_MESSAGE],
@@ -852,8 +942,11 @@ class TodayView:
                 + "".join(f"<li>{esc(t)}</li>" for t in ticked)
                 + "</ul><div>Save the session so your physiotherapist sees it.</div>",
             )
-        else:
-            self.red_flag_message.value = ""
+        self.red_flag_message.value = (
+            '<div class="backcare-red-flag-pointer" style="color:#c5221f;font-weight:bold;'
+            'margin:4px 0">Stop and contact a clinician today: read the red message at the '
+            "top of the page.</div>"
+        )
 
     # ---- saving --------------------------------------------------------------------------
     def draft(self) -> Draft:
@@ -960,19 +1053,10 @@ class TodayView:
             if update
             else f"Saved your session for {day:%A %d %B}."
         )
-        trusted = ""
-        if d.red_flags:
-            trusted = message_html(
-                "error",
-                "Saved with warning signs: stop and contact a clinician today.",
-                [
-                    RED_FLAG_MESSAGE,
-                    "Saved in your diary: "
-                    + "; ".join(RED_FLAGS[c] for c in d.red_flags)
-                    + ". backcare does not alert anyone: tell your clinician yourself.",
-                ],
-            )
-        self.message.value = message_html("success", title, lines, trusted=trusted)
+        if d.red_flags:  # the warning itself stands on its own at the top (_red_flags_changed)
+            lines.append("Warning signs saved: read the red message at the top of the page.")
+        self._red_flags_changed()
+        self.message.value = message_html("success", title, lines)
         return self.session_id
 
     def progress(self) -> WeekProgress:
@@ -1006,7 +1090,7 @@ class TodayView:
             return None
         if score is None:
             self.quick_message.value = message_html(
-                "error", "Not recorded", ["Move the slider to your pain score first (0 = no pain)."]
+                "error", "Not recorded", ["Choose your pain score first (0 = no pain)."]
             )
             return None
         try:

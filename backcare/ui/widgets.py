@@ -1,4 +1,4 @@
-"""The small widgets every view shares: PatientPicker, PainInput and HoldTimer.
+"""The small widgets every view shares: PatientPicker, PainInput, HoldTimer and Disclosure.
 
 Each one is plain ipywidgets, built and driven without a kernel (tests set values and
 click buttons on them directly); the timer runs on any scheduler with ``time`` and
@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import ipywidgets as W
+import traitlets
 
 from backcare.domain.session import PAIN_RANGE
 from backcare.errors import ValidationError
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from backcare.store import Store
 
 __all__ = [
+    "NOT_RECORDED",
+    "Disclosure",
     "HoldTimer",
     "PainInput",
     "PatientPicker",
@@ -31,6 +34,7 @@ __all__ = [
     "hold_phases",
     "kernel_loop",
     "one_line",
+    "pain_options",
     "patient_label",
     "patient_names",
 ]
@@ -270,59 +274,97 @@ def hold_phases(
 
 
 # ---- pain input --------------------------------------------------------------------------
+NOT_RECORDED = -1  # the pain choice that stands for no score
+
+
+def pain_options() -> list[tuple[str, int]]:
+    """What a PainInput offers: 'not recorded' first, then 0 to 10 with the ends named."""
+    low, high = PAIN_RANGE
+    names = {low: f"{low} (no pain)", high: f"{high} (worst imaginable)"}
+    return [("not recorded", NOT_RECORDED)] + [
+        (names.get(n, str(n)), n) for n in range(low, high + 1)
+    ]
+
+
 class PainInput:
-    """A 0-10 pain slider with an explicit 'not recorded' box, ticked until the user moves the
-    slider (or unticks it): an untouched slider is never stored as a score."""
+    """A 0-10 pain score chosen from a list whose first choice, 'not recorded', stays until the
+    user picks a score: an untouched input is never stored as a score.
+
+    A native <select> with a real <label>: reachable with Tab, changed with the arrow keys,
+    read by screen readers as 'Pain before, not recorded', a phone's own picker on a phone."""
 
     def __init__(self, label: str) -> None:
-        self.slider = W.IntSlider(
-            value=0,
-            min=PAIN_RANGE[0],
-            max=PAIN_RANGE[1],
+        self.score = W.Dropdown(
+            options=pain_options(),
+            value=NOT_RECORDED,
             description=label,
-            readout=False,
             style={"description_width": "110px"},
-            layout=W.Layout(width="360px"),
+            layout=W.Layout(width="360px", max_width="100%"),
         )
-        self.not_recorded = W.Checkbox(
-            value=True,
-            description="not recorded",
-            indent=False,
-            layout=W.Layout(width="140px", margin="0 0 0 12px"),
-        )
-        self.readout = W.HTML()
-        self.slider.observe(self._moved, "value")
-        self.not_recorded.observe(self._refresh, "value")
-        self.widget = W.HBox(
-            [self.slider, self.readout, self.not_recorded], layout=W.Layout(align_items="center")
-        )
+        self.widget = W.HBox([self.score], layout=W.Layout(align_items="center", max_width="100%"))
         self.widget.add_class("backcare-pain")
-        self._refresh()
 
     @property
     def value(self) -> int | None:
-        """The score, or None when 'not recorded' is ticked."""
-        return None if self.not_recorded.value else int(self.slider.value)
+        """The score, or None while 'not recorded' is chosen."""
+        v = self.score.value
+        return None if v is None or v == NOT_RECORDED else int(v)
 
     def set(self, value: int | None) -> None:
         """Show a score (None: not recorded)."""
-        if value is None:
-            self.not_recorded.value = True
-        else:
-            self.slider.value = int(value)
-            self.not_recorded.value = False
-        self._refresh()
+        self.score.value = NOT_RECORDED if value is None else int(value)
 
-    def _moved(self, change: dict) -> None:
-        self.not_recorded.value = False
-        self._refresh()
 
-    def _refresh(self, change: dict | None = None) -> None:
-        v = self.value
-        self.slider.readout = False
-        self.slider.style.handle_color = "#9aa0a6" if v is None else None
-        self.readout.value = (
-            '<span class="backcare-pain-readout" style="color:#5f6368">not recorded</span>'
-            if v is None
-            else f'<span class="backcare-pain-readout"><b>{v}</b> / 10</span>'
+# ---- a disclosure ------------------------------------------------------------------------
+class Disclosure(W.VBox):
+    """A button that shows or hides one panel: a keyboard-reachable one-panel Accordion.
+
+    ipywidgets' Accordion headers cannot be focused; this is a real <button> (Tab, then Space
+    or Enter). Like an Accordion, ``selected_index`` is 0 while open and None while closed,
+    and ``set_title(0, text)`` / ``get_title(0)`` name it."""
+
+    selected_index = traitlets.Int(None, allow_none=True)
+
+    def __init__(self, child: W.Widget, title: str, **kwargs: Any) -> None:
+        self._title = title
+        self.toggle = W.ToggleButton(
+            value=False,
+            description=title,
+            icon="chevron-right",
+            tooltip="Show",
+            layout=W.Layout(width="auto", max_width="100%"),
         )
+        self.toggle.add_class("backcare-disclosure-button")
+        self.panel = W.VBox([child], layout=W.Layout(display="none", padding="4px 0 4px 12px"))
+        super().__init__([self.toggle, self.panel], **kwargs)
+        self.add_class("backcare-disclosure")
+        self.toggle.observe(self._toggled, "value")
+        self.observe(self._selected, "selected_index")
+
+    @property
+    def titles(self) -> tuple[str]:
+        """The one title, as Accordion.titles would give it."""
+        return (self._title,)
+
+    def set_title(self, index: int, title: str) -> None:
+        """Name the panel (index must be 0: there is one)."""
+        if index != 0:
+            raise IndexError(index)
+        self._title = title
+        self.toggle.description = title
+
+    def get_title(self, index: int) -> str:
+        """The panel's name (index must be 0)."""
+        if index != 0:
+            raise IndexError(index)
+        return self._title
+
+    def _toggled(self, change: dict) -> None:
+        self.selected_index = 0 if change["new"] else None
+
+    def _selected(self, change: dict) -> None:
+        shown = change["new"] is not None
+        self.toggle.value = shown
+        self.toggle.icon = "chevron-down" if shown else "chevron-right"
+        self.toggle.tooltip = "Hide" if shown else "Show"
+        self.panel.layout.display = None if shown else "none"

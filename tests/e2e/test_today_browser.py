@@ -29,12 +29,11 @@ KERNEL_IDLE = """() => {
 
 
 def set_pain(page, label: str, value: int) -> None:
-    """Click the pain slider labelled `label` at `value` (0-10) and wait for the readout."""
-    row = page.locator(".backcare-pain").filter(has=page.locator(".widget-label", has_text=label))
-    track = row.locator(".noUi-base")
-    box = track.bounding_box()
-    track.click(position={"x": box["width"] * value / 10, "y": box["height"] / 2})
-    row.locator(".backcare-pain-readout", has_text=f"{value} / 10").wait_for()
+    """Choose `value` (0-10) in the pain list labelled `label` (its first choice is 'not
+    recorded', so the score is the option at value + 1)."""
+    choice = page.get_by_role("combobox", name=label, exact=True)
+    choice.select_option(index=value + 1)
+    expect(choice).to_have_value(choice.locator("option").nth(value + 1).get_attribute("value"))
 
 
 def exercise_row(page, name: str):

@@ -78,15 +78,13 @@ def use_the_app(store: Store) -> str:
         row = view.rows[n % len(view.rows)]
         row.done.value = True
         for pain, score in ((view.pain_before, n % 11), (view.pain_after, (n + 3) % 11)):
-            pain.slider.value = score
-            pain.not_recorded.value = False
+            pain.score.value = score
         view.notes.value = (
             f"session {n}: -{n} min, =SUM(A1) @home\ttabbed; "
             f"GP on {local_day.isoformat()} at {when.astimezone(LONDON):%H:%M}"
         )
         assert view.save() is not None, view.message.value
-        view.quick_pain.slider.value = (2 * n) % 11
-        view.quick_pain.not_recorded.value = False
+        view.quick_pain.score.value = (2 * n) % 11
         view.quick_context.value = "evening" if n % 2 else "morning"
         assert view.record_pain() is not None, view.quick_message.value
         answer_questionnaires(view, n)

@@ -60,7 +60,7 @@ def view(store, patient):
 def test_building_the_view_writes_nothing(store, patient):
     before = row_counts(store)
     v = TodayView(store, now=clock())
-    v.row("plank").details.selected_index = 0
+    v.quick_box.selected_index = 0
     v.date.value = TODAY - dt.timedelta(days=1)
     v.start_new_session()
     TodayView(store, now=clock())  # running the cell again
@@ -192,7 +192,7 @@ def test_a_day_without_a_programme_says_so_and_still_records_pain(store, patient
     v = TodayView(store, day=START - dt.timedelta(days=3), now=clock())
     assert v.rows == []
     assert "No programme is prescribed" in text_of(v, v.status)
-    v.pain_before.slider.value = 5
+    v.pain_before.score.value = 5
     assert v.save() is not None
     s = store.sessions("p1")
     assert len(s) == 1 and s.loc[0, "pain_before"] == 5
@@ -228,10 +228,12 @@ def test_inputs_are_prefilled_with_the_prescribed_dose(store, patient):
 
 def test_the_how_to_panel_opens_on_position_steps_and_cautions(view, store):
     row = view.row("plank")
-    assert row.details.selected_index is None  # closed until asked
-    assert row.details.titles == ("How to do it",)
-    row.details.selected_index = 0
-    shown = text_of(view, row.details.children[0])
+    panel = row.details.value
+    # a closed <details> (no "open"): its summary is focusable and opens with Enter or Space
+    assert panel.startswith('<details class="backcare-howto-panel"><summary>How to do it')
+    assert "<details open" not in panel
+    assert "How to do it: Plank" in text_of(view, row.details).replace(" :", ":")
+    shown = text_of(view, row.details)
     ex = store.catalog["plank"]
     assert ex.position in shown
     assert all(step in shown for step in ex.steps)
@@ -310,26 +312,23 @@ def test_the_timer_runs_on_the_asyncio_loop_without_blocking(store, patient):
 
 
 # ---- pain --------------------------------------------------------------------------------
-def test_an_untouched_pain_slider_is_not_recorded(view, store):
-    assert view.pain_before.value is None and "not recorded" in text_of(
-        view, view.pain_before.readout
-    )
+def test_an_untouched_pain_input_is_not_recorded(view, store):
+    assert view.pain_before.value is None and view.pain_before.score.label == "not recorded"
     view.row("plank").done.value = True
     view.save()
     assert pd.isna(store.sessions("p1").loc[0, "pain_before"])
 
 
-def test_moving_the_slider_records_it_and_zero_can_be_recorded(view, store):
-    view.pain_before.slider.value = 7
-    assert view.pain_before.value == 7 and not view.pain_before.not_recorded.value
-    assert "7" in text_of(view, view.pain_before.readout)
-    view.pain_after.not_recorded.value = False  # a real 0: untick "not recorded"
+def test_choosing_a_score_records_it_and_zero_can_be_recorded(view, store):
+    view.pain_before.score.value = 7
+    assert view.pain_before.value == 7
+    view.pain_after.score.value = 0  # a real 0, not "not recorded"
     assert view.pain_after.value == 0
     view.row("plank").done.value = True
     view.save()
     s = store.sessions("p1").loc[0]
     assert (s["pain_before"], s["pain_after"]) == (7, 0)
-    view.pain_before.not_recorded.value = True
+    view.pain_before.set(None)
     assert view.pain_before.value is None
 
 
@@ -338,8 +337,8 @@ def test_save_writes_one_session_with_what_was_actually_done(view, store):
     view.row("plank").done.value = True
     view.row("plank").inputs["hold_s"].value = 40
     view.row("pelvic-tilt").done.value = True
-    view.pain_before.slider.value = 6
-    view.pain_after.slider.value = 4
+    view.pain_before.score.value = 6
+    view.pain_after.score.value = 4
     view.notes.value = "  stiff in the morning  "
     sid = view.save()
     assert sid == view.session_id
@@ -371,7 +370,7 @@ def test_a_change_after_saving_updates_the_same_session_and_says_so(view, store)
     view.row("plank").done.value = True
     sid = view.save()
     view.row("bird-dog").done.value = True
-    view.pain_after.slider.value = 3
+    view.pain_after.score.value = 3
     assert view.save() == sid
     assert "Updated your session" in text_of(view)
     s = store.sessions("p1")
@@ -382,7 +381,7 @@ def test_a_change_after_saving_updates_the_same_session_and_says_so(view, store)
 def test_running_the_cell_again_shows_the_saved_session_and_never_duplicates(store, patient):
     v1 = TodayView(store, now=clock(), scheduler=FakeLoop())
     v1.row("plank").done.value = True
-    v1.pain_before.slider.value = 5
+    v1.pain_before.score.value = 5
     v1.notes.value = "first"
     sid = v1.save()
     v2 = TodayView(store, now=clock(), scheduler=FakeLoop())  # the cell re-run / the page reloaded
@@ -494,28 +493,30 @@ def test_the_advice_to_consult_a_professional_is_shown_once(view):
 
 
 def test_a_red_flag_says_stop_and_is_stored_with_the_session(view, store):
-    assert view.red_flag_message.value == ""
+    assert view.red_flag_alert.value == "" and view.red_flag_message.value == ""
     view.red_flags["saddle-numbness"].value = True
-    shown = text_of(view, view.red_flag_message)
+    shown = text_of(view, view.red_flag_alert)
     assert "Stop and contact a clinician today" in shown and RED_FLAG_MESSAGE in shown
     assert RED_FLAGS["saddle-numbness"] in shown
+    assert "read the red message at the top" in text_of(view, view.red_flag_message)
     view.red_flags["night-pain"].value = True
     assert view.save() is not None  # a warning-sign-only session is worth keeping
     s = store.sessions("p1")
     assert s.loc[0, "red_flags"] == "night-pain,saddle-numbness"
     assert store.daily("p1").loc[0, "red_flag_sessions"] == 1
-    assert "contact a clinician today" in text_of(view)
+    assert "Saved with warning signs" in text_of(view, view.red_flag_alert)
     view.red_flags["saddle-numbness"].value = False
     view.red_flags["night-pain"].value = False
-    assert view.red_flag_message.value == ""
+    assert view.red_flag_alert.value == "" and view.red_flag_message.value == ""
 
 
 # ---- quick pain entry --------------------------------------------------------------------
 def test_quick_pain_entry_records_a_score_without_a_session(view, store):
     assert view.quick_box.selected_index is None
     view.quick_button.click()
-    assert "Move the slider" in text_of(view, view.quick_message) and store.pain("p1").empty
-    view.quick_pain.slider.value = 4
+    assert "Choose your pain score first" in text_of(view, view.quick_message)
+    assert store.pain("p1").empty
+    view.quick_pain.score.value = 4
     view.quick_context.value = "evening"
     view.quick_button.click()
     view.quick_button.click()  # double click: still one
@@ -523,7 +524,7 @@ def test_quick_pain_entry_records_a_score_without_a_session(view, store):
     assert len(pain) == 1 and pain.loc[0, "score"] == 4 and pain.loc[0, "context"] == "evening"
     assert pain.loc[0, "day"] == pd.Timestamp(TODAY)
     assert "Already recorded" in text_of(view, view.quick_message)
-    view.quick_pain.slider.value = 6  # a later, different reading
+    view.quick_pain.score.value = 6  # a later, different reading
     view.quick_button.click()
     assert len(store.pain("p1")) == 2 and store.sessions("p1").empty
     assert "Recorded pain 6 / 10" in text_of(view, view.quick_message)
@@ -610,7 +611,7 @@ def test_the_how_to_panel_shows_the_exercise_drawing(view, store):
 
     from backcare.domain.catalog import svg_problem
 
-    panel = view.row("plank").details.children[0].value
+    panel = view.row("plank").details.value
     img = re.search(
         r'<img class="backcare-picture" src="data:image/svg\+xml;base64,([^"]+)"', panel
     )
@@ -618,3 +619,56 @@ def test_the_how_to_panel_shows_the_exercise_drawing(view, store):
     svg = base64.b64decode(img[1]).decode()
     assert svg == (ROOT / "backcare" / "data" / "images" / "plank.svg").read_text()
     assert svg_problem(svg) == ""
+
+
+# ---- wording -----------------------------------------------------------------------------
+def test_the_heading_names_the_day_shown(view):
+    # NOW is Wednesday 7 January 2026 (in London too): today, then the day before
+    assert text_of(view, view.heading).strip() == "Today, Wednesday 7 January"
+    view.date.value = dt.date(2026, 1, 6)
+    assert text_of(view, view.heading).strip() == "Tuesday 6 January"
+    view.date.value = dt.date(2025, 12, 31)  # another year: the year is named
+    assert text_of(view, view.heading).strip() == "Wednesday 31 December 2025"
+    assert "<h2" in view.heading.value  # below the notebook's title, above "Exercises (8)"
+    view.date.value = None
+    assert view.heading.value == ""  # no day, no heading that names one
+
+
+def test_one_not_recorded_per_pain_row(view):
+    for pain in (view.pain_before, view.pain_after, view.quick_pain):
+        texts = [label for label, _ in pain.score.options] + [
+            w.description for w in all_widgets(pain.widget) if hasattr(w, "description")
+        ]
+        texts += [w.value for w in all_widgets(pain.widget) if isinstance(w, W.HTML)]
+        assert sum(t.count("not recorded") for t in texts) == 1
+
+
+def test_the_red_flag_message_stands_alone_above_everything_after_saving(view):
+    view.row("plank").done.value = True
+    view.red_flags["fever-weight-loss"].value = True
+    assert view.save() is not None
+    saved, alert = text_of(view), text_of(view, view.red_flag_alert)
+    assert "Saved your session" in saved
+    assert 'class="backcare-msg backcare-error"' not in view.message.value  # not in "Saved"
+    assert view.message.value.count('class="backcare-msg') == 1
+    assert "Saved with warning signs: stop and contact a clinician today." in alert
+    assert RED_FLAG_MESSAGE in alert and RED_FLAGS["fever-weight-loss"] in alert
+    # first in the view after the heading: above the advice, the checklist and Save
+    order = list(view.widget.children)
+    assert order.index(view.red_flag_alert) < order.index(view.advice) < order.index(view.form)
+    assert order.index(view.heading) < order.index(view.red_flag_alert)
+    # reopening the day shows the saved warning again, at the top
+    again = TodayView(view.store, now=clock(), scheduler=FakeLoop())
+    assert "Saved with warning signs" in text_of(again, again.red_flag_alert)
+
+
+def test_save_is_two_tab_presses_away_through_the_skip_link(view):
+    import re
+
+    order = list(view.widget.children)
+    assert order.index(view.skip_link) == 1  # after the style: the first thing focusable
+    target = re.search(r'href="#([^"]+)"', view.skip_link.value)[1]
+    form = list(view.form.children)
+    anchor = next(w for w in form if isinstance(w, W.HTML) and f'id="{target}"' in w.value)
+    assert form[form.index(anchor) + 1].children == (view.save_button,)  # right before Save
+    assert TodayView(view.store, now=clock()).skip_link.value != view.skip_link.value  # ids

@@ -7,7 +7,15 @@ import ipywidgets as W
 import pytest
 
 from backcare.errors import ValidationError
-from backcare.ui.widgets import HoldTimer, PainInput, PatientPicker, hold_phases, patient_names
+from backcare.ui.widgets import (
+    NOT_RECORDED,
+    Disclosure,
+    HoldTimer,
+    PainInput,
+    PatientPicker,
+    hold_phases,
+    patient_names,
+)
 from tests.support.hostile import IMG
 from tests.support.loop import FakeLoop
 
@@ -54,18 +62,37 @@ def test_names_are_offered_as_text(store):
     )
 
 
-def test_an_untouched_pain_input_records_nothing_and_a_moved_one_its_score():
+def test_an_untouched_pain_input_records_nothing_and_a_chosen_one_its_score():
     pain = PainInput("Pain now")
-    assert pain.value is None and "not recorded" in pain.readout.value
-    pain.slider.value = 4
-    assert pain.value == 4 and "<b>4</b> / 10" in pain.readout.value
-    pain.not_recorded.value = True
+    labels = [label for label, _ in pain.score.options]
+    # "not recorded" once, then the 0-10 scale with its two ends named
+    assert labels[0] == "not recorded" and labels.count("not recorded") == 1
+    assert labels[1:] == ["0 (no pain)", *map(str, range(1, 10)), "10 (worst imaginable)"]
+    assert pain.value is None and pain.score.label == "not recorded"
+    assert pain.score.description == "Pain now"  # the select's <label>, read by screen readers
+    pain.score.value = 4
+    assert pain.value == 4 and pain.score.label == "4"
+    pain.score.value = NOT_RECORDED
     assert pain.value is None
     pain.set(0)  # no pain is a score, not "not recorded"
-    assert pain.value == 0
+    assert pain.value == 0 and pain.score.label == "0 (no pain)"
     pain.set(None)
     assert pain.value is None
-    assert (pain.slider.min, pain.slider.max) == (0, 10)
+
+
+def test_a_disclosure_opens_and_closes_its_panel_like_a_one_panel_accordion():
+    inside = W.HTML("inside")
+    box = Disclosure(inside, "Quick pain entry")
+    assert isinstance(box.toggle, W.ToggleButton)  # a real <button>: Tab, then Space or Enter
+    assert box.selected_index is None and box.panel.layout.display == "none"
+    assert box.get_title(0) == "Quick pain entry" and box.titles == ("Quick pain entry",)
+    box.toggle.value = True  # what pressing the button does
+    assert box.selected_index == 0 and box.panel.layout.display is None
+    assert box.panel.children == (inside,) and box.toggle.icon == "chevron-down"
+    box.selected_index = None
+    assert not box.toggle.value and box.panel.layout.display == "none"
+    box.set_title(0, "Answer this week's questions (due: RMDQ)")
+    assert box.toggle.description == "Answer this week's questions (due: RMDQ)"
 
 
 def test_hold_phases():
