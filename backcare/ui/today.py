@@ -41,7 +41,9 @@ from backcare.errors import BackcareError, NotFoundError
 from backcare.present.html import esc, message_html, picture_html
 from backcare.present.text import week_progress_lines
 from backcare.store import STORE_ERRORS, Store
+from backcare.ui.hold_timer import GET_READY_S, HoldSignal
 from backcare.ui.questionnaire import QuestionnaireForm
+from backcare.ui.week import strip_block_html
 from backcare.ui.widgets import (
     HoldTimer,
     PainInput,
@@ -113,10 +115,13 @@ class ExerciseRow:
         scheduler: Scheduler | Callable[[], Scheduler] | None = None,
         tick: float = 1.0,
         switch_s: float = 5.0,
+        get_ready_s: float = 0.0,
+        signal: HoldSignal | None = None,
     ) -> None:
         self.exercise = exercise
         self.prescription = prescription
         self.switch_s = switch_s
+        self.get_ready_s = get_ready_s
         self.done = W.Checkbox(
             value=False, description=exercise.name, indent=False, layout=W.Layout(width="230px")
         )
@@ -153,6 +158,11 @@ class ExerciseRow:
                 scheduler=scheduler,
                 tick=tick,
                 on_change=self._timer_changed,
+                on_cue=(
+                    (lambda event, phase, secs: signal.on_timer(exercise.name, event, phase, secs))
+                    if signal is not None
+                    else None
+                ),
             )
             self.timer_button.on_click(self._toggle_timer)
             self.inputs["hold_s"].observe(self._hold_changed, "value")
@@ -196,6 +206,7 @@ class ExerciseRow:
                 sets=max(1, sets),
                 each_side=self.prescription.each_side,
                 switch_s=self.switch_s,
+                get_ready_s=self.get_ready_s,
             )
         )
 
@@ -298,6 +309,8 @@ class _TimerOptions(TypedDict):
     scheduler: Scheduler | Callable[[], Scheduler] | None
     tick: float
     switch_s: float
+    get_ready_s: float
+    signal: HoldSignal | None
 
 
 def _utcnow() -> dt.datetime:
@@ -308,9 +321,10 @@ class TodayView:
     """Today's checklist for one patient and day; display it in a notebook or a Voila app.
 
     patient_id: default the store's only patient, else $BACKCARE_PATIENT, else a dropdown.
-    day: default today in the patient's time zone. scheduler/tick/switch_s drive the hold
-    timer (default: the kernel's asyncio loop, 1 s ticks, 5 s to switch sides); now returns
-    the current UTC time (tests inject both)."""
+    day: default today in the patient's time zone. scheduler/tick/switch_s/get_ready_s drive
+    the hold timer (default: the kernel's asyncio loop, 1 s ticks, 5 s to switch sides, a 3 s
+    get-ready count; its sound, vibration and mute switch: ui.hold_timer); now returns the
+    current UTC time (tests inject both)."""
 
     def __init__(
         self,
@@ -321,14 +335,18 @@ class TodayView:
         scheduler: Scheduler | Callable[[], Scheduler] | None = None,
         tick: float = 1.0,
         switch_s: float = 5.0,
+        get_ready_s: float = GET_READY_S,
         now: Callable[[], dt.datetime] = _utcnow,
     ) -> None:
         self.store = store
         self._now = now
+        self.hold_signal = HoldSignal()
         self._timer_opts: _TimerOptions = {
             "scheduler": scheduler,
             "tick": tick,
             "switch_s": switch_s,
+            "get_ready_s": get_ready_s,
+            "signal": self.hold_signal,
         }
         self.rows: list[ExerciseRow] = []
         self.programme: Programme | None = None
@@ -742,8 +760,10 @@ class TodayView:
                 rows.append(row)
         self.rows = rows
         if rows:
+            timed = [self.hold_signal] if any(r.timer for r in rows) else []
             self.exercise_box.children = [
                 W.HTML(f"<h3 style='margin:10px 0 4px'>Exercises ({len(rows)})</h3>"),
+                *timed,
                 *[r.widget for r in rows],
             ]
         else:
@@ -912,8 +932,9 @@ class TodayView:
             self._fail(self.message, "Not saved", exc)
             return None
         if self._saved == d:
+            glance_lines, strip = self._glance()
             self.message.value = message_html(
-                "info", "Already saved: nothing has changed since.", self._progress_lines()
+                "info", "Already saved: nothing has changed since.", glance_lines, trusted=strip
             )
             return self.session_id
         update = self._saved is not None
@@ -954,7 +975,8 @@ class TodayView:
             lines.append(f"Pain before {pb}, after {pa} (0-10).")
         if d.notes:
             lines.append(f"Notes: {d.notes}")
-        lines += self._progress_lines()
+        glance_lines, strip = self._glance()
+        lines += glance_lines
         title = (
             f"Updated your session for {day:%A %d %B}."
             if update
@@ -972,7 +994,7 @@ class TodayView:
                     + ". backcare does not alert anyone: tell your clinician yourself.",
                 ],
             )
-        self.message.value = message_html("success", title, lines, trusted=trusted)
+        self.message.value = message_html("success", title, lines, trusted=trusted + strip)
         return self.session_id
 
     def progress(self) -> WeekProgress:
@@ -981,12 +1003,17 @@ class TodayView:
             raise NotFoundError("day", None, "a day chosen in the calendar")
         return services.week_progress(self.store, self._shown_patient(), self.day)
 
-    def _progress_lines(self) -> list[str]:
+    def _glance(self) -> tuple[list[str], str]:
+        """This week at a glance (services.week_glance): its sentences and the strip of the
+        last 7 days (ui.week) as HTML."""
         try:
-            return week_progress_lines(self.progress())
+            if self.day is None:
+                raise NotFoundError("day", None, "a day chosen in the calendar")
+            g = services.week_glance(self.store, self._shown_patient(), self.day)
         except STORE_ERRORS as exc:  # the save stands; progress is a bonus
             log.debug("progress failed", exc_info=True)
-            return [f"(This week's progress could not be read: {one_line(exc)})"]
+            return [f"(This week's progress could not be read: {one_line(exc)})"], ""
+        return week_progress_lines(g.progress), strip_block_html(g)
 
     # ---- quick pain entry ----------------------------------------------------------------
     def record_pain(self) -> str | None:

@@ -14,7 +14,14 @@ from backcare.present.html import esc
 from backcare.present.text import DAY_STATUS_NOTE, DAY_STATUS_WORDS, week_progress_lines
 from backcare.services import WeekGlance
 
-__all__ = ["WEEK_CSS", "glance_html", "grid_html", "legend_html", "strip_html"]
+__all__ = [
+    "WEEK_CSS",
+    "glance_html",
+    "grid_html",
+    "legend_html",
+    "strip_block_html",
+    "strip_html",
+]
 
 # mark, background, text colour (contrast >= 4.5:1 against the background)
 LOOK = {
@@ -127,6 +134,20 @@ def legend_html() -> str:
     return (
         f'<div class="backcare-week-legend">{parts}</div>'
         f'<div class="backcare-week-legend">{esc(DAY_STATUS_NOTE)}</div>'
+    )
+
+
+def strip_block_html(g: WeekGlance) -> str:
+    """The last 7 days' strip with a one-line legend (for the checklist's saved message)."""
+    marks = "".join(
+        f'<span><b aria-hidden="true">{esc(_look(s)[0])}</b> {esc(words)}</span> '
+        for s, words in DAY_STATUS_WORDS.items()
+        if s in ("done", "partly", "missed", "rest")
+    )
+    return (
+        WEEK_CSS
+        + strip_html(g.last_days(7), today=g.day)
+        + f'<div class="backcare-week-legend">{marks}</div>'
     )
 
 
