@@ -189,6 +189,8 @@ def test_the_wheel_holds_the_notebooks_the_catalog_and_the_app_template(installe
         "backcare/data/catalog.toml",
         "backcare/jupyter/voila/templates/backcare/conf.json",
         "backcare/jupyter/voila/templates/backcare/index.html.j2",
+        "backcare/ui/static/hold_signal.js",  # the hold timer's front end, never from a CDN
+        "backcare/ui/static/hold_signal.css",
     ):
         assert name in names
     packaged = {p.name for p in (ROOT / "backcare" / "notebooks").glob("*.ipynb")}

@@ -576,8 +576,8 @@ def test_the_notebook_runs_top_to_bottom_shows_the_checklist_and_writes_nothing(
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     nb = nbformat.read(ROOT / "notebooks" / "01_today.ipynb", as_version=4)
     nb.cells.append(
-        nbformat.v4.new_code_cell("print(_.patient_id, len(_.rows))")
-    )  # `_`: the view shown
+        nbformat.v4.new_code_cell("print(_.today.patient_id, len(_.today.rows))")
+    )  # `_`: the app shown (its checklist)
     before = row_counts(store)
     NotebookClient(
         nb,
