@@ -610,6 +610,9 @@ def test_the_reminders_button_offers_the_programme_as_a_calendar_file(view, stor
     assert event["dtstart"].params["TZID"] == "Europe/London"
     # from today (Wednesday 7 January 2026, in the patient's zone) at 18:00 by default
     assert event.decoded("dtstart").replace(tzinfo=None) == dt.datetime(2026, 1, 7, 18, 0)
+    assert [tz["TZID"] for tz in cal.walk("VTIMEZONE")] == ["Europe/London"]
+    (alarm,) = event.walk("VALARM")  # a reminder at the start
+    assert alarm["action"] == "DISPLAY" and alarm.decoded("trigger") == dt.timedelta(0)
     view.reminder_time.value = "07:30"  # a new time: a new link
     href = re.search(r"base64,([^\"]+)\"", view.reminder_link.value)
     (event,) = icalendar.Calendar.from_ical(base64.b64decode(href[1])).walk("VEVENT")
