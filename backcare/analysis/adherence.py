@@ -586,8 +586,9 @@ def day_statuses(
         spare = days_in - np.minimum(asked, days_in)
         left_out = (~tick).astype(np.int64)
         # days without a tick so far in the run (this one included)
-        so_far = np.cumsum(left_out) - np.repeat(np.cumsum(left_out)[first] - left_out[first],
-                                                 days_in)
+        so_far = np.cumsum(left_out) - np.repeat(
+            np.cumsum(left_out)[first] - left_out[first], days_in
+        )
         short = (~tick) & (so_far > spare[group])
         inside = (day >= d_lo) & (day <= d_hi)
         at = day[inside] - d_lo
@@ -634,7 +635,7 @@ class WeekProgress:
         """Days of the week after `day` (0 once the week is over)."""
         if self.day is None:
             return 0
-        return max(0, (self.week_end - self.day).days)
+        return max(0, int((self.week_end - self.day).days))
 
     @property
     def adherence(self) -> float | None:

@@ -39,7 +39,7 @@ def _static(name: str) -> str:
     return (resources.files("backcare.ui") / "static" / name).read_text(encoding="utf-8")
 
 
-class HoldSignal(anywidget.AnyWidget):  # type: ignore[misc]
+class HoldSignal(anywidget.AnyWidget):
     """One per checklist: plays the hold timers' cues and holds the mute switch."""
 
     _esm = _static("hold_signal.js")

@@ -108,8 +108,8 @@ class ProgressView:
             + f"<h3 style='margin:6px 0 2px'>{d.start:%d %b %Y} to {d.end:%d %b %Y}</h3>"
             + _p(d.summary, "summary")
         )
-        self.week.value = (
-            "<h3 style='margin:10px 0 2px'>Your weeks</h3>" + glance_html(g, grid=True)
+        self.week.value = "<h3 style='margin:10px 0 2px'>Your weeks</h3>" + glance_html(
+            g, grid=True
         )
         fig = P.trend_figures(d, self.store.catalog)["pain"]
         # a phone-sized layout: the chart follows the width it is given

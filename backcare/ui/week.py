@@ -8,6 +8,8 @@ readers; the strip fits a 390 px wide phone screen.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 
 from backcare.present.html import esc
@@ -77,7 +79,9 @@ def _cell(day: pd.Timestamp, status: str, *, name: bool, today: pd.Timestamp | N
     )
 
 
-def strip_html(days: pd.DataFrame, label: str = "The last 7 days", today: object = None) -> str:
+def strip_html(
+    days: pd.DataFrame, label: str = "The last 7 days", today: dt.date | None = None
+) -> str:
     """One row of day cells (name, mark, date) from a day_statuses frame, as a labelled list."""
     t = pd.Timestamp(today) if today is not None else None
     cells = "".join(
@@ -87,7 +91,7 @@ def strip_html(days: pd.DataFrame, label: str = "The last 7 days", today: object
     return f'<ol class="backcare-week-strip" aria-label="{esc(label)}">{cells}</ol>'
 
 
-def grid_html(weeks: list[pd.DataFrame], today: object = None) -> str:
+def grid_html(weeks: list[pd.DataFrame], today: dt.date | None = None) -> str:
     """Calendar weeks as table rows (Monday to Sunday), oldest first, each labelled by its
     Monday; leading weeks with nothing prescribed are left out."""
     t = pd.Timestamp(today) if today is not None else None
@@ -113,9 +117,7 @@ def grid_html(weeks: list[pd.DataFrame], today: object = None) -> str:
                 f'<span class="backcare-day-mark" aria-hidden="true">{esc(mark)}</span>'
                 f'<span class="backcare-sr-only">{esc(_day_words(day, status))}</span></td>'
             )
-        rows.append(
-            f'<tr><th scope="row">{monday.day} {monday:%b}</th>{"".join(cells)}</tr>'
-        )
+        rows.append(f'<tr><th scope="row">{monday.day} {monday:%b}</th>{"".join(cells)}</tr>')
     return (
         '<table class="backcare-week-grid"><caption class="backcare-sr-only">Your recent '
         "weeks, Monday to Sunday</caption>"

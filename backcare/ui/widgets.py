@@ -239,9 +239,7 @@ class HoldTimer:
 
     def _show(self, name: str, remaining: float) -> None:
         secs = max(0, math.ceil(remaining - 1e-9))
-        self.label.value = (
-            f'<span class="backcare-timer">{esc(name)}: <b>{secs} s</b></span>'
-        )
+        self.label.value = f'<span class="backcare-timer">{esc(name)}: <b>{secs} s</b></span>'
 
     def _on_tick(self) -> None:
         self._handle = None

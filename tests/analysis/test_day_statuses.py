@@ -88,9 +88,7 @@ def test_three_times_a_week_leaves_four_spare_days_counted_from_monday():
 def test_a_daily_and_a_three_times_a_week_exercise_together():
     p = rx((1, D(0), None, "plank", 7), (1, D(0), None, "brisk-walking", 3))
     # Plank every day, walking Mon, Wed, Fri: walking's 4 spare days are Tue, Thu, Sat, Sun
-    it = items(
-        *all_of(["plank"], range(7), "p"), *all_of(["brisk-walking"], [0, 2, 4], "w")
-    )
+    it = items(*all_of(["plank"], range(7), "p"), *all_of(["brisk-walking"], [0, 2, 4], "w"))
     assert statuses(p, it, D(0), D(6)) == ["done"] * 7
     # walking twice only (Mon, Wed): its fifth day without (Sunday) is a missing walk
     it = items(*all_of(["plank"], range(7), "p"), *all_of(["brisk-walking"], [0, 2], "w"))

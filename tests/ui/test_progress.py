@@ -13,7 +13,7 @@ import ipywidgets as W
 import pytest
 
 from backcare.ui.progress import PatientApp
-from backcare.ui.today import PRIVATE_ENV, PATIENT_ENV
+from backcare.ui.today import PATIENT_ENV, PRIVATE_ENV
 from tests.support.loop import FakeLoop
 from tests.support.stores import add_default_patient, row_counts
 
@@ -137,9 +137,7 @@ def test_the_app_shows_its_one_patient_and_no_other(store, monkeypatch):
     app = app_for(store)
     app.show_progress()
     assert app.progress.patient_id == "kim"
-    shown = "".join(
-        w.value for w in (app.progress.summary, app.progress.week, app.progress.caveat)
-    )
+    shown = "".join(w.value for w in (app.progress.summary, app.progress.week, app.progress.caveat))
     assert "Robin" not in shown and "robin" not in shown
     assert not any(isinstance(w, W.Dropdown) for w in app.progress.widget.children)
 
