@@ -89,7 +89,7 @@ def test_the_voila_app_saves_a_session(app_server, e2e_store, page, screenshots)
     snap(page, screenshots / "app_opened.png", whole=False)
     assert page.get_by_text("Patient: Sam Example").is_visible()
     assert page.get_by_text("Before starting a new exercise programme").count() == 1
-    assert page.get_by_text("TodayView(store)").count() == 0  # code hidden
+    assert page.get_by_text("PatientApp(store)").count() == 0  # code hidden
 
     tick(page, "Pelvic Tilt")
     plank = exercise_row(page, "Plank")  # the second one through the hold timer, shortened to 2 s
