@@ -5,8 +5,8 @@ checklist (ui.today.TodayView); "My progress" shows, for the checklist's patient
 app never offers another), the plain-words summary of the trends notebook, this week at a
 glance with the recent weeks as rows of 7 days (ui.week), and the pain chart, drawn by the
 same functions as the trends notebook and the report (services.load_trends,
-present.text.summarise, present.figures.trend_figures). Nobody needs JupyterLab to see
-whether things are improving.
+present.text.summarise, present.figures.pain_chart, which trend_figures draws too). Nobody
+needs JupyterLab to see whether things are improving.
 
 Reads only. The progress view is computed when it is opened (and again each time, so a
 session saved a moment ago is in it), never while the page loads: plotly is imported then.
@@ -111,7 +111,7 @@ class ProgressView:
         self.week.value = "<h3 style='margin:10px 0 2px'>Your weeks</h3>" + glance_html(
             g, grid=True
         )
-        fig = P.trend_figures(d, self.store.catalog)["pain"]
+        fig = P.pain_chart(d)  # trend_figures' "pain": the trends notebook's chart
         # a phone-sized layout: the chart follows the width it is given
         fig.update_layout(autosize=True, width=None, margin={"l": 40, "r": 10, "t": 50})
         self.figure = fig
