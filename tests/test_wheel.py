@@ -191,6 +191,7 @@ def test_the_wheel_holds_the_notebooks_the_catalog_and_the_app_template(installe
         "backcare/jupyter/voila/templates/backcare/index.html.j2",
         "backcare/ui/static/hold_signal.js",  # the hold timer's front end, never from a CDN
         "backcare/ui/static/hold_signal.css",
+        "backcare/ui/static/view_switch.js",
     ):
         assert name in names
     packaged = {p.name for p in (ROOT / "backcare" / "notebooks").glob("*.ipynb")}

@@ -29,21 +29,22 @@ import traitlets
 
 from backcare.ui.widgets import GET_READY
 
-__all__ = ["GET_READY", "GET_READY_S", "HoldSignal"]
+__all__ = ["GET_READY", "GET_READY_S", "HoldSignal", "static_text"]
 
 GET_READY_S = 3.0  # seconds to get into position before the first hold
 KEEP_CUES = 50
 
 
-def _static(name: str) -> str:
+def static_text(name: str) -> str:
+    """The text of a file shipped in backcare/ui/static (ES modules and their CSS)."""
     return (resources.files("backcare.ui") / "static" / name).read_text(encoding="utf-8")
 
 
 class HoldSignal(anywidget.AnyWidget):
     """One per checklist: plays the hold timers' cues and holds the mute switch."""
 
-    _esm = _static("hold_signal.js")
-    _css = _static("hold_signal.css")
+    _esm = static_text("hold_signal.js")
+    _css = static_text("hold_signal.css")
     muted = traitlets.Bool(False).tag(sync=True)
 
     def __init__(self, **kwargs: Any) -> None:

@@ -1,6 +1,8 @@
 """My progress: the app's second view, beside today's checklist, for the same one person.
 
-``PatientApp(store)`` shows two toggle buttons, "Today" and "My progress". "Today" is the
+``PatientApp(store)`` shows two buttons, "Today" and "My progress" (ViewSwitch: real
+<button>s whose aria-pressed says which view is shown; ipywidgets' ToggleButtons say it by
+colour only). "Today" is the
 checklist (ui.today.TodayView); "My progress" shows, for the checklist's patient only (the
 app never offers another), the plain-words summary of the trends notebook, this week at a
 glance with the recent weeks as rows of 7 days (ui.week), and the pain chart, drawn by the
@@ -18,18 +20,21 @@ import datetime as dt
 import logging
 from typing import Any
 
+import anywidget
 import ipywidgets as W
+import traitlets
 
 from backcare import services
 from backcare.domain.wording import RED_FLAG_MESSAGE
 from backcare.present.html import message_html
 from backcare.present.html import paragraph as _p
 from backcare.store import STORE_ERRORS, Store
+from backcare.ui.hold_timer import static_text
 from backcare.ui.today import TodayView
 from backcare.ui.week import glance_html
 from backcare.ui.widgets import callback_boundary, one_line
 
-__all__ = ["GRID_WEEKS", "PERIOD", "PatientApp", "ProgressView"]
+__all__ = ["GRID_WEEKS", "PERIOD", "PatientApp", "ProgressView", "ViewSwitch"]
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +45,6 @@ TODAY, PROGRESS = "Today", "My progress"
 _CSS = """<style>
 .backcare-progress { max-width: 980px; }
 .backcare-progress .backcare-text { line-height: 1.4; }
-.backcare-app-switch .widget-toggle-buttons { flex-wrap: wrap; }
-.backcare-app-switch .widget-toggle-button { width: auto; min-width: 8em; }
 </style>"""
 
 
@@ -134,6 +137,23 @@ def _figure_output(fig: Any) -> dict[str, Any]:
     return {"output_type": "display_data", "data": data, "metadata": {}}
 
 
+class ViewSwitch(anywidget.AnyWidget):
+    """Buttons choosing one of `options` (value: the chosen one), aria-pressed on the chosen."""
+
+    _esm = static_text("view_switch.js")
+    _css = static_text("view_switch.css")
+    value = traitlets.Unicode("").tag(sync=True)
+    options = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    label = traitlets.Unicode("Views").tag(sync=True)
+
+    @traitlets.validate("value")
+    def _known(self, proposal: dict[str, Any]) -> str:
+        value = str(proposal["value"])
+        if self.options and value not in self.options:
+            raise traitlets.TraitError(f"value: {value!r} is not one of {self.options}")
+        return value
+
+
 class PatientApp:
     """Today's checklist and My progress for one person, switched by two toggle buttons.
 
@@ -142,12 +162,7 @@ class PatientApp:
     def __init__(self, store: Store, patient_id: str | None = None, day: Any = None, **kw: Any):
         self.today = TodayView(store, patient_id, day, **kw)
         self.progress = ProgressView(store)
-        self.switch = W.ToggleButtons(
-            options=[TODAY, PROGRESS],
-            value=TODAY,
-            tooltips=["Today's checklist", "Your weeks and your pain over time"],
-            style={"button_width": "auto"},
-        )
+        self.switch = ViewSwitch(options=[TODAY, PROGRESS], value=TODAY, label="Show")
         self.switch.add_class("backcare-app-switch")
         self.message = W.HTML()
         self.progress.widget.layout.display = "none"

@@ -76,8 +76,11 @@ def test_my_progress_on_a_phone_shows_the_summary_the_weeks_and_the_pain_chart(
     history, app_server, page, screenshots
 ):
     open_app(page, app_server)
-    switch = page.get_by_role("button", name="My progress")
-    switch.click()
+    switch = page.get_by_role("button", name="My progress", exact=True)
+    expect(switch).to_have_attribute("aria-pressed", "false")
+    switch.focus()
+    page.keyboard.press("Enter")  # keyboard operable
+    expect(switch).to_have_attribute("aria-pressed", "true")
     progress = page.locator(".backcare-progress")
     progress.get_by_role("heading", name="My progress").wait_for(timeout=60_000)
     summary = progress.locator(".backcare-summary")
@@ -114,7 +117,8 @@ def test_my_progress_on_a_phone_shows_the_summary_the_weeks_and_the_pain_chart(
     progress.screenshot(path=str(screenshots / "app-my-progress-phone-whole.png"))
     page.set_viewport_size(PHONE)
     # and back to the checklist
-    page.get_by_role("button", name="Today").click()
+    page.get_by_role("button", name="Today", exact=True).click()
+    expect(switch).to_have_attribute("aria-pressed", "false")
     expect(page.get_by_role("checkbox", name="Plank", exact=True)).to_be_visible()
     expect(progress).to_be_hidden()
 
@@ -148,7 +152,8 @@ def test_the_hold_timer_counts_in_sounds_and_remembers_the_mute_switch(
     assert tones >= 3, tones
     assert [200, 100, 200] in vibrations, vibrations  # the end, on a device that vibrates
 
-    mute.click()
+    mute.focus()
+    page.keyboard.press("Space")  # a real button: Space presses it
     expect(mute).to_have_attribute("aria-pressed", "true")
     expect(page.locator(".backcare-sound-state")).to_have_text("Sound off")
     page.reload()

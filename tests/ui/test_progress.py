@@ -53,7 +53,7 @@ def app_for(store, **kw) -> PatientApp:
 def test_the_app_opens_on_today_and_computes_progress_only_when_asked(store, history):
     before = row_counts(store)
     app = app_for(store)
-    assert app.switch.options == ("Today", "My progress") and app.switch.value == "Today"
+    assert app.switch.options == ["Today", "My progress"] and app.switch.value == "Today"
     assert app.today.widget.layout.display is None
     assert app.progress.widget.layout.display == "none"
     assert app.progress.data is None  # nothing read for it while the page loads
@@ -151,3 +151,20 @@ def test_without_a_patient_the_progress_view_says_so(store, monkeypatch):
     app.show_progress()
     assert "Choose a patient on the Today view first." in text(app.progress.summary.value)
     assert app.progress.data is None
+
+
+def test_the_view_switch_is_real_buttons_shipped_in_the_package():
+    from importlib import resources
+
+    import traitlets
+
+    from backcare.ui.progress import ViewSwitch
+
+    js = (resources.files("backcare.ui") / "static" / "view_switch.js").read_text()
+    assert ViewSwitch._esm == js and "http" not in js and "import " not in js
+    assert 'createElement("button")' in js and "aria-pressed" in js
+    switch = ViewSwitch(options=["Today", "My progress"], value="Today")
+    switch.value = "My progress"
+    with pytest.raises(traitlets.TraitError, match="Elsewhere"):
+        switch.value = "Elsewhere"
+    assert switch.value == "My progress"
