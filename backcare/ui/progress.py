@@ -76,6 +76,7 @@ class ProgressView:
         self.chart.outputs = ()
         self.caveat.value = self.week.value = ""
         self.heading.value = _CSS + "<h2 style='margin:8px 0 4px'>My progress</h2>"
+        self.summary.value = message_html("info", "Reading your progress…")
         if patient_id is None or day is None:
             self.summary.value = message_html("info", "Choose a patient on the Today view first.")
             return
@@ -179,19 +180,20 @@ class PatientApp:
     def _switched(self) -> None:
         progress = self.switch.value == PROGRESS
         self.message.value = ""
-        if progress:
-            pid = self.today.patient_id
-            day = None
-            if pid is not None:
-                try:
-                    day = self.today.local_today()
-                except STORE_ERRORS as exc:
-                    self.message.value = message_html(
-                        "error", "Cannot show your progress", [one_line(exc)]
-                    )
-            self.progress.show(pid, day)
+        # the chosen view shows at once; My progress then fills in as it is read
         self.today.widget.layout.display = "none" if progress else None
         self.progress.widget.layout.display = None if progress else "none"
+        if not progress:
+            return
+        pid, day = self.today.patient_id, None
+        if pid is not None:
+            try:
+                day = self.today.local_today()
+            except STORE_ERRORS as exc:
+                self.message.value = message_html(
+                    "error", "Cannot show your progress", [one_line(exc)]
+                )
+        self.progress.show(pid, day)
 
     def show_progress(self) -> None:
         """Switch to My progress (as clicking its button does)."""

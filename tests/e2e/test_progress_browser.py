@@ -84,7 +84,7 @@ def test_my_progress_on_a_phone_shows_the_summary_the_weeks_and_the_pain_chart(
     progress = page.locator(".backcare-progress")
     progress.get_by_role("heading", name="My progress").wait_for(timeout=60_000)
     summary = progress.locator(".backcare-summary")
-    expect(summary).to_contain_text("Exercises were ticked off")
+    expect(summary).to_contain_text("Exercises were ticked off", timeout=120_000)
     # this week at a glance: the last 7 days, the sessions against the prescription, the run
     strip = progress.locator(".backcare-week-strip li")
     expect(strip).to_have_count(7)
