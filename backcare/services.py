@@ -287,6 +287,55 @@ def week_progress(store: Store, patient_id: str, day: dt.date) -> A.WeekProgress
     return A.week_progress(rx, items, day)
 
 
+@dataclass(frozen=True)
+class WeekGlance:
+    """A week at a glance: this week's progress and streak, and each day's status.
+
+    days: analysis.day_statuses from the Monday `weeks - 1` weeks before the day's week (or
+    the day 6 days before, if earlier) to the Sunday of the day's week; today is `day`."""
+
+    day: dt.date
+    progress: A.WeekProgress
+    days: pd.DataFrame
+    grid_weeks: int = 1
+
+    def last_days(self, n: int = 7) -> pd.DataFrame:
+        """The statuses of the n days ending on the glance's day."""
+        end = pd.Timestamp(self.day)
+        lo = end - pd.Timedelta(days=n - 1)
+        return self.days[(self.days["day"] >= lo) & (self.days["day"] <= end)].reset_index(
+            drop=True
+        )
+
+    def weeks(self) -> list[pd.DataFrame]:
+        """The calendar weeks (Monday to Sunday) of the grid, oldest first, 7 rows each."""
+        monday = self.day - dt.timedelta(days=self.day.weekday())
+        first = pd.Timestamp(monday) - pd.Timedelta(days=7 * (self.grid_weeks - 1))
+        grid = self.days[self.days["day"] >= first]
+        return [grid.iloc[i : i + 7].reset_index(drop=True) for i in range(0, len(grid), 7)]
+
+
+def week_glance(store: Store, patient_id: str, day: dt.date, weeks: int = 1) -> WeekGlance:
+    """This week's progress (analysis.week_progress) and the day statuses
+    (analysis.day_statuses) of the last `weeks` calendar weeks and the last 7 days; `day` is
+    the person's today. One read of the prescriptions and of the items since the first
+    programme."""
+    if weeks < 1:
+        raise ValidationError("weeks", weeks, "a whole number of weeks from 1")
+    _patient(store, patient_id)
+    rx = store.prescriptions(patient_id)
+    monday = day - dt.timedelta(days=day.weekday())
+    week_end = monday + dt.timedelta(days=6)
+    grid_start = monday - dt.timedelta(days=7 * (weeks - 1))
+    strip_start = day - dt.timedelta(days=6)
+    start = min(grid_start, strip_start)
+    read_from = start - dt.timedelta(days=start.weekday())  # spare days count from Monday
+    first = rx["valid_from"].min().date() if len(rx) else read_from
+    items = store.items(patient_id, min(first, read_from), week_end)
+    days = A.day_statuses(rx, items, start, week_end, today=day)
+    return WeekGlance(day, A.week_progress(rx, items, day), days, weeks)
+
+
 ANCHOR_READ_DAYS = 28  # scored days read after each patient's anchor in the first pass
 LATE_READ_DAYS = 28  # scored days read before the end in the first pass
 

@@ -340,7 +340,7 @@ def test_the_app_with_the_token_shows_the_checklist_without_code_and_writes_noth
     assert status == 200, voila_app.log_tail()
     assert "Today&#39;s exercises" in body or "Today's exercises" in body
     assert "application/vnd.jupyter.widget-view+json" in body  # the checklist widget was displayed
-    assert "open_store()" not in body and "TodayView(store)" not in body  # code hidden
+    assert "open_store()" not in body and "PatientApp(store)" not in body  # code hidden
     assert "Traceback" not in body
     assert "cdn.jsdelivr.net" not in body  # backcare's template: no third-party stylesheets
     assert _store_counts(served_store) == before

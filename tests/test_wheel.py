@@ -192,6 +192,9 @@ def test_the_wheel_holds_the_notebooks_the_catalog_and_the_app_template(installe
         # plotly.js's cartesian bundle for reports, copied there by make (git-ignored)
         "backcare/static/plotly-cartesian.min.js",
         "backcare/static/plotly.js-LICENSE.txt",
+        "backcare/ui/static/hold_signal.js",  # the hold timer's front end, never from a CDN
+        "backcare/ui/static/hold_signal.css",
+        "backcare/ui/static/view_switch.js",
     ):
         assert name in names, f"{name} is not in the wheel (run make: it copies the npm bundle)"
     packaged = {p.name for p in (ROOT / "backcare" / "notebooks").glob("*.ipynb")}

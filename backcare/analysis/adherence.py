@@ -26,7 +26,21 @@ Methods (every adherence figure shown comes from here)
   unchanged.
 * Streaks: consecutive weeks whose exercise adherence is >= 80 %; weeks with nothing
   prescribed neither extend nor break a run; the period's last week, when incomplete, is
-  "in progress" and ignored.
+  "in progress" and ignored. (This is the streak the app shows: "2 weeks in a row at 80 %
+  or more of your prescribed exercises; this week counts once it is complete".)
+* Day status (``day_statuses``, the week strip a person sees; habit apps such as Loop Habit
+  Tracker draw the same strip for habits done "n times a week"). An exercise prescribed
+  t times a week has spare days: in a calendar week it is in force on d days and asked for
+  n = round(sum of t/7 over those days) times (t for a whole week, pro-rated like the
+  prescription above), so it may be left out on d - n of them. Its days without a tick use
+  up the spare days in order from Monday; a day it is left out once they are used up is a
+  day it is *missing* (at 7x/week every day without it; at 3x/week from the fifth day
+  without it in that week). A day is then: "nothing" (nothing in force), "done" (an
+  in-force exercise ticked, none missing), "partly" (ticked, but one missing), "rest"
+  (nothing ticked, nothing missing: a spare day), "missed" (nothing ticked, one missing).
+  Relative to the person's today: "open" is today while nothing is ticked (the day is not
+  over), "upcoming" a later day with something in force. Ticks count once per day and
+  exercise (two sessions do not make two days) and only for exercises in force that day.
 """
 
 from __future__ import annotations
@@ -49,6 +63,7 @@ from backcare.analysis.calendar import (
     in_force_days,
     monday,
     one_patient,
+    segment_starts,
 )
 
 ADHERENT = 0.80
@@ -507,6 +522,100 @@ def streaks(weekly: pd.DataFrame, threshold: float = ADHERENT) -> Streaks:
     return Streaks(run, longest, threshold, since if run else None, in_progress)
 
 
+# ---- day statuses (the week strip) ----------------------------------------------------------
+DONE, PARTLY, REST, MISSED, NOTHING, OPEN, UPCOMING = (
+    "done",
+    "partly",
+    "rest",
+    "missed",
+    "nothing",
+    "open",
+    "upcoming",
+)
+DAY_STATUSES = (DONE, PARTLY, REST, MISSED, NOTHING, OPEN, UPCOMING)
+DAY_COLUMNS = {
+    "day": "datetime64[ns]",
+    "status": "str",
+    "exercises": "int64",
+    "ticked": "int64",
+    "missing": "int64",
+}
+
+
+def day_statuses(
+    prescriptions: pd.DataFrame,
+    items: pd.DataFrame,
+    start: Any,
+    end: Any,
+    today: Any = None,
+    *,
+    in_force: InForce | None = None,
+) -> pd.DataFrame:
+    """One row per day of [start, end]: its status (DAY_STATUSES), exercises in force, in-force
+    exercises ticked, exercises missing.
+
+    Method: see the module docstring ("Day status"). Spare days are counted over whole
+    calendar weeks, so items must hold the weeks of start and end from their Monday.
+    today (the person's local date; None: every day is judged as over) makes today "open"
+    while nothing is ticked and later days "upcoming"."""
+    one_patient(prescriptions, items)
+    lo, hi = as_day(start), as_day(end)
+    if hi < lo:
+        return empty(DAY_COLUMNS)
+    d_lo, d_hi = day_numbers([lo])[0], day_numbers([hi])[0]
+    w_lo, w_hi = monday(d_lo), monday(d_hi) + 6
+    n_days = d_hi - d_lo + 1
+    exercises = np.zeros(n_days, dtype=np.int64)
+    ticked = np.zeros(n_days, dtype=np.int64)
+    missing = np.zeros(n_days, dtype=np.int64)
+    f = _in_force(prescriptions, items, datetimes([w_lo])[0], datetimes([w_hi])[0], in_force)
+    exp = f.frame
+    if len(exp):
+        day = day_numbers(exp["day"])
+        e_code = f.exercise_code.astype(np.int64)
+        tick = exp["done"].to_numpy(dtype=np.int64) > 0
+        tpw = np.nan_to_num(exp["tpw"].to_numpy(dtype=float))
+        # rows in (exercise, day) order: each (week, exercise) is one run of rows
+        order = np.lexsort((day, e_code))
+        day, e_code, tick, tpw = day[order], e_code[order], tick[order], tpw[order]
+        key = e_code * (1 << 32) + monday(day)
+        first = segment_starts(key)
+        group = np.cumsum(np.isin(np.arange(len(key)), first)) - 1
+        days_in = np.bincount(group).astype(np.int64)
+        asked = np.floor(np.bincount(group, weights=tpw) / 7 + 0.5 + EPS).astype(np.int64)
+        spare = days_in - np.minimum(asked, days_in)
+        left_out = (~tick).astype(np.int64)
+        # days without a tick so far in the run (this one included)
+        so_far = np.cumsum(left_out) - np.repeat(
+            np.cumsum(left_out)[first] - left_out[first], days_in
+        )
+        short = (~tick) & (so_far > spare[group])
+        inside = (day >= d_lo) & (day <= d_hi)
+        at = day[inside] - d_lo
+        exercises = np.bincount(at, minlength=n_days).astype(np.int64)
+        ticked = np.bincount(at, weights=tick[inside], minlength=n_days).astype(np.int64)
+        missing = np.bincount(at, weights=short[inside], minlength=n_days).astype(np.int64)
+    status = np.where(
+        ticked > 0, np.where(missing > 0, PARTLY, DONE), np.where(missing > 0, MISSED, REST)
+    ).astype(object)
+    if today is not None:
+        t = day_numbers([as_day(today)])[0]
+        cal = np.arange(d_lo, d_hi + 1)
+        status[(cal == t) & (ticked == 0)] = OPEN
+        status[cal > t] = UPCOMING
+        missing[cal > t] = 0  # not judged yet
+    status[exercises == 0] = NOTHING
+    return pd.DataFrame(
+        {
+            "day": datetimes(np.arange(d_lo, d_hi + 1)),
+            "status": pd.array(status.astype(str), dtype="str"),
+            "exercises": exercises,
+            "ticked": ticked,
+            "missing": missing,
+        }
+    )
+
+
 # ---- this week at a glance ------------------------------------------------------------------
 @dataclass(frozen=True)
 class WeekProgress:
@@ -519,6 +628,14 @@ class WeekProgress:
     exercises_done: float
     exercises_prescribed: float
     streak: Streaks
+    day: Any = None  # the day the progress was read on (None: the week's end)
+
+    @property
+    def days_left(self) -> int:
+        """Days of the week after `day` (0 once the week is over)."""
+        if self.day is None:
+            return 0
+        return max(0, int((self.week_end - self.day).days))
 
     @property
     def adherence(self) -> float | None:
@@ -557,4 +674,5 @@ def week_progress(prescriptions: pd.DataFrame, items: pd.DataFrame, day: Any) ->
         get("done"),
         get("prescribed"),
         streak,
+        d.date(),
     )

@@ -788,15 +788,20 @@ def use_offline_renderer() -> str:
     return OFFLINE_RENDERER
 
 
+def pain_chart(d: Any) -> go.Figure:
+    """The pain figure of one patient's TrendsData, questionnaires on it (trends, report, app)."""
+    return with_questionnaires(
+        pain_figure(d.daily, d.trend, d.flares, d.annotations),
+        getattr(d, "questionnaire_responses", None),
+        d.start,
+        d.end,
+    )
+
+
 def trend_figures(d: Any, catalog: Catalog | None) -> dict[str, go.Figure]:
     """The five figures of the trends notebook and the report for one patient's TrendsData."""
     return {
-        "pain": with_questionnaires(
-            pain_figure(d.daily, d.trend, d.flares, d.annotations),
-            getattr(d, "questionnaire_responses", None),
-            d.start,
-            d.end,
-        ),
+        "pain": pain_chart(d),
         "calendar": adherence_calendar(d.completion, d.weekly),
         "weekly": weekly_adherence_figure(d.weekly),
         "effect": session_effect_figure(d.effect, catalog),

@@ -111,21 +111,60 @@ def _n(x: float) -> str:
     return str(round(x)) if abs(x - round(x)) < 0.05 else f"{x:.1f}"
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def streak_sentence(s: Streaks) -> str:
+    """The weekly streak in plain words, saying what counts (analysis.streaks: weeks at 80 % or
+    more of the prescribed exercises; the week in progress counts once it is complete)."""
+    pct = f"{s.threshold * 100:.0f} %"
+    if s.current:
+        head = (
+            f"{_plural(s.current, 'week')} in a row with {pct} or more of your prescribed "
+            "exercises done"
+        )
+    elif s.longest:
+        head = (
+            f"A new run starts with a week at {pct} or more of your prescribed exercises "
+            f"(your best so far: {_plural(s.longest, 'week')} in a row)"
+        )
+    else:
+        head = f"Your run starts with a whole week at {pct} or more of your prescribed exercises"
+    return head + ("; this week counts once it is complete." if s.in_progress else ".")
+
+
 def week_progress_lines(p: WeekProgress) -> list[str]:
-    """This week's progress in plain sentences (no HTML)."""
+    """This week's progress in plain sentences (no HTML): sessions against the prescription,
+    the days left, the streak and the self-report caveat."""
     week = f"This week ({p.week_start:%a %d %b} to {p.week_end:%a %d %b})"
     if not p.exercises_prescribed or p.adherence is None:
         return [f"{week}: no programme is prescribed."]
+    left = p.days_left
+    more = f"; {_plural(left, 'day')} to go" if left else ""
     out = [
-        f"{week}: {_n(p.sessions_done)} of {_n(p.sessions_prescribed)} prescribed sessions; "
-        f"{_n(p.exercises_done)} of {_n(p.exercises_prescribed)} prescribed exercises "
-        f"done ({p.adherence * 100:.0f} %)."
+        f"{week}: {_n(p.sessions_done)} of {_n(p.sessions_prescribed)} sessions done{more}.",
+        streak_sentence(p.streak),
+        SELF_REPORT_CAVEAT,
     ]
-    s = p.streak
-    now = f"Weeks in a row at 80 % or more: {s.current}"
-    out.append(now + (" (this week is still in progress)." if s.in_progress else "."))
-    out.append(SELF_REPORT_CAVEAT)
     return out
+
+
+# what each day status of analysis.day_statuses means, in the strip's legend and its labels
+DAY_STATUS_WORDS = {
+    "done": "done",
+    "partly": "partly done",
+    "missed": "missed",
+    "rest": "rest day",
+    "nothing": "nothing prescribed",
+    "open": "today, still to do",
+    "upcoming": "still to come",
+}
+DAY_STATUS_NOTE = (
+    "A day is done when an exercise was ticked and none is missing. An exercise prescribed "
+    "fewer than 7 times a week may be left out on its spare days (3 times a week: 4 spare "
+    "days, counted from Monday); a day without it after that counts as missing it."
+)
 
 
 # ---- progression suggestions ---------------------------------------------------------------------

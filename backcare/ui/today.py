@@ -41,7 +41,9 @@ from backcare.errors import BackcareError, NotFoundError
 from backcare.present.html import esc, message_html, picture_html
 from backcare.present.text import week_progress_lines
 from backcare.store import STORE_ERRORS, Store
+from backcare.ui.hold_timer import GET_READY_S, HoldSignal
 from backcare.ui.questionnaire import QuestionnaireForm
+from backcare.ui.week import strip_block_html
 from backcare.ui.widgets import (
     Disclosure,
     HoldTimer,
@@ -175,10 +177,13 @@ class ExerciseRow:
         scheduler: Scheduler | Callable[[], Scheduler] | None = None,
         tick: float = 1.0,
         switch_s: float = 5.0,
+        get_ready_s: float = 0.0,
+        signal: HoldSignal | None = None,
     ) -> None:
         self.exercise = exercise
         self.prescription = prescription
         self.switch_s = switch_s
+        self.get_ready_s = get_ready_s
         self.done = W.Checkbox(
             value=False,
             description=exercise.name,
@@ -215,6 +220,11 @@ class ExerciseRow:
                 scheduler=scheduler,
                 tick=tick,
                 on_change=self._timer_changed,
+                on_cue=(
+                    (lambda event, phase, secs: signal.on_timer(exercise.name, event, phase, secs))
+                    if signal is not None
+                    else None
+                ),
             )
             self.timer_button.on_click(self._toggle_timer)
             self.inputs["hold_s"].observe(self._hold_changed, "value")
@@ -258,6 +268,7 @@ class ExerciseRow:
                 sets=max(1, sets),
                 each_side=self.prescription.each_side,
                 switch_s=self.switch_s,
+                get_ready_s=self.get_ready_s,
             )
         )
 
@@ -359,6 +370,8 @@ class _TimerOptions(TypedDict):
     scheduler: Scheduler | Callable[[], Scheduler] | None
     tick: float
     switch_s: float
+    get_ready_s: float
+    signal: HoldSignal | None
 
 
 def _utcnow() -> dt.datetime:
@@ -369,9 +382,10 @@ class TodayView:
     """Today's checklist for one patient and day; display it in a notebook or a Voila app.
 
     patient_id: default the store's only patient, else $BACKCARE_PATIENT, else a dropdown.
-    day: default today in the patient's time zone. scheduler/tick/switch_s drive the hold
-    timer (default: the kernel's asyncio loop, 1 s ticks, 5 s to switch sides); now returns
-    the current UTC time (tests inject both)."""
+    day: default today in the patient's time zone. scheduler/tick/switch_s/get_ready_s drive
+    the hold timer (default: the kernel's asyncio loop, 1 s ticks, 5 s to switch sides, a 3 s
+    get-ready count; its sound, vibration and mute switch: ui.hold_timer); now returns the
+    current UTC time (tests inject both)."""
 
     def __init__(
         self,
@@ -382,14 +396,18 @@ class TodayView:
         scheduler: Scheduler | Callable[[], Scheduler] | None = None,
         tick: float = 1.0,
         switch_s: float = 5.0,
+        get_ready_s: float = GET_READY_S,
         now: Callable[[], dt.datetime] = _utcnow,
     ) -> None:
         self.store = store
         self._now = now
+        self.hold_signal = HoldSignal()
         self._timer_opts: _TimerOptions = {
             "scheduler": scheduler,
             "tick": tick,
             "switch_s": switch_s,
+            "get_ready_s": get_ready_s,
+            "signal": self.hold_signal,
         }
         self.rows: list[ExerciseRow] = []
         self.programme: Programme | None = None
@@ -812,8 +830,10 @@ class TodayView:
                 rows.append(row)
         self.rows = rows
         if rows:
+            timed = [self.hold_signal] if any(r.timer for r in rows) else []
             self.exercise_box.children = [
                 W.HTML(f"<h3 style='margin:10px 0 4px'>Exercises ({len(rows)})</h3>"),
+                *timed,
                 *[r.widget for r in rows],
             ]
         else:
@@ -1005,8 +1025,9 @@ class TodayView:
             self._fail(self.message, "Not saved", exc)
             return None
         if self._saved == d:
+            glance_lines, strip = self._glance()
             self.message.value = message_html(
-                "info", "Already saved: nothing has changed since.", self._progress_lines()
+                "info", "Already saved: nothing has changed since.", glance_lines, trusted=strip
             )
             return self.session_id
         update = self._saved is not None
@@ -1047,7 +1068,8 @@ class TodayView:
             lines.append(f"Pain before {pb}, after {pa} (0-10).")
         if d.notes:
             lines.append(f"Notes: {d.notes}")
-        lines += self._progress_lines()
+        glance_lines, strip = self._glance()
+        lines += glance_lines
         title = (
             f"Updated your session for {day:%A %d %B}."
             if update
@@ -1056,7 +1078,7 @@ class TodayView:
         if d.red_flags:  # the warning itself stands on its own at the top (_red_flags_changed)
             lines.append("Warning signs saved: read the red message at the top of the page.")
         self._red_flags_changed()
-        self.message.value = message_html("success", title, lines)
+        self.message.value = message_html("success", title, lines, trusted=strip)
         return self.session_id
 
     def progress(self) -> WeekProgress:
@@ -1065,12 +1087,17 @@ class TodayView:
             raise NotFoundError("day", None, "a day chosen in the calendar")
         return services.week_progress(self.store, self._shown_patient(), self.day)
 
-    def _progress_lines(self) -> list[str]:
+    def _glance(self) -> tuple[list[str], str]:
+        """This week at a glance (services.week_glance): its sentences and the strip of the
+        last 7 days (ui.week) as HTML."""
         try:
-            return week_progress_lines(self.progress())
+            if self.day is None:
+                raise NotFoundError("day", None, "a day chosen in the calendar")
+            g = services.week_glance(self.store, self._shown_patient(), self.day)
         except STORE_ERRORS as exc:  # the save stands; progress is a bonus
             log.debug("progress failed", exc_info=True)
-            return [f"(This week's progress could not be read: {one_line(exc)})"]
+            return [f"(This week's progress could not be read: {one_line(exc)})"], ""
+        return week_progress_lines(g.progress), strip_block_html(g)
 
     # ---- quick pain entry ----------------------------------------------------------------
     def record_pain(self) -> str | None:

@@ -160,7 +160,10 @@ class HoldTimer:
     """Counts holds down on an event loop (never sleeping) and calls on_done after the last.
 
     A hold is a list of phases (label, seconds). The timer reschedules itself with
-    scheduler.call_later at most every `tick` seconds and shows what is left in `label`."""
+    scheduler.call_later at most every `tick` seconds and shows what is left in `label`.
+    on_cue(event, phase, seconds), if given, hears each event: 'phase' (a phase starts),
+    'tick' (time passed in it), 'done' (the last phase ended), 'stopped' (the user stopped
+    it); ui.hold_timer.HoldSignal turns them into sounds and spoken counts."""
 
     def __init__(
         self,
@@ -170,10 +173,12 @@ class HoldTimer:
         scheduler: Scheduler | Callable[[], Scheduler] | None = None,
         tick: float = 1.0,
         on_change: Callable[[bool], None] | None = None,
+        on_cue: Callable[[str, str, int], None] | None = None,
     ) -> None:
         self.label = label
         self.on_done = on_done
         self.on_change = on_change
+        self.on_cue = on_cue
         self.tick = tick
         self._scheduler = scheduler
         self._phases: list[tuple[str, float]] = []
@@ -212,6 +217,7 @@ class HoldTimer:
         self._phases = []
         if was_running and not quiet:
             self.label.value = '<span class="backcare-timer">Timer stopped.</span>'
+            self._cue("stopped", "", 0)
         if was_running and self.on_change:
             self.on_change(False)
 
@@ -221,10 +227,15 @@ class HoldTimer:
             raise RuntimeError("the hold timer was not started")
         return self._loop
 
+    def _cue(self, event: str, phase: str, remaining: float) -> None:
+        if self.on_cue is not None:
+            self.on_cue(event, phase, max(0, math.ceil(remaining - 1e-9)))
+
     def _next_phase(self) -> None:
         name, secs = self._phases[0]
         self._deadline = self._clock().time() + secs
         self._show(name, secs)
+        self._cue("phase", name, secs)
         self._schedule(secs)
 
     def _schedule(self, remaining: float) -> None:
@@ -232,9 +243,7 @@ class HoldTimer:
 
     def _show(self, name: str, remaining: float) -> None:
         secs = max(0, math.ceil(remaining - 1e-9))
-        self.label.value = (
-            f'<span class="backcare-timer" aria-live="polite">{esc(name)}: <b>{secs} s</b></span>'
-        )
+        self.label.value = f'<span class="backcare-timer">{esc(name)}: <b>{secs} s</b></span>'
 
     def _on_tick(self) -> None:
         self._handle = None
@@ -243,6 +252,7 @@ class HoldTimer:
         remaining = self._deadline - self._clock().time()
         if remaining > 1e-6:
             self._show(self._phases[0][0], remaining)
+            self._cue("tick", self._phases[0][0], remaining)
             self._schedule(remaining)
             return
         self._phases.pop(0)
@@ -252,20 +262,30 @@ class HoldTimer:
         self.label.value = '<span class="backcare-timer">Hold done: ticked.</span>'
         if self.on_change:
             self.on_change(False)
+        self._cue("done", "", 0)
         self.on_done()
 
 
+GET_READY = "Get ready"  # the first phase's name when a hold starts with a get-ready count
+
+
 def hold_phases(
-    seconds: int, *, sets: int = 1, each_side: bool = False, switch_s: float = 5.0
+    seconds: int,
+    *,
+    sets: int = 1,
+    each_side: bool = False,
+    switch_s: float = 5.0,
+    get_ready_s: float = 0.0,
 ) -> list[tuple[str, float]]:
-    """The countdown phases of a hold: each set, each side, with a short switch in between."""
+    """The countdown phases of a hold: a get-ready count (get_ready_s > 0), then each set, each
+    side, with a short switch in between."""
     sides = ("first side", "second side") if each_side else ("",)
     holds = []
     for s in range(1, sets + 1):
         for side in sides:
             parts = ([f"set {s} of {sets}"] if sets > 1 else []) + ([side] if side else [])
             holds.append("Hold, " + ", ".join(parts) if parts else "Hold")
-    phases: list[tuple[str, float]] = []
+    phases: list[tuple[str, float]] = [(GET_READY, float(get_ready_s))] if get_ready_s > 0 else []
     for i, name in enumerate(holds):
         if i and switch_s > 0:
             phases.append(("Switch sides, get ready" if each_side else "Rest, get ready", switch_s))

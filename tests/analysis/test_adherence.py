@@ -294,9 +294,12 @@ def test_week_progress_counts_this_week_against_the_prescription_and_the_weekly_
     assert (p.sessions_done, p.sessions_prescribed) == (2, 7)
     assert (p.exercises_done, p.exercises_prescribed) == (2, 56)
     assert (p.streak.current, p.streak.in_progress) == (2, True)
-    assert (
-        "2 of 7 prescribed sessions; 2 of 56 prescribed exercises done (4 %)"
-        in week_progress_lines(p)[0]
+    lines = week_progress_lines(p)
+    # Wednesday: Thursday to Sunday are still to come
+    assert lines[0] == "This week (Mon 19 Jan to Sun 25 Jan): 2 of 7 sessions done; 4 days to go."
+    assert lines[1] == (
+        "2 weeks in a row with 80 % or more of your prescribed exercises done; "
+        "this week counts once it is complete."
     )
     sunday = week_progress(
         store_rx, store_items, START + dt.timedelta(days=20)

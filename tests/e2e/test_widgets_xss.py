@@ -136,7 +136,7 @@ def test_user_text_is_shown_literally_and_never_runs(page, xss_app, screenshots)
 
     assert page.locator(INJECTED).count() == 0
     assert dialogs == []
-    assert page.requested_hosts <= {"127.0.0.1", "data"}, (
+    assert page.requested_hosts <= {"127.0.0.1", "data", "blob"}, (
         page.requested_hosts
     )  # nothing fetched elsewhere
     with open_store(db) as store:

@@ -247,6 +247,8 @@ def test_the_timer_counts_the_hold_down_and_ticks_the_box(store, patient):
     row = v.row("plank")
     row.timer_button.click()
     assert row.timer.running and row.timer_button.description == "Stop timer"
+    assert "Get ready:  3 s" in text_of(v, row.timer_label)  # a get-ready count first
+    loop.advance(3)
     assert "30 s" in text_of(v, row.timer_label)
     loop.advance(29)
     assert not row.done.value and "1 s" in text_of(v, row.timer_label)
@@ -261,6 +263,7 @@ def test_each_side_holds_count_both_sides_with_a_switch(store, patient):
     v = TodayView(store, now=clock(), scheduler=loop, switch_s=5)
     row = v.row("knee-to-chest")
     row.timer_button.click()
+    loop.advance(3)  # get ready
     assert "first side" in text_of(v, row.timer_label)
     loop.advance(30)
     assert "Switch sides" in text_of(v, row.timer_label) and not row.done.value
@@ -283,7 +286,7 @@ def test_the_timer_uses_the_hold_the_user_typed_and_can_be_stopped(store, patien
     loop.advance(60)
     assert not row.done.value
     row.timer_button.click()
-    loop.advance(10)
+    loop.advance(3 + 10)  # get ready, then the hold
     assert row.done.value
 
 
@@ -351,9 +354,18 @@ def test_save_writes_one_session_with_what_was_actually_done(view, store):
     assert pd.isna(items.loc["cat-cow", "reps"])  # not done: no dose recorded
     shown = text_of(view)
     assert "Saved your session" in shown and "2 of 8 exercises done" in shown
-    assert "This week" in shown and "1 of 7 prescribed sessions" in shown
-    assert "2 of 56 prescribed exercises done (4 %)" in shown
-    assert "Weeks in a row at 80 % or more: 0 (this week is still in progress)" in shown
+    # Wednesday of the programme's first week: one session of 7, Thursday to Sunday to go
+    assert "This week (Mon 05 Jan to Sun 11 Jan): 1 of 7 sessions done; 4 days to go." in shown
+    assert (
+        "Your run starts with a whole week at 80 % or more of your prescribed exercises; "
+        "this week counts once it is complete." in shown
+    )
+    assert "prescribed exercises done (" not in shown  # no discouraging percentage on day 3
+    # the strip of the last 7 days: nothing prescribed before Monday 5 January (the start),
+    # Monday and Tuesday without a session (missed, the programme is daily), today partly
+    assert "Sunday 4 January: nothing prescribed" in shown
+    assert "Monday 5 January: missed" in shown and "Tuesday 6 January: missed" in shown
+    assert "Wednesday 7 January: partly done" in shown
     assert "self-reported" in shown
 
 
@@ -403,7 +415,7 @@ def test_start_another_session_records_a_second_one(view, store):
     view.row("brisk-walking").done.value = True
     assert view.save() not in (None, first)
     assert len(store.sessions("p1")) == 2
-    assert "2 of 7 prescribed sessions" in text_of(view)
+    assert "2 of 7 sessions done" in text_of(view)
 
 
 @pytest.mark.parametrize(
@@ -565,8 +577,8 @@ def test_the_notebook_runs_top_to_bottom_shows_the_checklist_and_writes_nothing(
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     nb = nbformat.read(ROOT / "notebooks" / "01_today.ipynb", as_version=4)
     nb.cells.append(
-        nbformat.v4.new_code_cell("print(_.patient_id, len(_.rows))")
-    )  # `_`: the view shown
+        nbformat.v4.new_code_cell("print(_.today.patient_id, len(_.today.rows))")
+    )  # `_`: the app shown (its checklist)
     before = row_counts(store)
     NotebookClient(
         nb,
@@ -599,6 +611,9 @@ def test_the_reminders_button_offers_the_programme_as_a_calendar_file(view, stor
     assert event["dtstart"].params["TZID"] == "Europe/London"
     # from today (Wednesday 7 January 2026, in the patient's zone) at 18:00 by default
     assert event.decoded("dtstart").replace(tzinfo=None) == dt.datetime(2026, 1, 7, 18, 0)
+    assert [tz["TZID"] for tz in cal.walk("VTIMEZONE")] == ["Europe/London"]
+    (alarm,) = event.walk("VALARM")  # a reminder at the start
+    assert alarm["action"] == "DISPLAY" and alarm.decoded("trigger") == dt.timedelta(0)
     view.reminder_time.value = "07:30"  # a new time: a new link
     href = re.search(r"base64,([^\"]+)\"", view.reminder_link.value)
     (event,) = icalendar.Calendar.from_ical(base64.b64decode(href[1])).walk("VEVENT")
