@@ -341,7 +341,9 @@ class Disclosure(W.VBox):
 
     ipywidgets' Accordion headers cannot be focused; this is a real <button> (Tab, then Space
     or Enter). Like an Accordion, ``selected_index`` is 0 while open and None while closed,
-    and ``set_title(0, text)`` / ``get_title(0)`` name it."""
+    and ``set_title(0, text)`` / ``get_title(0)`` name it. The panel's content joins the page
+    when it is first opened (``child`` is built, but the browser draws none of its widgets
+    before that: the app's first screen draws fewer)."""
 
     selected_index = traitlets.Int(None, allow_none=True)
 
@@ -355,7 +357,8 @@ class Disclosure(W.VBox):
             layout=W.Layout(width="auto", max_width="100%"),
         )
         self.toggle.add_class("backcare-disclosure-button")
-        self.panel = W.VBox([child], layout=W.Layout(display="none", padding="4px 0 4px 12px"))
+        self.child = child
+        self.panel = W.VBox([], layout=W.Layout(display="none", padding="4px 0 4px 12px"))
         super().__init__([self.toggle, self.panel], **kwargs)
         self.add_class("backcare-disclosure")
         self.toggle.observe(self._toggled, "value")
@@ -384,6 +387,8 @@ class Disclosure(W.VBox):
 
     def _selected(self, change: dict) -> None:
         shown = change["new"] is not None
+        if shown and not self.panel.children:
+            self.panel.children = (self.child,)
         self.toggle.value = shown
         self.toggle.icon = "chevron-down" if shown else "chevron-right"
         self.toggle.tooltip = "Hide" if shown else "Show"

@@ -85,12 +85,14 @@ def test_a_disclosure_opens_and_closes_its_panel_like_a_one_panel_accordion():
     box = Disclosure(inside, "Quick pain entry")
     assert isinstance(box.toggle, W.ToggleButton)  # a real <button>: Tab, then Space or Enter
     assert box.selected_index is None and box.panel.layout.display == "none"
+    assert box.panel.children == ()  # not drawn by the browser before it is first opened
     assert box.get_title(0) == "Quick pain entry" and box.titles == ("Quick pain entry",)
     box.toggle.value = True  # what pressing the button does
     assert box.selected_index == 0 and box.panel.layout.display is None
     assert box.panel.children == (inside,) and box.toggle.icon == "chevron-down"
     box.selected_index = None
     assert not box.toggle.value and box.panel.layout.display == "none"
+    assert box.panel.children == (inside,)  # kept once drawn: what was typed in it stays
     box.set_title(0, "Answer this week's questions (due: RMDQ)")
     assert box.toggle.description == "Answer this week's questions (due: RMDQ)"
 
