@@ -174,16 +174,17 @@ def test_axe_finds_no_serious_violation_on_the_checklist_with_a_red_flag_and_sav
 
 
 # ---- keyboard only ---------------------------------------------------------------------
-def test_save_is_two_tab_presses_from_page_load_through_the_skip_link(app_server, page):
+def test_save_is_four_tab_presses_from_page_load_through_the_skip_link(app_server, page):
     open_app(page, app_server)
-    assert tab_to(page, lambda f: f["tag"] == "a" and f["name"] == "Skip to Save") == 1
+    # the app's two view buttons (Today, My progress) come first, then the skip link
+    assert tab_to(page, lambda f: f["tag"] == "a" and f["name"] == "Skip to Save") == 3
     page.keyboard.press("Enter")
     page.wait_for_function("() => location.hash.startsWith('#backcare-save-')")
-    assert tab_to(page, is_save, limit=1) == 1  # 2 Tab presses and one Enter in all
+    assert tab_to(page, is_save, limit=1) == 1  # 4 Tab presses and one Enter in all
     open_app(page, app_server)  # afresh (no #fragment), to count without the skip link
     page.bring_to_front()
     without = tab_to(page, is_save, limit=120)  # Tab after Tab, past every exercise
-    print(f"Tab presses from page load to Save: 2 with the skip link, {without} without")
+    print(f"Tab presses from page load to Save: 4 with the skip link, {without} without")
 
 
 def test_a_whole_session_by_keyboard_only(app_server, e2e_store, page, screenshots):
