@@ -106,6 +106,8 @@ def test_the_shutdown_request_needs_the_xsrf_token(app_server, page):
     url = f"{app_server.base}/voila/api/shutdown/{kernel}"
     assert page.request.post(url).status == 403  # the login cookie alone is not enough
     assert page.request.post(url, form={"_xsrf": "2|00000000|11111111|1"}).status == 403
+    # the page's kernel and, once refilled (APP_FILL_DELAY_S after the page took one), the pool's
+    wait_until(lambda: kernel_count(app_server) == APP_POOL_SIZE + 1, limit=90)
     assert kernel_count(app_server) == APP_POOL_SIZE + 1
     assert page.request.post(url, form={"_xsrf": xsrf}).status == 204
     assert settle_kernels(app_server, APP_POOL_SIZE) == APP_POOL_SIZE
