@@ -128,7 +128,8 @@ def clinic_overview(
     out["baseline"] = pid.map(trend["baseline"]).astype("float64")
     out["latest"] = pid.map(trend["latest"]).astype("float64")
     out["change"] = pid.map(trend["change"]).astype("float64")
-    out["pain_class"] = pid.map(trend["status"]).fillna(INSUFFICIENT).astype("str")
+    # astype(object) first: with no trends at all the map is float64 NaN, which no string fills
+    out["pain_class"] = pid.map(trend["status"]).astype(object).fillna(INSUFFICIENT).astype("str")
 
     look = end - pd.Timedelta(days=LOOKBACK_DAYS - 1)
     recent = daily_from_sums(sums[sums["day"] >= look], look, end)

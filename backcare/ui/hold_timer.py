@@ -21,23 +21,18 @@ ones sent, which is what tests without a browser read.
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Any
 
 import anywidget
 import traitlets
 
+from backcare.ui._static import static_text
 from backcare.ui.widgets import GET_READY
 
-__all__ = ["GET_READY", "GET_READY_S", "HoldSignal", "static_text"]
+__all__ = ["GET_READY", "GET_READY_S", "HoldSignal"]
 
 GET_READY_S = 3.0  # seconds to get into position before the first hold
 KEEP_CUES = 50
-
-
-def static_text(name: str) -> str:
-    """The text of a file shipped in backcare/ui/static (ES modules and their CSS)."""
-    return (resources.files("backcare.ui") / "static" / name).read_text(encoding="utf-8")
 
 
 class HoldSignal(anywidget.AnyWidget):

@@ -58,6 +58,7 @@ from backcare.errors import ConflictError, ValidationError
 from backcare.present.html import esc, message_html
 from backcare.present.text import suggestion_sentence
 from backcare.store import STORE_ERRORS, Store
+from backcare.ui.action_button import ActionButton
 from backcare.ui.questionnaire import QuestionnaireForm
 from backcare.ui.widgets import PatientPicker, callback_boundary, patient_names
 
@@ -226,7 +227,7 @@ class AnnotationView:
             style={"description_width": "50px"},
             layout=W.Layout(width="600px", height="70px"),
         )
-        self.add_button = W.Button(
+        self.add_button = ActionButton(
             description="Add to timeline", button_style="primary", icon="plus"
         )
         self.message = W.HTML()
@@ -245,6 +246,7 @@ class AnnotationView:
             ],
             layout=W.Layout(max_width="980px"),
         )
+        self.add_button.wait_for(self.widget)
         self.widget.add_class("backcare-annotations")
         self.set_patient(patient_id if patient_id is not None else _first_patient(store))
 
@@ -381,7 +383,7 @@ class TimezoneForm:
             style={"description_width": "40px"},
             layout=W.Layout(width="220px"),
         )
-        self.move_button = W.Button(description="Move to this time zone", icon="globe")
+        self.move_button = ActionButton(description="Move to this time zone", icon="globe")
         self.message = W.HTML()
         self.move_button.on_click(
             lambda _b: callback_boundary(self.move, self.message, "Moving did not finish")
@@ -395,6 +397,7 @@ class TimezoneForm:
             ],
             layout=W.Layout(max_width="980px"),
         )
+        self.move_button.wait_for(self.widget)
         self.widget.add_class("backcare-timezone")
         self.set_patient(patient_id)
 
@@ -644,7 +647,7 @@ class ProgrammeEditor:
             style={"description_width": "80px"},
             layout=W.Layout(width="600px", height="60px"),
         )
-        self.save_button = W.Button(
+        self.save_button = ActionButton(
             description="Save programme", button_style="primary", icon="check"
         )
         self.reload_button = W.Button(
@@ -671,6 +674,7 @@ class ProgrammeEditor:
             ],
             layout=W.Layout(max_width="980px"),
         )
+        self.save_button.wait_for(self.widget)
         self.widget.add_class("backcare-editor")
         self.set_patient(patient_id if patient_id is not None else _first_patient(store))
 

@@ -29,7 +29,7 @@ from backcare.domain.wording import RED_FLAG_MESSAGE
 from backcare.present.html import message_html
 from backcare.present.html import paragraph as _p
 from backcare.store import STORE_ERRORS, Store
-from backcare.ui.hold_timer import static_text
+from backcare.ui._static import static_text
 from backcare.ui.today import TodayView
 from backcare.ui.week import glance_html
 from backcare.ui.widgets import callback_boundary, one_line

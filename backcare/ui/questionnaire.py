@@ -33,6 +33,7 @@ from backcare.domain.session import new_id
 from backcare.errors import BackcareError
 from backcare.present.html import esc, message_html
 from backcare.store import STORE_ERRORS, Store
+from backcare.ui.action_button import ActionButton
 from backcare.ui.widgets import callback_boundary, one_line
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ class QuestionnaireForm:
             value=None,
             layout=W.Layout(width="340px", max_width="100%"),
         )
-        self.save_button = W.Button(description="Save answers", icon="check")
+        self.save_button = ActionButton(description="Save answers", icon="check")
         self.message = W.HTML()
         self.panels = {
             # three columns on a wide screen, one on a phone
@@ -131,6 +132,7 @@ class QuestionnaireForm:
             ([W.HBox([self.date, self.author])] if on_behalf else [])
             + [self.instrument, self.question, self.body, self.save_button, self.message]
         )
+        self.save_button.wait_for(self.widget)
         self.instrument.observe(lambda _ch: self._show_instrument(), "value")
         self.save_button.on_click(
             lambda _b: callback_boundary(self.save, self.message, "Saving did not finish")

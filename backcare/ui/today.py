@@ -41,6 +41,7 @@ from backcare.errors import BackcareError, NotFoundError
 from backcare.present.html import esc, message_html, picture_html
 from backcare.present.text import week_progress_lines
 from backcare.store import STORE_ERRORS, Store
+from backcare.ui.action_button import ActionButton
 from backcare.ui.hold_timer import GET_READY_S, HoldSignal
 from backcare.ui.questionnaire import QuestionnaireForm
 from backcare.ui.week import strip_block_html
@@ -461,10 +462,13 @@ class TodayView:
             style={"description_width": "110px"},
             layout=W.Layout(width="100%", max_width="560px", height="auto", min_height="70px"),
         )
-        self.save_button = W.Button(
-            description="Save", button_style="primary", icon="check", tooltip="Save this session"
+        self.save_button = ActionButton(
+            description="Save",
+            button_style="primary",
+            icon="check",
+            tooltip="Save this session",
+            classes=["backcare-save"],
         )
-        self.save_button.add_class("backcare-save")
         self.message = W.HTML()
 
         self.quick_pain = PainInput("Pain now")
@@ -475,7 +479,7 @@ class TodayView:
             style={"description_width": "110px"},
             layout=W.Layout(width="300px", max_width="100%"),
         )
-        self.quick_button = W.Button(description="Record pain", icon="pencil")
+        self.quick_button = ActionButton(description="Record pain", icon="pencil")
         self.quick_message = W.HTML()
         self.quick_box = Disclosure(
             W.VBox(
@@ -598,6 +602,8 @@ class TodayView:
             ],
             layout=W.Layout(max_width="980px", width="100%"),
         )
+        self.save_button.wait_for(self.widget)
+        self.quick_button.wait_for(self.widget)
         self.widget.add_class("backcare-today")
 
         self._choose_patient(patient_id, day)

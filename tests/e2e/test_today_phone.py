@@ -250,3 +250,52 @@ def test_a_whole_session_by_keyboard_only(app_server, e2e_store, page, screensho
     assert sorted(items.index[items["done"]]) == ["pelvic-tilt", "plank"]
     assert items.loc["plank", "hold_s"] == 2  # what the timer counted, not the prescribed 30
     assert len(pain) == 1 and pain.loc[0, "score"] == 3
+
+
+def test_record_pain_stores_the_score_shown_even_when_the_kernel_answers_late(
+    app_server, e2e_store, page
+):
+    """ipywidgets sends one update per widget at a time and holds later ones until the kernel
+    answers; a click goes at once. The kernel's answers are held back here (as on a busy
+    server), so four arrow presses and Record pain reach the kernel as: pain 0, then (held)
+    pain 3. A plain ipywidgets Button stored 0. The click must wait for the 3."""
+    held: list = []
+    hold = {"on": False}
+    sockets: list = []
+
+    def relay(ws):
+        sockets.append(ws)
+        server = ws.connect_to_server()  # the page's messages go straight through
+
+        def to_page(message):
+            if hold["on"]:
+                held.append(message)
+            else:
+                ws.send(message)
+
+        server.on_message(to_page)
+
+    page.route_web_socket("**/api/kernels/*/channels**", relay)
+    open_app(page, app_server)
+    page.get_by_role("button", name="Quick pain entry (no session)").click()
+    choice = page.get_by_role("combobox", name="Pain now", exact=True)
+    choice.focus()
+
+    hold["on"] = True
+    for _ in range(4):  # not recorded -> 0, 1, 2, 3
+        page.keyboard.press("ArrowDown")
+    assert page.evaluate(FOCUSED)["label"] == "3"
+    page.get_by_role("button", name="Record pain").press("Enter")
+    page.wait_for_timeout(3000)  # the kernel has long had pain 0 (and, unguarded, the click)
+    with open_store(e2e_store) as store:
+        assert len(store.pain("sam")) == 0  # nothing recorded while pain 3 is still in the page
+    expect(page.get_by_role("button", name="Record pain")).to_have_attribute("aria-busy", "true")
+
+    hold["on"] = False
+    assert held, "the kernel answered pain 0 (held back here)"
+    for message in held:  # the kernel's late answers, in order
+        sockets[-1].send(message)
+    page.get_by_text("Recorded pain 3 / 10").wait_for(timeout=60_000)
+    with open_store(e2e_store) as store:
+        pain = store.pain("sam")
+    assert len(pain) == 1 and pain.loc[0, "score"] == 3
