@@ -22,7 +22,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -223,11 +223,27 @@ def _store_stamp(store: Any) -> tuple[int, ...] | None:
     return tuple(stamp)
 
 
-def _close_widgets(view: Any) -> None:
-    """Close every widget of view (its .widget and all widgets inside it) in the kernel."""
+def _live_widgets() -> dict[str, Any]:
+    """ipywidgets' registry of the kernel's open widgets (model id -> widget)."""
+    from ipywidgets.widgets import widget as registry
+
+    return registry._instances
+
+
+def _build_owned(build: Callable[[], Any]) -> tuple[Any, list[Any]]:
+    """build(), and every widget it opened (attached to the page's tree or not yet, such as a
+    Disclosure's panel content that joins the page only when opened)."""
+    before = set(_live_widgets())
+    view = build()
+    return view, [w for k, w in list(_live_widgets().items()) if k not in before]
+
+
+def _close_widgets(view: Any, owned: Iterable[Any] = ()) -> None:
+    """Close every widget of view (its .widget, all widgets inside it, and owned: the ones its
+    build opened) in the kernel, so that none of them reaches the page."""
     import ipywidgets as W
 
-    todo = [getattr(view, "widget", view)]
+    todo = [getattr(view, "widget", view), *owned]
     seen: set[int] = set()
     while todo:
         w = todo.pop()
@@ -241,7 +257,10 @@ def _close_widgets(view: Any) -> None:
 
 
 def _view_is_current(view: Any) -> bool:
-    """False when view shows a day that is no longer today (it was built before midnight)."""
+    """False when view shows a day that is no longer today (it was built before midnight).
+    A view without a day (day and local_today()) is always current."""
+    if not (hasattr(view, "day") and hasattr(view, "local_today")):
+        return True
     try:
         return view.day is None or view.day == view.local_today()
     except Exception:  # noqa: BLE001 - no patient or an unreadable store: build it again
@@ -257,9 +276,9 @@ def ready_for_page(build: Callable[[], Any], store: Any, poll_s: float = 2.0) ->
     times) or the day it shows is over; once more, after the page came, if anything changed
     since the last check. Anywhere else (JupyterLab, a kernel started for a page) it is
     build(), nothing more."""
-    view = build()
     if not _preheating():
-        return view
+        return build()
+    view, owned = _build_owned(build)
     arrived = threading.Event()
 
     def wait() -> None:
@@ -273,11 +292,11 @@ def ready_for_page(build: Callable[[], Any], store: Any, poll_s: float = 2.0) ->
     while not arrived.wait(poll_s):
         if stamp is not None and (_store_stamp(store) != stamp or not _view_is_current(view)):
             stamp = _store_stamp(store)
-            _close_widgets(view)
-            view = build()
+            _close_widgets(view, owned)
+            view, owned = _build_owned(build)
     if stamp is None or _store_stamp(store) != stamp or not _view_is_current(view):
-        _close_widgets(view)
-        view = build()
+        _close_widgets(view, owned)
+        view, _owned = _build_owned(build)
     return view
 
 

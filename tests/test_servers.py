@@ -92,6 +92,67 @@ def test_outside_a_kernel_kept_ahead_ready_for_page_is_the_view_built_once(monke
     servers.wait_for_page()  # returns at once
 
 
+class _Held:
+    """A view as the app's notebook builds it: a box on the page, and a panel's content that
+    joins the page only when opened (no trait reaches it)."""
+
+    def __init__(self, day=None, today=None):
+        import ipywidgets as W
+
+        self.later = W.VBox([W.Checkbox(description="in a closed panel")])
+        self.widget = W.VBox([W.HTML("on the page")])
+        self.day, self._today = day, today
+
+    def local_today(self):
+        return self._today
+
+
+def _preheated(monkeypatch, page_after_s: float, stamps=None):
+    """Pretend to be a kernel Voila started ahead of its page, which a page takes after
+    page_after_s; the store's stamp is stamps' next value at each check (or never changes)."""
+    monkeypatch.setenv("VOILA_PREHEAT", "True")
+    monkeypatch.setattr(servers, "wait_for_page", lambda: time.sleep(page_after_s))
+    stamps = list(stamps or [(1,)])
+
+    def stamp(_store):  # the next value, then the last one for ever
+        return stamps.pop(0) if len(stamps) > 1 else stamps[0]
+
+    monkeypatch.setattr(servers, "_store_stamp", stamp)
+
+
+def test_a_kept_view_is_not_built_again_while_the_store_and_the_day_stay(monkeypatch):
+    import datetime as dt
+
+    _preheated(monkeypatch, page_after_s=0.5)
+    built = []
+    day = dt.date(2026, 12, 1)
+
+    def build():
+        built.append(_Held(day=day, today=day))
+        return built[-1]
+
+    # 0.5 s of waiting at one check per 0.02 s: about 25 checks, and none builds again
+    assert servers.ready_for_page(build, store=None, poll_s=0.02) is built[0]
+    assert len(built) == 1
+    # a view without a day (day and local_today) is current too
+    built.clear()
+    assert servers.ready_for_page(lambda: built.append(1) or "view", None, 0.02) == "view"
+    assert built == [1]
+
+
+def test_a_write_builds_the_view_again_and_closes_every_widget_of_the_old_one(monkeypatch):
+    # the stamp read at the start, then a write seen at the first check, then nothing new
+    _preheated(monkeypatch, page_after_s=0.3, stamps=[(1,), (2,)])
+    built = []
+    view = servers.ready_for_page(lambda: built.append(_Held()) or built[-1], None, 0.05)
+    assert len(built) == 2 and view is built[1]
+    old, new = built
+    live = list(servers._live_widgets().values())
+    for w in (old.widget, *old.widget.children, old.later, *old.later.children):
+        assert w.comm is None and w not in live  # closed: the page never loads it
+    assert new.later in live and new.widget in live and new.later.comm is not None
+
+
 def test_the_store_stamp_changes_with_a_write_and_not_with_a_read(tmp_path):
     import datetime as dt
 

@@ -177,6 +177,15 @@ class PatientApp:
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
 
+    @property
+    def day(self) -> Any:
+        """The day the checklist shows (None before a patient is chosen)."""
+        return self.today.day
+
+    def local_today(self) -> Any:
+        """Today in the patient's time zone (what the checklist opens on)."""
+        return self.today.local_today()
+
     def _switched(self) -> None:
         progress = self.switch.value == PROGRESS
         self.message.value = ""

@@ -32,6 +32,7 @@ import ipywidgets as W
 
 from backcare import services
 from backcare.analysis.adherence import WeekProgress
+from backcare.analysis.questionnaires import questionnaires_due
 from backcare.domain.catalog import DOSE_FIELDS, DOSE_LIMITS, Exercise
 from backcare.domain.programme import SETS_LIMITS, Prescription, Programme
 from backcare.domain.questionnaires import INSTRUMENTS
@@ -497,8 +498,12 @@ class TodayView:
             ),
             "Quick pain entry (no session)",
         )
-        self.questionnaire = QuestionnaireForm(store, now=now)
-        self.questions_box = Disclosure(self.questionnaire.widget, QUESTIONS_TITLE)
+        # the weekly questions' form (140 widgets) is built when first opened: most page
+        # loads never open it, and every widget built is one more for the page to load
+        self._questionnaire: QuestionnaireForm | None = None
+        self._questionnaire_now = now
+        self._questions_for: tuple[str | None, dt.date | None] = (None, None)
+        self.questions_box = Disclosure(lambda: self.questionnaire.widget, QUESTIONS_TITLE)
 
         self.reminder_time = W.Dropdown(
             description="At",
@@ -816,9 +821,24 @@ class TodayView:
         self.status.value = "".join(notes)
         self._open_questions(patient_id, day)
 
+    @property
+    def questionnaire(self) -> QuestionnaireForm:
+        """The weekly questions' form for the patient and day shown, built on first use."""
+        if self._questionnaire is None:
+            self._questionnaire = QuestionnaireForm(self.store, now=self._questionnaire_now)
+            self._questionnaire.open(*self._questions_for)
+        return self._questionnaire
+
     def _open_questions(self, patient_id: str, day: dt.date) -> None:
         """Point the questionnaire form at the patient and day; its title says what is due."""
-        due = self.questionnaire.open(patient_id, day)
+        self._questions_for = (patient_id, day)
+        if self._questionnaire is not None:
+            due = self._questionnaire.open(patient_id, day)
+        else:  # the form is not built: read what is due (the form shows a read error, if any)
+            try:
+                due = questionnaires_due(self.store.questionnaires(patient_id, None, day), day)
+            except STORE_ERRORS:
+                due = []
         names = ", ".join(INSTRUMENTS[i].short for i in due)
         self.questions_box.set_title(
             0, f"{QUESTIONS_TITLE} (due: {names})" if due else f"{QUESTIONS_TITLE} (all answered)"
@@ -889,7 +909,9 @@ class TodayView:
         self.quick_button.disabled = not enabled
         self.questions_box.layout.display = None if enabled else "none"
         if not enabled:  # no patient or day shown: the questions cannot be saved for anyone
-            self.questionnaire.open(None, None)
+            self._questions_for = (None, None)
+            if self._questionnaire is not None:
+                self._questionnaire.open(None, None)
 
     def _reset_form(self) -> None:
         for r in self.rows:

@@ -342,12 +342,13 @@ class Disclosure(W.VBox):
     ipywidgets' Accordion headers cannot be focused; this is a real <button> (Tab, then Space
     or Enter). Like an Accordion, ``selected_index`` is 0 while open and None while closed,
     and ``set_title(0, text)`` / ``get_title(0)`` name it. The panel's content joins the page
-    when it is first opened (``child`` is built, but the browser draws none of its widgets
-    before that: the app's first screen draws fewer)."""
+    when it is first opened: the browser draws none of its widgets before that (the app's
+    first screen draws fewer), and when ``child`` is a function, it is called then to build
+    the content, so the page does not even load its widgets until they are wanted."""
 
     selected_index = traitlets.Int(None, allow_none=True)
 
-    def __init__(self, child: W.Widget, title: str, **kwargs: Any) -> None:
+    def __init__(self, child: W.Widget | Callable[[], W.Widget], title: str, **kwargs: Any) -> None:
         self._title = title
         self.toggle = W.ToggleButton(
             value=False,
@@ -357,12 +358,19 @@ class Disclosure(W.VBox):
             layout=W.Layout(width="auto", max_width="100%"),
         )
         self.toggle.add_class("backcare-disclosure-button")
-        self.child = child
+        self._child = child
         self.panel = W.VBox([], layout=W.Layout(display="none", padding="4px 0 4px 12px"))
         super().__init__([self.toggle, self.panel], **kwargs)
         self.add_class("backcare-disclosure")
         self.toggle.observe(self._toggled, "value")
         self.observe(self._selected, "selected_index")
+
+    @property
+    def child(self) -> W.Widget:
+        """The panel's content (built now, when it was given as a function)."""
+        if not isinstance(self._child, W.Widget):
+            self._child = self._child()
+        return self._child
 
     @property
     def titles(self) -> tuple[str]:

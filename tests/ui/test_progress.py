@@ -50,6 +50,17 @@ def app_for(store, **kw) -> PatientApp:
     return PatientApp(store, now=lambda: NOW, scheduler=FakeLoop(), **kw)
 
 
+def test_the_apps_day_is_its_checklists_so_a_kept_app_is_current_until_midnight(store, history):
+    from backcare.servers import _view_is_current
+
+    now = [NOW]
+    app = PatientApp(store, now=lambda: now[0], scheduler=FakeLoop())
+    assert app.day == app.today.day == app.local_today() == dt.date(2026, 1, 21)
+    assert _view_is_current(app)
+    now[0] = NOW + dt.timedelta(days=1)  # 10:00 the next day: built yesterday, so stale
+    assert app.local_today() == dt.date(2026, 1, 22) and not _view_is_current(app)
+
+
 def test_the_app_opens_on_today_and_computes_progress_only_when_asked(store, history):
     before = row_counts(store)
     app = app_for(store)

@@ -42,6 +42,11 @@ def test_the_prompt_is_collapsed_and_says_what_is_due(store, patient):
     assert v.questions_box.get_title(0) == f"{QUESTIONS_TITLE} (due: RMDQ, PSFS, GROC)"
     assert v.form.children[0] is v.exercise_box  # the checklist is not behind the questions
     assert not v.save_button.disabled
+    # the form's 140 widgets are built when the prompt is first opened, for the patient shown
+    assert v._questionnaire is None and v.questions_box.panel.children == ()
+    v.questions_box.toggle.value = True
+    assert v.questions_box.panel.children == (v.questionnaire.widget,)
+    assert (v.questionnaire.patient_id, v.questionnaire.day) == (patient, TODAY)
 
 
 def test_building_the_view_with_the_form_writes_nothing(store, patient):

@@ -97,6 +97,22 @@ def test_a_disclosure_opens_and_closes_its_panel_like_a_one_panel_accordion():
     assert box.toggle.description == "Answer this week's questions (due: RMDQ)"
 
 
+def test_a_disclosure_given_a_function_builds_its_content_only_when_first_opened():
+    built = []
+
+    def build():
+        built.append(W.HTML("built"))
+        return built[-1]
+
+    box = Disclosure(build, "Answer this week's questions")
+    assert built == [] and box.panel.children == ()
+    box.toggle.value = True
+    assert len(built) == 1 and box.panel.children == (built[0],) and box.child is built[0]
+    box.toggle.value = False
+    box.toggle.value = True
+    assert len(built) == 1  # built once: what was typed in it stays
+
+
 def test_hold_phases():
     assert hold_phases(30) == [("Hold", 30.0)]
     assert [n for n, _ in hold_phases(10, sets=2, switch_s=3)] == [
