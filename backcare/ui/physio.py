@@ -58,7 +58,7 @@ from backcare.errors import ConflictError, ValidationError
 from backcare.present.html import esc, message_html
 from backcare.present.text import suggestion_sentence
 from backcare.store import STORE_ERRORS, Store
-from backcare.ui.action_button import ActionButton
+from backcare.ui.buttons import ActionButton
 from backcare.ui.questionnaire import QuestionnaireForm
 from backcare.ui.widgets import PatientPicker, callback_boundary, patient_names
 

@@ -33,7 +33,7 @@ from backcare.domain.session import new_id
 from backcare.errors import BackcareError
 from backcare.present.html import esc, message_html
 from backcare.store import STORE_ERRORS, Store
-from backcare.ui.action_button import ActionButton
+from backcare.ui.buttons import ActionButton
 from backcare.ui.widgets import callback_boundary, one_line
 
 log = logging.getLogger(__name__)

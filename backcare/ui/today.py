@@ -42,7 +42,7 @@ from backcare.errors import BackcareError, NotFoundError
 from backcare.present.html import esc, message_html, picture_html
 from backcare.present.text import week_progress_lines
 from backcare.store import STORE_ERRORS, Store
-from backcare.ui.action_button import ActionButton
+from backcare.ui.buttons import ActionButton
 from backcare.ui.hold_timer import GET_READY_S, HoldSignal
 from backcare.ui.questionnaire import QuestionnaireForm
 from backcare.ui.week import strip_block_html

@@ -350,14 +350,14 @@ class Disclosure(W.VBox):
 
     def __init__(self, child: W.Widget | Callable[[], W.Widget], title: str, **kwargs: Any) -> None:
         self._title = title
-        self.toggle = W.ToggleButton(
+        from backcare.ui.buttons import DisclosureButton  # anywidget: loaded when first used
+
+        self.toggle = DisclosureButton(
             value=False,
             description=title,
-            icon="chevron-right",
             tooltip="Show",
             layout=W.Layout(width="auto", max_width="100%"),
         )
-        self.toggle.add_class("backcare-disclosure-button")
         self._child = child
         self.panel = W.VBox([], layout=W.Layout(display="none", padding="4px 0 4px 12px"))
         super().__init__([self.toggle, self.panel], **kwargs)
@@ -398,6 +398,5 @@ class Disclosure(W.VBox):
         if shown and not self.panel.children:
             self.panel.children = (self.child,)
         self.toggle.value = shown
-        self.toggle.icon = "chevron-down" if shown else "chevron-right"
         self.toggle.tooltip = "Hide" if shown else "Show"
         self.panel.layout.display = None if shown else "none"

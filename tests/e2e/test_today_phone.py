@@ -231,7 +231,10 @@ def test_a_whole_session_by_keyboard_only(app_server, e2e_store, page, screensho
 
     # the quick pain entry: a real button opens it, then 3 with the arrows, Record pain
     tab_to(page, lambda f: f["tag"] == "button" and f["name"].startswith("Quick pain entry"))
+    quick = page.get_by_role("button", name="Quick pain entry (no session)")
+    expect(quick).to_have_attribute("aria-expanded", "false")  # a screen reader says "collapsed"
     kb.press("Space")
+    expect(quick).to_have_attribute("aria-expanded", "true")
     expect(page.get_by_role("combobox", name="Pain now", exact=True)).to_be_visible()
     tab_to(page, lambda f: f["tag"] == "select" and f["name"] == "Pain now", limit=3)
     for _ in range(4):

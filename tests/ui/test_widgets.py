@@ -7,6 +7,7 @@ import ipywidgets as W
 import pytest
 
 from backcare.errors import ValidationError
+from backcare.ui.buttons import DisclosureButton
 from backcare.ui.widgets import (
     NOT_RECORDED,
     Disclosure,
@@ -83,13 +84,14 @@ def test_an_untouched_pain_input_records_nothing_and_a_chosen_one_its_score():
 def test_a_disclosure_opens_and_closes_its_panel_like_a_one_panel_accordion():
     inside = W.HTML("inside")
     box = Disclosure(inside, "Quick pain entry")
-    assert isinstance(box.toggle, W.ToggleButton)  # a real <button>: Tab, then Space or Enter
+    # a real <button> (Tab, then Space or Enter) with aria-expanded (tests/e2e: the keyboard)
+    assert isinstance(box.toggle, DisclosureButton)
     assert box.selected_index is None and box.panel.layout.display == "none"
     assert box.panel.children == ()  # not drawn by the browser before it is first opened
     assert box.get_title(0) == "Quick pain entry" and box.titles == ("Quick pain entry",)
     box.toggle.value = True  # what pressing the button does
     assert box.selected_index == 0 and box.panel.layout.display is None
-    assert box.panel.children == (inside,) and box.toggle.icon == "chevron-down"
+    assert box.panel.children == (inside,) and box.toggle.tooltip == "Hide"
     box.selected_index = None
     assert not box.toggle.value and box.panel.layout.display == "none"
     assert box.panel.children == (inside,)  # kept once drawn: what was typed in it stays

@@ -1,4 +1,6 @@
-"""ActionButton: a button whose click reaches the kernel after what the person typed before it.
+"""The app's own buttons: ActionButton for writes, DisclosureButton to show or hide a panel.
+
+ActionButton: a button whose click reaches the kernel after what the person typed before it.
 
 ipywidgets throttles state updates per widget (one in flight; later changes wait in the
 browser for the kernel's answer), while a Button's click is sent at once. On a busy kernel,
@@ -22,7 +24,7 @@ import traitlets
 
 from backcare.ui._static import static_text
 
-__all__ = ["ActionButton"]
+__all__ = ["ActionButton", "DisclosureButton"]
 
 
 class ActionButton(anywidget.AnyWidget):
@@ -60,3 +62,14 @@ class ActionButton(anywidget.AnyWidget):
     def _handle_button_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if isinstance(content, dict) and content.get("event") == "click":
             self.click()
+
+
+class DisclosureButton(anywidget.AnyWidget):
+    """A real <button> that shows (value True) or hides a panel, with aria-expanded saying
+    which, and a chevron pointing right (closed) or down (open). ipywidgets' ToggleButton
+    tells a screen reader nothing of its state."""
+
+    _esm = static_text("disclosure_button.js")
+    value = traitlets.Bool(False).tag(sync=True)
+    description = traitlets.Unicode("").tag(sync=True)
+    tooltip = traitlets.Unicode("").tag(sync=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 import ipywidgets as W
 import pytest
 
-from backcare.ui.action_button import ActionButton
+from backcare.ui.buttons import ActionButton
 
 STATIC = Path(__file__).parents[2] / "backcare" / "ui" / "static" / "action_button.js"
 
