@@ -1214,14 +1214,18 @@ class Store:
                 .where(pr.c.patient_id == pt)
                 .scalar_subquery()
             )
+            # the first scored day, as the primary key's first match (min() with a filter
+            # would read all of the patient's days)
             first_score = (
-                sa.select(sa.func.min(d2.c.day))
+                sa.select(d2.c.day)
                 .where(d2.c.patient_id == pt, d2.c.pain_n > 0)
+                .order_by(d2.c.day)
+                .limit(1)
                 .scalar_subquery()
             )
             anchors = sa.select(
                 pt.label("pid"), sa.func.coalesce(first_programme, first_score).label("a")
-            ).cte("anchors")
+            ).cte("anchors").prefix_with("MATERIALIZED")  # else SQLite inlines it per row
             q = (
                 sa.select(*cols)
                 .select_from(anchors.join(d, d.c.patient_id == anchors.c.pid))
