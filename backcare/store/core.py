@@ -1223,9 +1223,13 @@ class Store:
                 .limit(1)
                 .scalar_subquery()
             )
-            anchors = sa.select(
-                pt.label("pid"), sa.func.coalesce(first_programme, first_score).label("a")
-            ).cte("anchors").prefix_with("MATERIALIZED")  # else SQLite inlines it per row
+            anchors = (  # MATERIALIZED: else SQLite inlines it, once per row it scans
+                sa.select(
+                    pt.label("pid"), sa.func.coalesce(first_programme, first_score).label("a")
+                )
+                .cte("anchors")
+                .prefix_with("MATERIALIZED")
+            )
             q = (
                 sa.select(*cols)
                 .select_from(anchors.join(d, d.c.patient_id == anchors.c.pid))
