@@ -10,7 +10,7 @@ STORE  := data/backcare.db
 # The demo's own patient for the app (which never lists patients): `make app PATIENT=demo-0007`
 PATIENT ?= demo-0001
 
-.PHONY: lab app test lint format bench demo notebooks clean
+.PHONY: lab app test lint format bench bench-large demo notebooks clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -71,6 +71,12 @@ test: $(STAMP) $(NODE_STAMP) $(PLOTLY_CARTESIAN) lint
 
 bench: $(STAMP) $(NODE_STAMP) $(PLOTLY_CARTESIAN)
 	$(BIN)/python benchmarks/run.py
+
+# The clinic overview against DuckDB and the store's bytes per patient-year at 10,000 patients
+# x 365 days (sections 3 and 10 of bench). The first run builds a 2.8 GB store and its Parquet
+# copy in benchmarks/.cache (BENCH_CACHE): see docs/performance.md for how long that takes.
+bench-large: $(STAMP)
+	$(BIN)/python benchmarks/run.py --large
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis

@@ -1,4 +1,4 @@
-"""Benchmark 3: the clinic overview for 1,000 patients x 365 days (about 2 million item rows).
+"""Benchmark 3: the clinic overview, BENCH_PATIENTS x BENCH_DAYS (default 1,000 x 365).
 
 backcare: services.overview (services.clinic_frames reads the per-day summary kept up to
 date on write and the window's done counts; analysis.clinic applies the per-patient rule

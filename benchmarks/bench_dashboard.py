@@ -1,32 +1,56 @@
-"""Benchmark 2: one patient's dashboard vs DuckDB on Parquet.
+"""Benchmark 2: one patient's dashboard vs DuckDB on Parquet, for 1 year and for 10 years.
 
-backcare: read 365 days of one patient from the clinic store, compute every analysis the
-trends notebook shows (load_trends: daily pain, trend, flare-ups, weekly adherence,
-completion, habit, streaks, session effect, adherence vs pain, suggestions) and build its
-five figures. DuckDB: the same patient's weekly adherence (capped per exercise) and weekly
-pain summary from the Parquet copy."""
+backcare: read one patient's days from the store, compute every analysis the trends
+notebook shows (load_trends: daily pain, trend, flare-ups, weekly adherence, completion,
+habit, streaks, session effect, adherence vs pain, suggestions) and build its five figures.
+DuckDB: the same patient's weekly adherence (capped per exercise) and weekly pain summary
+from the Parquet copy.
+
+1 year: the middle patient of the clinic store (demo-0500 of 1,000 x 365), period "Last year".
+10 years: a patient of a small separate store, DASH10_PATIENTS x 3,650 days (backcare demo,
+same seed and end; cached as clinic-3x3650.db beside the clinic store), period "All history",
+DuckDB over the same 3,650 days.
+
+What the reference computes, against backcare (it is a yardstick, not the same work):
+- both: the days in force of each programme version, prescribed = times_per_week / 7 per day
+  in force, done items per (day, exercise), weekly adherence = sum over exercises of
+  min(done, prescribed) / sum of prescribed (weeks starting on Monday); daily pain = mean of
+  the day's pain_before and pain scores; per week the mean daily pain and its scored days.
+- backcare only: the pain trend anchored at the programme's start (baseline, latest, class),
+  flare-up episodes (read from the whole history), daily completion, habit strength and
+  streaks over the history since the first programme (a second weekly adherence when the
+  period starts later), session effect (pain before/after), adherence vs pain, red-flag
+  sessions, annotations, progression suggestions, the summary text, and the five plotly
+  figures serialised to JSON (about half of backcare's time).
+- not checked against each other: the benchmark times both but compares no values (the
+  clinic overview, bench_clinic, is the one compared column by column)."""
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 
-from common import END, clinic_db, main, parquet_dir
+from common import END, PATIENTS, clinic_db, main, parquet_dir
 
-PATIENT = "demo-0500"
+# the middle patient of the clinic store: demo-0500 of the 1,000-patient store
+PATIENT = f"demo-{max(1, PATIENTS // 2):04d}"
 REPEAT = 7
+DASH10_DAYS = 3650
+DASH10_PATIENTS = int(os.environ.get("BENCH_DASH10_PATIENTS", "3"))
+DASH10_PATIENT = f"demo-{(DASH10_PATIENTS + 1) // 2:04d}"
 
 
-def backcare_dashboard(store) -> int:
+def backcare_dashboard(store, patient: str = PATIENT, period: str = "Last year") -> int:
     from backcare.present.figures import trend_figures
     from backcare.services import load_trends
 
-    data = load_trends(store, PATIENT, "Last year", END)
+    data = load_trends(store, patient, period, END)
     figs = trend_figures(data, store.catalog)
     return sum(len(f.to_json()) for f in figs.values())
 
 
-def duckdb_dashboard(con, parquet) -> int:
+def duckdb_dashboard(con, parquet, patient: str = PATIENT, days: int = 365) -> int:
     q = f"""
     WITH rx AS (SELECT * FROM read_parquet('{parquet}/prescriptions.parquet')
                 WHERE patient_id = $pid),
@@ -35,7 +59,7 @@ def duckdb_dashboard(con, parquet) -> int:
                          - INTERVAL 1 DAY AS valid_to
               FROM (SELECT DISTINCT programme_id, valid_from FROM rx)),
     days AS (SELECT CAST(range AS DATE) AS day
-             FROM range(DATE '{END}' - INTERVAL 364 DAY,
+             FROM range(DATE '{END}' - INTERVAL {days - 1} DAY,
                         DATE '{END}' + INTERVAL 1 DAY, INTERVAL 1 DAY)),
     inforce AS (SELECT d.day, rx.exercise_id, rx.times_per_week / 7.0 AS presc
                 FROM days d JOIN progs g
@@ -59,28 +83,47 @@ def duckdb_dashboard(con, parquet) -> int:
              FROM daily GROUP BY 1)
     SELECT * FROM adh FULL JOIN pain USING (week) ORDER BY week
     """  # noqa: S608 - our own paths and dates
-    return len(con.execute(q, {"pid": PATIENT}).fetchall())
+    return len(con.execute(q, {"pid": patient}).fetchall())
 
 
-def run() -> dict:
+def _compare(db, pq, patient: str, period: str, days: int) -> tuple[float, float]:
+    """Median seconds of (backcare, DuckDB) for one patient's dashboard, alternating."""
     import duckdb
 
     from backcare.store import open_store
 
-    store = open_store(f"sqlite:///{clinic_db()}")
-    pq = parquet_dir()
+    store = open_store(f"sqlite:///{db}")
     con = duckdb.connect()
-    backcare_dashboard(store), duckdb_dashboard(con, pq)  # warm both up once
-    ours, ref = [], []
-    for _ in range(REPEAT):
-        t = time.perf_counter()
-        backcare_dashboard(store)
-        ours.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        duckdb_dashboard(con, pq)
-        ref.append(time.perf_counter() - t)
-    o, r = statistics.median(ours), statistics.median(ref)
-    return {"backcare_ms": o * 1e3, "duckdb_ms": r * 1e3, "ratio": o / r}
+    try:
+        backcare_dashboard(store, patient, period), duckdb_dashboard(con, pq, patient, days)
+        ours, ref = [], []
+        for _ in range(REPEAT):
+            t = time.perf_counter()
+            backcare_dashboard(store, patient, period)
+            ours.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            duckdb_dashboard(con, pq, patient, days)
+            ref.append(time.perf_counter() - t)
+    finally:
+        con.close()
+        store.close()
+    return statistics.median(ours), statistics.median(ref)
+
+
+def run() -> dict:
+    o, r = _compare(clinic_db(), parquet_dir(), PATIENT, "Last year", 365)
+    out = {"backcare_ms": o * 1e3, "duckdb_ms": r * 1e3, "ratio": o / r}
+    db, pq = clinic_db(DASH10_PATIENTS, DASH10_DAYS), parquet_dir(DASH10_PATIENTS, DASH10_DAYS)
+    o, r = _compare(db, pq, DASH10_PATIENT, "All history", DASH10_DAYS)
+    label = f"{DASH10_DAYS:,} days ({DASH10_PATIENT} of {DASH10_PATIENTS})"
+    out.update(
+        {
+            f"{label}: backcare_ms": o * 1e3,
+            f"{label}: duckdb_ms": r * 1e3,
+            f"{label}: ratio": o / r,
+        }
+    )
+    return out
 
 
 def memory(which: str) -> None:

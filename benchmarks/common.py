@@ -1,4 +1,8 @@
-"""Shared set-up for the benchmarks: a cached 1,000-patient x 365-day store and its Parquet copy."""
+"""Shared set-up for the benchmarks: a cached clinic store and its Parquet copy.
+
+The size is BENCH_PATIENTS x BENCH_DAYS (default 1,000 x 365; `run.py --large`: 10,000 x 365);
+the cache folder is BENCH_CACHE (default benchmarks/.cache). Every cached file is named by its
+size, so stores of different sizes live side by side."""
 
 from __future__ import annotations
 
@@ -12,17 +16,22 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CACHE = ROOT / "benchmarks" / ".cache"
+CACHE = Path(os.environ.get("BENCH_CACHE") or ROOT / "benchmarks" / ".cache").resolve()
 END = dt.date(2026, 6, 30)
 PATIENTS = int(os.environ.get("BENCH_PATIENTS", "1000"))
 DAYS = int(os.environ.get("BENCH_DAYS", "365"))
 SEED = 42
 
 
-def clinic_db() -> Path:
-    """Path of the cached clinic store (built on first use with backcare demo)."""
+def size_label(patients: int = PATIENTS, days: int = DAYS) -> str:
+    """'1,000 x 365': a store's size as section titles print it."""
+    return f"{patients:,} x {days:,}"
+
+
+def clinic_db(patients: int = PATIENTS, days: int = DAYS) -> Path:
+    """Path of the cached clinic store of that size (built on first use with backcare demo)."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"clinic-{PATIENTS}x{DAYS}.db"
+    path = CACHE / f"clinic-{patients}x{days}.db"
     if not path.exists():
         print(f"building {path.name} (once; cached for later runs)...", flush=True)
         tmp = path.with_suffix(".tmp.db")
@@ -36,9 +45,9 @@ def clinic_db() -> Path:
                 "backcare.cli",
                 "demo",
                 "--patients",
-                str(PATIENTS),
+                str(patients),
                 "--days",
-                str(DAYS),
+                str(days),
                 "--seed",
                 str(SEED),
                 "--end",
@@ -59,16 +68,16 @@ def clinic_db() -> Path:
     return path
 
 
-def parquet_dir() -> Path:
-    """Parquet export of the clinic store's tables (what DuckDB reads)."""
-    out = CACHE / f"parquet-{PATIENTS}x{DAYS}"
+def parquet_dir(patients: int = PATIENTS, days: int = DAYS) -> Path:
+    """Parquet export of the tables of the clinic store of that size (what DuckDB reads)."""
+    out = CACHE / f"parquet-{patients}x{days}"
     if not (out / "done").exists():
         import sqlite3
 
         import pandas as pd
 
         out.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(clinic_db())
+        con = sqlite3.connect(clinic_db(patients, days))
         queries = {
             "sessions": (
                 "SELECT session_id, patient_id, day, pain_before, pain_after, red_flags "

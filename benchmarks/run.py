@@ -1,9 +1,12 @@
 """Run every benchmark and print its figures, each with a ratio measured in the same run.
 
     make bench        (or: .venv/bin/python benchmarks/run.py)
+    make bench-large  (or: .venv/bin/python benchmarks/run.py --large): sections 3 and 10 only,
+                      at 10,000 patients x 365 days (BENCH_PATIENTS, if set, wins)
 
 1. saving one 8-exercise session: backcare vs raw sqlite3 (same durability settings)
-2. one patient's dashboard: backcare vs DuckDB on Parquet
+2. one patient's dashboard: backcare vs DuckDB on Parquet, 365 days of the clinic store and
+   3,650 days of a small separate store (bench_dashboard.py)
 3. clinic overview, 1,000 patients x 365 days: backcare vs DuckDB on Parquet
 4. JSON size of every trends figure for 1, 10 and 100 patient-years
 5. peak memory of 2 and 3 (each measured in a fresh process)
@@ -13,9 +16,14 @@
 8. `backcare demo` rows/s against a plain executemany of the same rows
 9. the app in Chromium: time to a usable checklist (open, reload) against plain Voila on a
    one-cell notebook, kernels left after reloads (bench_app.py)
+10. the clinic store's bytes per patient-year against the same rows as CSV, and its split by
+    table and index (bench_store.py)
 
-The first run builds a cached store (benchmarks/.cache, git-ignored) with backcare demo.
-Never run by `make test`: timings belong here, not in assertions."""
+The size of the clinic store is BENCH_PATIENTS x BENCH_DAYS (default 1,000 x 365). The first run
+builds a cached store (BENCH_CACHE, default benchmarks/.cache, git-ignored) with backcare demo,
+and its Parquet copy; `--large` builds its own (10,000 x 365: about 2.8 GB, see
+docs/performance.md for how long the first build takes). Never run by `make test`: timings
+belong here, not in assertions."""
 
 from __future__ import annotations
 
@@ -42,9 +50,44 @@ def _memory(script: str, which: str) -> tuple[float, float]:
 
 
 def _print(title: str, rows: dict) -> None:
-    print(f"\n== {title}")
+    print(f"\n== {title}", flush=True)
+    width = max([52, *(len(k) for k in rows)])
     for k, v in rows.items():
-        print(f"  {k:<52} {v:>10.2f}" if isinstance(v, float) else f"  {k:<52} {v:>10}")
+        print(f"  {k:<{width}} {v:>10.2f}" if isinstance(v, float) else f"  {k:<{width}} {v:>10}")
+
+
+def _header() -> None:
+    print(
+        f"backcare benchmarks on {platform.node()}: {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M')}",
+        flush=True,
+    )
+
+
+def large() -> None:
+    """Clinic overview against DuckDB and store size at 10,000 patients (make bench-large)."""
+    os.environ.setdefault("BENCH_PATIENTS", "10000")
+    import bench_clinic
+    import bench_store
+    from common import DAYS, PATIENTS, clinic_db, parquet_dir, size_label
+
+    _header()
+    print(f"clinic store {size_label()}: {clinic_db()}", flush=True)
+    parquet_dir()
+    _print(
+        f"3. clinic overview, {size_label(PATIENTS, DAYS)} (ms; target ratio vs DuckDB < 1)",
+        bench_clinic.run(),
+    )
+    _print(_store_title(), bench_store.run())
+
+
+def _store_title() -> str:
+    from bench_store import TARGET
+    from common import size_label
+
+    return (
+        f"10. store size, {size_label()} (bytes per patient-year; target store / CSV <= {TARGET:g})"
+    )
 
 
 def main() -> None:
@@ -56,12 +99,10 @@ def main() -> None:
     import bench_import
     import bench_report
     import bench_save
-    from common import clinic_db, parquet_dir
+    import bench_store
+    from common import clinic_db, parquet_dir, size_label
 
-    print(
-        f"backcare benchmarks on {platform.node()}: {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M')}"
-    )
+    _header()
     clinic_db()
     parquet_dir()
     _print(
@@ -69,11 +110,13 @@ def main() -> None:
         bench_save.run(),
     )
     _print(
-        "2. one patient's dashboard, 365 days "
+        "2. one patient's dashboard, 365 days, then 3,650 days "
         "(ms; target backcare <= 150; ratio = backcare / DuckDB)",
         bench_dashboard.run(),
     )
-    _print("3. clinic overview, 1,000 x 365 (ms; target ratio vs DuckDB < 1)", bench_clinic.run())
+    _print(
+        f"3. clinic overview, {size_label()} (ms; target ratio vs DuckDB < 1)", bench_clinic.run()
+    )
     _print("4. figure JSON size (KB; target < 200 each)", bench_figures.run())
     mem = {}
     for script, label, kinds in (
@@ -104,7 +147,8 @@ def main() -> None:
         "9. the app in Chromium (s to a usable checklist; target ratio app / plain Voila < 1)",
         bench_app.run(),
     )
+    _print(_store_title(), bench_store.run())
 
 
 if __name__ == "__main__":
-    main()
+    large() if sys.argv[1:] == ["--large"] else main()
