@@ -73,8 +73,9 @@ bench: $(STAMP) $(NODE_STAMP) $(PLOTLY_CARTESIAN)
 	$(BIN)/python benchmarks/run.py
 
 # The clinic overview against DuckDB and the store's bytes per patient-year at 10,000 patients
-# x 365 days (sections 3 and 10 of bench). The first run builds a 2.8 GB store and its Parquet
-# copy in benchmarks/.cache (BENCH_CACHE): see docs/performance.md for how long that takes.
+# x 365 days (sections 3 and 10 of bench). The first run builds a store of about 2.7 GB
+# (estimated) and its Parquet copy in benchmarks/.cache (BENCH_CACHE): see docs/performance.md
+# for how long that takes (about 15 minutes, estimated).
 bench-large: $(STAMP)
 	$(BIN)/python benchmarks/run.py --large
 

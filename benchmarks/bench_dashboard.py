@@ -16,6 +16,9 @@ What the reference computes, against backcare (it is a yardstick, not the same w
   in force, done items per (day, exercise), weekly adherence = sum over exercises of
   min(done, prescribed) / sum of prescribed (weeks starting on Monday); daily pain = mean of
   the day's pain_before and pain scores; per week the mean daily pain and its scored days.
+- backcare's versions of these hold more: weekly adherence also has session adherence, days
+  in force and the largest times per week; daily pain is one row per calendar day (not only
+  scored days) with pain after, session and red-flag counts and a rolling mean.
 - backcare only: the pain trend anchored at the programme's start (baseline, latest, class),
   flare-up episodes (read from the whole history), daily completion, habit strength and
   streaks over the history since the first programme (a second weekly adherence when the
@@ -23,7 +26,8 @@ What the reference computes, against backcare (it is a yardstick, not the same w
   sessions, annotations, progression suggestions, the summary text, and the five plotly
   figures serialised to JSON (about half of backcare's time).
 - not checked against each other: the benchmark times both but compares no values (the
-  clinic overview, bench_clinic, is the one compared column by column)."""
+  clinic overview, bench_clinic, is the one compared column by column), so that the weekly
+  figures agree is the reference's intent, not something this benchmark verifies."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@
 
 The size of the clinic store is BENCH_PATIENTS x BENCH_DAYS (default 1,000 x 365). The first run
 builds a cached store (BENCH_CACHE, default benchmarks/.cache, git-ignored) with backcare demo,
-and its Parquet copy; `--large` builds its own (10,000 x 365: about 2.8 GB, see
+and its Parquet copy; `--large` builds its own (10,000 x 365: about 2.7 GB estimated, see
 docs/performance.md for how long the first build takes). Never run by `make test`: timings
 belong here, not in assertions."""
 
