@@ -267,9 +267,18 @@ def test_a_clinic_on_jupyterhub(clinic, browser, screenshots):
     page_p.locator(".jp-Notebook-ExecutionIndicator[data-status=idle]").wait_for(state="attached")
     rows = page_p.locator(".backcare-clinic table.dataTable tbody tr")
     for attempt in range(3):  # Run All before the kernel is connected runs nothing: again
-        page_p.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-        page_p.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-        try:
+        # a kernel slow to start (a busy machine) makes JupyterLab ask which one to use:
+        # answer as the physiotherapist would, with its preselected Python 3
+        dialog = page_p.locator(".jp-Dialog")
+        if dialog.is_visible():
+            page_p.screenshot(path=str(screenshots / f"hub-{backend}-physio-dialog.png"))
+            dialog.get_by_role("button", name="Select", exact=True).click()
+            dialog.wait_for(state="hidden")
+        try:  # the dialog can also come up while this waits: then the next attempt answers
+            page_p.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click(timeout=30_000)
+            page_p.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click(
+                timeout=30_000
+            )
             rows.first.wait_for(timeout=60_000)
             break
         except PlaywrightTimeout:
