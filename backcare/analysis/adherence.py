@@ -181,7 +181,11 @@ def weekly_totals(per_exercise: pd.DataFrame) -> pd.DataFrame:
         return empty(cols)
     p_code, p_names = pd.factorize(per_exercise["patient_id"], sort=True)
     week = day_numbers(per_exercise["week"])
-    key = p_code.astype(np.int64) * (1 << 32) + week
+    # one int64 key per (patient, week): the week counted from the earliest, so that it is
+    # never negative (weeks before 1970 have negative day numbers, which would borrow from
+    # the patient's bits)
+    w0 = int(week.min())
+    key = p_code.astype(np.int64) * (1 << 32) + (week - w0)
     keys, group = np.unique(key, return_inverse=True)
     prescribed = np.bincount(group, weights=per_exercise["prescribed"].to_numpy())
     done = np.bincount(group, weights=per_exercise["done_capped"].to_numpy())
@@ -190,7 +194,7 @@ def weekly_totals(per_exercise: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "patient_id": pd.array(np.asarray(p_names)[keys >> 32], dtype="str"),
-            "week": datetimes(keys & ((1 << 32) - 1)),
+            "week": datetimes((keys & ((1 << 32) - 1)) + w0),
             "prescribed": prescribed,
             "done": done,
             "adherence": adherence,

@@ -347,3 +347,26 @@ def test_steady_low_adherence_is_not_falling_and_a_fall_of_exactly_30_points_is(
     got = A.adherence_falling(A.in_force_days(p, items(*done), D(0), D(13))).loc["p1"]
     assert (got["earlier"], got["recent"]) == (pytest.approx(1.0), pytest.approx(0.7))
     assert got["falling"]
+
+
+def test_weekly_totals_keep_weeks_before_1970_and_their_patients_apart():
+    # weeks before 1970-01-01 have negative day numbers; a packed (patient, week) key must
+    # neither borrow from the patient nor turn the week into another date (a 100-year
+    # history, from 1926, crashed the trends before)
+    mon = [pd.Timestamp(d) for d in ("1969-12-22", "1969-12-29", "1970-01-05")]
+    per = pd.DataFrame(
+        {
+            "patient_id": ["p1", "p1", "p1", "p2", "p2"],
+            "week": [mon[0], mon[0], mon[1], mon[1], mon[2]],
+            "exercise_id": ["plank", "bird-dog", "plank", "plank", "plank"],
+            "prescribed": [7.0, 3.0, 7.0, 5.0, 2.0],
+            "done_capped": [7.0, 1.0, 3.5, 5.0, 0.0],
+        }
+    )
+    wt = A.weekly_totals(per)
+    assert wt["patient_id"].tolist() == ["p1", "p1", "p2", "p2"]
+    assert wt["week"].tolist() == [mon[0], mon[1], mon[1], mon[2]]
+    assert wt["prescribed"].tolist() == [10.0, 7.0, 5.0, 2.0]  # 7 + 3 in p1's first week
+    assert wt["done"].tolist() == [8.0, 3.5, 5.0, 0.0]
+    assert wt["adherence"].tolist() == [0.8, 0.5, 1.0, 0.0]  # 8/10, 3.5/7, 5/5, 0/2
+    assert wt["adherent"].tolist() == [True, False, True, False]  # at least 80 %
