@@ -365,8 +365,8 @@ def clinic_frames(store: Store, today: dt.date) -> dict[str, pd.DataFrame]:
         store.daily_sums(late_from, look - pd.Timedelta(days=1), scored_only=True),
         store.daily_sums(None, end, scored_only=True, from_anchor=ANCHOR_READ_DAYS),
     ]
-    prescriptions = store.prescriptions()
-    starts = A.programme_starts(prescriptions)
+    prescriptions = store.prescriptions(in_force_from=lo)
+    starts = store.programme_starts()
     daily = _merge_days(parts)
     trends = A.pain_trends(A.daily_from_sums(daily, every_day=False), starts, end)
     unsettled = _unsettled(trends, late_from)
@@ -382,14 +382,15 @@ def clinic_frames(store: Store, today: dt.date) -> dict[str, pd.DataFrame]:
             ],
             ignore_index=True,
         )
-    ticked = store.done_items(lo, end)  # one read for the done counts and the doses
+    ticked, scored = store.window_sessions(lo, end)  # one read: done counts, doses, pain
     return {
         "trends": trends,
         "patients": store.last_session_days(),
         "prescriptions": prescriptions,
+        "starts": starts.rename_axis("patient_id").rename("start").reset_index(),
         "done": count_done(ticked),
         "doses": count_doses(ticked),
-        "sessions": store.session_pain(lo, end),
+        "sessions": scored,
         "daily": daily,
         "annotations": store.annotations(None, lo, end),
         "questionnaires": store.questionnaire_scores(end),

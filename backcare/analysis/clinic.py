@@ -119,11 +119,16 @@ def clinic_overview(
     out["adherence_falling"] = pid.map(halves["falling"]).fillna(False).astype(bool)
 
     sums = frames["daily"][frames["daily"]["day"] <= end]
+    # each patient's first programme start: read as such when the prescriptions read holds
+    # only the programmes in force in the window
+    starts = (
+        programme_starts(frames["prescriptions"])
+        if "starts" not in frames
+        else frames["starts"].set_index("patient_id")["start"]
+    )
     trends = frames.get("trends")  # pain_trends of these sums, when the reader computed it
     if trends is None:
-        trends = pain_trends(
-            daily_from_sums(sums, every_day=False), programme_starts(frames["prescriptions"]), end
-        )
+        trends = pain_trends(daily_from_sums(sums, every_day=False), starts, end)
     trend = trends.set_index("patient_id")
     out["baseline"] = pid.map(trend["baseline"]).astype("float64")
     out["latest"] = pid.map(trend["latest"]).astype("float64")
@@ -168,9 +173,7 @@ def clinic_overview(
 
     answered = frames.get("questionnaires")
     outcomes = questionnaire_outcomes(
-        answered if answered is not None else pd.DataFrame(),
-        programme_starts(frames["prescriptions"]),
-        end,
+        answered if answered is not None else pd.DataFrame(), starts, end
     )
     for col, values in class_columns(outcomes, pid).items():
         out[col] = values.to_numpy()

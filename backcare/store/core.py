@@ -65,6 +65,7 @@ from backcare.store import schema as S
 from backcare.store.frames import (
     READ_DTYPES,
     _days,
+    texts,
     typed_columns,
     typed_frame,
     with_valid_to,
@@ -559,11 +560,15 @@ class Store:
             ).one()
             return Programme(programme_items(conn, pid), row.valid_from, row.author, row.note, pid)
 
-    def prescriptions(self, patient_id: str | None = None) -> pd.DataFrame:
+    def prescriptions(
+        self, patient_id: str | None = None, *, in_force_from: DayBound = None
+    ) -> pd.DataFrame:
         """Every programme item with the programme's valid_from and valid_to (NaT while in force).
 
         valid_to is the day before the next programme starts; programmes superseded on their
-        own start day (same valid_from, later id) are dropped."""
+        own start day (same valid_from, later id) are dropped. With in_force_from, only the
+        programmes still in force on or after that day: those superseded by then are not read
+        (the clinic overview's window needs only these)."""
         p, i = S.programmes, S.programme_items
         q = (
             sa.select(
@@ -587,12 +592,40 @@ class Store:
         )
         if patient_id is not None:
             q = q.where(p.c.patient_id == patient_id)
+        if in_force_from is not None:
+            later = S.programmes.alias("later")
+            q = q.where(
+                ~sa.exists().where(
+                    later.c.patient_id == p.c.patient_id,
+                    later.c.valid_from <= pd.Timestamp(in_force_from).date(),
+                    sa.or_(
+                        later.c.valid_from > p.c.valid_from,
+                        sa.and_(
+                            later.c.valid_from == p.c.valid_from,
+                            later.c.programme_id > p.c.programme_id,
+                        ),
+                    ),
+                )
+            )
         with self._read() as conn:
             # the driver's own values (days as ISO text on SQLite): no per-row conversion
             df = typed_columns(
                 _driver_columns(conn, q, len(READ_DTYPES["prescriptions"])), "prescriptions"
             )
         return with_valid_to(df)
+
+    def programme_starts(self) -> pd.Series:
+        """Each patient's first programme start by patient_id (analysis.programme_starts of
+        every programme, read as one row per patient)."""
+        p = S.programmes
+        q = (
+            sa.select(p.c.patient_id, sa.type_coerce(sa.func.min(p.c.valid_from), sa.String))
+            .group_by(p.c.patient_id)
+            .order_by(p.c.patient_id)
+        )
+        with self._read() as conn:
+            c = _driver_columns(conn, q, 2)
+        return pd.Series(_days(c[1]), index=pd.Index(texts(c[0]), dtype="str"))
 
     # ---- sessions ----------------------------------------------------------------------
     def save_session(
@@ -1127,14 +1160,39 @@ class Store:
 
         Read from the window's session rows (their done_items, written with each session)
         through the day index, never from the item rows."""
+        return self.window_sessions(start, end, patient_id)[0]
+
+    def window_sessions(
+        self, start: DayBound, end: DayBound, patient_id: str | None = None
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(done_items, session_pain) of [start, end] from one read of the window's session
+        rows (the clinic overview needs both)."""
         s = S.sessions
-        q = sa.select(s.c.patient_id, sa.type_coerce(s.c.day, sa.String), s.c.done_items).where(
-            _range(s, patient_id, start, end), s.c.done_items != ""
-        )
+        q = sa.select(
+            s.c.patient_id,
+            sa.type_coerce(s.c.day, sa.String),
+            s.c.done_items,
+            s.c.pain_before,
+            s.c.pain_after,
+        ).where(_range(s, patient_id, start, end))
         with self._read() as conn:
-            c = _driver_columns(conn, q, 3)
+            c = _driver_columns(conn, q, 5)
+        patients, days = pa.array(c[0], type=pa.string()), _days(c[1])
+        before = np.array(c[3], dtype=np.float64)  # None reads as NaN
+        after = np.array(c[4], dtype=np.float64)
+        scored = np.flatnonzero(~np.isnan(before) & ~np.isnan(after))
+        pain = pd.DataFrame(
+            {
+                "patient_id": texts(patients.take(scored)),
+                "day": days[scored],
+                "pain_before": before[scored],
+                "pain_after": after[scored],
+            }
+        )
         # split in Arrow (C), not per string in Python: about 50,000 items for 1,000 patients
-        lists = pc.split_pattern(pa.array(c[2], type=pa.string()), ",")
+        text = pa.array(c[2], type=pa.string())
+        none_ticked = pc.equal(text, "")
+        lists = pc.split_pattern(pc.if_else(none_ticked, pa.scalar(None, pa.string()), text), ",")
         session = pc.list_parent_indices(lists).to_numpy()
         fields = pc.split_pattern(pc.list_flatten(lists), ":")
 
@@ -1147,14 +1205,15 @@ class Store:
             out: np.ndarray = pc.cast(valid, pa.float64()).to_numpy(zero_copy_only=False)
             return out
 
-        return pd.DataFrame(
+        items = pd.DataFrame(
             {
-                "patient_id": pd.array(np.array(c[0], dtype=object)[session], dtype="str"),
-                "day": _days(c[1])[session],
-                "exercise_id": pd.array(field(0).to_pylist(), dtype="str"),
+                "patient_id": texts(patients.take(session)),
+                "day": days[session],
+                "exercise_id": texts(field(0)),
                 **{f: dose(i + 1) for i, f in enumerate(S.DONE_ITEM_FIELDS)},
             }
         )
+        return items, pain
 
     def done_counts(
         self, start: DayBound, end: DayBound, patient_id: str | None = None
@@ -1223,27 +1282,33 @@ class Store:
                 .limit(1)
                 .scalar_subquery()
             )
-            anchors = (  # MATERIALIZED: else SQLite inlines it, once per row it scans
-                sa.select(
-                    pt.label("pid"), sa.func.coalesce(first_programme, first_score).label("a")
-                )
-                .cte("anchors")
-                .prefix_with("MATERIALIZED")
-            )
-            q = (
-                sa.select(*cols)
-                .select_from(anchors.join(d, d.c.patient_id == anchors.c.pid))
-                .where(
-                    d.c.day >= anchors.c.a,
-                    d.c.day <= S.days_after(anchors.c.a, from_anchor - 1),
-                    *where,
-                )
+            anchors = sa.select(
+                pt.label("pid"), sa.func.coalesce(first_programme, first_score).label("a")
             )
         with self._read() as conn:
+            if from_anchor is not None:
+                if conn.dialect.name == "sqlite":
+                    # The patient count as the anchors' LIMIT (the same snapshot: one row per
+                    # patient) gives SQLite a row estimate; without one it builds a Bloom
+                    # filter by scanning every daily_summary row first (70 ms of 150 on
+                    # 1,000 x 365), to skip patients that all have rows anyway.
+                    n = conn.execute(sa.select(sa.func.count()).select_from(S.patients))
+                    anchors = anchors.limit(sa.literal_column(str(int(n.scalar_one()))))
+                # MATERIALIZED: else SQLite inlines it, once per row it scans
+                cte = anchors.cte("anchors").prefix_with("MATERIALIZED")
+                q = (
+                    sa.select(*cols)
+                    .select_from(cte.join(d, d.c.patient_id == cte.c.pid))
+                    .where(
+                        d.c.day >= cte.c.a,
+                        d.c.day <= S.days_after(cte.c.a, from_anchor - 1),
+                        *where,
+                    )
+                )
             c = _driver_columns(conn, q, 6)
         out = pd.DataFrame(
             {
-                "patient_id": pd.array(c[0], dtype="str"),
+                "patient_id": texts(c[0]),
                 "day": _days(c[1]),
                 **{
                     name: np.array(v, dtype=np.int64)
@@ -1258,24 +1323,7 @@ class Store:
     def session_pain(self, start: DayBound, end: DayBound) -> pd.DataFrame:
         """Every patient's sessions of [start, end] with both pain scores: patient_id, day,
         pain_before, pain_after (read straight into numpy through the day index)."""
-        t = S.sessions
-        q = sa.select(
-            t.c.patient_id, sa.type_coerce(t.c.day, sa.String), t.c.pain_before, t.c.pain_after
-        ).where(
-            _range(t, None, start, end),
-            t.c.pain_before.is_not(None),
-            t.c.pain_after.is_not(None),
-        )
-        with self._read() as conn:
-            c = _driver_columns(conn, q, 4)
-        return pd.DataFrame(
-            {
-                "patient_id": pd.array(c[0], dtype="str"),
-                "day": _days(c[1]),
-                "pain_before": np.array(c[2], dtype=np.float64),
-                "pain_after": np.array(c[3], dtype=np.float64),
-            }
-        )
+        return self.window_sessions(start, end)[1]
 
     def last_session_days(self) -> pd.DataFrame:
         """Every patient's id, name and last day with a session (NaT if none), a seek each."""
@@ -1285,14 +1333,15 @@ class Store:
             .where(d.c.patient_id == p.c.patient_id, d.c.sessions > 0)
             .scalar_subquery()
         )
-        q = sa.select(p.c.patient_id, p.c.name, last).order_by(p.c.patient_id)
+        q = sa.select(p.c.patient_id, p.c.name, sa.type_coerce(last, sa.String)).order_by(
+            p.c.patient_id
+        )
         with self._read() as conn:
-            rows = conn.execute(q).all()
-        c = list(zip(*rows, strict=True)) if rows else [()] * 3
+            c = _driver_columns(conn, q, 3)
         return pd.DataFrame(
             {
-                "patient_id": pd.array(c[0], dtype="str"),
-                "name": pd.array(c[1], dtype="str"),
+                "patient_id": texts(c[0]),
+                "name": texts(c[1]),
                 "last_session": _days(c[2]),
             }
         )

@@ -11,6 +11,7 @@ from typing import Any, Final, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from pandas.api.extensions import ExtensionArray
 
 DAY: Final = "datetime64[ns]"
@@ -126,9 +127,7 @@ def typed_columns(columns: Sequence[Sequence[Any]], kind: str) -> pd.DataFrame:
         elif dtype == UTC_TS:
             out[col] = _utc_times(values)
         elif dtype == "str":
-            out[col] = pd.array(
-                [v if type(v) is str else "" if v is None else str(v) for v in values], dtype="str"
-            )
+            out[col] = texts(values)
         elif dtype == "bool":
             out[col] = np.array(values, dtype=bool)
         elif dtype == "float64":
@@ -139,15 +138,25 @@ def typed_columns(columns: Sequence[Sequence[Any]], kind: str) -> pd.DataFrame:
     return pd.DataFrame(out, index=pd.RangeIndex(n))
 
 
+def texts(values: Sequence[Any] | pa.Array) -> ExtensionArray:
+    """Text values (None read as "") as the str dtype, converted in Arrow (C), not per value
+    in Python."""
+    if isinstance(values, pa.Array):
+        arr = values
+    else:
+        try:
+            arr = pa.array(values, type=pa.string())
+        except (pa.ArrowTypeError, pa.ArrowInvalid):  # a number stored in a text column
+            arr = pa.array([v if v is None else str(v) for v in values], type=pa.string())
+    out: ExtensionArray = pd.array(arr.fill_null(""), dtype="str")
+    return out
+
+
 def _nullable_ints(values: Sequence[Any]) -> ExtensionArray:
-    """Integers (or None) as Int64, without a per-value conversion through objects."""
-    try:
-        data = np.array(values, dtype=np.int64)
-    except TypeError:  # some None
-        mask = np.array([v is None for v in values], dtype=bool)
-        data = np.array([0 if v is None else v for v in values], dtype=np.int64)
-        return pd.arrays.IntegerArray(data, mask)
-    return pd.arrays.IntegerArray(data, np.zeros(len(data), dtype=bool))
+    """Integers (or None) as Int64, converted in Arrow (C), not per value in Python."""
+    arr = pa.array(values, type=pa.int64())
+    data = arr.fill_null(0).to_numpy(zero_copy_only=False)
+    return pd.arrays.IntegerArray(data, arr.is_null().to_numpy(zero_copy_only=False))
 
 
 def _utc_times(values: Sequence[Any]) -> ExtensionArray:

@@ -437,3 +437,51 @@ def test_done_counts_follow_every_write_of_a_session(store, patient):
     )
     # bulk-1 adds plank on the first day; bulk-2 a second plank on the next
     assert counts() == [(d1, "plank", 1), (d2, "plank", 2)]
+
+
+def test_prescriptions_in_force_from_a_day_leave_out_only_programmes_ended_before_it(
+    store, patient
+):
+    """The clinic reads only the programmes in force in its window; valid_to stays right."""
+    first = store.programme_on(patient, START).programme_id  # from START
+    second = store.set_programme(
+        patient, [Prescription("plank", hold_s=40)], START + dt.timedelta(days=10)
+    )
+    third = store.set_programme(
+        patient, [Prescription("plank", hold_s=50)], START + dt.timedelta(days=20)
+    )
+    # worked by hand: on START+15 the first programme has ended (START+9), the second runs
+    # START+10..START+19, the third from START+20 on
+    day15 = store.prescriptions(patient, in_force_from=START + dt.timedelta(days=15))
+    assert set(day15["programme_id"]) == {second, third}
+    by_id = day15.drop_duplicates("programme_id").set_index("programme_id")["valid_to"]
+    assert by_id[second] == pd.Timestamp(START + dt.timedelta(days=19))
+    assert pd.isna(by_id[third])
+    # on the day the second starts, the first is over; the day before, it is still in force
+    assert set(
+        store.prescriptions(patient, in_force_from=START + dt.timedelta(days=10))["programme_id"]
+    ) == {second, third}
+    assert set(
+        store.prescriptions(patient, in_force_from=START + dt.timedelta(days=9))["programme_id"]
+    ) == {first, second, third}
+    # the whole history, and the first start, are unchanged by the window
+    assert set(store.prescriptions(patient)["programme_id"]) == {first, second, third}
+    assert store.programme_starts().to_dict() == {patient: pd.Timestamp(START)}
+
+
+def test_window_sessions_read_done_items_and_scored_sessions_in_one_pass(store, patient):
+    day = START + dt.timedelta(days=2)
+    store.save_session(patient, ITEMS, day=day, pain_before=6, pain_after=4)
+    store.save_session(patient, [{"exercise_id": "plank", "done": False}], day=day, pain_before=5)
+    store.save_session(patient, [{"exercise_id": "cat-cow", "done": True}], day=START)
+    items, pain = store.window_sessions(day, day)
+    # two items ticked on the day (the third of ITEMS was not done; the second session
+    # ticked none; the START session is outside the window)
+    assert sorted(items["exercise_id"]) == ["pelvic-tilt", "plank"]
+    assert items.set_index("exercise_id").loc["plank", "hold_s"] == 30
+    assert items.set_index("exercise_id").loc["pelvic-tilt", "reps"] == 12
+    assert (items["patient_id"] == patient).all() and (items["day"] == pd.Timestamp(day)).all()
+    # only the session with both scores
+    assert pain[["pain_before", "pain_after"]].values.tolist() == [[6.0, 4.0]]
+    pd.testing.assert_frame_equal(items, store.done_items(day, day))
+    pd.testing.assert_frame_equal(pain, store.session_pain(day, day))
