@@ -82,7 +82,7 @@ def round1(x: float) -> float:
 
 def empty(cols: dict[str, str]) -> pd.DataFrame:
     """An empty frame with these columns and dtypes."""
-    return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in cols.items()})
+    return pd.DataFrame({c: pd.array([], dtype=t) for c, t in cols.items()}, index=pd.RangeIndex(0))
 
 
 def period(
@@ -133,10 +133,14 @@ def one_patient(*frames: pd.DataFrame | None) -> None:
 
 
 def codes(values: pd.Series, names: pd.Index) -> np.ndarray:
-    """Each value's position in names (-1 where absent), as int64."""
+    """Each value's position in names (-1 where absent or missing), as int64."""
     if values.dtype != "str":
         values = values.astype("str")
-    return np.asarray(names.get_indexer(pd.Index(values)), dtype=np.int64)
+    # look up each distinct value once (a patient id repeats on every row of the patient)
+    code, distinct = pd.factorize(values)  # a missing value: code -1
+    at = np.asarray(names.get_indexer(pd.Index(distinct, dtype="str")), dtype=np.int64)
+    missing = int(names.get_indexer(pd.Index([None], dtype="str"))[0]) if names.hasnans else -1
+    return np.where(code >= 0, at[code] if len(at) else -1, missing)
 
 
 # ---- prescriptions in force ------------------------------------------------------------------

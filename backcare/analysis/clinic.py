@@ -166,10 +166,12 @@ def clinic_overview(
         index=moves.index,
         dtype="str",
     )
-    by_patient = moves.assign(label=labels).groupby("patient_id")
-    out["suggestions"] = pid.map(by_patient.size()).fillna(0).astype("int64")
-    text = by_patient["label"].agg("; ".join).astype("str")
-    out["suggestion_text"] = pid.map(text).astype("str").fillna("")
+    per_patient: dict[str, list[str]] = {}  # moves are in patient then exercise order
+    for p, label in zip(moves["patient_id"].astype(str), labels, strict=True):
+        per_patient.setdefault(p, []).append(label)
+    ids = pid.astype(str).tolist()
+    out["suggestions"] = np.array([len(per_patient.get(p, ())) for p in ids], dtype=np.int64)
+    out["suggestion_text"] = pd.array(["; ".join(per_patient.get(p, ())) for p in ids], dtype="str")
 
     answered = frames.get("questionnaires")
     outcomes = questionnaire_outcomes(

@@ -36,7 +36,6 @@ Methods
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -325,9 +324,12 @@ def _prior_median(
             prior[k:, k - 1] = np.where(same[k:], values[:-k], np.nan)
         covered &= same
     count = (~np.isnan(prior)).sum(axis=1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: median NaN
-        median = np.nanmedian(prior, axis=1) if n else np.zeros(0)
+    # np.nanmedian, row by row: sorting puts NaN last, so a row's scored values are its
+    # first `count`; the median is the mean of the two middle ones (the same one when odd)
+    ranked = np.sort(prior, axis=1)
+    rows = np.arange(n)
+    low, high = np.maximum(count - 1, 0) // 2, count // 2
+    median = np.where(count > 0, (ranked[rows, low] + ranked[rows, high]) / 2, np.nan)
     return median, count, covered
 
 

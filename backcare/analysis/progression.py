@@ -39,7 +39,7 @@ Method, over the last 14 days (the window) ending on ``end``, per exercise in fo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -50,6 +50,7 @@ from backcare.analysis.calendar import (
     EPS,
     InForce,
     as_day,
+    codes,
     day_numbers,
     empty,
     in_force_days,
@@ -130,32 +131,25 @@ def recorded_doses(
         keep &= done["done"].to_numpy(dtype=bool)
     w = done[keep]
     main = {e.id: e.main_dose for e in catalog}
-    field = w["exercise_id"].astype(str).map(main)
+    # patients and exercises as codes into their sorted names (a missing one: code -1)
+    p_code, p_names = pd.factorize(patient_ids(w), sort=True)
+    e_code, e_names = pd.factorize(w["exercise_id"].astype("str"), sort=True)
+    field = np.array([main.get(str(e)) for e in e_names] + [None], dtype=object)[e_code]
     value = np.full(len(w), np.nan)
     for name in ("hold_s", "reps", "minutes"):
         if name in w.columns:
-            mine = (field == name).to_numpy()
+            mine = field == name
             value[mine] = w[name].to_numpy(dtype=float, na_value=np.nan)[mine]
     n = w["n"].to_numpy(dtype=np.int64) if "n" in w.columns else np.ones(len(w), dtype=np.int64)
-    ok = ~np.isnan(value) & (n > 0)
-    frame = pd.DataFrame(
-        {
-            "patient_id": patient_ids(w).to_numpy()[ok],
-            "exercise_id": w["exercise_id"].astype(str).to_numpy()[ok],
-            "value": value[ok],
-            "n": n[ok],
-        }
-    )
-    if frame.empty:
+    ok = ~np.isnan(value) & (n > 0) & (p_code >= 0) & (e_code >= 0)
+    if not ok.any():
         return empty(RECORDED_COLUMNS)
     # the median of each (patient, exercise)'s values, each repeated n times, without
     # expanding them: sort by group and value, then pick the middle position(s) of each
     # group from the cumulative counts (numpy's median: the mean of the two middle values)
-    p_code, p_names = pd.factorize(frame["patient_id"], sort=True)
-    e_code, e_names = pd.factorize(frame["exercise_id"], sort=True)
-    group = p_code.astype(np.int64) * len(e_names) + e_code
-    order = np.lexsort((frame["value"].to_numpy(), group))
-    g, v, c = group[order], frame["value"].to_numpy()[order], frame["n"].to_numpy()[order]
+    group = p_code[ok].astype(np.int64) * len(e_names) + e_code[ok]
+    order = np.lexsort((value[ok], group))
+    g, v, c = group[order], value[ok][order], n[ok][order]
     starts = segment_starts(g)
     cum = np.cumsum(c)
     total = np.add.reduceat(c, starts)
@@ -210,9 +204,7 @@ def suggest(
     n_pairs = len(p_names) * width
     # adherence per pair over the window, capped per week (the rule of adherence.by_exercise)
     per = by_exercise(in_force) if per_exercise is None else per_exercise
-    per_pair = pd.Index(p_names).get_indexer(per["patient_id"]) * width + pd.Index(
-        e_names
-    ).get_indexer(per["exercise_id"])
+    per_pair = codes(per["patient_id"], p_names) * width + codes(per["exercise_id"], e_names)
     prescribed = np.bincount(per_pair, weights=per["prescribed"].to_numpy(), minlength=n_pairs)
     done = np.bincount(per_pair, weights=per["done"].to_numpy(dtype=float), minlength=n_pairs)
     capped = np.bincount(per_pair, weights=per["done_capped"].to_numpy(), minlength=n_pairs)
@@ -266,10 +258,14 @@ def suggest(
         else in_window.assign(day=in_window["start"].where(in_window["start"] >= lo, lo))
     )
     last_note = last_day(annotations, "flare-up")
-    stability: dict[str, dict[Any, Any]] = {}
+    stability: dict[str, dict[Any, Any]] = {}  # per patient, for the reasons
+    judged_stable: list[str] = []
     if daily is not None and len(daily):
         st_frame = pain_stability(daily, hi)
-        stability = {str(r["patient_id"]): r for r in st_frame.to_dict("records")}
+        if reasons:
+            stability = {str(r["patient_id"]): r for r in st_frame.to_dict("records")}
+        ok = st_frame["judged"].to_numpy(dtype=bool) & st_frame["stable"].to_numpy(dtype=bool)
+        judged_stable = st_frame["patient_id"].astype(str).to_numpy()[ok].tolist()
 
     # safety: red flags, a worse trend, sessions that raise pain (per patient), and weeks
     # below 80 % (per exercise, complete weeks only)
@@ -305,11 +301,13 @@ def suggest(
     # row's patient code
     keys = np.sort(pair[last])
     kp, ke = keys // width, keys % width
-    patients = pd.Index(p_names).astype(str)
+    position = {str(p): i for i, p in enumerate(p_list)}
 
-    def per_patient(values: Mapping[str, Any]) -> np.ndarray:
-        """True for the rows whose patient is a key of values."""
-        return patients.isin(list(values))[kp] if values else np.zeros(len(keys), bool)
+    def per_patient(values: Iterable[str]) -> np.ndarray:
+        """True for the rows whose patient is one of values (or a key of them)."""
+        mine = np.zeros(len(p_list), dtype=bool)
+        mine[[position[p] for p in values if p in position]] = True
+        return mine[kp]
 
     now = current_dose[keys]
     missing = np.isnan(now)
@@ -321,12 +319,8 @@ def suggest(
     n_run = run[keys]
     steady = n_run >= window_days
     adherent = share >= ADHERENT - EPS  # False where nothing was prescribed (NaN)
-    if stability:
-        judged_stable = {p for p, r in stability.items() if r["judged"] and r["stable"]}
-        pain_ok = per_patient(dict.fromkeys(judged_stable))
-    else:
-        pain_ok = np.zeros(len(keys), dtype=bool)
-    not_worse = ~per_patient(dict.fromkeys(worse))
+    pain_ok = per_patient(judged_stable)
+    not_worse = ~per_patient(worse)
     raised = {p: v for p, v in rise.items() if not v < SESSION_RISE_POINTS - EPS}
     calm = ~per_patient(raised)
     weeks_ok = ~weak[keys]
@@ -335,8 +329,8 @@ def suggest(
     rec_n = np.zeros(n_pairs, dtype=np.int64)
     rec_weeks: tuple[Any, Any] = (None, None)
     if recorded is not None and len(recorded):
-        rp = pd.Index(p_names).get_indexer(recorded["patient_id"].astype(str))
-        re_ = pd.Index(e_names).get_indexer(recorded["exercise_id"].astype(str))
+        rp = codes(recorded["patient_id"], p_names)
+        re_ = codes(recorded["exercise_id"], e_names)
         ok = (rp >= 0) & (re_ >= 0)
         at = rp[ok] * width + re_[ok]
         rec[at] = recorded["recorded"].to_numpy(dtype=float)[ok]

@@ -209,12 +209,15 @@ def questionnaire_outcomes(
 def class_columns(outcomes: pd.DataFrame, patient_ids: pd.Series) -> pd.DataFrame:
     """The class of each instrument per patient (columns '<instrument>_class', 'not
     answered' where none), in the order of patient_ids: the clinic overview's columns."""
-    out = pd.DataFrame(index=pd.RangeIndex(len(patient_ids)))
+    pids = patient_ids.astype(str).tolist()
+    columns = {}
     for inst in INSTRUMENT_IDS:
-        mine = outcomes[outcomes["instrument"] == inst].set_index("patient_id")["status"]
-        shown = pd.Series(patient_ids.to_numpy()).map(mine).astype(object)
-        out[f"{inst}_class"] = shown.where(shown.notna(), NOT_ANSWERED).astype("str")
-    return out
+        mine = outcomes[(outcomes["instrument"] == inst).to_numpy()]
+        status = dict(zip(mine["patient_id"].astype(str), mine["status"].astype(str), strict=True))
+        columns[f"{inst}_class"] = pd.array(
+            [status.get(p, NOT_ANSWERED) for p in pids], dtype="str"
+        )
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(pids)))
 
 
 def questionnaires_due(

@@ -193,3 +193,22 @@ def test_flare_ups_do_not_change_when_every_score_shifts_by_a_constant(vals, shi
     before, after = A.flare_ups(d), A.flare_ups(shifted)
     assert list(before["start"]) == list(after["start"])
     assert list(before["days"]) == list(after["days"])
+
+
+def test_prior_median_is_the_median_of_the_scored_days_before_each_day_of_the_same_patient():
+    from backcare.analysis.pain import _prior_median
+
+    nan = float("nan")
+    values = np.array([1.0, 5.0, nan, 3.0, 9.0, 7.0, 2.0, 4.0])
+    patient = np.array([0, 0, 0, 0, 0, 1, 1, 1])
+    median, count, covered = _prior_median(values, patient, 3)
+    # worked by hand, the 3 days before each position (same patient only):
+    # 0: none | 1: [1] -> 1 | 2: [5, 1] -> 3 | 3: [nan, 5, 1] -> 3 | 4: [3, nan, 5] -> 4
+    # 5: none (patient 1 starts) | 6: [7] -> 7 | 7: [2, 7] -> 4.5
+    expected = [nan, 1.0, 3.0, 3.0, 4.0, nan, 7.0, 4.5]
+    np.testing.assert_array_equal(median, expected)
+    assert count.tolist() == [0, 1, 2, 2, 2, 0, 1, 2]
+    assert covered.tolist() == [False, False, False, True, True, False, False, False]
+    # an odd count takes the middle value: [3, 5, 1] -> 3
+    odd, _, _ = _prior_median(np.array([1.0, 5.0, 3.0, 0.0]), np.zeros(4, dtype=int), 3)
+    assert odd[3] == 3.0
