@@ -365,7 +365,7 @@ def clinic_frames(store: Store, today: dt.date) -> dict[str, pd.DataFrame]:
         store.daily_sums(late_from, look - pd.Timedelta(days=1), scored_only=True),
         store.daily_sums(None, end, scored_only=True, from_anchor=ANCHOR_READ_DAYS),
     ]
-    prescriptions = store.prescriptions(in_force_from=lo)
+    prescriptions = store.prescriptions(in_force_from=lo, notes=False)
     starts = store.programme_starts()
     daily = _merge_days(parts)
     trends = A.pain_trends(A.daily_from_sums(daily, every_day=False), starts, end)

@@ -561,14 +561,19 @@ class Store:
             return Programme(programme_items(conn, pid), row.valid_from, row.author, row.note, pid)
 
     def prescriptions(
-        self, patient_id: str | None = None, *, in_force_from: DayBound = None
+        self,
+        patient_id: str | None = None,
+        *,
+        in_force_from: DayBound = None,
+        notes: bool = True,
     ) -> pd.DataFrame:
         """Every programme item with the programme's valid_from and valid_to (NaT while in force).
 
         valid_to is the day before the next programme starts; programmes superseded on their
         own start day (same valid_from, later id) are dropped. With in_force_from, only the
         programmes still in force on or after that day: those superseded by then are not read
-        (the clinic overview's window needs only these)."""
+        (the clinic overview's window needs only these). notes=False leaves author and note
+        empty (the overview never shows them)."""
         p, i = S.programmes, S.programme_items
         q = (
             sa.select(
@@ -584,8 +589,8 @@ class Store:
                 i.c.minutes,
                 i.c.each_side,
                 i.c.times_per_week,
-                p.c.author,
-                p.c.note,
+                p.c.author if notes else sa.literal(""),
+                p.c.note if notes else sa.literal(""),
             )
             .select_from(p.join(i, i.c.programme_id == p.c.programme_id))
             .order_by(p.c.patient_id, p.c.valid_from, p.c.programme_id, i.c.position)

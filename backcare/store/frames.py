@@ -175,7 +175,7 @@ _NAT_DAYS = np.iinfo(np.int64).min  # numpy's NaT, as an integer
 
 def _days(values: Sequence[Any]) -> np.ndarray:
     """Days (dates, ISO 'YYYY-MM-DD' text, or None) as naive datetime64[ns]."""
-    kinds = {type(v) for v in values}
+    kinds = set(map(type, values))
     kinds.discard(type(None))
     if kinds == {dt.date}:
         # through ordinals: numpy converts date objects one slow call at a time

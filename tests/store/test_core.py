@@ -445,7 +445,7 @@ def test_prescriptions_in_force_from_a_day_leave_out_only_programmes_ended_befor
     """The clinic reads only the programmes in force in its window; valid_to stays right."""
     first = store.programme_on(patient, START).programme_id  # from START
     second = store.set_programme(
-        patient, [Prescription("plank", hold_s=40)], START + dt.timedelta(days=10)
+        patient, [Prescription("plank", hold_s=40)], START + dt.timedelta(days=10), author="Dr K"
     )
     third = store.set_programme(
         patient, [Prescription("plank", hold_s=50)], START + dt.timedelta(days=20)
@@ -464,6 +464,12 @@ def test_prescriptions_in_force_from_a_day_leave_out_only_programmes_ended_befor
     assert set(
         store.prescriptions(patient, in_force_from=START + dt.timedelta(days=9))["programme_id"]
     ) == {first, second, third}
+    # without the notes: the same rows, author and note left empty
+    light = store.prescriptions(patient, in_force_from=START + dt.timedelta(days=15), notes=False)
+    assert (day15["author"] == "Dr K").any() and (light["author"] == "").all()
+    assert (light["note"] == "").all()
+    text = ["author", "note"]
+    pd.testing.assert_frame_equal(light.drop(columns=text), day15.drop(columns=text))
     # the whole history, and the first start, are unchanged by the window
     assert set(store.prescriptions(patient)["programme_id"]) == {first, second, third}
     assert store.programme_starts().to_dict() == {patient: pd.Timestamp(START)}
