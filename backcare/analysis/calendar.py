@@ -82,7 +82,10 @@ def round1(x: float) -> float:
 
 def empty(cols: dict[str, str]) -> pd.DataFrame:
     """An empty frame with these columns and dtypes."""
-    return pd.DataFrame({c: pd.array([], dtype=t) for c, t in cols.items()}, index=pd.RangeIndex(0))
+    none: list[Any] = []
+    return pd.DataFrame(
+        {c: pd.array(none, dtype=t) for c, t in cols.items()}, index=pd.RangeIndex(0)
+    )
 
 
 def period(

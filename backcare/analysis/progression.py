@@ -307,7 +307,8 @@ def suggest(
         """True for the rows whose patient is one of values (or a key of them)."""
         mine = np.zeros(len(p_list), dtype=bool)
         mine[[position[p] for p in values if p in position]] = True
-        return mine[kp]
+        out: np.ndarray = mine[kp]
+        return out
 
     now = current_dose[keys]
     missing = np.isnan(now)
