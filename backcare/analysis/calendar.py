@@ -82,9 +82,9 @@ def round1(x: float) -> float:
 
 def empty(cols: dict[str, str]) -> pd.DataFrame:
     """An empty frame with these columns and dtypes."""
-    none: list[Any] = []
+    dtypes: dict[str, Any] = dict(cols)  # pandas-stubs: dtype names as plain str
     return pd.DataFrame(
-        {c: pd.array(none, dtype=t) for c, t in cols.items()}, index=pd.RangeIndex(0)
+        {c: pd.array([], dtype=t) for c, t in dtypes.items()}, index=pd.RangeIndex(0)
     )
 
 
