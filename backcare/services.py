@@ -18,7 +18,7 @@ from backcare.analysis.questionnaires import questionnaire_outcomes
 from backcare.domain.catalog import Catalog
 from backcare.errors import NotFoundError, ValidationError
 from backcare.store import Store
-from backcare.store.core import count_done, count_doses
+from backcare.store.core import count_items
 
 PERIODS: dict[str, int | None] = {
     "Last 4 weeks": 28,
@@ -383,13 +383,14 @@ def clinic_frames(store: Store, today: dt.date) -> dict[str, pd.DataFrame]:
             ignore_index=True,
         )
     ticked, scored = store.window_sessions(lo, end)  # one read: done counts, doses, pain
+    done, doses = count_items(ticked)
     return {
         "trends": trends,
         "patients": store.last_session_days(),
         "prescriptions": prescriptions,
         "starts": starts.rename_axis("patient_id").rename("start").reset_index(),
-        "done": count_done(ticked),
-        "doses": count_doses(ticked),
+        "done": done,
+        "doses": doses,
         "sessions": scored,
         "daily": daily,
         "annotations": store.annotations(None, lo, end),

@@ -116,16 +116,50 @@ def _driver_columns(conn: Connection, stmt: sa.Executable, width: int) -> list[t
 
 def count_done(items: pd.DataFrame) -> pd.DataFrame:
     """Store.done_items rows counted per (patient, day, exercise): column done."""
-    keys = ["patient_id", "day", "exercise_id"]
-    return items.groupby(keys, sort=True).size().rename("done").astype(np.int64).reset_index()
+    return count_items(items)[0]
 
 
 def count_doses(items: pd.DataFrame) -> pd.DataFrame:
-    """Store.done_items rows counted per (patient, day, exercise, reps, hold_s, minutes): n."""
-    keys = ["patient_id", "day", "exercise_id", *S.DONE_ITEM_FIELDS]
-    return (
-        items.groupby(keys, sort=True, dropna=False).size().rename("n").astype(np.int64)
-    ).reset_index()
+    """Store.done_items rows counted per (patient, day, exercise, reps, hold_s, minutes): n
+    (a dose not recorded is NaN and counts as one value, sorted last)."""
+    return count_items(items)[1]
+
+
+def count_items(items: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(count_done, count_doses) of Store.done_items rows, from one sort of the rows."""
+    keys = ["patient_id", "day", "exercise_id"]
+    fields = list(S.DONE_ITEM_FIELDS)
+    if items.empty:
+        done = items[keys].assign(done=np.zeros(0, dtype=np.int64))
+        return done, items[[*keys, *fields]].assign(n=np.zeros(0, dtype=np.int64))
+    p_code, _ = pd.factorize(items["patient_id"], sort=True)
+    e_code, _ = pd.factorize(items["exercise_id"], sort=True)
+    day = items["day"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    doses = [items[f].to_numpy(dtype=np.float64, na_value=np.nan) for f in fields]
+    # numpy sorts NaN last, as groupby(dropna=False) does
+    order = np.lexsort((*reversed(doses), e_code, day, p_code))
+
+    def changes(values: np.ndarray) -> np.ndarray:
+        """Where each sorted value differs from the one before (NaN equals NaN)."""
+        v = values[order]
+        out: np.ndarray = v[1:] != v[:-1]
+        if v.dtype.kind == "f":
+            out &= ~(np.isnan(v[1:]) & np.isnan(v[:-1]))
+        return out
+
+    new_item = changes(p_code) | changes(day) | changes(e_code)
+    new_dose = new_item.copy()
+    for d in doses:
+        new_dose |= changes(d)
+    dose_at = np.flatnonzero(np.concatenate([[True], new_dose]))
+    n = np.diff(np.append(dose_at, len(order)))
+    item_at = np.flatnonzero(np.concatenate([[True], new_item]))
+    done_n = np.diff(np.append(item_at, len(order)))
+    done = items[keys].take(order[item_at]).reset_index(drop=True)
+    done["done"] = done_n.astype(np.int64)
+    dose = items[[*keys, *fields]].take(order[dose_at]).reset_index(drop=True)
+    dose["n"] = n.astype(np.int64)
+    return done, dose
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import pandas as pd
 import pytest
@@ -491,3 +492,37 @@ def test_window_sessions_read_done_items_and_scored_sessions_in_one_pass(store, 
     assert pain[["pain_before", "pain_after"]].values.tolist() == [[6.0, 4.0]]
     pd.testing.assert_frame_equal(items, store.done_items(day, day))
     pd.testing.assert_frame_equal(pain, store.session_pain(day, day))
+
+
+def test_count_items_counts_ticks_per_day_and_per_recorded_dose():
+    from backcare.store.core import count_items
+
+    nan = float("nan")
+    d1, d2 = pd.Timestamp("2026-03-01"), pd.Timestamp("2026-03-02")
+    items = pd.DataFrame(
+        {
+            "patient_id": pd.array(["b", "a", "a", "a", "a", "a"], dtype="str"),
+            "day": [d1, d2, d1, d1, d1, d1],
+            "exercise_id": pd.array(
+                ["plank", "plank", "plank", "plank", "plank", "cat-cow"], dtype="str"
+            ),
+            "reps": [nan, nan, nan, nan, nan, 10.0],
+            "hold_s": [30.0, 45.0, 45.0, nan, 45.0, nan],
+            "minutes": [nan] * 6,
+        }
+    )
+    done, doses = count_items(items)
+    # by hand: a/d1/cat-cow 1; a/d1/plank 3 (45, not recorded, 45); a/d2/plank 1; b/d1/plank 1
+    assert done.values.tolist() == [
+        ["a", d1, "cat-cow", 1],
+        ["a", d1, "plank", 3],
+        ["a", d2, "plank", 1],
+        ["b", d1, "plank", 1],
+    ]
+    # a/d1/plank splits by dose: 45 s twice, then the unrecorded one (NaN sorts last)
+    plank = doses[
+        (doses["patient_id"] == "a") & (doses["day"] == d1) & (doses["exercise_id"] == "plank")
+    ]
+    assert plank["hold_s"].tolist()[0] == 45.0 and math.isnan(plank["hold_s"].tolist()[1])
+    assert plank["n"].tolist() == [2, 1]
+    assert doses["n"].sum() == len(items) and len(doses) == 5
