@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
@@ -75,8 +75,16 @@ def datetimes(numbers: Any) -> np.ndarray:
     return np.asarray(numbers, dtype=np.int64).astype("datetime64[D]").astype("datetime64[ns]")
 
 
-def round1(x: float) -> float:
-    """Round half up to one decimal (the precision shown to users)."""
+@overload
+def round1(x: float) -> float: ...
+@overload
+def round1(x: np.ndarray) -> np.ndarray: ...
+def round1(x: float | np.ndarray) -> float | np.ndarray:
+    """Round half up to one decimal (the precision shown to users), a number or each of an
+    array's."""
+    if isinstance(x, np.ndarray):
+        out: np.ndarray = np.floor(x * 10 + 0.5) / 10
+        return out
     return math.floor(x * 10 + 0.5) / 10
 
 

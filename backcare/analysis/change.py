@@ -79,32 +79,49 @@ class Thresholds:
     worse_at: float | None  # latest at or above this: worse (None: above 10)
 
 
+def _threshold_arrays(baseline: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(improved_at, much_improved_at, worse_at) for each baseline; NaN where a class cannot
+    be reached (below 0 or above 10). The one implementation of the thresholds."""
+    b = np.asarray(baseline, dtype=float)
+    fall = np.maximum(MCID_POINTS, MCID_FRACTION * b)
+    big_fall = np.maximum(MCID_POINTS, SUBSTANTIAL_FRACTION * b)
+    improved = np.round(b - fall, 10)
+    much = np.round(b - big_fall, 10)
+    worse = np.round(b + MCID_POINTS, 10)
+    return (
+        np.where(improved >= 0, improved, np.nan),
+        np.where(much >= 0, much, np.nan),
+        np.where(worse <= 10, worse, np.nan),
+    )
+
+
 def change_thresholds(baseline: float) -> Thresholds:
     """The latest pain at or below which a change is an improvement (and a big one), and at or
     above which it is worse."""
-    fall = max(MCID_POINTS, MCID_FRACTION * baseline)
-    big_fall = max(MCID_POINTS, SUBSTANTIAL_FRACTION * baseline)
-    improved = round(baseline - fall, 10)
-    much = round(baseline - big_fall, 10)
-    worse = round(baseline + MCID_POINTS, 10)
+    improved, much, worse = (float(t[0]) for t in _threshold_arrays(np.array([baseline])))
     return Thresholds(
         baseline=baseline,
-        improved_at=improved if improved >= 0 else None,
-        much_improved_at=much if much >= 0 else None,
-        worse_at=worse if worse <= 10 else None,
+        improved_at=None if np.isnan(improved) else improved,
+        much_improved_at=None if np.isnan(much) else much,
+        worse_at=None if np.isnan(worse) else worse,
     )
+
+
+def change_classes(baseline: np.ndarray, latest: np.ndarray) -> np.ndarray:
+    """classify_change of each (baseline, latest) pair, as an object array of class names."""
+    improved, much, worse = _threshold_arrays(baseline)
+    late = np.asarray(latest, dtype=float)
+    with np.errstate(invalid="ignore"):  # NaN thresholds: the class cannot be reached
+        conditions = [late <= much + EPS, late <= improved + EPS, late >= worse - EPS]
+    out: np.ndarray = np.select(conditions, [MUCH_IMPROVED, IMPROVED, WORSE], NO_CHANGE).astype(
+        object
+    )
+    return out
 
 
 def classify_change(baseline: float, latest: float) -> str:
     """'much improved', 'improved', 'worse' or 'no important change' (see the module docstring)."""
-    t = change_thresholds(baseline)
-    if t.much_improved_at is not None and latest <= t.much_improved_at + EPS:
-        return MUCH_IMPROVED
-    if t.improved_at is not None and latest <= t.improved_at + EPS:
-        return IMPROVED
-    if t.worse_at is not None and latest >= t.worse_at - EPS:
-        return WORSE
-    return NO_CHANGE
+    return str(change_classes(np.array([baseline]), np.array([latest]))[0])
 
 
 def low_baseline(baseline: float) -> bool:
@@ -233,21 +250,21 @@ def pain_trends(
     base = np.full(n_pat, np.nan)
     late = np.full(n_pat, np.nan)
     low = np.zeros(n_pat, dtype=bool)
-    for i in range(n_pat):
+    judged = has_b & apart
+    for i in np.flatnonzero(~judged).tolist():  # why there is no trend
         if not has_b[i]:
             reason[i] = (
                 f"no 14-day window since {datetimes([anchor[i]])[0].astype('datetime64[D]')} "
                 f"holds {TREND_MIN_DAYS} days with a score yet, so there is no baseline"
             )
-        elif not apart[i]:
+        else:
             reason[i] = (
                 "the latest two weeks with enough scores overlap the baseline; a trend needs "
                 f"about {2 * TREND_WINDOW_DAYS} days of history after the baseline starts"
             )
-        else:
-            base[i], late[i] = round1(float(b_mean[i])), round1(float(l_mean[i]))
-            status[i] = classify_change(base[i], late[i])
-            low[i] = low_baseline(base[i])
+    base[judged], late[judged] = round1(b_mean[judged]), round1(l_mean[judged])
+    status[judged] = change_classes(base[judged], late[judged])
+    low[judged] = low_baseline(base[judged])
     change = np.round(late - base, 1)
     nat = np.datetime64("NaT", "ns")
 

@@ -164,31 +164,31 @@ def _days_present(sums: pd.DataFrame) -> pd.DataFrame:
     if sums is None or sums.empty:
         return empty(DAILY_COLUMNS)
     cols = ["pain_sum", "pain_n", "after_sum", "after_n", "sessions", "red_flag_sessions"]
-    g = (
-        pd.DataFrame(
-            {
-                "patient_id": patient_ids(sums).to_numpy(),
-                "day": sums["day"].to_numpy(dtype="datetime64[ns]"),
-                **{c: np.nan_to_num(_num(sums, c)) for c in cols},
-            }
-        )
-        .groupby(["patient_id", "day"], sort=True)
-        .sum()
-    )
-    n, a_n = g["pain_n"].to_numpy(), g["after_n"].to_numpy()
+    day = sums["day"].to_numpy(dtype="datetime64[ns]")
+    p_code, p_names = pd.factorize(patient_ids(sums), sort=True)
+    ok = ~np.isnat(day) & (p_code >= 0)  # rows without a day are left out
+    if not ok.any():
+        return empty(DAILY_COLUMNS)
+    d = day_numbers(day[ok])
+    d0 = int(d.min())
+    span = int(d.max()) - d0 + 1
+    # one int64 key per (patient, day), in patient then day order
+    keys, group = np.unique(p_code[ok].astype(np.int64) * span + (d - d0), return_inverse=True)
+    total = {c: np.bincount(group, np.nan_to_num(_num(sums, c))[ok], len(keys)) for c in cols}
+    n, a_n = total["pain_n"], total["after_n"]
     with np.errstate(invalid="ignore", divide="ignore"):
-        pain = np.where(n > 0, g["pain_sum"].to_numpy() / np.where(n > 0, n, 1), np.nan)
-        after = np.where(a_n > 0, g["after_sum"].to_numpy() / np.where(a_n > 0, a_n, 1), np.nan)
+        pain = np.where(n > 0, total["pain_sum"] / np.where(n > 0, n, 1), np.nan)
+        after = np.where(a_n > 0, total["after_sum"] / np.where(a_n > 0, a_n, 1), np.nan)
     out = pd.DataFrame(
         {
-            "patient_id": g.index.get_level_values(0),
-            "day": g.index.get_level_values(1),
+            "patient_id": pd.array(np.asarray(p_names)[keys // span], dtype="str"),
+            "day": datetimes(d0 + keys % span),
             "pain": pain,
             "n_scores": n.astype(np.int64),
             "pain_after": after,
             "n_after": a_n.astype(np.int64),
-            "sessions": g["sessions"].to_numpy().astype(np.int64),
-            "red_flag_sessions": g["red_flag_sessions"].to_numpy().astype(np.int64),
+            "sessions": total["sessions"].astype(np.int64),
+            "red_flag_sessions": total["red_flag_sessions"].astype(np.int64),
             "rolling": np.nan,
         }
     )

@@ -4,6 +4,7 @@ Every expected value is worked out by hand in the comments."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -109,3 +110,17 @@ def test_a_low_baseline_is_flagged_with_its_numbers():
     scores = {d: (1 if d % 2 else 2) for d in range(14)} | block(40, 53, 0)
     t = A.pain_trend(daily(scores))
     assert (t.baseline, t.latest, t.status, t.low_baseline) == (1.5, 0.0, A.NO_CHANGE, True)
+
+
+def test_change_classes_grade_many_pairs_at_once_like_one_pair():
+    from backcare.analysis.change import change_classes
+
+    # worked by hand: baseline 6 -> improved at <= 4 (a fall of max(2, 30 % = 1.8) = 2),
+    # much improved at <= 3 (max(2, 50 % = 3) = 3), worse at >= 8; baseline 1 cannot
+    # improve (1 - 2 < 0); baseline 9 cannot get worse (9 + 2 > 10)
+    base = np.array([6.0, 6.0, 6.0, 6.0, 1.0, 9.0])
+    late = np.array([3.0, 4.0, 5.0, 8.0, 0.0, 10.0])
+    expected = ["much improved", "improved", "no important change", "worse"]
+    expected += ["no important change", "no important change"]
+    assert change_classes(base, late).tolist() == expected
+    assert [A.classify_change(b, v) for b, v in zip(base, late, strict=True)] == expected

@@ -182,3 +182,25 @@ def test_suggestions_per_patient_follow_each_patients_own_dose_history():
     )
     assert s.loc["B", "direction"] == "hold" and s.loc["B", "current"] == 45
     assert f"only since {D(10).date()}" in s.loc["B", "reason"]
+
+
+def test_days_present_adds_repeated_days_and_orders_by_patient_and_day():
+    # unordered rows; A's day 1 twice (two reads of the same day: added); A's day 0 has a
+    # session without a score
+    frame = pd.DataFrame(
+        {
+            "patient_id": ["B", "A", "A", "A"],
+            "day": [D(0), D(1), D(1), D(0)],
+            "pain_sum": [5, 4, 6, 0],
+            "pain_n": [1, 1, 1, 0],
+            "sessions": [1, 1, 1, 1],
+            "red_flag_sessions": [0, 1, 0, 0],
+        }
+    )
+    out = A.daily_from_sums(frame, every_day=False)
+    assert out[["patient_id", "day"]].values.tolist() == [["A", D(0)], ["A", D(1)], ["B", D(0)]]
+    # by hand: A day 1 = (4 + 6) / 2 = 5 over 2 scores, 2 sessions, 1 with a red flag
+    assert np.isnan(out["pain"][0]) and out["pain"][1:].tolist() == [5.0, 5.0]
+    assert out["n_scores"].tolist() == [0, 2, 1]
+    assert out["sessions"].tolist() == [1, 2, 1]
+    assert out["red_flag_sessions"].tolist() == [0, 1, 0]
