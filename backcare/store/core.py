@@ -1345,19 +1345,21 @@ class Store:
                     )
                 )
             c = _driver_columns(conn, q, 6)
-        out = pd.DataFrame(
+        patient, day = texts(c[0]), _days(c[1])
+        # ordered by patient and day in numpy (codes of the sorted ids), not by a text sort
+        order = np.lexsort((day, pd.factorize(pd.Series(patient, copy=False), sort=True)[0]))
+        return pd.DataFrame(
             {
-                "patient_id": texts(c[0]),
-                "day": _days(c[1]),
+                "patient_id": patient.take(order),
+                "day": day[order],
                 **{
-                    name: np.array(v, dtype=np.int64)
+                    name: np.array(v, dtype=np.int64)[order]
                     for name, v in zip(
                         ("pain_sum", "pain_n", "sessions", "red_flag_sessions"), c[2:], strict=True
                     )
                 },
             }
         )
-        return out.sort_values(["patient_id", "day"], kind="stable", ignore_index=True)
 
     def session_pain(self, start: DayBound, end: DayBound) -> pd.DataFrame:
         """Every patient's sessions of [start, end] with both pain scores: patient_id, day,
