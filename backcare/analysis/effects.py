@@ -54,38 +54,37 @@ def session_effect(
     certainty. Rows with n < min_n are suppressed (mean, sd and CI left empty). Negative
     means pain was lower after. Source: session scores."""
     _one_patient(sessions, items)
-    rows: list[dict[str, Any]] = []
     if sessions is None or sessions.empty:
-        both = pd.DataFrame(
-            {"session_id": pd.Series([], dtype="str"), "diff": pd.Series([], dtype=float)}
-        )
+        sids: list[str] = []
+        diffs = np.zeros(0)
     else:
-        ok = sessions["pain_before"].notna() & sessions["pain_after"].notna()
-        both = sessions[ok]
-        both = pd.DataFrame(
-            {
-                "session_id": both["session_id"],
-                "diff": both["pain_after"].astype("float64")
-                - both["pain_before"].astype("float64"),
-            }
-        )
-    groups = _exercise_groups(items, both) if items is not None and len(both) else []
-    constant = [ex for ex, sids in groups if len(sids) == len(both)]
-    overall = _effect_row("overall", "", both["diff"], min_n)
+        before = sessions["pain_before"].to_numpy(dtype=float, na_value=np.nan)
+        after = sessions["pain_after"].to_numpy(dtype=float, na_value=np.nan)
+        ok = ~np.isnan(before) & ~np.isnan(after)
+        sids = [str(v) for v in sessions["session_id"].to_numpy(dtype=object)[ok]]
+        diffs = (after - before)[ok]
+    groups = _exercise_groups(items, sids) if items is not None and len(sids) else []
+    constant = [ex for ex, members in groups if len(members) == len(sids)]
+    overall = _effect_row("overall", "", diffs, min_n)
     if constant and overall["note"] == "":
         overall["note"] = (
             "done in every session, so only the session as a whole can be judged: "
             + ", ".join(constant)
         )
-    rows.append(overall)
-    diff_of = dict(zip(both["session_id"].astype(str), both["diff"], strict=False))
-    for ex, sids in groups:
-        if len(sids) == len(both):
+    rows = [overall]
+    diff_of = dict(zip(sids, diffs.tolist(), strict=True))
+    for ex, members in groups:
+        if len(members) == len(sids):
             continue
         rows.append(
-            _effect_row("exercise", ex, np.array([diff_of[s] for s in sorted(sids)]), min_n)
+            _effect_row("exercise", ex, np.array([diff_of[s] for s in sorted(members)]), min_n)
         )
-    return pd.DataFrame(rows, columns=list(EFFECT_COLUMNS)).astype(EFFECT_COLUMNS)
+    return pd.DataFrame(
+        {
+            c: pd.array([r[c] for r in rows], dtype=t)  # type: ignore[call-overload]
+            for c, t in EFFECT_COLUMNS.items()
+        }
+    )
 
 
 EFFECT_COLUMNS = {
@@ -129,18 +128,19 @@ def _effect_row(scope: str, ex: str, diffs: pd.Series | np.ndarray, min_n: int) 
     return row
 
 
-def _exercise_groups(items: pd.DataFrame, both: pd.DataFrame) -> list[tuple[str, frozenset[str]]]:
-    """Exercises done in the sessions of `both`, those done in exactly the same sessions as one
-    group: (ids joined by "+", the session ids), by id."""
-    done = items[items["done"].astype(bool)][["session_id", "exercise_id"]].dropna()
-    done = done[done["session_id"].isin(both["session_id"])].drop_duplicates()
-    if done.empty:
-        return []
+def _exercise_groups(items: pd.DataFrame, sessions: list[str]) -> list[tuple[str, frozenset[str]]]:
+    """Exercises done in these sessions, those done in exactly the same sessions as one group:
+    (ids joined by "+", the session ids), by id."""
+    wanted = set(sessions)
     members: dict[str, set[str]] = {}
-    for sid, ex in zip(
-        done["session_id"].astype(str), done["exercise_id"].astype(str), strict=True
+    for sid, ex, done in zip(
+        items["session_id"].to_numpy(dtype=object),
+        items["exercise_id"].to_numpy(dtype=object),
+        items["done"].to_numpy(dtype=bool, na_value=False),
+        strict=True,
     ):
-        members.setdefault(ex, set()).add(sid)
+        if done and isinstance(ex, str) and isinstance(sid, str) and sid in wanted:
+            members.setdefault(ex, set()).add(sid)
     by_set: dict[frozenset[str], list[str]] = {}
     for ex in sorted(members):
         by_set.setdefault(frozenset(members[ex]), []).append(ex)
