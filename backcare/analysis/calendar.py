@@ -147,6 +147,8 @@ def codes(values: pd.Series, names: pd.Index) -> np.ndarray:
     """Each value's position in names (-1 where absent or missing), as int64."""
     if values.dtype != "str":
         values = values.astype("str")
+    if len(values) < 5_000:  # few rows: one lookup costs less than factorizing first
+        return np.asarray(names.get_indexer(pd.Index(values)), dtype=np.int64)
     # look up each distinct value once (a patient id repeats on every row of the patient)
     code, distinct = pd.factorize(values)  # a missing value: code -1
     at = np.asarray(names.get_indexer(pd.Index(distinct, dtype="str")), dtype=np.int64)
