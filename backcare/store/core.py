@@ -1122,7 +1122,7 @@ class Store:
             sa.select(
                 i.c.session_id,
                 s.c.patient_id,
-                s.c.day,
+                sa.type_coerce(s.c.day, sa.String),  # the driver's day: no per-row parse
                 i.c.exercise_id,
                 i.c.done,
                 i.c.sets,
@@ -1135,7 +1135,7 @@ class Store:
             .order_by(s.c.patient_id, s.c.day, i.c.session_id, i.c.exercise_id)
         )
         with self._read() as conn:
-            return typed_frame(conn.execute(q).all(), "items")
+            return typed_columns(_driver_columns(conn, q, len(READ_DTYPES["items"])), "items")
 
     def pain(
         self, patient_id: str | None = None, start: DayBound = None, end: DayBound = None
