@@ -64,6 +64,7 @@ from backcare.analysis.calendar import (
     monday,
     one_patient,
     segment_starts,
+    typed_as,
 )
 
 ADHERENT = 0.80
@@ -426,7 +427,7 @@ def adherence_by_month(weekly: pd.DataFrame) -> pd.DataFrame:
     has = g["prescribed"] > 0
     g["adherence"] = np.where(has, g["done"] / g["prescribed"].where(has, 1.0), np.nan)
     g["adherent"] = g["adherence"].fillna(-1) >= ADHERENT - EPS
-    return g[list(cols)].astype(cols)
+    return typed_as(g, cols)
 
 
 # ---- habit strength and streaks -------------------------------------------------------------
@@ -487,7 +488,7 @@ def habit_strength(
         if not math.isnan(xi):
             h += alpha * (min(1.0, xi) - h)
         habit[i] = h
-    return pd.DataFrame({"day": cal, "completion": x, "habit": habit}).astype(cols)
+    return typed_as(pd.DataFrame({"day": cal, "completion": x, "habit": habit}), cols)
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,14 @@ def empty(cols: dict[str, str]) -> pd.DataFrame:
     )
 
 
+def typed_as(frame: pd.DataFrame, cols: dict[str, str]) -> pd.DataFrame:
+    """frame's columns cols, in their order, each cast to its dtype only where it differs (an
+    astype over every column costs more than many of the rules that build the frame)."""
+    out = frame[list(cols)]
+    wrong = {c: t for c, t in cols.items() if str(out[c].dtype) != t}
+    return out.astype(wrong) if wrong else out
+
+
 def period(
     start: Any, end: Any, *days: pd.Series | None
 ) -> tuple[pd.Timestamp, pd.Timestamp] | None:

@@ -53,6 +53,7 @@ from backcare.analysis.calendar import (
     one_patient,
     patient_ids,
     round1,
+    typed_as,
 )
 
 MCID_POINTS = 2.0
@@ -293,10 +294,7 @@ def pain_trends(
         "low_baseline": low,
         "reason": pd.array(reason, dtype="str"),
     }
-    out = pd.DataFrame(rows)
-    # built typed; cast only what is not (an astype over every column costs more than the rule)
-    wrong = {c: d for c, d in TREND_COLUMNS.items() if str(out[c].dtype) != d}
-    return out.astype(wrong) if wrong else out
+    return typed_as(pd.DataFrame(rows), TREND_COLUMNS)
 
 
 def _ts(value: Any) -> pd.Timestamp | None:

@@ -47,7 +47,7 @@ from backcare.analysis.adherence import (
     by_exercise,
     weekly_totals,
 )
-from backcare.analysis.calendar import in_force_days, programme_starts
+from backcare.analysis.calendar import in_force_days, programme_starts, typed_as
 from backcare.analysis.change import INSUFFICIENT, WORSE, pain_trends
 from backcare.analysis.pain import (
     FLARE_LOOKBACK_DAYS,
@@ -213,4 +213,4 @@ def clinic_overview(
         ascending=[True, False, False, True, True],
         na_position="first",
     )
-    return out[list(OVERVIEW_COLUMNS)].astype(OVERVIEW_COLUMNS).reset_index(drop=True)
+    return typed_as(out, OVERVIEW_COLUMNS).reset_index(drop=True)

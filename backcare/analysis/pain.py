@@ -53,6 +53,7 @@ from backcare.analysis.calendar import (
     patient_ids,
     period,
     segment_starts,
+    typed_as,
 )
 from backcare.analysis.change import MCID_POINTS
 
@@ -192,7 +193,7 @@ def _days_present(sums: pd.DataFrame) -> pd.DataFrame:
             "rolling": np.nan,
         }
     )
-    return out.astype(DAILY_COLUMNS)
+    return typed_as(out, DAILY_COLUMNS)
 
 
 def _trailing_mean(

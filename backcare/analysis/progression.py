@@ -58,6 +58,7 @@ from backcare.analysis.calendar import (
     patient_ids,
     round1,
     segment_starts,
+    typed_as,
 )
 from backcare.analysis.change import MCID_POINTS, WORSE
 from backcare.analysis.pain import (
@@ -165,7 +166,7 @@ def recorded_doses(
         "weeks_from": np.full(len(keys), lo.to_datetime64()),
         "weeks_to": np.full(len(keys), hi.to_datetime64()),
     }
-    return pd.DataFrame(rows).astype(RECORDED_COLUMNS)
+    return typed_as(pd.DataFrame(rows), RECORDED_COLUMNS)
 
 
 def suggest(

@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from backcare.analysis.calendar import EPS, as_day, empty
+from backcare.analysis.calendar import EPS, as_day, empty, typed_as
 from backcare.domain.questionnaires import (
     GROC,
     GROC_IMPORTANT,
@@ -203,7 +203,7 @@ def questionnaire_outcomes(
             if _activities(str(a)) != _activities(str(b)):
                 note[at] = "the activities rated differ from the baseline's"
     out["note"] = note
-    return out.reset_index()[list(OUTCOME_COLUMNS)].astype(OUTCOME_COLUMNS)
+    return typed_as(out.reset_index(), OUTCOME_COLUMNS)
 
 
 def class_columns(outcomes: pd.DataFrame, patient_ids: pd.Series) -> pd.DataFrame:
