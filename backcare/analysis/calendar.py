@@ -108,6 +108,9 @@ def period(
     start: Any, end: Any, *days: pd.Series | None
 ) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     """The period [start, end]; a missing bound is taken from the data (None if no data)."""
+    if start is not None and end is not None:  # nothing to take from the data
+        first, last = as_day(start), as_day(end)
+        return None if last < first else (first, last)
     found = [d.dropna() for d in days if d is not None and len(d.dropna())]
     lo = as_day(start) if start is not None else (min(f.min() for f in found) if found else None)
     hi = as_day(end) if end is not None else (max(f.max() for f in found) if found else None)

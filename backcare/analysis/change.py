@@ -201,18 +201,13 @@ def pain_trends(
         keep &= day_all <= as_day(end).to_datetime64()
     if not keep.any():
         return empty(TREND_COLUMNS)
-    frame = pd.DataFrame(
-        {
-            "p": patient_ids(daily).to_numpy()[keep],
-            "d": day_numbers(day_all[keep]),
-            "v": pain_all[keep],
-        }
-    ).sort_values(["p", "d"], kind="stable")
-    p_code, p_names = pd.factorize(frame["p"], sort=True)
+    # the scored days in patient then day order (codes of the sorted ids, sorted in numpy)
+    p_code, p_names = pd.factorize(patient_ids(daily)[keep], sort=True)
+    d, v = day_numbers(day_all[keep]), pain_all[keep]
+    order = np.lexsort((d, p_code))
+    p_code, d, v = p_code[order], d[order], v[order]
     names = pd.Index(p_names, dtype="str")
     n_pat = len(names)
-    d = frame["d"].to_numpy(dtype=np.int64)
-    v = frame["v"].to_numpy(dtype=float)
     seg_start = np.searchsorted(p_code, np.arange(n_pat), side="left")
     first = d[seg_start]
     last = d[np.searchsorted(p_code, np.arange(n_pat), side="right") - 1]
@@ -274,7 +269,7 @@ def pain_trends(
 
     shown = has_l & apart
     rows = {
-        "patient_id": pd.array(names, dtype="str"),
+        "patient_id": pd.array(names.to_numpy(), dtype="str"),
         "status": pd.array(status, dtype="str"),
         "baseline": base,
         "latest": late,

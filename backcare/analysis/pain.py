@@ -245,26 +245,29 @@ def daily_pain(
     )
     before, after = _num(s, "pain_before"), _num(s, "pain_after")
     score = _num(p, "score")
-    rows = pd.DataFrame(
-        {
-            "patient_id": pd.concat([patient_ids(s), patient_ids(p)], ignore_index=True),
-            "day": np.concatenate(
-                [
-                    s["day"].to_numpy(dtype="datetime64[ns]"),
-                    p["day"].to_numpy(dtype="datetime64[ns]"),
-                ]
-            ),
-            "pain_sum": np.concatenate([np.nan_to_num(before), np.nan_to_num(score)]),
-            "pain_n": np.concatenate([~np.isnan(before), ~np.isnan(score)]).astype(float),
-            "after_sum": np.concatenate([np.nan_to_num(after), np.zeros(len(p))]),
-            "after_n": np.concatenate([~np.isnan(after), np.zeros(len(p))]).astype(float),
-            "sessions": np.concatenate([np.ones(len(s)), np.zeros(len(p))]),
-            "red_flag_sessions": np.concatenate([flags, np.zeros(len(p))]),
-        }
+    day = np.concatenate(
+        [s["day"].to_numpy(dtype="datetime64[ns]"), p["day"].to_numpy(dtype="datetime64[ns]")]
     )
     # rows whose day is not a whole date belong to no day
-    d = rows["day"].to_numpy(dtype="datetime64[ns]")
-    rows = rows[d == d.astype("datetime64[D]").astype("datetime64[ns]")]
+    whole = day == day.astype("datetime64[D]").astype("datetime64[ns]")
+    columns = {
+        "pain_sum": np.concatenate([np.nan_to_num(before), np.nan_to_num(score)]),
+        "pain_n": np.concatenate([~np.isnan(before), ~np.isnan(score)]).astype(float),
+        "after_sum": np.concatenate([np.nan_to_num(after), np.zeros(len(p))]),
+        "after_n": np.concatenate([~np.isnan(after), np.zeros(len(p))]).astype(float),
+        "sessions": np.concatenate([np.ones(len(s)), np.zeros(len(p))]),
+        "red_flag_sessions": np.concatenate([flags, np.zeros(len(p))]),
+    }
+    ids = np.concatenate(
+        [patient_ids(s).to_numpy(dtype=object), patient_ids(p).to_numpy(dtype=object)]
+    )
+    rows = pd.DataFrame(
+        {
+            "patient_id": pd.array(ids[whole], dtype="str"),
+            "day": day[whole],
+            **{c: v[whole] for c, v in columns.items()},
+        }
+    )
     return daily_from_sums(rows, start, end)
 
 
