@@ -139,37 +139,48 @@ def questionnaire_outcomes(
     *,
     instruments: Sequence[str] = INSTRUMENT_IDS,
 ) -> pd.DataFrame:
-    """One row per patient and instrument answered (columns OUTCOME_COLUMNS): baseline,
-    latest, change and class. responses: Store.questionnaires rows of any patients; anchors:
-    patient_id -> first programme start (analysis.programme_starts); end: last day used.
-    Without an 'answers' column (the clinic reads scores only) no note is made."""
+    """One row per patient and instrument answered (columns OUTCOME_COLUMNS, sorted by patient
+    and instrument): baseline, latest, change and class. responses: Store.questionnaires rows
+    of any patients; anchors: patient_id -> first programme start (analysis.programme_starts);
+    end: last day used. Without an 'answers' column (the clinic reads scores only) no note is
+    made."""
     if responses is None or responses.empty:
         return empty(OUTCOME_COLUMNS)
     r = responses
     keep = r["instrument"].isin(list(instruments)).to_numpy()
     if end is not None:
         keep = keep & (r["day"] <= as_day(end)).to_numpy()
-    r = r[keep]
-    if r.empty:
+    if not keep.any():
         return empty(OUTCOME_COLUMNS)
-    r = r.sort_values(["patient_id", "instrument", "day"], kind="stable")
-    answered = r[["patient_id", "instrument"]].drop_duplicates().reset_index(drop=True)
+    # (patient, instrument) as one integer key whose order is the names' order
+    pcode, pids = pd.factorize(
+        r["patient_id"].to_numpy(dtype=object)[keep], sort=True, use_na_sentinel=False
+    )
+    icode, insts = pd.factorize(r["instrument"].to_numpy(dtype=object)[keep], sort=True)
+    key = pcode.astype(np.int64) * len(insts) + icode
+    day = r["day"].to_numpy(dtype="datetime64[ns]")[keep]
+    rows = np.flatnonzero(keep)
+    order = np.lexsort((day, key))  # stable: responses of one day keep their order
+    answered = np.unique(key)  # every pair answered up to end, before the anchor
     if anchors is not None and len(anchors):
-        anchor = r["patient_id"].map(anchors).astype("datetime64[ns]")
-        r = r[(anchor.isna() | (r["day"] >= anchor)).to_numpy()]
-    g = r.groupby(["patient_id", "instrument"], sort=True)
-    first = r[(g.cumcount() == 0).to_numpy()].set_index(["patient_id", "instrument"])
-    last = r[(g.cumcount(ascending=False) == 0).to_numpy()].set_index(["patient_id", "instrument"])
-    n = g.size()
-    out = answered.set_index(["patient_id", "instrument"]).sort_index()
-    out["n"] = n.reindex(out.index).fillna(0).astype("int64")
-    inst = out.index.get_level_values("instrument").to_numpy(dtype=object)
+        at = pd.Series(anchors).reindex(pd.Index(pids, dtype=object))
+        anchor = at.to_numpy(dtype="datetime64[ns]")[pcode[order]]
+        order = order[np.isnat(anchor) | (day[order] >= anchor)]
+    k = key[order]
+    lo = np.searchsorted(k, answered, "left")
+    hi = np.searchsorted(k, answered, "right")
+    count = (hi - lo).astype(np.int64)
+    some = count > 0
+    first = np.where(some, order[np.minimum(lo, len(k) - 1)] if len(k) else 0, 0)
+    last = np.where(some, order[np.maximum(hi - 1, 0)] if len(k) else 0, 0)
+    score = r["score"].to_numpy(dtype=np.float64, na_value=np.nan)[keep]
+    nat = np.datetime64("NaT", "ns")
+    f_score = np.where(some, score[first], np.nan)
+    l_score = np.where(some, score[last], np.nan)
+    f_day = np.where(some, day[first], nat)
+    l_day = np.where(some, day[last], nat)
+    inst = np.asarray(insts, dtype=object)[answered % len(insts)]
     is_groc = inst == GROC
-    f_day = first["day"].reindex(out.index)
-    f_score = first["score"].reindex(out.index).to_numpy(dtype=np.float64)
-    l_day = last["day"].reindex(out.index)
-    l_score = last["score"].reindex(out.index).to_numpy(dtype=np.float64)
-    count = out["n"].to_numpy()
     has_pair = ~is_groc & (count >= 2)
     base = np.where(is_groc, np.nan, f_score)
     latest = np.where(is_groc | has_pair, l_score, np.nan)
@@ -179,31 +190,34 @@ def questionnaire_outcomes(
     status = np.where(
         count == 0,
         NOT_ANSWERED,
-        np.where(
-            is_groc | has_pair,
-            classify_questionnaires(inst, base, latest),
-            INSUFFICIENT,
-        ),
+        np.where(is_groc | has_pair, classify_questionnaires(inst, base, latest), INSUFFICIENT),
     )
-    nat = np.datetime64("NaT", "ns")
-    out["baseline_day"] = np.where(is_groc, nat, f_day.to_numpy(dtype="datetime64[ns]"))
-    out["baseline"] = base
-    out["latest_day"] = np.where(is_groc | has_pair, l_day.to_numpy(dtype="datetime64[ns]"), nat)
-    out["latest"] = latest
-    out["change"] = change
-    out["change_pct"] = pct
-    out["status"] = status
-    note = np.full(len(out), "", dtype=object)
+    note = np.full(len(answered), "", dtype=object)
     psfs_pairs = np.flatnonzero((inst == PSFS) & has_pair)
     if len(psfs_pairs) and "answers" in r.columns:
-        keys = out.index[psfs_pairs]
-        before = first["answers"].reindex(keys).to_numpy()
-        after = last["answers"].reindex(keys).to_numpy()
-        for at, a, b in zip(psfs_pairs, before, after, strict=True):
-            if _activities(str(a)) != _activities(str(b)):
-                note[at] = "the activities rated differ from the baseline's"
-    out["note"] = note
-    return typed_as(out.reset_index(), OUTCOME_COLUMNS)
+        answers = r["answers"].to_numpy(dtype=object)[rows]
+        for i in psfs_pairs:
+            if _activities(str(answers[first[i]])) != _activities(str(answers[last[i]])):
+                note[i] = "the activities rated differ from the baseline's"
+    out = pd.DataFrame(
+        {
+            "patient_id": pd.array(
+                np.asarray(pids, dtype=object)[answered // len(insts)], dtype="str"
+            ),
+            "instrument": pd.array(inst, dtype="str"),
+            "n": count,
+            "baseline_day": np.where(is_groc, nat, f_day),
+            "baseline": base,
+            "latest_day": np.where(is_groc | has_pair, l_day, nat),
+            "latest": latest,
+            "change": change,
+            "change_pct": pct,
+            "status": pd.array(status, dtype="str"),
+            "note": pd.array(note, dtype="str"),
+        },
+        index=pd.RangeIndex(len(answered)),
+    )
+    return typed_as(out, OUTCOME_COLUMNS)
 
 
 def class_columns(outcomes: pd.DataFrame, patient_ids: pd.Series) -> pd.DataFrame:

@@ -14,7 +14,6 @@ without fetching plotly.js (or MathJax) from a CDN.
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 from typing import Any
@@ -51,8 +50,23 @@ COLOURS = {
 
 
 # ---- helpers --------------------------------------------------------------------------------
-def _dates(s: pd.Series) -> list[str]:
-    return pd.to_datetime(s).dt.strftime("%Y-%m-%d").tolist()
+def _dates(s: pd.Series) -> np.ndarray:
+    """Naive days as a datetime64[D] array: plotly validates and copies an array whole (a list
+    of strings element by element) and writes each day as "YYYY-MM-DD". A missing day is None
+    (an object array)."""
+    days: np.ndarray = pd.to_datetime(s).to_numpy(dtype="datetime64[D]")
+    missing = np.isnat(days)
+    if missing.any():
+        out = days.astype(object)
+        out[missing] = None
+        return out
+    return days
+
+
+def _day_text(s: pd.Series) -> list[str]:
+    """Naive days as "YYYY-MM-DD" labels."""
+    days = pd.to_datetime(s).to_numpy(dtype="datetime64[D]")
+    return [str(d) for d in np.datetime_as_string(days, unit="D")]
 
 
 def _f(s: pd.Series | np.ndarray) -> np.ndarray:
@@ -65,7 +79,7 @@ def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
     Built in one validated construction: ``update_layout``, ``add_trace`` and ``add_hline``
     each validate again and replay their changes property by property, which costs more than
     the figure itself. Assigning a template by name deep-copies and re-validates the whole
-    registered template (about 10 ms); it is already validated, so it is attached the way
+    registered template (about 10 ms); ``_template()`` is validated once, and attached the way
     plotly attaches its default template (see ``BaseFigure._initialize_layout_template``).
     Traces and every other layout property are validated as usual."""
     # a placeholder template (validated in no time) keeps plotly from copying its default one
@@ -73,29 +87,33 @@ def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
     built = fig.layout
     built._validate = False
     try:
-        built.template = _validated_template()
+        built.template = _template()
     finally:
         built._validate = fig._validate
     return fig
 
 
-_TEMPLATE_CACHE: list[Any] = [None, None]  # [registered template, its validated copy]
+# The TEMPLATE's defaults for subplots and trace types that no backcare figure draws (3-D
+# scenes, maps, polar and ternary axes; 21 of its 24 trace types) change nothing on these
+# figures, yet plotly copies a figure's template whenever it builds or serialises it: they were
+# 5 KB of every figure's JSON and about a millisecond of its time.
+TRACE_TYPES = ("scatter", "bar", "heatmap")
+_UNDRAWN_SUBPLOTS = ("polar", "ternary", "scene", "geo", "coloraxis")
+_TEMPLATE_CACHE: list[Any] = [None, None]  # [registered template, the one figures carry]
 
 
-def _validated_template() -> go.layout.Template:
-    """The registered TEMPLATE as ``update_layout(template=TEMPLATE)`` stores it.
-
-    Validated once per process."""
+def _template() -> go.layout.Template:
+    """The registered TEMPLATE, keeping only what applies to backcare's figures (TRACE_TYPES
+    and the x/y plot's layout). Built and validated once per process."""
     registered = pio.templates[TEMPLATE]
     if _TEMPLATE_CACHE[0] is not registered:  # first use, or the template was re-registered
-        _TEMPLATE_CACHE[:] = [registered, copy.deepcopy(registered)]  # what plotly's validator does
+        full = registered.to_plotly_json()
+        kept = go.layout.Template(
+            data={t: full["data"][t] for t in TRACE_TYPES if t in full["data"]},
+            layout={k: v for k, v in full["layout"].items() if k not in _UNDRAWN_SUBPLOTS},
+        )
+        _TEMPLATE_CACHE[:] = [registered, kept]
     return _TEMPLATE_CACHE[1]
-
-
-def _no_axis_title(fig: go.Figure) -> go.Figure:
-    """Clear the x axis title as ``update_layout(xaxis={"title": None})`` does (an empty title)."""
-    fig.update_layout(xaxis={"title": None})
-    return fig
 
 
 def _hline(y: float, line: dict[str, Any], text: str | None = None) -> dict[str, Any]:
@@ -167,12 +185,17 @@ def pain_figure(
     flares: pd.DataFrame | None = None,
     annotations: pd.DataFrame | None = None,
     *,
+    questionnaires: pd.DataFrame | None = None,
+    start: Any = None,
+    end: Any = None,
     title: str = "Pain over time",
     max_points: int = 600,
 ) -> go.Figure:
     """Pain over time: mean pain, 7-day rolling mean, MCID band around the baseline, and more.
 
-    Flare-ups, sessions and annotations are marked too."""
+    Flare-ups, sessions and annotations are marked too; so are the questionnaire responses
+    (Store.questionnaires rows) dated within [start, end] (either bound may be None), as
+    ``_questionnaire_parts`` draws them."""
     disp, freq = A.pain_display(daily, flares, max_points)
     if disp.empty or disp["pain"].notna().sum() == 0 and disp["sessions"].sum() == 0:
         return _empty_figure(title, "No pain scores or sessions in this period.")
@@ -189,7 +212,7 @@ def pain_figure(
         traces.append(
             dict(
                 type="scatter",
-                x=[x[0], x[-1], x[-1], x[0], x[0]],
+                x=x[[0, -1, -1, 0, 0]],
                 y=np.array([lo, lo, hi, hi, lo]),
                 fill="toself",
                 fillcolor=COLOURS["band"],
@@ -202,7 +225,7 @@ def pain_figure(
         traces.append(
             dict(
                 type="scatter",
-                x=[x[0], x[-1]],
+                x=x[[0, -1]],
                 y=np.array([b, b]),
                 mode="lines",
                 name="Baseline (2 weeks from the programme's start)",
@@ -320,53 +343,58 @@ def pain_figure(
     subtitle = ""
     if annotations is not None and len(annotations) > shown_notes:
         subtitle = f" (latest {shown_notes} of {len(annotations)} notes shown)"
-    fig = _figure(
-        traces,
-        {
-            "title": esc(title + subtitle),
-            "height": 460,
-            "yaxis": {
-                "title": "Pain (0 = none, 10 = worst)",
-                "range": [-1.2, 11.6],
-                "tickvals": list(range(0, 11, 2)),
-            },
-            "legend": {"orientation": "h", "yanchor": "top", "y": -0.08},
-            "margin": {"t": 60, "r": 20},
+    layout: dict[str, Any] = {
+        "title": esc(title + subtitle),
+        "height": 460,
+        "yaxis": {
+            "title": "Pain (0 = none, 10 = worst)",
+            "range": [-1.2, 11.6],
+            "tickvals": list(range(0, 11, 2)),
         },
-    )
-    return _no_axis_title(fig)
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.08},
+        "margin": {"t": 60, "r": 20},
+    }
+    q_traces, q_layout = _questionnaire_parts(questionnaires, start, end)
+    if "yaxis2" in q_layout:
+        layout["yaxis2"] = q_layout["yaxis2"]
+        layout["margin"] = {**layout["margin"], **q_layout["margin"]}
+    return _figure(traces + q_traces, layout)
 
 
 # ---- questionnaires on the pain timeline ------------------------------------------------------
 RMDQ_PER_PAIN_POINT = 2.4  # the right axis (RMDQ 0-24) is drawn so that 24 sits level with pain 10
 
 
-def with_questionnaires(
-    fig: go.Figure, responses: pd.DataFrame | None, start: Any = None, end: Any = None
-) -> go.Figure:
-    """fig (a pain_figure) with the period's questionnaire responses drawn on it.
+def _questionnaire_parts(
+    responses: pd.DataFrame | None, start: Any = None, end: Any = None
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The traces (and the layout they need) that draw questionnaire responses dated within
+    [start, end] on the pain figure.
 
     RMDQ (0-24, higher = more disabled) on a right-hand axis scaled so 24 is level with pain
     10; PSFS means (0-10, higher = better) on the pain axis with their own markers; GROC
     ratings as labelled markers along the top. Scores come from the store as saved (scored
     by domain.questionnaires); nothing is computed here. Author and activities are escaped."""
-    if responses is None or responses.empty or not len(fig.data):
-        return fig
+    traces: list[dict[str, Any]] = []
+    layout: dict[str, Any] = {}
+    if responses is None or responses.empty:
+        return traces, layout
     r = responses
     if start is not None:
         r = r[r["day"] >= pd.Timestamp(start)]
     if end is not None:
         r = r[r["day"] <= pd.Timestamp(end)]
     if r.empty:
-        return fig
+        return traces, layout
 
     def who(author: str) -> str:
         return f" · entered by {esc(author, 60)}" if author else ""
 
     rm = r[r["instrument"] == "rmdq"]
     if len(rm):
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            dict(
+                type="scatter",
                 x=_dates(rm["day"]),
                 y=_f(rm["score"]),
                 yaxis="y2",
@@ -381,22 +409,21 @@ def with_questionnaires(
                 hoverinfo="text",
             )
         )
-        fig.update_layout(
-            yaxis2={
-                "title": "RMDQ (0-24)",
-                "overlaying": "y",
-                "side": "right",
-                "range": [-1.2 * RMDQ_PER_PAIN_POINT, 11.6 * RMDQ_PER_PAIN_POINT],
-                "tickvals": list(range(0, 25, 6)),
-                "showgrid": False,
-            },
-            margin={"r": 60},
-        )
+        layout["yaxis2"] = {
+            "title": "RMDQ (0-24)",
+            "overlaying": "y",
+            "side": "right",
+            "range": [-1.2 * RMDQ_PER_PAIN_POINT, 11.6 * RMDQ_PER_PAIN_POINT],
+            "tickvals": list(range(0, 25, 6)),
+            "showgrid": False,
+        }
+        layout["margin"] = {"r": 60}
     ps = r[r["instrument"] == "psfs"]
     if len(ps):
         acts = [", ".join(f"{esc(a, 40)} {v}" for a, v in json.loads(t)) for t in ps["answers"]]
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            dict(
+                type="scatter",
                 x=_dates(ps["day"]),
                 y=_f(ps["score"]),
                 mode="lines+markers",
@@ -412,8 +439,9 @@ def with_questionnaires(
         )
     gr = r[r["instrument"] == "groc"]
     if len(gr):
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            dict(
+                type="scatter",
                 x=_dates(gr["day"]),
                 y=np.full(len(gr), 11.2),
                 mode="markers+text",
@@ -429,7 +457,7 @@ def with_questionnaires(
                 hoverinfo="text",
             )
         )
-    return fig
+    return traces, layout
 
 
 # ---- adherence --------------------------------------------------------------------------------
@@ -508,8 +536,7 @@ def adherence_calendar(
         }
         sub = "weekly adherence (long period: one cell per week)"
     layout = {"title": esc(f"{title}: {sub}"), "height": 330, "margin": {"t": 60, "r": 20}}
-    fig = _figure([trace], {**layout, **axes})
-    return _no_axis_title(fig) if "title" not in axes["xaxis"] else fig
+    return _figure([trace], {**layout, **axes})
 
 
 def weekly_adherence_figure(
@@ -692,7 +719,7 @@ def adherence_pain_figure(
             mode="markers",
             name="Weeks",
             marker={"color": COLOURS["points"], "size": 8, "line": {"color": "white", "width": 1}},
-            text=_dates(pairs["week"]),
+            text=_day_text(pairs["week"]),
             hovertemplate=(
                 "Week of %{text}: adherence %{x:.0%}, pain next week %{y:+.1f}<extra></extra>"
             ),
@@ -790,11 +817,14 @@ def use_offline_renderer() -> str:
 
 def pain_chart(d: Any) -> go.Figure:
     """The pain figure of one patient's TrendsData, questionnaires on it (trends, report, app)."""
-    return with_questionnaires(
-        pain_figure(d.daily, d.trend, d.flares, d.annotations),
-        getattr(d, "questionnaire_responses", None),
-        d.start,
-        d.end,
+    return pain_figure(
+        d.daily,
+        d.trend,
+        d.flares,
+        d.annotations,
+        questionnaires=getattr(d, "questionnaire_responses", None),
+        start=d.start,
+        end=d.end,
     )
 
 

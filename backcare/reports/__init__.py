@@ -48,6 +48,7 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -169,12 +170,8 @@ class DayLabels:
         fig = go.Figure(fig)
         moved = False
         for tr in fig.data:
-            xs = getattr(tr, "x", None)
-            if (
-                xs is not None
-                and len(xs)
-                and all(isinstance(v, str) and _ISO_FULL.match(v) for v in xs)
-            ):
+            xs = _days_of(getattr(tr, "x", None))
+            if xs is not None:
                 # a bin that starts before the period (a partial first week) is labelled by day 1
                 tr.x = [max(self.number(v), 1) for v in xs]
                 moved = True
@@ -211,6 +208,20 @@ class DayLabels:
                 )
                 fig.update_xaxes(tickprefix="day ", tickmode="array", tickvals=_day_ticks(hi))
         return fig
+
+
+def _days_of(xs: Any) -> list[str] | None:
+    """A trace's x values as ISO days when every one is a day (a numpy datetime64, as
+    present.figures draws dates, or an ISO date string), else None."""
+    if xs is None or not len(xs):
+        return None
+    arr = np.asarray(xs)
+    if arr.dtype.kind == "M":
+        days = arr.astype("datetime64[D]")
+        return None if np.isnat(days).any() else np.datetime_as_string(days, unit="D").tolist()
+    if all(isinstance(v, str) and _ISO_FULL.match(v) for v in xs):
+        return list(xs)
+    return None
 
 
 def _day_ticks(last: int, most: int = 12) -> list[int]:

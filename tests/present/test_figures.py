@@ -205,7 +205,9 @@ def test_pain_figure_has_points_rolling_mean_band_flares_sessions_and_notes(eigh
     flares = A.flare_ups(daily)
     if len(flares):
         marks = next(t for t in fig.data if t.name == "Flare-up")
-        assert list(marks.x) == pd.DatetimeIndex(A.flare_days(flares)).strftime("%Y-%m-%d").tolist()
+        assert [str(d) for d in marks.x] == pd.DatetimeIndex(A.flare_days(flares)).strftime(
+            "%Y-%m-%d"
+        ).tolist()
 
 
 def test_pain_figure_marks_hand_made_flare_up_and_session_days():
@@ -223,11 +225,11 @@ def test_pain_figure_marks_hand_made_flare_up_and_session_days():
         }
     )
     fig = P.pain_figure(daily, None, A.flare_ups(daily))
-    assert list(next(t for t in fig.data if t.name == "Flare-up").x) == [
+    assert [str(d) for d in next(t for t in fig.data if t.name == "Flare-up").x] == [
         "2024-01-15",
         "2024-01-16",
     ]
-    assert list(next(t for t in fig.data if t.name == "Session days").x) == [
+    assert [str(d) for d in next(t for t in fig.data if t.name == "Session days").x] == [
         f"2024-01-{d:02d}" for d in (1, 3, 5, 7, 9, 11, 13, 15, 17)
     ]
     assert not any(t.name.startswith("Baseline") for t in fig.data)  # no trend, no band

@@ -1,4 +1,4 @@
-"""Questionnaire responses drawn on the pain timeline (present.figures.with_questionnaires)."""
+"""Questionnaire responses drawn on the pain timeline (present.figures.pain_figure)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from tests.support.frames import D, frame
 EVIL = "<script>alert(1)</script>"
 
 
-def _pain_figure():
+def _pain_figure(questionnaires=None, start=None, end=None):
     pain = frame(
         "pain",
         [
@@ -24,7 +24,12 @@ def _pain_figure():
         ],
     )
     sessions = frame("sessions", [])
-    return P.pain_figure(A.daily_pain(sessions, pain, D(0), D(27)))
+    return P.pain_figure(
+        A.daily_pain(sessions, pain, D(0), D(27)),
+        questionnaires=questionnaires,
+        start=start,
+        end=end,
+    )
 
 
 def _responses():
@@ -84,23 +89,25 @@ def _responses():
 
 def test_each_instrument_is_drawn_with_its_own_scale_and_nothing_else_changes():
     before = [t.name for t in _pain_figure().data]
-    fig = P.with_questionnaires(_pain_figure(), _responses(), D(0), D(27))
+    fig = _pain_figure(_responses(), D(0), D(27))
     by_name = {t.name: t for t in fig.data}
     assert [t.name for t in fig.data][: len(before)] == before
     rm = by_name["RMDQ disability (0-24, right axis; lower = better)"]
-    assert list(rm.x) == ["2024-01-01", "2024-01-22"] and list(rm.y) == [12.0, 6.0]
+    assert [str(d) for d in rm.x] == ["2024-01-01", "2024-01-22"] and list(rm.y) == [12.0, 6.0]
     assert rm.yaxis == "y2"
     # the right axis is scaled so RMDQ 24 is level with pain 10: 2.4 RMDQ points per pain point
     assert tuple(fig.layout.yaxis2.range) == (-1.2 * 2.4, 11.6 * 2.4)
     assert tuple(fig.layout.yaxis.range) == (-1.2, 11.6)
+    # room on the right for that axis; the top margin stays the pain figure's
+    assert (fig.layout.margin.r, fig.layout.margin.t) == (60, 60)
     ps = by_name["PSFS function (mean 0-10, pain axis; higher = better)"]
     assert list(ps.y) == [4.5] and ps.yaxis in (None, "y")
     groc = by_name["Global rating of change (-7 to +7)"]
-    assert list(groc.x) == ["2024-01-28"] and list(groc.text) == ["+4"]
+    assert [str(d) for d in groc.x] == ["2024-01-28"] and list(groc.text) == ["+4"]
 
 
 def test_user_text_in_hovers_is_escaped():
-    fig = P.with_questionnaires(_pain_figure(), _responses(), D(0), D(27))
+    fig = _pain_figure(_responses(), D(0), D(27))
     text = fig.to_json()
     assert "<script>" not in text and "&lt;script&gt;" in text
 
@@ -108,6 +115,9 @@ def test_user_text_in_hovers_is_escaped():
 def test_no_responses_leave_the_figure_as_it_was():
     fig = _pain_figure()
     n = len(fig.data)
-    assert len(P.with_questionnaires(fig, frame("questionnaires", []), D(0), D(27)).data) == n
-    assert len(P.with_questionnaires(fig, None).data) == n
-    assert "yaxis2" not in fig.layout.to_plotly_json()
+    none_in_period = _pain_figure(frame("questionnaires", []), D(0), D(27))
+    assert len(none_in_period.data) == n
+    assert "yaxis2" not in none_in_period.layout.to_plotly_json()
+    # a response outside the period (day 40) draws nothing either
+    late = _responses().iloc[[4]]
+    assert len(_pain_figure(late, D(0), D(27)).data) == n
