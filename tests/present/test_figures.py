@@ -177,6 +177,20 @@ def test_long_histories_are_binned_not_plotted_point_by_point(ten_years):
     assert ten_years["calendar"].data[0].z.shape[1] == 53
 
 
+# ---- template -----------------------------------------------------------------------------------
+def test_figures_carry_the_templates_settings_for_everything_they_draw(eight_weeks, ten_years):
+    """The template each figure carries is plotly_white less the parts for subplots and trace
+    types no figure draws; everything it keeps is plotly_white's, unchanged."""
+    full = pio.templates[P.TEMPLATE].to_plotly_json()
+    dropped = {"polar", "ternary", "scene", "geo", "coloraxis"}
+    for fig in [*eight_weeks[1].values(), *ten_years.values()]:
+        carried = fig.layout.template.to_plotly_json()
+        assert carried["layout"] == {k: v for k, v in full["layout"].items() if k not in dropped}
+        for trace in fig.data:
+            assert carried["data"][trace.type] == full["data"][trace.type]
+        assert set(carried["data"]) == {"scatter", "bar", "heatmap"}
+
+
 # ---- structure ----------------------------------------------------------------------------------
 def test_pain_figure_has_points_rolling_mean_band_flares_sessions_and_notes(eight_weeks):
     h, figs = eight_weeks
