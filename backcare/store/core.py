@@ -67,7 +67,6 @@ from backcare.store.frames import (
     _days,
     texts,
     typed_columns,
-    typed_frame,
     with_valid_to,
 )
 
@@ -112,6 +111,12 @@ def _driver_columns(conn: Connection, stmt: sa.Executable, width: int) -> list[t
         finally:
             result.close()
         return list(zip(*rows, strict=True)) if rows else [()] * width
+
+
+def _typed_read(conn: Connection, stmt: sa.Executable, kind: str) -> pd.DataFrame:
+    """The statement's result (the columns of READ_DTYPES[kind], in order) as that typed
+    frame, from the driver's own values (frames.typed_columns reads them)."""
+    return typed_columns(_driver_columns(conn, stmt, len(READ_DTYPES[kind])), kind)
 
 
 def count_done(items: pd.DataFrame) -> pd.DataFrame:
@@ -468,7 +473,7 @@ class Store:
             .order_by(p.c.patient_id)
         )
         with self._read() as conn:
-            return typed_frame(conn.execute(q).all(), "patients")
+            return _typed_read(conn, q, "patients")
 
     def patient(self, patient_id: str) -> dict[str, Any] | None:
         """One patient's row of patients() as a dict, or None.
@@ -487,11 +492,10 @@ class Store:
             sa.select(sa.func.max(s.c.day)).where(mine).scalar_subquery(),
         ).where(p.c.patient_id == patient_id)
         with self._read() as conn:
-            rows = conn.execute(q).all()
-        if not rows:
+            found = _typed_read(conn, q, "patients")
+        if found.empty:
             return None
-        row = typed_frame(rows, "patients").iloc[0]
-        return {str(column): value for column, value in row.items()}
+        return {str(column): value for column, value in found.iloc[0].items()}
 
     def patient_timezone(self, patient_id: str) -> zoneinfo.ZoneInfo:
         """The patient's time zone (the day a session counts for is local to it)."""
@@ -647,10 +651,7 @@ class Store:
                 )
             )
         with self._read() as conn:
-            # the driver's own values (days as ISO text on SQLite): no per-row conversion
-            df = typed_columns(
-                _driver_columns(conn, q, len(READ_DTYPES["prescriptions"])), "prescriptions"
-            )
+            df = _typed_read(conn, q, "prescriptions")
         return with_valid_to(df)
 
     def programme_starts(self) -> pd.Series:
@@ -1086,13 +1087,9 @@ class Store:
         q = sa.select(*[t.c[c] for c in READ_DTYPES["questionnaires"]]).where(
             _range(t, patient_id, start, end)
         )
+        order = (t.c.patient_id, t.c.day, t.c.instrument, t.c.response_id)
         with self._read() as conn:
-            return typed_frame(
-                conn.execute(
-                    q.order_by(t.c.patient_id, t.c.day, t.c.instrument, t.c.response_id)
-                ).all(),
-                "questionnaires",
-            )
+            return _typed_read(conn, q.order_by(*order), "questionnaires")
 
     # ---- readers -----------------------------------------------------------------------
     def sessions(
@@ -1103,15 +1100,9 @@ class Store:
         q = sa.select(*[s.c[c] for c in READ_DTYPES["sessions"]]).where(
             _range(s, patient_id, start, end)
         )
+        order = (s.c.patient_id, s.c.day, s.c.started_at.asc().nulls_last(), s.c.session_id)
         with self._read() as conn:
-            return typed_frame(
-                conn.execute(
-                    q.order_by(
-                        s.c.patient_id, s.c.day, s.c.started_at.asc().nulls_last(), s.c.session_id
-                    )
-                ).all(),
-                "sessions",
-            )
+            return _typed_read(conn, q.order_by(*order), "sessions")
 
     def items(
         self, patient_id: str | None = None, start: DayBound = None, end: DayBound = None
@@ -1135,7 +1126,7 @@ class Store:
             .order_by(s.c.patient_id, s.c.day, i.c.session_id, i.c.exercise_id)
         )
         with self._read() as conn:
-            return typed_columns(_driver_columns(conn, q, len(READ_DTYPES["items"])), "items")
+            return _typed_read(conn, q, "items")
 
     def pain(
         self, patient_id: str | None = None, start: DayBound = None, end: DayBound = None
@@ -1146,8 +1137,8 @@ class Store:
             _range(t, patient_id, start, end)
         )
         with self._read() as conn:
-            return typed_frame(
-                conn.execute(q.order_by(t.c.patient_id, t.c.recorded_at, t.c.pain_id)).all(), "pain"
+            return _typed_read(
+                conn, q.order_by(t.c.patient_id, t.c.recorded_at, t.c.pain_id), "pain"
             )
 
     def annotations(
@@ -1158,13 +1149,9 @@ class Store:
         q = sa.select(*[t.c[c] for c in READ_DTYPES["annotations"]]).where(
             _range(t, patient_id, start, end)
         )
+        order = (t.c.patient_id, t.c.day, t.c.created_at, t.c.annotation_id)
         with self._read() as conn:
-            return typed_frame(
-                conn.execute(
-                    q.order_by(t.c.patient_id, t.c.day, t.c.created_at, t.c.annotation_id)
-                ).all(),
-                "annotations",
-            )
+            return _typed_read(conn, q.order_by(*order), "annotations")
 
     def daily(
         self, patient_id: str | None = None, start: DayBound = None, end: DayBound = None
@@ -1175,7 +1162,7 @@ class Store:
             _range(t, patient_id, start, end)
         )
         with self._read() as conn:
-            return typed_frame(conn.execute(q.order_by(t.c.patient_id, t.c.day)).all(), "daily")
+            return _typed_read(conn, q.order_by(t.c.patient_id, t.c.day), "daily")
 
     def patient_list(self) -> pd.DataFrame:
         """Every patient's id, name and time zone by id (no aggregates: cheap for a clinic)."""

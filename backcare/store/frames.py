@@ -160,11 +160,25 @@ def _nullable_ints(values: Sequence[Any]) -> ExtensionArray:
 
 
 def _utc_times(values: Sequence[Any]) -> ExtensionArray:
-    """Aware UTC datetimes (or None), as UTCDateTime reads them, as datetime64[ns, UTC]."""
+    """UTC times as datetime64[ns, UTC]: what UTCDateTime reads (aware UTC datetimes) or the
+    driver's own values of a UTCDateTime column (SQLite: naive UTC ISO text, converted in
+    Arrow; PostgreSQL: naive UTC datetimes). None is NaT."""
+    first = next((v for v in values if v is not None), None)
+    if isinstance(first, str):
+        try:
+            naive = pa.array(values, type=pa.string()).cast(pa.timestamp("us"))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            pass  # not all naive ISO text: pandas below
+        else:
+            stamps = naive.to_numpy(zero_copy_only=False).astype("datetime64[ns]")
+            return pd.DatetimeIndex(stamps).tz_localize("UTC").array
     if all(v is None or (type(v) is dt.datetime and v.tzinfo is dt.UTC) for v in values):
         naive = np.array(
             [None if v is None else v.replace(tzinfo=None) for v in values], dtype="datetime64[us]"
         )
+        return pd.DatetimeIndex(naive.astype("datetime64[ns]")).tz_localize("UTC").array
+    if all(v is None or (type(v) is dt.datetime and v.tzinfo is None) for v in values):
+        naive = np.array(values, dtype="datetime64[us]")
         return pd.DatetimeIndex(naive.astype("datetime64[ns]")).tz_localize("UTC").array
     return pd.to_datetime(pd.Series(values, dtype=object), utc=True).astype(UTC_TS).array
 
