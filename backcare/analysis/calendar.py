@@ -174,7 +174,7 @@ def expand_prescriptions(prescriptions: pd.DataFrame, start: Any, end: Any) -> p
 
     Columns IN_FORCE_COLUMNS, sorted by patient, day and exercise. Method: see the module
     docstring ("In force")."""
-    frame = _expand(prescriptions, as_day(start), as_day(end))[0]
+    frame = pd.DataFrame(_expand(prescriptions, as_day(start), as_day(end))[0])
     return frame.astype({"patient_id": "str", "exercise_id": "str"})
 
 
@@ -183,12 +183,14 @@ _NO_CODES = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
 
 def _expand(
     prescriptions: pd.DataFrame | None, lo: pd.Timestamp, hi: pd.Timestamp
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, pd.Index, pd.Index]:
-    """expand_prescriptions, with each row's patient and exercise as codes into sorted names."""
+) -> tuple[dict[str, Any], np.ndarray, np.ndarray, pd.Index, pd.Index]:
+    """expand_prescriptions' columns (IN_FORCE_COLUMNS, as arrays), with each row's patient and
+    exercise as codes into sorted names."""
 
-    def none() -> tuple[pd.DataFrame, np.ndarray, np.ndarray, pd.Index, pd.Index]:
+    def none() -> tuple[dict[str, Any], np.ndarray, np.ndarray, pd.Index, pd.Index]:
         no_names = pd.Index([], dtype="str")
-        return empty(IN_FORCE_COLUMNS), *_NO_CODES, no_names, no_names
+        frame = empty(IN_FORCE_COLUMNS)
+        return {c: frame[c].array for c in frame}, *_NO_CODES, no_names, no_names
 
     if prescriptions is None or prescriptions.empty or hi < lo:
         return none()
@@ -218,23 +220,26 @@ def _expand(
     keep = order[np.append(key[1:] != key[:-1], True)]
     names = pd.Index([*e_names, None], dtype="str")  # a missing exercise id is the last code
     # patient and exercise as categoricals over the sorted names: no string per row
-    frame = pd.DataFrame(
-        {
-            "patient_id": pd.Categorical.from_codes(
-                p_code[row[keep]], categories=pd.Index(p_names, dtype="str")
-            ),
-            "day": datetimes(day[keep]),
-            "exercise_id": pd.Categorical.from_codes(
-                np.where(e_code[row[keep]] < len(e_names), e_code[row[keep]], -1),
-                categories=pd.Index(e_names, dtype="str"),
-            ),
-            **{
-                c: p[c].astype("Int64").array.take(row[keep])
-                for c in ("times_per_week", "programme_id", "sets", "reps", "hold_s", "minutes")
-            },
-        }
-    )
-    return frame, p_code[row[keep]], e_code[row[keep]], pd.Index(p_names, dtype="str"), names
+    columns = {
+        "patient_id": pd.Categorical.from_codes(
+            p_code[row[keep]], categories=pd.Index(p_names, dtype="str")
+        ),
+        "day": datetimes(day[keep]),
+        "exercise_id": pd.Categorical.from_codes(
+            np.where(e_code[row[keep]] < len(e_names), e_code[row[keep]], -1),
+            categories=pd.Index(e_names, dtype="str"),
+        ),
+        **{
+            c: _int64(p[c]).take(row[keep])
+            for c in ("times_per_week", "programme_id", "sets", "reps", "hold_s", "minutes")
+        },
+    }
+    return columns, p_code[row[keep]], e_code[row[keep]], pd.Index(p_names, dtype="str"), names
+
+
+def _int64(values: pd.Series) -> Any:
+    """values' array as Int64 (not copied when it already is)."""
+    return values.array if values.dtype == "Int64" else values.astype("Int64").array
 
 
 def programme_starts(prescriptions: pd.DataFrame | None) -> pd.Series:
@@ -249,12 +254,18 @@ def programme_starts(prescriptions: pd.DataFrame | None) -> pd.Series:
     return out
 
 
+def _ticked(items: pd.DataFrame) -> np.ndarray:
+    """The session items that count as done: ticked, with an exercise and a day."""
+    ok: np.ndarray = items["done"].to_numpy(dtype=bool) & items["exercise_id"].notna().to_numpy()
+    ok &= items["day"].notna().to_numpy()
+    return ok
+
+
 def done_counts(items: pd.DataFrame | None) -> pd.DataFrame:
     """Items ticked done per (patient, day, exercise): columns DONE_COLUMNS."""
     if items is None or items.empty:
         return empty(DONE_COLUMNS)
-    ok = items["done"].to_numpy(dtype=bool) & items["exercise_id"].notna().to_numpy()
-    ok &= items["day"].notna().to_numpy()
+    ok = _ticked(items)
     if not ok.any():
         return empty(DONE_COLUMNS)
     p_code, p_names = pd.factorize(patient_ids(items)[ok], sort=True)
@@ -329,11 +340,12 @@ def in_force_days(
     Give items (session items, counted with done_counts) or done (counts already made, as
     the clinic reads them). Done items on days the exercise is not in force are left out."""
     lo, hi = as_day(start), as_day(end)
-    exp, p_code, e_code, p_names, e_names = _expand(prescriptions, lo, hi)
-    counts = done if done is not None else done_counts(items)
-    day = day_numbers(exp["day"])
-    n_done = np.zeros(len(exp), dtype=np.int64)
-    if len(exp) and len(counts):
+    columns, p_code, e_code, p_names, e_names = _expand(prescriptions, lo, hi)
+    # done counts made (the clinic's read), or the items ticked done, one count each
+    counts = done if done is not None else items
+    day = day_numbers(columns["day"])
+    n_done = np.zeros(len(day), dtype=np.int64)
+    if len(day) and counts is not None and len(counts):
         d_lo = day_numbers([lo])[0]
         span = day_numbers([hi])[0] - d_lo + 1
 
@@ -345,18 +357,27 @@ def in_force_days(
         c_p, c_e = codes(patient_ids(counts), p_names), codes(counts["exercise_id"], e_names)
         c_d = day_numbers(counts["day"])
         ok = (c_p >= 0) & (c_e >= 0) & (c_d >= d_lo) & (c_d < d_lo + span)
+        if done is None:
+            ok &= _ticked(counts)
         c_key = key(c_p[ok], c_d[ok], c_e[ok])
-        c_val = counts["done"].to_numpy(dtype=np.int64)[ok]
-        order = np.argsort(c_key, kind="stable")
-        c_key, c_val = c_key[order], c_val[order]
+        if done is None:  # one count per item
+            c_key, c_val = np.unique(c_key, return_counts=True)
+        else:
+            c_val = counts["done"].to_numpy(dtype=np.int64)[ok]
+            order = np.argsort(c_key, kind="stable")
+            c_key, c_val = c_key[order], c_val[order]
         if len(c_key):
             at = np.searchsorted(c_key, exp_key).clip(max=len(c_key) - 1)
             hit = c_key[at] == exp_key
             n_done[hit] = c_val[at[hit]]
-    frame = exp.assign(
-        done=n_done,
-        tpw=exp["times_per_week"].astype("float64").to_numpy(dtype=float, na_value=np.nan),
-        week=datetimes(monday(day)),
+    frame = pd.DataFrame(
+        {
+            **columns,
+            "done": n_done,
+            "tpw": columns["times_per_week"].to_numpy(dtype=float, na_value=np.nan),
+            "week": datetimes(monday(day)),
+        },
+        index=pd.RangeIndex(len(day)),
     )
     return InForce(lo, hi, frame, p_code, e_code, p_names, e_names)
 
