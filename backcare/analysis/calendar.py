@@ -190,7 +190,7 @@ def _expand(
     def none() -> tuple[dict[str, Any], np.ndarray, np.ndarray, pd.Index, pd.Index]:
         no_names = pd.Index([], dtype="str")
         frame = empty(IN_FORCE_COLUMNS)
-        return {c: frame[c].array for c in frame}, *_NO_CODES, no_names, no_names
+        return {str(c): frame[c].array for c in frame}, *_NO_CODES, no_names, no_names
 
     if prescriptions is None or prescriptions.empty or hi < lo:
         return none()
