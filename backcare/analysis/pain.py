@@ -402,13 +402,21 @@ def flare_ups(daily: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def flare_in(flares: pd.DataFrame, start: Any, end: Any) -> np.ndarray:
+    """For each flare-up episode (a row of flare_ups): whether any of its days is in [start,
+    end]."""
+    lo, hi = as_day(start).to_datetime64(), as_day(end).to_datetime64()
+    out: np.ndarray = (flares["end"].to_numpy(dtype="datetime64[ns]") >= lo) & (
+        flares["start"].to_numpy(dtype="datetime64[ns]") <= hi
+    )
+    return out
+
+
 def flares_between(flares: pd.DataFrame, start: Any, end: Any) -> pd.DataFrame:
     """The flare-up episodes (rows of flare_ups) with at least one day in [start, end]."""
     if flares is None or flares.empty:
         return empty(FLARE_COLUMNS)
-    lo, hi = as_day(start), as_day(end)
-    keep = (flares["end"] >= lo) & (flares["start"] <= hi)
-    return flares[keep].reset_index(drop=True)
+    return flares[flare_in(flares, start, end)].reset_index(drop=True)
 
 
 def flare_counts(flares: pd.DataFrame, start: Any, end: Any) -> pd.Series:

@@ -63,8 +63,8 @@ from backcare.analysis.calendar import (
 from backcare.analysis.change import MCID_POINTS, WORSE
 from backcare.analysis.pain import (
     STABILITY_WINDOW_DAYS,
+    flare_in,
     flare_ups,
-    flares_between,
     pain_stability,
 )
 from backcare.domain.catalog import Catalog
@@ -130,18 +130,21 @@ def recorded_doses(
     keep = (day >= lo.to_datetime64()) & (day <= hi.to_datetime64())
     if "done" in done.columns:
         keep &= done["done"].to_numpy(dtype=bool)
-    w = done[keep]
     main = {e.id: e.main_dose for e in catalog}
     # patients and exercises as codes into their sorted names (a missing one: code -1)
-    p_code, p_names = pd.factorize(patient_ids(w), sort=True)
-    e_code, e_names = pd.factorize(w["exercise_id"].astype("str"), sort=True)
+    p_code, p_names = pd.factorize(patient_ids(done).to_numpy(dtype=object)[keep], sort=True)
+    e_code, e_names = pd.factorize(done["exercise_id"].to_numpy(dtype=object)[keep], sort=True)
     field = np.array([main.get(str(e)) for e in e_names] + [None], dtype=object)[e_code]
-    value = np.full(len(w), np.nan)
+    value = np.full(len(p_code), np.nan)
     for name in ("hold_s", "reps", "minutes"):
-        if name in w.columns:
+        if name in done.columns:
             mine = field == name
-            value[mine] = w[name].to_numpy(dtype=float, na_value=np.nan)[mine]
-    n = w["n"].to_numpy(dtype=np.int64) if "n" in w.columns else np.ones(len(w), dtype=np.int64)
+            value[mine] = done[name].to_numpy(dtype=float, na_value=np.nan)[keep][mine]
+    n = (
+        done["n"].to_numpy(dtype=np.int64)[keep]
+        if "n" in done.columns
+        else np.ones(len(p_code), dtype=np.int64)
+    )
     ok = ~np.isnan(value) & (n > 0) & (p_code >= 0) & (e_code >= 0)
     if not ok.any():
         return empty(RECORDED_COLUMNS)
@@ -159,14 +162,18 @@ def recorded_doses(
     high = np.searchsorted(cum, before + total // 2, side="right")
     keys = g[starts]
     rows = {
-        "patient_id": np.asarray(p_names)[keys // len(e_names)],
-        "exercise_id": np.asarray(e_names)[keys % len(e_names)],
+        "patient_id": pd.array(
+            np.asarray(p_names, dtype=object)[keys // len(e_names)], dtype="str"
+        ),
+        "exercise_id": pd.array(
+            np.asarray(e_names, dtype=object)[keys % len(e_names)], dtype="str"
+        ),
         "recorded": (v[low] + v[high]) / 2,
-        "recorded_n": total,
-        "weeks_from": np.full(len(keys), lo.to_datetime64()),
-        "weeks_to": np.full(len(keys), hi.to_datetime64()),
+        "recorded_n": total.astype(np.int64),
+        "weeks_from": np.full(len(keys), lo.to_datetime64(), dtype="datetime64[ns]"),
+        "weeks_to": np.full(len(keys), hi.to_datetime64(), dtype="datetime64[ns]"),
     }
-    return typed_as(pd.DataFrame(rows), RECORDED_COLUMNS)
+    return typed_as(pd.DataFrame(rows, index=pd.RangeIndex(len(keys))), RECORDED_COLUMNS)
 
 
 def suggest(
@@ -194,8 +201,10 @@ def suggest(
     docstring. Rows sorted by patient and exercise."""
     lo, hi = in_force.start, in_force.end
     exp = in_force.frame
-    on_end = exp[exp["day"] == hi]
-    if on_end.empty:
+    day = day_numbers(exp["day"])
+    end_n = day_numbers([hi])[0]
+    last = day == end_n
+    if not last.any():
         return empty(SUGGESTION_COLUMNS)
     # (patient, exercise) pairs as integer codes
     p_code, p_names = in_force.patient_code, in_force.patients
@@ -216,9 +225,6 @@ def suggest(
     for name in ("hold_s", "reps", "minutes"):
         mine = fields == name
         value[mine] = exp[name].to_numpy(dtype=float, na_value=np.nan)[mine]
-    day = day_numbers(exp["day"])
-    end_n = day_numbers([hi])[0]
-    last = day == end_n
     current_dose = np.full(n_pairs, np.nan)
     current_dose[pair[last]] = value[last]
     # days in an unbroken run ending on `end` at the dose in force on `end`
@@ -239,32 +245,49 @@ def suggest(
     window_days = (hi - lo).days + 1
 
     # flare days and flare notes in the window, per patient: the last one of each
-    def last_day(frame: pd.DataFrame | None, kind: str | None = None) -> dict[Any, pd.Timestamp]:
+    lo64, hi64 = lo.to_datetime64(), hi.to_datetime64()
+
+    def last_day(
+        frame: pd.DataFrame | None, keep: np.ndarray | None = None, days: np.ndarray | None = None
+    ) -> dict[Any, pd.Timestamp]:
+        """Per patient of frame's rows where keep: the last day (frame's day, or days) in the
+        window."""
         if frame is None or frame.empty:
             return {}
-        day = frame["day"].to_numpy(dtype="datetime64[ns]")
-        keep = (day >= lo.to_datetime64()) & (day <= hi.to_datetime64())
-        if kind is not None:
-            keep &= (frame["kind"] == kind).to_numpy()
-        order = np.argsort(day[keep], kind="stable")
-        pids = np.asarray(frame["patient_id"].astype(str))[keep][order]
-        return dict(zip(pids.tolist(), pd.to_datetime(day[keep][order]), strict=True))
+        day = frame["day"].to_numpy(dtype="datetime64[ns]") if days is None else days
+        mine = (day >= lo64) & (day <= hi64)
+        if keep is not None:
+            mine &= keep
+        order = np.argsort(day[mine], kind="stable")
+        pids = patient_ids(frame).to_numpy(dtype=object)[mine][order]
+        return dict(zip(pids.tolist(), pd.to_datetime(day[mine][order]), strict=True))
 
     # an episode counts when any of its days is in the window; it is dated from its start
     # (or the window's first day when it began before)
-    in_window = flares_between(flares, lo, hi) if flares is not None else None
-    last_flare = last_day(
-        None
-        if in_window is None
-        else in_window.assign(day=in_window["start"].where(in_window["start"] >= lo, lo))
+    last_flare = (
+        {}
+        if flares is None or flares.empty
+        else last_day(
+            flares,
+            flare_in(flares, lo, hi),
+            np.maximum(flares["start"].to_numpy(dtype="datetime64[ns]"), lo64),
+        )
     )
-    last_note = last_day(annotations, "flare-up")
+    last_note = (
+        {}
+        if annotations is None or annotations.empty
+        else last_day(annotations, (annotations["kind"] == "flare-up").to_numpy(dtype=bool))
+    )
     stability: dict[str, dict[Any, Any]] = {}  # per patient, for the reasons
     judged_stable: list[str] = []
     if daily is not None and len(daily):
         st_frame = pain_stability(daily, hi)
         if reasons:
-            stability = {str(r["patient_id"]): r for r in st_frame.to_dict("records")}
+            fields = ("judged", "stable", "early", "late")
+            stability = {
+                str(p): dict(zip(fields, values, strict=True))
+                for p, *values in zip(*(st_frame[c] for c in ("patient_id", *fields)), strict=True)
+            }
         ok = st_frame["judged"].to_numpy(dtype=bool) & st_frame["stable"].to_numpy(dtype=bool)
         judged_stable = st_frame["patient_id"].astype(str).to_numpy()[ok].tolist()
 
@@ -272,7 +295,7 @@ def suggest(
     # below 80 % (per exercise, complete weeks only)
     red_day: dict[Any, pd.Timestamp] = {}
     if daily is not None and len(daily) and "red_flag_sessions" in daily.columns:
-        red_day = last_day(daily[daily["red_flag_sessions"].to_numpy() > 0])
+        red_day = last_day(daily, daily["red_flag_sessions"].to_numpy() > 0)
     worse = {str(p) for p, status in (trend_status or {}).items() if status == WORSE}
     rise = _session_rise(sessions, lo, hi)
     week_days = per["days"].to_numpy()
@@ -494,9 +517,16 @@ def _session_rise(
     ok &= ~np.isnan(before) & ~np.isnan(after)
     if not ok.any():
         return {}
-    diff = pd.Series(after[ok] - before[ok])
-    pid = patient_ids(sessions).to_numpy()[ok]
-    return {str(p): float(v) for p, v in diff.groupby(pid).median().items()}
+    # the median of each patient's differences: sort by patient then value, the middle one
+    # (or the mean of the middle two)
+    code, names = pd.factorize(patient_ids(sessions).to_numpy(dtype=object)[ok], sort=True)
+    diff = after[ok] - before[ok]
+    order = np.lexsort((diff, code))
+    c, v = code[order], diff[order]
+    starts = segment_starts(c)
+    n = np.diff(np.append(starts, len(c)))
+    median = (v[starts + (n - 1) // 2] + v[starts + n // 2]) / 2
+    return {str(p): float(m) for p, m in zip(names, median, strict=True)}
 
 
 def progression_suggestions(
