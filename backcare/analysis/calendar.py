@@ -247,11 +247,13 @@ def programme_starts(prescriptions: pd.DataFrame | None) -> pd.Series:
     if prescriptions is None or prescriptions.empty:
         return pd.Series([], dtype="datetime64[ns]")
     vf = prescriptions["valid_from"].to_numpy(dtype="datetime64[ns]")
-    pid = patient_ids(prescriptions).to_numpy()
     ok = ~np.isnat(vf)
-    out = pd.Series(vf[ok]).groupby(pid[ok], sort=True).min()
-    out.index = pd.Index(out.index.astype(str), dtype="str")
-    return out
+    code, names = pd.factorize(patient_ids(prescriptions).to_numpy(dtype=object)[ok], sort=True)
+    first = np.full(len(names), np.iinfo(np.int64).max)
+    np.minimum.at(first, code, vf[ok].view(np.int64))
+    return pd.Series(
+        first.view("datetime64[ns]"), index=pd.Index(np.asarray(names, dtype=object), dtype="str")
+    )
 
 
 def _ticked(items: pd.DataFrame) -> np.ndarray:

@@ -192,15 +192,25 @@ def pain_trends(
     anchors: each patient's programme start, indexed by patient_id (a patient without one
     is anchored at their first score); end: the last day the latest window may reach.
     Method: see the module docstring. Patients without any score get no row."""
-    if daily is None or daily.empty:
+    rows = _trend_columns(daily, anchors, end)
+    if rows is None:
         return empty(TREND_COLUMNS)
+    return typed_as(pd.DataFrame(rows), TREND_COLUMNS)
+
+
+def _trend_columns(
+    daily: pd.DataFrame | None, anchors: pd.Series | None, end: Any
+) -> dict[str, Any] | None:
+    """pain_trends' columns (arrays, one value per patient), or None when no day is scored."""
+    if daily is None or daily.empty:
+        return None
     pain_all = daily["pain"].to_numpy(dtype=float, na_value=np.nan)
     day_all = daily["day"].to_numpy(dtype="datetime64[ns]")
     keep = ~np.isnan(pain_all) & ~np.isnat(day_all)
     if end is not None:
         keep &= day_all <= as_day(end).to_datetime64()
     if not keep.any():
-        return empty(TREND_COLUMNS)
+        return None
     # the scored days in patient then day order (codes of the sorted ids, sorted in numpy)
     p_code, p_names = pd.factorize(patient_ids(daily)[keep], sort=True)
     d, v = day_numbers(day_all[keep]), pain_all[keep]
@@ -289,7 +299,7 @@ def pain_trends(
         "low_baseline": low,
         "reason": pd.array(reason, dtype="str"),
     }
-    return typed_as(pd.DataFrame(rows), TREND_COLUMNS)
+    return rows
 
 
 def _ts(value: Any) -> pd.Timestamp | None:
@@ -307,10 +317,10 @@ def pain_trend(daily: pd.DataFrame, anchor: Any = None, end: Any = None) -> Pain
     if anchor is not None and daily is not None and len(daily):
         pid = str(patient_ids(daily).iloc[0])
         anchors = pd.Series([as_day(anchor)], index=[pid])
-    t = pain_trends(daily, anchors, end)
-    if t.empty:
+    columns = _trend_columns(daily, anchors, end)
+    if columns is None:
         return PainTrend(INSUFFICIENT, reason="no pain scores yet")
-    r = t.iloc[0]
+    r = {c: v[0] for c, v in columns.items()}  # the one patient's values
     b_win = (
         (pd.Timestamp(r["baseline_start"]), pd.Timestamp(r["baseline_end"]))
         if not pd.isna(r["baseline_start"])

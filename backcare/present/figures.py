@@ -379,18 +379,24 @@ def _questionnaire_parts(
     layout: dict[str, Any] = {}
     if responses is None or responses.empty:
         return traces, layout
-    r = responses
+    day = responses["day"].to_numpy(dtype="datetime64[ns]")
+    shown = np.ones(len(day), dtype=bool)
     if start is not None:
-        r = r[r["day"] >= pd.Timestamp(start)]
+        shown &= day >= pd.Timestamp(start).to_datetime64()
     if end is not None:
-        r = r[r["day"] <= pd.Timestamp(end)]
-    if r.empty:
+        shown &= day <= pd.Timestamp(end).to_datetime64()
+    if not shown.any():
         return traces, layout
+    instrument = responses["instrument"].to_numpy(dtype=object)
+
+    def of(name: str) -> pd.DataFrame:
+        """The shown responses of one instrument."""
+        return responses[shown & (instrument == name)]
 
     def who(author: str) -> str:
         return f" · entered by {esc(author, 60)}" if author else ""
 
-    rm = r[r["instrument"] == "rmdq"]
+    rm = of("rmdq")
     if len(rm):
         traces.append(
             dict(
@@ -418,7 +424,7 @@ def _questionnaire_parts(
             "showgrid": False,
         }
         layout["margin"] = {"r": 60}
-    ps = r[r["instrument"] == "psfs"]
+    ps = of("psfs")
     if len(ps):
         acts = [", ".join(f"{esc(a, 40)} {v}" for a, v in json.loads(t)) for t in ps["answers"]]
         traces.append(
@@ -437,7 +443,7 @@ def _questionnaire_parts(
                 hoverinfo="text",
             )
         )
-    gr = r[r["instrument"] == "groc"]
+    gr = of("groc")
     if len(gr):
         traces.append(
             dict(
