@@ -110,7 +110,19 @@ def read_patient(
     """One patient's frames for [start, end] (end None: their local today; start None: the
     last_days days ending on end, or with last_days None too, the whole history).
 
-    Raises NotFoundError for an unknown patient."""
+    Raises NotFoundError for an unknown patient. Every frame comes from one snapshot of the
+    store (a session saved meanwhile is in all of them or in none)."""
+    with store.snapshot():
+        return _read_patient(store, patient_id, start, end, last_days)
+
+
+def _read_patient(
+    store: Store,
+    patient_id: str,
+    start: dt.date | None,
+    end: dt.date | None,
+    last_days: int | None,
+) -> PatientFrames:
     who = _patient(store, patient_id)
     end_ts = pd.Timestamp(end or store.local_today(patient_id))
     rx = store.prescriptions(patient_id)

@@ -11,6 +11,7 @@ import enum
 import gc
 import os
 import secrets
+import threading
 import zoneinfo
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -296,6 +297,7 @@ class Store:
         self.engine = engine
         self.catalog = catalog or default_catalog()
         self.is_sqlite = engine.dialect.name == "sqlite"
+        self._snapshots = threading.local()  # this thread's snapshot() connection, if any
 
     # ---- plumbing ----------------------------------------------------------------------
     @contextmanager
@@ -310,7 +312,31 @@ class Store:
                 yield conn
 
     @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads made inside share one read transaction: they all see the store as it was
+        when the first of them ran, whatever is saved meanwhile (SQLite: one WAL snapshot;
+        PostgreSQL: REPEATABLE READ), and one connection serves them all. A write made
+        meanwhile, even by this thread, commits on its own and is not seen by these reads.
+        Nests; each thread has its own."""
+        if getattr(self._snapshots, "conn", None) is not None:
+            yield
+            return
+        with self.engine.connect() as conn:
+            if not self.is_sqlite:
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                self._snapshots.conn = conn
+                try:
+                    yield
+                finally:
+                    self._snapshots.conn = None
+
+    @contextmanager
     def _read(self) -> Iterator[Connection]:
+        shared = getattr(self._snapshots, "conn", None)
+        if shared is not None:  # inside snapshot(): its transaction
+            yield shared
+            return
         with self.engine.connect() as conn, conn.begin():
             yield conn
 

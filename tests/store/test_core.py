@@ -526,3 +526,17 @@ def test_count_items_counts_ticks_per_day_and_per_recorded_dose():
     assert plank["hold_s"].tolist()[0] == 45.0 and math.isnan(plank["hold_s"].tolist()[1])
     assert plank["n"].tolist() == [2, 1]
     assert doses["n"].sum() == len(items) and len(doses) == 5
+
+
+def test_reads_in_a_snapshot_do_not_see_a_session_saved_meanwhile(store, patient):
+    first = store.save_session(patient, ITEMS, day=DAY, pain_before=5)
+    with store.snapshot():
+        assert list(store.sessions(patient)["session_id"]) == [first]
+        # saved by this thread while the snapshot is open: committed, but not in the snapshot
+        later = store.save_session(patient, ITEMS, day=DAY + dt.timedelta(days=1))
+        assert list(store.sessions(patient)["session_id"]) == [first]
+        assert len(store.items(patient)) == len(ITEMS)  # the first session's 3 items only
+        with store.snapshot():  # nested: the same snapshot
+            assert list(store.sessions(patient)["session_id"]) == [first]
+    assert list(store.sessions(patient)["session_id"]) == [first, later]
+    assert len(store.items(patient)) == 2 * len(ITEMS)
