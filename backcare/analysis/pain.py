@@ -93,7 +93,7 @@ def _num(frame: pd.DataFrame, col: str) -> np.ndarray:
 
 
 def daily_from_sums(
-    sums: pd.DataFrame, start: Any = None, end: Any = None, *, every_day: bool = True
+    sums: pd.DataFrame | None, start: Any = None, end: Any = None, *, every_day: bool = True
 ) -> pd.DataFrame:
     """Per patient, one row per calendar day of [start, end] (each bound defaulting to the
     patient's data).
@@ -109,12 +109,25 @@ def daily_from_sums(
         if start is None or end is None:
             return empty(DAILY_COLUMNS)
         sums = pd.DataFrame({"day": pd.Series([], dtype="datetime64[ns]")})
-    pid = patient_ids(sums)
-    p_code, p_names = pd.factorize(pid, sort=True)
-    if not len(p_names):
-        p_names, p_code = pd.Index([""]), np.zeros(0, dtype=np.int64)
-    d = day_numbers(sums["day"].to_numpy(dtype="datetime64[ns]"))
-    ok = ~np.isnat(sums["day"].to_numpy(dtype="datetime64[ns]"))
+    names = ("pain_sum", "pain_n", "after_sum", "after_n", "sessions", "red_flag_sessions")
+    return _daily(
+        patient_ids(sums).to_numpy(dtype=object),
+        sums["day"].to_numpy(dtype="datetime64[ns]"),
+        {c: np.nan_to_num(_num(sums, c)) for c in names},
+        start,
+        end,
+    )
+
+
+def _daily(
+    ids: np.ndarray, days: np.ndarray, sums: dict[str, np.ndarray], start: Any, end: Any
+) -> pd.DataFrame:
+    """daily_from_sums on arrays: each row's patient id, day (datetime64[ns]) and sums (NaN
+    read as 0)."""
+    p_code, found = pd.factorize(ids, sort=True)
+    p_names = pd.Index(found if len(found) else [""], dtype=object)
+    d = day_numbers(days)
+    ok = ~np.isnat(days)
     n_pat = len(p_names)
     lo_all = np.full(n_pat, np.iinfo(np.int64).max)
     hi_all = np.full(n_pat, np.iinfo(np.int64).min)
@@ -133,7 +146,7 @@ def daily_from_sums(
     at = np.where(inside, offset[p_code] + rel, -1)
 
     def add(col: str) -> np.ndarray:
-        v = np.nan_to_num(_num(sums, col))
+        v = sums[col]
         return np.bincount(at[inside], weights=v[inside], minlength=total)
 
     pain_sum, pain_n = add("pain_sum"), add("pain_n")
@@ -160,7 +173,7 @@ def daily_from_sums(
     )
 
 
-def _days_present(sums: pd.DataFrame) -> pd.DataFrame:
+def _days_present(sums: pd.DataFrame | None) -> pd.DataFrame:
     """daily_from_sums for the (patient, day) pairs present in sums only."""
     if sums is None or sums.empty:
         return empty(DAILY_COLUMNS)
@@ -261,14 +274,9 @@ def daily_pain(
     ids = np.concatenate(
         [patient_ids(s).to_numpy(dtype=object), patient_ids(p).to_numpy(dtype=object)]
     )
-    rows = pd.DataFrame(
-        {
-            "patient_id": pd.array(ids[whole], dtype="str"),
-            "day": day[whole],
-            **{c: v[whole] for c, v in columns.items()},
-        }
-    )
-    return daily_from_sums(rows, start, end)
+    if not whole.any():
+        return daily_from_sums(empty({"day": "datetime64[ns]"}), start, end)  # no patient's days
+    return _daily(ids[whole], day[whole], {c: v[whole] for c, v in columns.items()}, start, end)
 
 
 # ---- trend against the MCID ------------------------------------------------------------------
