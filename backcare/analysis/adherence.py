@@ -332,11 +332,11 @@ def weekly_adherence(
         np.fmax.at(day_max, of_day, exp["tpw"].to_numpy(dtype=float))
         day_sessions = np.zeros(len(in_force_day))
         if items is not None and not items.empty:
-            names = pd.Index(pd.unique(exp["exercise_id"]), dtype="str")
-            width = len(names) + 1
-            in_force_keys = day * width + codes(exp["exercise_id"], names)
+            # exercises as the in-force rows' codes (into f.exercises, sorted names)
+            width = len(f.exercises) + 1
+            in_force_keys = day * width + f.exercise_code
             i_day = day_numbers(items["day"])
-            i_code = codes(items["exercise_id"].fillna(""), names)
+            i_code = codes(items["exercise_id"].fillna(""), f.exercises)
             sid, sids = pd.factorize(items["session_id"])
             ok = (
                 items["done"].to_numpy(dtype=bool)
