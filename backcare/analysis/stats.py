@@ -65,9 +65,20 @@ def t_quantile(p: float, df: int) -> float:
     return (lo + hi) / 2
 
 
+def _floats(values: Iterable[float]) -> np.ndarray:
+    """values as a float array, missing ones (None, NaN, pd.NA) as NaN."""
+    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
+        return values.astype(np.float64, copy=False)
+    out: np.ndarray = pd.array(list(values), dtype="Float64").to_numpy(
+        dtype=np.float64, na_value=np.nan
+    )
+    return out
+
+
 def mean_ci(values: Iterable[float], level: float = 0.95) -> tuple[int, float, float, float, float]:
     """(n, mean, sd, ci_low, ci_high) with a Student-t interval; NaNs where n is too small."""
-    x = np.asarray([float(v) for v in values if not pd.isna(v)], dtype=float)
+    x = _floats(values)
+    x = x[~np.isnan(x)]
     n = len(x)
     if n == 0:
         return 0, math.nan, math.nan, math.nan, math.nan

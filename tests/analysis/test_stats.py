@@ -54,3 +54,20 @@ def test_effective_n_of_two_trending_series():
     # with n_eff the Fisher interval widens: half-width 1.96 / sqrt(n_eff - 3)
     _, r, lo, _ = A.pearson_ci(x, [v + (i % 2) for i, v in enumerate(x)], n_eff=expected)
     assert lo == pytest.approx(math.tanh(math.atanh(r) - 1.959964 / math.sqrt(expected - 3)))
+
+
+def test_mean_ci_leaves_out_missing_values_of_any_kind():
+    import numpy as np
+    import pandas as pd
+
+    from backcare.analysis.stats import mean_ci
+
+    # 1 and 3 remain: mean 2, sd sqrt(((1-2)^2 + (3-2)^2) / 1) = sqrt(2), and the half width
+    # t(0.975, 1) * sqrt(2) / sqrt(2) = tan(0.475 pi) (the closed form for df = 1)
+    half = math.tan(math.pi * 0.475)
+    for values in ([1, None, 3, float("nan"), pd.NA], np.array([1.0, np.nan, 3.0])):
+        n, m, sd, lo, hi = mean_ci(values)
+        assert (n, m) == (2, 2.0)
+        assert sd == pytest.approx(math.sqrt(2))
+        assert (lo, hi) == (pytest.approx(2 - half), pytest.approx(2 + half))
+    assert mean_ci([None, float("nan")])[0] == 0
