@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from backcare import analysis as A
@@ -96,7 +97,12 @@ def _history_start(rx: pd.DataFrame, start: pd.Timestamp) -> pd.Timestamp:
 def _from(frame: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
     """The rows of a store frame with day >= start, in order (what the store reads from start
     on)."""
-    return frame[frame["day"] >= start].reset_index(drop=True)
+    at = np.flatnonzero(frame["day"].to_numpy(dtype="datetime64[ns]") >= start.to_datetime64())
+    if len(at) == len(frame):
+        return frame
+    if len(at) and at[-1] - at[0] + 1 == len(at):  # one run (frames in day order): a slice
+        return frame.iloc[at[0] : at[-1] + 1].reset_index(drop=True)
+    return frame.take(at).reset_index(drop=True)
 
 
 def read_patient(

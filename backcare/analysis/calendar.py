@@ -99,8 +99,11 @@ def empty(cols: dict[str, str]) -> pd.DataFrame:
 def typed_as(frame: pd.DataFrame, cols: dict[str, str]) -> pd.DataFrame:
     """frame's columns cols, in their order, each cast to its dtype only where it differs (an
     astype over every column costs more than many of the rules that build the frame)."""
-    out = frame[list(cols)]
-    wrong = {c: t for c, t in cols.items() if str(out[c].dtype) != t}
+    names = list(cols)
+    # already these columns in this order (how the rules build them): a shallow copy
+    out = frame.copy(deep=False) if list(frame.columns) == names else frame[names]
+    have = dict(zip(out.columns, out.dtypes, strict=True))
+    wrong = {c: t for c, t in cols.items() if str(have[c]) != t}
     return out.astype(wrong) if wrong else out
 
 
