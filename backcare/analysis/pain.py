@@ -573,18 +573,29 @@ def pain_display(
     rolling, after = (
         daily[c].to_numpy(dtype=float, na_value=np.nan)[ok] for c in ("rolling", "pain_after")
     )
-    means = pd.DataFrame(np.column_stack([pain, rolling, after])).groupby(at).mean().to_numpy()
+    values = np.column_stack([pain, rolling, after])
+    if len(x) == len(at):  # one day per bin: each bin's mean is its day's value
+        means = np.empty_like(values)
+        means[at] = values
+    else:  # the mean of each bin's values that are not NaN (NaN when none is)
+        means = pd.DataFrame(values).groupby(at).mean().to_numpy()
     is_flare = np.isin(day[ok], flare_days(flares))
     sessions = np.nan_to_num(daily["sessions"].to_numpy(dtype=float, na_value=np.nan)[ok])
+
+    def count(weights: np.ndarray) -> np.ndarray:
+        out: np.ndarray = np.bincount(at, weights=weights, minlength=len(x)).astype(np.int64)
+        return out
+
     out = pd.DataFrame(
         {
-            "x": x,
+            "x": x.astype("datetime64[ns]"),
             "pain": means[:, 0],
-            "pain_days": np.bincount(at, weights=~np.isnan(pain), minlength=len(x)),
+            "pain_days": count(~np.isnan(pain)),
             "rolling": means[:, 1],
             "pain_after": means[:, 2],
-            "sessions": np.bincount(at, weights=sessions, minlength=len(x)),
-            "flares": np.bincount(at, weights=is_flare, minlength=len(x)),
-        }
+            "sessions": count(sessions),
+            "flares": count(is_flare),
+        },
+        index=pd.RangeIndex(len(x)),
     )
-    return out.astype(cols), freq
+    return typed_as(out, cols), freq
