@@ -163,6 +163,8 @@ def _utc_times(values: Sequence[Any]) -> ExtensionArray:
     """UTC times as datetime64[ns, UTC]: what UTCDateTime reads (aware UTC datetimes) or the
     driver's own values of a UTCDateTime column (SQLite: naive UTC ISO text, converted in
     Arrow; PostgreSQL: naive UTC datetimes). None is NaT."""
+    if not len(values):
+        return pd.array(np.zeros(0, dtype="datetime64[ns]")).tz_localize("UTC")
     first = next((v for v in values if v is not None), None)
     if isinstance(first, str):
         try:
@@ -189,6 +191,8 @@ _NAT_DAYS = np.iinfo(np.int64).min  # numpy's NaT, as an integer
 
 def _days(values: Sequence[Any]) -> np.ndarray:
     """Days (dates, ISO 'YYYY-MM-DD' text, or None) as naive datetime64[ns]."""
+    if not len(values):
+        return np.zeros(0, dtype=DAY)
     kinds = set(map(type, values))
     kinds.discard(type(None))
     if kinds == {dt.date}:
