@@ -321,10 +321,13 @@ class InForce:
             return self
         day = self.frame["day"].to_numpy()
         at = np.flatnonzero((day >= lo.to_datetime64()) & (day <= hi.to_datetime64()))
+        # one patient's rows are in day order: the period is one run of them, a slice
+        run = len(at) > 0 and at[-1] - at[0] + 1 == len(at)
+        rows = self.frame.iloc[at[0] : at[-1] + 1] if run else self.frame.take(at)
         return InForce(
             lo,
             hi,
-            self.frame.take(at).reset_index(drop=True),
+            rows.reset_index(drop=True),
             self.patient_code[at],
             self.exercise_code[at],
             self.patients,

@@ -293,12 +293,13 @@ FLARE_COLUMNS = {
 }
 
 
-def _calendar(daily: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _calendar(daily: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Index]:
     """(patient codes, day numbers, values) on every calendar day of each patient's range, in
-    order."""
+    order, and the sorted patient ids the codes point into."""
     day = daily["day"].to_numpy(dtype="datetime64[ns]")
     ok = ~np.isnat(day)
-    p_code, _ = pd.factorize(patient_ids(daily)[ok], sort=True)
+    p_code, found = pd.factorize(patient_ids(daily).to_numpy(dtype=object)[ok], sort=True)
+    names = pd.Index(np.asarray(found, dtype=object), dtype="str")
     d, v = day_numbers(day[ok]), _num(daily, col)[ok]
     step_p, step_d = np.diff(p_code), np.diff(d)
     in_order = bool(np.all((step_p > 0) | ((step_p == 0) & (step_d > 0))))
@@ -310,7 +311,7 @@ def _calendar(daily: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray, np
         step_p, step_d = np.diff(p_code), np.diff(d)
     starts = segment_starts(p_code)
     if len(d) and bool(np.all((step_p != 0) | (step_d == 1))):
-        return p_code, d, v  # already whole calendars
+        return p_code, d, v, names  # already whole calendars
     ends = np.append(starts[1:], len(d)) - 1
     n = d[ends] - d[starts] + 1
     off = np.concatenate([[0], np.cumsum(n)])
@@ -318,7 +319,7 @@ def _calendar(daily: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray, np
     days = np.repeat(d[starts], n) + (np.arange(off[-1]) - np.repeat(off[:-1], n))
     values = np.full(off[-1], np.nan)
     values[off[p_code] + (d - d[starts][p_code])] = v
-    return patient, days, values
+    return patient, days, values, names
 
 
 def _prior_median(
@@ -354,9 +355,7 @@ def flare_ups(daily: pd.DataFrame) -> pd.DataFrame:
     score). Rows sorted by patient and start."""
     if daily is None or daily.empty:
         return empty(FLARE_COLUMNS)
-    day_ok = ~np.isnat(daily["day"].to_numpy(dtype="datetime64[ns]"))
-    names = pd.Index(sorted(pd.unique(patient_ids(daily)[day_ok])), dtype="str")
-    patient, day, pain = _calendar(daily, "pain")
+    patient, day, pain, names = _calendar(daily, "pain")
     median, count, covered = _prior_median(pain, patient, FLARE_BASELINE_DAYS)
     threshold = median + FLARE_POINTS - EPS
     with np.errstate(invalid="ignore"):

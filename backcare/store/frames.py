@@ -164,7 +164,7 @@ def _utc_times(values: Sequence[Any]) -> ExtensionArray:
     driver's own values of a UTCDateTime column (SQLite: naive UTC ISO text, converted in
     Arrow; PostgreSQL: naive UTC datetimes). None is NaT."""
     if not len(values):
-        return pd.array(np.zeros(0, dtype="datetime64[ns]")).tz_localize("UTC")
+        return pd.DatetimeIndex(np.zeros(0, dtype="datetime64[ns]")).tz_localize("UTC").array
     first = next((v for v in values if v is not None), None)
     if isinstance(first, str):
         try:
