@@ -44,7 +44,6 @@ import pandas as pd
 from backcare.analysis.calendar import (
     EPS,
     as_day,
-    codes,
     datetimes,
     day_numbers,
     empty,
@@ -465,12 +464,13 @@ def pain_stability(daily: pd.DataFrame, end: Any) -> pd.DataFrame:
     lo = hi - pd.Timedelta(days=STABILITY_WINDOW_DAYS - 1)
     if daily is None or daily.empty:
         return empty(STABILITY_COLUMNS)
-    names = pd.Index(sorted(pd.unique(patient_ids(daily))), dtype="str")
+    code, found = pd.factorize(patient_ids(daily).to_numpy(dtype=object), sort=True)
+    names = pd.Index(np.asarray(found, dtype=object), dtype="str")
     day = daily["day"].to_numpy(dtype="datetime64[ns]")
     pain_all = daily["pain"].to_numpy(dtype=float, na_value=np.nan)
     keep = (day >= lo.to_datetime64()) & (day <= hi.to_datetime64()) & ~np.isnan(pain_all)
     late_mask = day[keep] >= (hi - pd.Timedelta(days=half - 1)).to_datetime64()
-    at = codes(patient_ids(daily)[keep], names)
+    at = code[keep]
     pain = pain_all[keep]
 
     def half_stats(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
