@@ -76,9 +76,12 @@ class Session:
     programme_id: int | None = field(default=None, compare=False)
 
 
+_ITEM_FIELDS = frozenset(SessionItem.__dataclass_fields__)
+
+
 def _session_item(raw: SessionItem | Mapping[str, Any], name: str, catalog: Catalog) -> SessionItem:
     if isinstance(raw, Mapping):
-        allowed = set(SessionItem.__dataclass_fields__)
+        allowed = _ITEM_FIELDS
         unknown = sorted(set(raw) - allowed)
         if unknown:
             raise ValidationError(

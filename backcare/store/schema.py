@@ -431,11 +431,10 @@ def done_items_text(items: Iterable[Any]) -> str:
     fields and done."""
     parts = []
     for it in items:
-        get = it.get if isinstance(it, dict) else lambda k, it=it: getattr(it, k)
-        if get("done"):
-            values: list[Any] = [get(f) for f in DONE_ITEM_FIELDS]
-            doses = ("" if v is None else str(int(v)) for v in values)
-            parts.append(":".join((str(get("exercise_id")), *doses)))
+        row = it if isinstance(it, dict) else vars(it)
+        if row.get("done"):
+            doses = ["" if v is None else str(int(v)) for v in map(row.get, DONE_ITEM_FIELDS)]
+            parts.append(f"{row.get('exercise_id')}:{doses[0]}:{doses[1]}:{doses[2]}")
     return ",".join(sorted(parts))
 
 
