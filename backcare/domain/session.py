@@ -77,6 +77,7 @@ class Session:
 
 
 _ITEM_FIELDS = frozenset(SessionItem.__dataclass_fields__)
+_DONE_DOSE_LIMITS = {dose: done_dose_limits(dose) for dose in DOSE_FIELDS}
 
 
 def _session_item(raw: SessionItem | Mapping[str, Any], name: str, catalog: Catalog) -> SessionItem:
@@ -98,8 +99,8 @@ def _session_item(raw: SessionItem | Mapping[str, Any], name: str, catalog: Cata
         raise ValidationError(f"{name}.exercise_id", raw.exercise_id, CATALOG_EXERCISE)
     check_bool(f"{name}.done", raw.done)
     check_int(f"{name}.sets", raw.sets, *SETS_LIMITS, optional=True)
-    for dose in DOSE_FIELDS:
-        check_int(f"{name}.{dose}", getattr(raw, dose), *done_dose_limits(dose), optional=True)
+    for dose, (lo, hi) in _DONE_DOSE_LIMITS.items():
+        check_int(f"{name}.{dose}", getattr(raw, dose), lo, hi, optional=True)
     return raw
 
 
