@@ -431,11 +431,24 @@ def done_items_text(items: Iterable[Any]) -> str:
     fields and done."""
     parts = []
     for it in items:
-        row = it if isinstance(it, dict) else vars(it)
-        if row.get("done"):
-            doses = ["" if v is None else str(int(v)) for v in map(row.get, DONE_ITEM_FIELDS)]
-            parts.append(f"{row.get('exercise_id')}:{doses[0]}:{doses[1]}:{doses[2]}")
+        if isinstance(it, dict):
+            done, ex = it.get("done"), it.get("exercise_id")
+            reps, hold_s, minutes = it.get("reps"), it.get("hold_s"), it.get("minutes")
+        else:
+            done, ex, reps, hold_s, minutes = (
+                it.done,
+                it.exercise_id,
+                it.reps,
+                it.hold_s,
+                it.minutes,
+            )
+        if done:  # the fields of DONE_ITEM_FIELDS, in its order
+            parts.append(f"{ex}:{_whole(reps)}:{_whole(hold_s)}:{_whole(minutes)}")
     return ",".join(sorted(parts))
+
+
+def _whole(value: Any) -> str:
+    return "" if value is None else str(int(value))
 
 
 def _to_v4(conn: Connection) -> None:
