@@ -206,7 +206,10 @@ class DayLabels:
                     ),
                     default=1,
                 )
-                fig.update_xaxes(tickprefix="day ", tickmode="array", tickvals=_day_ticks(hi))
+                # plain day numbers: plotly.js leaves a tickprefix off ticks given as an
+                # array, and "day N" on every tick does not fit on a phone (the hover text
+                # says "day N")
+                fig.update_xaxes(tickmode="array", tickvals=_day_ticks(hi))
         return fig
 
 
