@@ -490,22 +490,10 @@ def test_the_programme_section_shows_each_exercise_drawing(url):
 def test_day_numbers_replace_the_dates_of_a_date_axis():
     """A date axis becomes day numbers: the points, the ticks and the hover text."""
     from backcare.present import figures as P
-    from tests.support.frames import D, frame
+    from tests.support.frames import D, frame, pain
 
-    pain = frame(
-        "pain",
-        [
-            {
-                "pain_id": f"p{i}",
-                "patient_id": "p1",
-                "day": D(i),
-                "score": 4,
-                "recorded_at": D(i).tz_localize("UTC"),
-            }
-            for i in range(10)
-        ],
-    )
-    daily = A.daily_pain(frame("sessions", []), pain, D(0), D(9))
+    scores = pain(*((D(i), 4) for i in range(10)))
+    daily = A.daily_pain(frame("sessions", []), scores, D(0), D(9))
     fig = R.DayLabels(pd.Timestamp(D(0))).figure(P.pain_figure(daily))
     points = next(t for t in fig.data if t.name == "Daily mean pain")
     assert list(points.x) == list(range(1, 11))  # D(0) is day 1, D(9) day 10
