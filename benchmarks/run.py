@@ -23,19 +23,88 @@ The size of the clinic store is BENCH_PATIENTS x BENCH_DAYS (default 1,000 x 365
 builds a cached store (BENCH_CACHE, default benchmarks/.cache, git-ignored) with backcare demo,
 and its Parquet copy; `--large` builds its own (10,000 x 365: about 2.7 GB estimated, see
 docs/performance.md for how long the first build takes). Never run by `make test`: timings
-belong here, not in assertions."""
+belong here, not in assertions.
+
+Every run is kept: its figures go to BENCH_CACHE/runs/<date>-<time>-bench.json (or
+-bench-large; written after each section, so a run stopped half-way keeps what it measured),
+and a run that completes becomes BENCH_CACHE/runs/latest-bench.json (latest-bench-large.json).
+Each figure is printed beside the same figure of a reference run and their ratio (this /
+reference): by default the latest completed run of the same kind, or the file named by
+BENCH_REFERENCE. A section measured at another size has another title, so it is compared only
+with runs of that size."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+
+
+class Runs:
+    """This run's figures, saved as they come, beside those of a reference run."""
+
+    def __init__(self, folder: Path, reference: Path | None = None, kind: str = "bench") -> None:
+        self.folder = folder
+        stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{kind}"
+        self.path = folder / f"{stamp}.json"
+        n = 1
+        while self.path.exists():  # two runs in one second
+            n += 1
+            self.path = folder / f"{stamp}-{n}.json"
+        # make bench and make bench-large measure different sections: each its own latest
+        self.latest = folder / f"latest-{kind}.json"
+        ref = reference if reference is not None else self.latest
+        self.reference: dict[str, Any] = json.loads(ref.read_text()) if ref.is_file() else {}
+        self.reference_name = (
+            f"{ref.name} ({self.reference.get('when', '?')})" if self.reference else "none"
+        )
+        self.figures: dict[str, Any] = {
+            "when": time.strftime("%Y-%m-%d %H:%M"),
+            "host": platform.node(),
+            "commit": _commit(),
+            "sections": {},
+        }
+
+    def add(self, title: str, rows: dict) -> list[tuple[str, Any, Any, float | None]]:
+        """Keep a section's rows; each row with the reference's value and this / reference."""
+        self.figures["sections"][title] = rows
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps(self.figures, indent=1))
+        before = self.reference.get("sections", {}).get(title, {})
+        out = []
+        for k, v in rows.items():
+            ref = before.get(k)
+            numbers = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (v, ref))
+            out.append((k, v, ref, v / ref if numbers and ref else None))
+        return out
+
+    def complete(self) -> None:
+        """This run, finished, becomes the default reference of the next."""
+        self.latest.write_text(self.path.read_text())
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=HERE,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+
+
+RUNS: Runs | None = None
 
 
 def _memory(script: str, which: str) -> tuple[float, float]:
@@ -49,19 +118,37 @@ def _memory(script: str, which: str) -> tuple[float, float]:
     return float(out[-2]), float(out[-1])
 
 
+def _cell(v: Any) -> str:
+    if v is None:
+        return f"{'-':>10}"
+    return f"{v:>10.2f}" if isinstance(v, float) else f"{v!s:>10}"
+
+
 def _print(title: str, rows: dict) -> None:
     print(f"\n== {title}", flush=True)
     width = max([52, *(len(k) for k in rows)])
-    for k, v in rows.items():
-        print(f"  {k:<{width}} {v:>10.2f}" if isinstance(v, float) else f"  {k:<{width}} {v:>10}")
+    compared = (
+        RUNS.add(title, rows) if RUNS is not None else [(k, v, None, None) for k, v in rows.items()]
+    )
+    print(f"  {'':<{width}} {'this run':>10} {'reference':>10} {'ratio':>7}")
+    for k, v, ref, ratio in compared:
+        last = f"{ratio:>7.2f}" if ratio is not None else f"{'-':>7}"
+        print(f"  {k:<{width}} {_cell(v)} {_cell(ref)} {last}", flush=True)
 
 
-def _header() -> None:
+def _header(kind: str = "bench") -> None:
+    global RUNS
+    from common import CACHE
+
+    reference = os.environ.get("BENCH_REFERENCE")
+    RUNS = Runs(CACHE / "runs", Path(reference) if reference else None, kind)
     print(
         f"backcare benchmarks on {platform.node()}: {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M')}",
+        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M')}, "
+        f"commit {RUNS.figures['commit']}",
         flush=True,
     )
+    print(f"this run: {RUNS.path}; reference run: {RUNS.reference_name}", flush=True)
 
 
 def large() -> None:
@@ -71,7 +158,7 @@ def large() -> None:
     import bench_store
     from common import DAYS, PATIENTS, clinic_db, parquet_dir, size_label
 
-    _header()
+    _header("bench-large")
     print(f"clinic store {size_label()}: {clinic_db()}", flush=True)
     parquet_dir()
     _print(
@@ -79,6 +166,8 @@ def large() -> None:
         bench_clinic.run(),
     )
     _print(_store_title(), bench_store.run())
+    if RUNS is not None:
+        RUNS.complete()
 
 
 def _store_title() -> str:
@@ -148,6 +237,8 @@ def main() -> None:
         bench_app.run(),
     )
     _print(_store_title(), bench_store.run())
+    if RUNS is not None:
+        RUNS.complete()
 
 
 if __name__ == "__main__":
