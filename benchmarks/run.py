@@ -77,7 +77,7 @@ class Runs:
         """Keep a section's rows; each row with the reference's value and this / reference."""
         self.figures["sections"][title] = rows
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps(self.figures, indent=1))
+        self.path.write_text(json.dumps(self.figures, indent=1, default=_plain))
         before = self.reference.get("sections", {}).get(title, {})
         out = []
         for k, v in rows.items():
@@ -89,6 +89,11 @@ class Runs:
     def complete(self) -> None:
         """This run, finished, becomes the default reference of the next."""
         self.latest.write_text(self.path.read_text())
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python number it holds (json writes those)."""
+    return value.item() if hasattr(value, "item") else str(value)
 
 
 def _commit() -> str:

@@ -60,3 +60,11 @@ def test_a_named_reference_run_is_used_instead_of_the_latest(run, tmp_path):
     runs = run.Runs(folder, old)
     assert runs.reference_name == "old.json (2026-11-23 21:58)"
     assert runs.add("s", {"x": 3.0}) == [("x", 3.0, 4.0, 0.75)]  # 3 / 4
+
+
+def test_numpy_figures_are_saved_as_numbers(run, tmp_path):
+    import numpy as np
+
+    runs = run.Runs(tmp_path / "runs")
+    runs.add("s", {"n": np.int64(7), "ms": np.float64(1.5)})
+    assert json.loads(runs.path.read_text())["sections"]["s"] == {"n": 7, "ms": 1.5}
