@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from backcare import analysis as A
+from backcare.analysis.calendar import take_rows
 from backcare.analysis.clinic import LOOKBACK_DAYS, WINDOW_DAYS, clinic_overview
 from backcare.analysis.questionnaires import questionnaire_outcomes
 from backcare.domain.catalog import Catalog
@@ -97,12 +98,8 @@ def _history_start(rx: pd.DataFrame, start: pd.Timestamp) -> pd.Timestamp:
 def _from(frame: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
     """The rows of a store frame with day >= start, in order (what the store reads from start
     on)."""
-    at = np.flatnonzero(frame["day"].to_numpy(dtype="datetime64[ns]") >= start.to_datetime64())
-    if len(at) == len(frame):
-        return frame
-    if len(at) and at[-1] - at[0] + 1 == len(at):  # one run (frames in day order): a slice
-        return frame.iloc[at[0] : at[-1] + 1].reset_index(drop=True)
-    return frame.take(at).reset_index(drop=True)
+    day = frame["day"].to_numpy(dtype="datetime64[ns]")
+    return take_rows(frame, np.flatnonzero(day >= start.to_datetime64()))
 
 
 def read_patient(

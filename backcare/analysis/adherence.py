@@ -59,6 +59,7 @@ from backcare.analysis.calendar import (
     codes,
     datetimes,
     day_numbers,
+    done_rows,
     empty,
     in_force_days,
     monday,
@@ -339,7 +340,7 @@ def weekly_adherence(
             i_code = codes(items["exercise_id"].fillna(""), f.exercises)
             sid, sids = pd.factorize(items["session_id"])
             ok = (
-                items["done"].to_numpy(dtype=bool)
+                done_rows(items)
                 & (i_code >= 0)
                 & (sid >= 0)
                 & np.isin(i_day * width + i_code, in_force_keys)

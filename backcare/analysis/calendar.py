@@ -245,6 +245,16 @@ def _int64(values: pd.Series) -> Any:
     return values.array if values.dtype == "Int64" else values.astype("Int64").array
 
 
+def take_rows(frame: pd.DataFrame, at: np.ndarray) -> pd.DataFrame:
+    """frame's rows at the increasing positions at, indexed from 0. One run of rows (one
+    patient's period of a frame in day order) is sliced, not copied row by row."""
+    if len(at) == len(frame):
+        return frame.reset_index(drop=True)
+    if len(at) and at[-1] - at[0] + 1 == len(at):
+        return frame.iloc[at[0] : at[-1] + 1].reset_index(drop=True)
+    return frame.take(at).reset_index(drop=True)
+
+
 def programme_starts(prescriptions: pd.DataFrame | None) -> pd.Series:
     """Each patient's first programme start (their pain baseline's anchor), by patient_id."""
     if prescriptions is None or prescriptions.empty:
@@ -259,7 +269,7 @@ def programme_starts(prescriptions: pd.DataFrame | None) -> pd.Series:
     )
 
 
-def _ticked(items: pd.DataFrame) -> np.ndarray:
+def done_rows(items: pd.DataFrame) -> np.ndarray:
     """The session items that count as done: ticked, with an exercise and a day."""
     ok: np.ndarray = items["done"].to_numpy(dtype=bool) & items["exercise_id"].notna().to_numpy()
     ok &= items["day"].notna().to_numpy()
@@ -270,7 +280,7 @@ def done_counts(items: pd.DataFrame | None) -> pd.DataFrame:
     """Items ticked done per (patient, day, exercise): columns DONE_COLUMNS."""
     if items is None or items.empty:
         return empty(DONE_COLUMNS)
-    ok = _ticked(items)
+    ok = done_rows(items)
     if not ok.any():
         return empty(DONE_COLUMNS)
     p_code, p_names = pd.factorize(patient_ids(items)[ok], sort=True)
@@ -321,13 +331,10 @@ class InForce:
             return self
         day = self.frame["day"].to_numpy()
         at = np.flatnonzero((day >= lo.to_datetime64()) & (day <= hi.to_datetime64()))
-        # one patient's rows are in day order: the period is one run of them, a slice
-        run = len(at) > 0 and at[-1] - at[0] + 1 == len(at)
-        rows = self.frame.iloc[at[0] : at[-1] + 1] if run else self.frame.take(at)
         return InForce(
             lo,
             hi,
-            rows.reset_index(drop=True),
+            take_rows(self.frame, at),
             self.patient_code[at],
             self.exercise_code[at],
             self.patients,
@@ -366,7 +373,7 @@ def in_force_days(
         c_d = day_numbers(counts["day"])
         ok = (c_p >= 0) & (c_e >= 0) & (c_d >= d_lo) & (c_d < d_lo + span)
         if done is None:
-            ok &= _ticked(counts)
+            ok &= done_rows(counts)
         c_key = key(c_p[ok], c_d[ok], c_e[ok])
         if done is None:  # one count per item
             c_key, c_val = np.unique(c_key, return_counts=True)

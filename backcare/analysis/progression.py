@@ -148,19 +148,8 @@ def recorded_doses(
     ok = ~np.isnan(value) & (n > 0) & (p_code >= 0) & (e_code >= 0)
     if not ok.any():
         return empty(RECORDED_COLUMNS)
-    # the median of each (patient, exercise)'s values, each repeated n times, without
-    # expanding them: sort by group and value, then pick the middle position(s) of each
-    # group from the cumulative counts (numpy's median: the mean of the two middle values)
     group = p_code[ok].astype(np.int64) * len(e_names) + e_code[ok]
-    order = np.lexsort((value[ok], group))
-    g, v, c = group[order], value[ok][order], n[ok][order]
-    starts = segment_starts(g)
-    cum = np.cumsum(c)
-    total = np.add.reduceat(c, starts)
-    before = cum[starts] - c[starts]
-    low = np.searchsorted(cum, before + (total - 1) // 2, side="right")
-    high = np.searchsorted(cum, before + total // 2, side="right")
-    keys = g[starts]
+    keys, median, total = _medians(group, value[ok], n[ok])
     rows = {
         "patient_id": pd.array(
             np.asarray(p_names, dtype=object)[keys // len(e_names)], dtype="str"
@@ -168,12 +157,30 @@ def recorded_doses(
         "exercise_id": pd.array(
             np.asarray(e_names, dtype=object)[keys % len(e_names)], dtype="str"
         ),
-        "recorded": (v[low] + v[high]) / 2,
+        "recorded": median,
         "recorded_n": total.astype(np.int64),
         "weeks_from": np.full(len(keys), lo.to_datetime64(), dtype="datetime64[ns]"),
         "weeks_to": np.full(len(keys), hi.to_datetime64(), dtype="datetime64[ns]"),
     }
     return typed_as(pd.DataFrame(rows, index=pd.RangeIndex(len(keys))), RECORDED_COLUMNS)
+
+
+def _medians(
+    group: np.ndarray, values: np.ndarray, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per group (its key, in order): the median of its values, each repeated counts times,
+    and the total count. Without expanding the repeats: sort by group and value, then pick
+    the middle position(s) of each group from the cumulative counts (numpy's median: the
+    mean of the two middle values)."""
+    order = np.lexsort((values, group))
+    g, v, c = group[order], values[order], counts[order]
+    starts = segment_starts(g)
+    cum = np.cumsum(c)
+    total = np.add.reduceat(c, starts)
+    before = cum[starts] - c[starts]
+    low = np.searchsorted(cum, before + (total - 1) // 2, side="right")
+    high = np.searchsorted(cum, before + total // 2, side="right")
+    return g[starts], (v[low] + v[high]) / 2, total
 
 
 def suggest(
@@ -517,16 +524,10 @@ def _session_rise(
     ok &= ~np.isnan(before) & ~np.isnan(after)
     if not ok.any():
         return {}
-    # the median of each patient's differences: sort by patient then value, the middle one
-    # (or the mean of the middle two)
     code, names = pd.factorize(patient_ids(sessions).to_numpy(dtype=object)[ok], sort=True)
     diff = after[ok] - before[ok]
-    order = np.lexsort((diff, code))
-    c, v = code[order], diff[order]
-    starts = segment_starts(c)
-    n = np.diff(np.append(starts, len(c)))
-    median = (v[starts + (n - 1) // 2] + v[starts + n // 2]) / 2
-    return {str(p): float(m) for p, m in zip(names, median, strict=True)}
+    keys, median, _ = _medians(code, diff, np.ones(len(diff), dtype=np.int64))
+    return {str(names[k]): float(m) for k, m in zip(keys, median, strict=True)}
 
 
 def progression_suggestions(

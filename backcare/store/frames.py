@@ -107,15 +107,6 @@ READ_DTYPES: dict[str, dict[str, ReadDtype]] = {
 }
 
 
-def typed_frame(rows: Sequence[Any], kind: str) -> pd.DataFrame:
-    """Rows read from the database as a frame of READ_DTYPES[kind].
-
-    Rows are plain tuples in the column order of READ_DTYPES[kind]."""
-    # column by column from plain tuples: fixed cost per column, not per frame operation
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(READ_DTYPES[kind])
-    return typed_columns(columns, kind)
-
-
 def typed_columns(columns: Sequence[Sequence[Any]], kind: str) -> pd.DataFrame:
     """Columns of values (as SQLAlchemy or the driver returns them: days as dates or ISO
     text) as a frame of READ_DTYPES[kind], in its column order."""
@@ -160,9 +151,9 @@ def _nullable_ints(values: Sequence[Any]) -> ExtensionArray:
 
 
 def _utc_times(values: Sequence[Any]) -> ExtensionArray:
-    """UTC times as datetime64[ns, UTC]: what UTCDateTime reads (aware UTC datetimes) or the
-    driver's own values of a UTCDateTime column (SQLite: naive UTC ISO text, converted in
-    Arrow; PostgreSQL: naive UTC datetimes). None is NaT."""
+    """UTC times as datetime64[ns, UTC] from the driver's own values of a UTCDateTime column
+    (SQLite: naive UTC ISO text, converted in Arrow; PostgreSQL: naive UTC datetimes); any
+    other form (aware datetimes, text with an offset) through pandas. None is NaT."""
     if not len(values):
         return pd.DatetimeIndex(np.zeros(0, dtype="datetime64[ns]")).tz_localize("UTC").array
     first = next((v for v in values if v is not None), None)
@@ -174,11 +165,6 @@ def _utc_times(values: Sequence[Any]) -> ExtensionArray:
         else:
             stamps = naive.to_numpy(zero_copy_only=False).astype("datetime64[ns]")
             return pd.DatetimeIndex(stamps).tz_localize("UTC").array
-    if all(v is None or (type(v) is dt.datetime and v.tzinfo is dt.UTC) for v in values):
-        naive = np.array(
-            [None if v is None else v.replace(tzinfo=None) for v in values], dtype="datetime64[us]"
-        )
-        return pd.DatetimeIndex(naive.astype("datetime64[ns]")).tz_localize("UTC").array
     if all(v is None or (type(v) is dt.datetime and v.tzinfo is None) for v in values):
         naive = np.array(values, dtype="datetime64[us]")
         return pd.DatetimeIndex(naive.astype("datetime64[ns]")).tz_localize("UTC").array

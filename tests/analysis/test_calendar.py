@@ -34,3 +34,22 @@ def test_expand_prescriptions_clips_to_the_period_and_handles_nothing():
         "exercise_id",
         "times_per_week",
     ]
+
+
+def test_take_rows_keeps_the_positions_asked_for_indexed_from_zero():
+    import numpy as np
+    import pandas as pd
+
+    from backcare.analysis.calendar import take_rows
+
+    frame = pd.DataFrame({"v": [10, 11, 12, 13, 14]}, index=[5, 6, 7, 8, 9])
+    cases = {
+        (1, 2, 3): [11, 12, 13],  # one run: a slice
+        (0, 2, 4): [10, 12, 14],  # not one run
+        (0, 1, 2, 3, 4): [10, 11, 12, 13, 14],  # all of them
+        (): [],
+    }
+    for at, values in cases.items():
+        out = take_rows(frame, np.array(at, dtype=np.int64))
+        assert list(out["v"]) == values
+        assert list(out.index) == list(range(len(values)))
